@@ -1,0 +1,17 @@
+/**
+ * The `kiln` command line. Each command lives in its own file under
+ * commands/ and registers itself on the program here.
+ */
+import { Command } from 'commander';
+import { readPackageVersion } from './read-package-version.js';
+
+const program = new Command('kiln')
+  .description(
+    'git push runs your ML pipelines in containers, versions every result and shows the metrics where the code is reviewed',
+  )
+  .version(readPackageVersion(), '-V, --version')
+  .showHelpAfterError();
+
+// Commands register here, one line each (keep alphabetical).
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,74 @@
+/**
+ * The record of one execution: everything needed to reproduce and compare
+ * it later (Valohai's versioning model). Stored in Redis by the store.
+ */
+import type { EndReason } from './end-reason.js';
+
+export type ExecutionStatus =
+  'created' | 'queued' | 'started' | 'complete' | 'error' | 'stopped';
+
+export const TERMINAL_STATUSES: readonly ExecutionStatus[] = [
+  'complete',
+  'error',
+  'stopped',
+];
+
+export interface InputFileRecord {
+  /** Input name (the folder under /valohai/inputs). */
+  input: string;
+  /** File name inside the input folder. */
+  name: string;
+  uri: string;
+  size: number;
+  sha256: string;
+}
+
+export interface OutputFileRecord {
+  /** Path relative to /valohai/outputs. */
+  path: string;
+  size: number;
+  sha256: string;
+  tags: string[];
+  alias?: string;
+  /** `datum://<id>` that later executions use to read it. */
+  datum: string;
+}
+
+/** One metrics event: a JSON object a step printed on stdout. */
+export interface MetricsEvent {
+  /** ISO-8601 UTC time the line was read. */
+  time: string;
+  values: Record<string, number | string | boolean | null>;
+}
+
+export interface ExecutionRecord {
+  id: string;
+  /** Per-repository counter (#42). */
+  counter: number;
+  repository: string;
+  /** Commit SHA, or `~<sha256>` of the tree for an ad-hoc run. */
+  commit: string;
+  step: string;
+  /** Pipeline run and node, when part of a pipeline. */
+  runId?: string;
+  node?: string;
+  image: string;
+  imageDigest: string | null;
+  /** Resolved commands, as run. */
+  command: string[];
+  parameters: Record<string, unknown>;
+  inputs: InputFileRecord[];
+  outputs: OutputFileRecord[];
+  /** Last value per key. */
+  metrics: Record<string, number | string | boolean | null>;
+  status: ExecutionStatus;
+  endReason?: EndReason;
+  /** Reused from an earlier execution (pipeline `reuse-executions`). */
+  reusedFrom?: string;
+  runtime: 'docker' | 'local';
+  host: string;
+  attempt: number;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+}

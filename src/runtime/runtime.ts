@@ -1,0 +1,119 @@
+/**
+ * Where a step's commands execute. Two implementations: Docker (the Engine
+ * API through dockerode) and local processes (machines without Docker).
+ *
+ * Contract:
+ * - The worker calls `prepareImage` then `run` for one execution attempt, and
+ *   `reapOrphans` once at start and before re-running an attempt that may
+ *   have left a container behind.
+ * - `run` resolves (never rejects) for anything the step did: exit codes,
+ *   out of memory, time limits, being stopped. It rejects with a
+ *   `RuntimeError` only for infrastructure failures (engine unreachable,
+ *   image missing) that a retry may fix.
+ * - Output chunks reach `sink` as they come, in order per stream; the
+ *   runtime never buffers a whole log.
+ * - Whatever happens, the container (or process group) is gone when `run`
+ *   settles; `run` is safe to call again with the same spec after a crash,
+ *   since a leftover container of the same execution is removed first.
+ */
+import type { EndReason } from '../model/end-reason.js';
+
+export interface BindMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface StepResources {
+  /** CPU limit in cores (0.5 = half a core). */
+  cpus?: number;
+  /** Memory limit in bytes (swap is not added). */
+  memoryBytes?: number;
+  /** Device requests, e.g. `{ 'nvidia.com/gpu': 1 }`. */
+  devices?: Record<string, number>;
+  /** @defaultValue 1024 */
+  pidsLimit?: number;
+}
+
+export interface StepSpec {
+  /** Stable id of the execution; labels the container. */
+  executionId: string;
+  /** Attempt number; a fencing token for side effects. */
+  attempt: number;
+  image: string;
+  /**
+   * Commands run in order by `/bin/sh` with `set -e`: the first command that
+   * fails ends the execution with its exit code.
+   */
+  commands: string[];
+  env: Record<string, string>;
+  /** Working directory inside the container. */
+  workdir: string;
+  mounts: BindMount[];
+  /** No network unless the step asks (kiln's `network: true`). */
+  network: boolean;
+  resources: StepResources;
+  /** Wall-clock limit, ms. */
+  timeLimitMs?: number;
+  /** Stop when nothing is printed for this long, ms. */
+  noOutputTimeoutMs?: number;
+  /** Between the stop signal and the kill, ms. @defaultValue 10000 */
+  stopGraceMs?: number;
+  /** Extra labels (repository, run id, worker…). */
+  labels: Record<string, string>;
+}
+
+export interface OutputSink {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+}
+
+/** Why the step ended; `infra-error` is never produced by a runtime. */
+export type { EndReason } from '../model/end-reason.js';
+
+export interface RunResult {
+  reason: EndReason;
+  /** Exit code when the process reported one. */
+  exitCode: number | null;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+export interface PreparedImage {
+  /** The reference as written in the step. */
+  image: string;
+  /** Content digest actually used (`sha256:…`), null when unknown. */
+  digest: string | null;
+}
+
+export interface Runtime {
+  readonly kind: 'docker' | 'local';
+  /** Uses an image present on the host, else pulls it. Idempotent. */
+  prepareImage(image: string): Promise<PreparedImage>;
+  /** Runs one attempt; `signal` aborts it (reason `stopped`). */
+  run(
+    spec: StepSpec,
+    sink: OutputSink,
+    signal?: AbortSignal,
+  ): Promise<RunResult>;
+  /**
+   * Removes containers labelled by kiln whose execution id is not in `keep`.
+   * Returns how many were removed. Idempotent.
+   */
+  reapOrphans(keep?: ReadonlySet<string>): Promise<number>;
+  /** True when the engine answers (for `/readyz`). */
+  ping(): Promise<boolean>;
+}
+
+export type RuntimeErrorCode =
+  'ENGINE_UNREACHABLE' | 'IMAGE_UNAVAILABLE' | 'START_FAILED';
+
+/** An infrastructure failure: retrying later may succeed. */
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+  constructor(code: RuntimeErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RuntimeError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * `kiln plan --all --json`: kiln's reading of one valohai.yaml-format file
+ * and the exact commands it would run with default values, in the format of
+ * docs plan-json.md.
+ */
+import { buildCommand, CommandTooLongError } from './build-command.js';
+import type { Config, Pipeline, PipelineNode, Step } from './config-model.js';
+import type { Finding } from './finding.js';
+import { formatFinding } from './finding.js';
+import { resolveParameterValues } from './resolve-parameter-values.js';
+
+export interface PlanStep {
+  name: string;
+  image: string;
+  /** null when a parameter default cannot be converted to its type. */
+  command: string[] | null;
+}
+
+export interface PlanNode {
+  name: string;
+  type: PipelineNode['type'];
+  step: string | null;
+  task?: string;
+  deployment?: string;
+}
+
+export interface PlanEdge {
+  source_node: string;
+  source_type: string;
+  source_key: string;
+  target_node: string;
+  target_type: string;
+  target_key: string;
+}
+
+export interface PlanPipeline {
+  name: string;
+  nodes: PlanNode[];
+  edges: PlanEdge[];
+}
+
+export interface PlanJson {
+  valid: boolean;
+  errors: string[];
+  warnings: string[];
+  steps: PlanStep[];
+  pipelines: PlanPipeline[];
+}
+
+/** What planFile needs of a loaded file (load-config.ts's LoadedConfig). */
+export interface PlannableConfig {
+  config: Config;
+  findings: readonly Finding[];
+  /** The config is complete enough to list steps and pipelines. */
+  plannable: boolean;
+}
+
+/** Pure; `valid` is false exactly when there is an error finding. */
+export function planFile(loaded: PlannableConfig): PlanJson {
+  const errors = loaded.findings
+    .filter((finding) => finding.severity === 'error')
+    .map(formatFinding);
+  const warnings = loaded.findings
+    .filter((finding) => finding.severity === 'warning')
+    .map(formatFinding);
+  return {
+    valid: errors.length === 0,
+    errors,
+    warnings,
+    steps: loaded.plannable ? loaded.config.steps.map(planStep) : [],
+    pipelines: loaded.plannable
+      ? loaded.config.pipelines.map(planPipeline)
+      : [],
+  };
+}
+
+/** The step with the commands its default values give. */
+export function planStep(step: Step): PlanStep {
+  const resolved = resolveParameterValues(step, {}, { useDefaults: true });
+  let command: string[] | null = null;
+  if (resolved.unconvertible.length === 0) {
+    try {
+      command = buildCommand(step, resolved.values);
+    } catch (error) {
+      // A hostile file; no command is the honest answer.
+      if (!(error instanceof CommandTooLongError)) throw error;
+    }
+  }
+  return { name: step.name, image: step.image, command };
+}
+
+export function planPipeline(pipeline: Pipeline): PlanPipeline {
+  return {
+    name: pipeline.name,
+    nodes: pipeline.nodes.map(planNode),
+    edges: pipeline.edges.map((edge) => ({
+      source_node: edge.source.node,
+      source_type: edge.source.type,
+      source_key: edge.source.key,
+      target_node: edge.target.node,
+      target_type: edge.target.type,
+      target_key: edge.target.key,
+    })),
+  };
+}
+
+function planNode(node: PipelineNode): PlanNode {
+  const planned: PlanNode = {
+    name: node.name,
+    type: node.type,
+    step: node.type === 'deployment' ? null : (node.step ?? null),
+  };
+  if (node.task !== undefined) planned.task = node.task;
+  if (node.deployment !== undefined) planned.deployment = node.deployment;
+  return planned;
+}

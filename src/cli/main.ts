@@ -3,6 +3,8 @@
  * commands/ and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerExecutionCommands } from './commands/executions.js';
+import { registerRunCommand } from './commands/run.js';
 import { readPackageVersion } from './read-package-version.js';
 
 const program = new Command('kiln')
@@ -13,5 +15,7 @@ const program = new Command('kiln')
   .showHelpAfterError();
 
 // Commands register here, one line each (keep alphabetical).
+registerExecutionCommands(program);
+registerRunCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,18 @@
+/** `--param name=value` pairs → a map; the value is kept as text (the step's type converts it). */
+export class ParamSyntaxError extends Error {
+  readonly code = 'PARAM_SYNTAX';
+  constructor(pair: string) {
+    super(`--param "${pair}" is not NAME=VALUE (e.g. --param lr=0.01)`);
+    this.name = 'ParamSyntaxError';
+  }
+}
+
+export function parseParamPairs(pairs: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = Object.create(null);
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new ParamSyntaxError(pair);
+    values[pair.slice(0, equals).trim()] = pair.slice(equals + 1);
+  }
+  return values;
+}

@@ -1,0 +1,36 @@
+/**
+ * The root pino logger: JSON lines on stderr (stdout belongs to command
+ * output), with secrets and tokens redacted wherever they appear in the
+ * logged objects.
+ */
+import { pino, type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'token',
+  'secret',
+  'password',
+  'authorization',
+  '*.token',
+  '*.secret',
+  '*.password',
+  '*.authorization',
+  'headers.authorization',
+  'headers["x-hub-signature-256"]',
+  'req.headers.authorization',
+  'req.headers["x-hub-signature-256"]',
+  'settings.webhookSecret',
+  'settings.webhookSecretPrevious',
+  'settings.githubToken',
+  'settings.githubPrivateKey',
+];
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino(
+    {
+      name: options.name ?? 'kiln',
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
+}

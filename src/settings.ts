@@ -1,0 +1,130 @@
+/**
+ * Service settings: read once at start from the environment (and flags,
+ * which the CLI passes as overrides), validated, with messages that say how
+ * to fix each problem. Nothing else in kiln reads `process.env`.
+ * docs/configuration.md lists every setting; keep the two in step.
+ */
+import { homedir, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const Port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+export const Settings = z.object({
+  dataDir: z.string().min(1),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  redisPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+  port: Port,
+  host: z.string().min(1),
+  publicUrl: z.url({ message: 'must be a URL such as https://kiln.example.com' }).optional(),
+  webhookSecret: z.string().min(1).optional(),
+  webhookSecretPrevious: z.string().min(1).optional(),
+  webhookMaxBytes: z.coerce.number().int().min(1024),
+  runtime: z.enum(['docker', 'local', 'auto'], {
+    message: 'must be docker, local or auto',
+  }),
+  concurrency: z.coerce.number().int().min(1, 'must be at least 1').max(256),
+  workerId: z.string().min(1),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  githubApiUrl: z.url().optional(),
+  githubToken: z.string().min(1).optional(),
+  githubAppId: z.string().regex(/^\d+$/, 'must be the numeric App ID').optional(),
+  githubPrivateKey: z.string().min(1).optional(),
+  publicRead: z.boolean(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export class SettingsError extends Error {
+  readonly code = 'INVALID_SETTINGS';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`kiln can't start with these settings:\n  ${problems.join('\n  ')}`);
+    this.name = 'SettingsError';
+    this.problems = problems;
+  }
+}
+
+const ENV_NAMES: Record<keyof Settings, string> = {
+  dataDir: 'KILN_DATA_DIR',
+  redisUrl: 'REDIS_URL',
+  redisPrefix: 'KILN_REDIS_PREFIX',
+  port: 'KILN_PORT',
+  host: 'KILN_HOST',
+  publicUrl: 'KILN_PUBLIC_URL',
+  webhookSecret: 'KILN_WEBHOOK_SECRET',
+  webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
+  webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
+  runtime: 'KILN_RUNTIME',
+  concurrency: 'KILN_CONCURRENCY',
+  workerId: 'KILN_WORKER_ID',
+  logLevel: 'KILN_LOG_LEVEL',
+  githubApiUrl: 'KILN_GITHUB_API_URL',
+  githubToken: 'KILN_GITHUB_TOKEN',
+  githubAppId: 'KILN_GITHUB_APP_ID',
+  githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
+  publicRead: 'KILN_PUBLIC_READ',
+};
+
+export function envNameOf(key: keyof Settings): string {
+  return ENV_NAMES[key];
+}
+
+/**
+ * Reads settings from `env`, with `overrides` (from command-line flags)
+ * taking precedence. Throws `SettingsError` listing every problem.
+ */
+export function readSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Record<keyof Settings, unknown>> = {},
+): Settings {
+  const value = (key: keyof Settings): unknown => {
+    if (overrides[key] !== undefined) return overrides[key];
+    const raw = env[ENV_NAMES[key]];
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+  const input = {
+    dataDir: resolve(String(value('dataDir') ?? join(homedir(), '.kiln'))),
+    redisUrl: value('redisUrl'),
+    redisPrefix: value('redisPrefix') ?? 'kiln',
+    port: value('port') ?? 8080,
+    host: value('host') ?? '0.0.0.0',
+    publicUrl: value('publicUrl'),
+    webhookSecret: value('webhookSecret'),
+    webhookSecretPrevious: value('webhookSecretPrevious'),
+    webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
+    runtime: value('runtime') ?? 'auto',
+    concurrency: value('concurrency') ?? 2,
+    workerId: value('workerId') ?? `${hostname()}-${process.pid}`,
+    logLevel: value('logLevel') ?? 'info',
+    githubApiUrl: value('githubApiUrl'),
+    githubToken: value('githubToken'),
+    githubAppId: value('githubAppId'),
+    githubPrivateKey: value('githubPrivateKey'),
+    publicRead: ['1', 'true', 'yes'].includes(String(value('publicRead') ?? 'false').toLowerCase()),
+  };
+  const parsed = Settings.safeParse(input);
+  if (parsed.success) {
+    const settings = parsed.data;
+    if (settings.githubAppId && !settings.githubPrivateKey) {
+      throw new SettingsError([
+        'KILN_GITHUB_APP_ID is set but KILN_GITHUB_PRIVATE_KEY is not: set both (the App\'s private key PEM) or use KILN_GITHUB_TOKEN',
+      ]);
+    }
+    return settings;
+  }
+  throw new SettingsError(
+    parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as keyof Settings | undefined;
+      const name = key ? ENV_NAMES[key] : 'settings';
+      const given = key ? value(key) : undefined;
+      return `${name}${given === undefined ? '' : `=${JSON.stringify(String(given))}`}: ${issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * The inspection commands' work: list, show, logs, outputs of recorded
+ * executions (loaded only when one of those commands runs).
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { ExecutionRecord } from '../../model/execution.js';
+import { describeEnd } from '../../worker/run-container.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatMetrics,
+  formatTable,
+} from '../format-values.js';
+import { findExecution, openRecords } from '../open-records.js';
+
+export async function listExecutionsAction(options: {
+  repository?: string;
+  run?: string;
+  limit: string;
+  json?: boolean;
+}): Promise<void> {
+  const engine = await openRecords();
+  try {
+    const records = await engine.deps.executions.listExecutions({
+      repository: options.repository,
+      runId: options.run,
+      limit: Math.max(1, Math.min(1000, Number(options.limit) || 20)),
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `${formatTable(
+        [
+          'exec',
+          'id',
+          'repository',
+          'commit',
+          'step',
+          'status',
+          'time',
+          'metrics',
+        ],
+        records.map((record) => [
+          `#${record.counter}`,
+          record.id,
+          record.repository,
+          record.commit.slice(0, 12),
+          record.step,
+          record.status,
+          durationOf(record),
+          formatMetrics(record.metrics, 4),
+        ]),
+      )}\n`,
+    );
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function showExecutionAction(
+  reference: string,
+  options: { json?: boolean },
+): Promise<void> {
+  const engine = await openRecords();
+  try {
+    const record = await findExecution(engine, reference);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+      return;
+    }
+    const lines = [
+      `execution #${record.counter}  ${record.id}`,
+      `repository  ${record.repository}`,
+      `commit      ${record.commit}`,
+      `step        ${record.step}${record.node ? ` (run ${record.runId}, node ${record.node})` : ''}`,
+      `image       ${record.image}${record.imageDigest ? ` @ ${record.imageDigest}` : ''}`,
+      `runtime     ${record.runtime} on ${record.host}`,
+      `status      ${record.status}${record.endReason ? ` — ${describeEnd(record.endReason)}` : ''}`,
+      `time        ${record.startedAt ?? ''} → ${record.endedAt ?? ''} (${durationOf(record)})`,
+      'command',
+      ...record.command.map((command) => `  ${command}`),
+      'parameters',
+      ...Object.entries(record.parameters).map(
+        ([key, value]) => `  ${key} = ${JSON.stringify(value)}`,
+      ),
+      'inputs',
+      ...record.inputs.map(
+        (file) =>
+          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}`,
+      ),
+      'outputs',
+      ...record.outputs.map(
+        (file) =>
+          `  ${file.path}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.datum}${file.tags.length ? `  [${file.tags.join(', ')}]` : ''}`,
+      ),
+      'metrics',
+      ...Object.entries(record.metrics).map(
+        ([key, value]) => `  ${key} = ${JSON.stringify(value)}`,
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function logsAction(
+  reference: string,
+  options: { follow?: boolean; stream?: string },
+): Promise<void> {
+  const engine = await openRecords();
+  try {
+    const record = await findExecution(engine, reference);
+    let after: number | undefined;
+    for (;;) {
+      const lines = await engine.deps.executions.readLog(record.id, {
+        afterSeq: after,
+        limit: 1000,
+      });
+      for (const line of lines) {
+        after = line.seq;
+        if (options.stream && line.stream !== options.stream) continue;
+        (line.stream === 'stderr' ? process.stderr : process.stdout).write(
+          `${line.text}\n`,
+        );
+      }
+      if (lines.length === 1000) continue;
+      if (!options.follow) break;
+      const current = await engine.deps.executions.getExecution(record.id);
+      if (
+        !current ||
+        ['complete', 'error', 'stopped'].includes(current.status)
+      ) {
+        const rest = await engine.deps.executions.readLog(record.id, {
+          afterSeq: after,
+          limit: 100_000,
+        });
+        for (const line of rest) process.stdout.write(`${line.text}\n`);
+        break;
+      }
+      await new Promise((done) => setTimeout(done, 500));
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function outputsAction(
+  reference: string,
+  options: { download?: string; json?: boolean },
+): Promise<void> {
+  const engine = await openRecords();
+  try {
+    const record = await findExecution(engine, reference);
+    if (options.download) {
+      const root = resolve(options.download);
+      for (const file of record.outputs) {
+        const target = resolve(join(root, file.path));
+        if (!target.startsWith(root + sep)) continue;
+        await mkdir(dirname(target), { recursive: true });
+        await engine.deps.artifacts.copyTo(file.sha256, target);
+        process.stdout.write(`${target}\n`);
+      }
+      return;
+    }
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(record.outputs, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `${formatTable(
+        ['path', 'size', 'sha256', 'datum', 'tags'],
+        record.outputs.map((file) => [
+          file.path,
+          formatBytes(file.size),
+          file.sha256.slice(0, 16),
+          file.datum,
+          file.tags.join(','),
+        ]),
+      )}\n`,
+    );
+  } finally {
+    await engine.close();
+  }
+}
+
+function durationOf(record: ExecutionRecord): string {
+  if (!record.startedAt) return '';
+  const end = record.endedAt ? Date.parse(record.endedAt) : Date.now();
+  return formatDuration(end - Date.parse(record.startedAt));
+}

@@ -1,0 +1,171 @@
+/**
+ * `kiln run NAME`: runs a step or a pipeline of the current git checkout
+ * exactly as the server would after a push — the configuration and the code
+ * at the commit's SHA, in containers — and records every execution.
+ */
+import { createEngine } from '../../engine/create-engine.js';
+import { createLogger } from '../../log.js';
+import type { ExecutionRecord } from '../../model/execution.js';
+import { advanceRun } from '../../orchestrator/advance-run.js';
+import { createRun, newRunId } from '../../orchestrator/create-run.js';
+import { readSettings } from '../../settings.js';
+import { startStepWorker } from '../../worker/step-worker.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatMetrics,
+  formatTable,
+} from '../format-values.js';
+import { openLocalCheckout } from '../local-repository.js';
+import { parseParamPairs } from '../parse-param-pairs.js';
+import { watchRun } from '../run-progress.js';
+
+export interface RunOptions {
+  param: string[];
+  commit?: string;
+  adhoc?: boolean;
+  json?: boolean;
+  runtime?: string;
+  concurrency?: string;
+  dir: string;
+}
+
+export async function runAction(
+  name: string,
+  options: RunOptions,
+): Promise<number> {
+  const settings = readSettings(process.env, {
+    runtime: options.runtime,
+    concurrency: options.concurrency,
+  });
+  const logger = createLogger({ level: process.env.KILN_LOG_LEVEL ?? 'warn' });
+  const parameters = parseParamPairs(options.param);
+  const engine = await createEngine({ settings, logger, runsSteps: true });
+  for (const note of engine.notes) process.stderr.write(`kiln: ${note}\n`);
+  const { deps } = engine;
+  let worker: ReturnType<typeof startStepWorker> | undefined;
+  try {
+    const checkout = await openLocalCheckout({
+      dir: options.dir,
+      git: deps.git,
+      commit: options.commit,
+      adhoc: options.adhoc,
+    });
+    const id = newRunId();
+    const queue = `kiln-local-${id}`;
+    process.stderr.write(
+      `kiln: ${checkout.repository} @ ${checkout.adhoc ? `ad-hoc ${checkout.commit.slice(0, 13)}` : checkout.commit.slice(0, 12)} · ${checkout.configFile} · runtime ${deps.runtime.kind}\n`,
+    );
+    const run = await createRun(deps, {
+      id,
+      repository: checkout.repository,
+      source: checkout.source,
+      commit: checkout.commit,
+      name,
+      parameters,
+      configText: checkout.configText,
+      configFile: checkout.configFile,
+      queue,
+      runtime: deps.runtime.kind,
+      trigger: { event: 'manual' },
+    });
+    if (run.status === 'error') {
+      process.stderr.write(
+        `kiln: run not started: ${run.reason ?? 'invalid configuration'}\n`,
+      );
+      if (options.json)
+        process.stdout.write(
+          `${JSON.stringify({ run, executions: [] }, null, 2)}\n`,
+        );
+      return 1;
+    }
+    worker = startStepWorker(deps, {
+      queue,
+      concurrency: settings.concurrency,
+      connection: engine.bullConnection,
+    });
+    let interrupted = 0;
+    const onInterrupt = () => {
+      interrupted += 1;
+      if (interrupted > 1) process.exit(130);
+      process.stderr.write(
+        '\nkiln: stopping the run (Ctrl-C again to quit at once)\n',
+      );
+      void deps.runs
+        .updateRun(id, {
+          status: 'cancelled',
+          reason: 'interrupted',
+          endedAt: new Date().toISOString(),
+        })
+        .then(() => advanceRun(deps, id));
+    };
+    process.on('SIGINT', onInterrupt);
+    const final = await watchRun({
+      runs: deps.runs,
+      executions: deps.executions,
+      runId: id,
+      out: options.json ? process.stderr : process.stdout,
+      interactive: !options.json && process.stdout.isTTY === true,
+    });
+    process.off('SIGINT', onInterrupt);
+    const executions: ExecutionRecord[] = [];
+    for (const node of final.nodes) {
+      const record = node.executionId
+        ? await deps.executions.getExecution(node.executionId)
+        : null;
+      if (record) executions.push(record);
+    }
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ run: final, executions }, null, 2)}\n`,
+      );
+    } else {
+      process.stdout.write(`\n${summarise(final.nodes, executions)}\n`);
+      process.stdout.write(
+        `\nrun #${final.counter} ${final.status}${final.reason ? ` — ${final.reason}` : ''}\n`,
+      );
+    }
+    return final.status === 'complete' ? 0 : 1;
+  } finally {
+    await worker?.close();
+    await engine.close();
+  }
+}
+
+function summarise(
+  nodes: Array<{
+    name: string;
+    status: string;
+    executionId?: string;
+    message?: string;
+  }>,
+  executions: ExecutionRecord[],
+): string {
+  const byId = new Map(executions.map((record) => [record.id, record]));
+  const rows = nodes.map((node) => {
+    const record = node.executionId ? byId.get(node.executionId) : undefined;
+    const duration =
+      record?.startedAt && record.endedAt
+        ? formatDuration(
+            Date.parse(record.endedAt) - Date.parse(record.startedAt),
+          )
+        : '';
+    const outputs = record
+      ? record.outputs
+          .map((file) => `${file.path} (${formatBytes(file.size)})`)
+          .join(', ')
+      : '';
+    return [
+      record ? `#${record.counter}` : '',
+      node.name,
+      node.status,
+      duration,
+      record ? formatMetrics(record.metrics, 6) : (node.message ?? ''),
+      outputs,
+    ];
+  });
+  return formatTable(
+    ['exec', 'node', 'status', 'time', 'metrics', 'outputs'],
+    rows,
+  );
+}

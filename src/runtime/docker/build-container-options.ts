@@ -1,0 +1,204 @@
+/**
+ * Turns a `StepSpec` into the Engine API's container-create body, with
+ * kiln's isolation defaults (reliability plan §4.1). Pure: the same spec
+ * gives the same body, which is what makes container names and labels a
+ * reliable handle for orphan reaping.
+ *
+ * Choices worth knowing:
+ * - Network: `none`, or `host` when the step sets `network: true`. The
+ *   engine runs with `--bridge=none`, so `host` is the only mode that has
+ *   any connectivity; a step that opts into the network therefore shares the
+ *   host's network namespace (never the default for fork code).
+ * - Entrypoint: reset to `[]`, so `Cmd` (`/bin/sh -c script`) is what runs.
+ *   Keeping the image's entrypoint would turn `ENTRYPOINT ["python"]` into
+ *   `python /bin/sh -c …`; the cost is that wrapper entrypoints (CUDA
+ *   images' env setup) are skipped, as with Valohai's `command` semantics.
+ * - Logs: `LogConfig: none`. kiln attaches before start and streams every
+ *   byte to its sink; an engine-side json-file copy would write the same
+ *   output to the host disk a second time, unbounded unless capped.
+ * - Root filesystem stays writable (steps `pip install` at run time); the
+ *   repository and inputs come in as read-only mounts instead.
+ * - No `AutoRemove`: the runtime reads the exit state (OOMKilled, exit code)
+ *   after exit, then removes the container itself.
+ */
+import type Dockerode from 'dockerode';
+import { buildStepScript } from '../build-step-script.js';
+import type { StepSpec } from '../runtime.js';
+
+export const KILN_LABELS = {
+  managed: 'kiln.managed',
+  execution: 'kiln.execution',
+  attempt: 'kiln.attempt',
+  worker: 'kiln.worker',
+} as const;
+
+export const DEFAULT_PIDS_LIMIT = 1024;
+/**
+ * Open files per process: generous for data loaders, finite for leaks. It
+ * must not exceed the engine's own hard limit (runc cannot raise it without
+ * CAP_SYS_RESOURCE; Debian's dockerd here runs with 20000), hence below
+ * 20000 by default and configurable.
+ */
+export const DEFAULT_NOFILE_LIMIT = 16_384;
+const GPU_DEVICE = 'nvidia.com/gpu';
+// Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; kiln adds a prefix.
+const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+// Anything but `=` and NUL: the engine splits `Env` entries on the first `=`.
+const ENV_NAME = /^[^=\0]+$/;
+
+export interface BuildContainerOptionsOptions {
+  spec: StepSpec;
+  workerId: string;
+  /** @defaultValue DEFAULT_NOFILE_LIMIT */
+  nofileLimit?: number;
+}
+
+export type BuildContainerOptionsResult =
+  | { ok: true; options: Dockerode.ContainerCreateOptions }
+  | { ok: false; problem: string };
+
+/** The deterministic name of an attempt's container. */
+export function toContainerName(spec: {
+  executionId: string;
+  attempt: number;
+}): string {
+  return `kiln-${spec.executionId}-${spec.attempt}`;
+}
+
+export function buildContainerOptions(
+  options: BuildContainerOptionsOptions,
+): BuildContainerOptionsResult {
+  const { spec, workerId } = options;
+  const nofile = options.nofileLimit ?? DEFAULT_NOFILE_LIMIT;
+  const problem = findSpecProblem(spec);
+  if (problem !== null) return { ok: false, problem };
+
+  const devices = toDeviceRequests(spec.resources.devices ?? {});
+  if (!devices.ok) return devices;
+
+  const memory = spec.resources.memoryBytes;
+  const hostConfig: Dockerode.HostConfig = {
+    NetworkMode: spec.network ? 'host' : 'none',
+    Mounts: spec.mounts.map((mount) => ({
+      Type: 'bind',
+      Source: mount.hostPath,
+      Target: mount.containerPath,
+      ReadOnly: mount.readOnly,
+    })),
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    PidsLimit: spec.resources.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+    Init: true,
+    AutoRemove: false,
+    LogConfig: { Type: 'none', Config: {} },
+    Ulimits: [{ Name: 'nofile', Soft: nofile, Hard: nofile }],
+    ...(memory === undefined ? {} : { Memory: memory, MemorySwap: memory }),
+    ...(spec.resources.cpus === undefined
+      ? {}
+      : { NanoCpus: Math.round(spec.resources.cpus * 1e9) }),
+    ...(devices.requests.length === 0
+      ? {}
+      : { DeviceRequests: devices.requests }),
+  };
+
+  return {
+    ok: true,
+    options: {
+      name: toContainerName(spec),
+      Image: spec.image,
+      Entrypoint: [],
+      Cmd: ['/bin/sh', '-c', buildStepScript(spec.commands)],
+      WorkingDir: spec.workdir,
+      Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
+      // kiln's own labels last: a step's labels never hide the handles the
+      // reaper relies on.
+      Labels: {
+        ...spec.labels,
+        [KILN_LABELS.managed]: 'true',
+        [KILN_LABELS.execution]: spec.executionId,
+        [KILN_LABELS.attempt]: String(spec.attempt),
+        [KILN_LABELS.worker]: workerId,
+      },
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      OpenStdin: false,
+      HostConfig: hostConfig,
+    },
+  };
+}
+
+function findSpecProblem(spec: StepSpec): string | null {
+  if (!EXECUTION_ID.test(spec.executionId)) {
+    return `execution id "${spec.executionId}" cannot name a container (letters, digits, "_", ".", "-"; at most 128)`;
+  }
+  if (!Number.isSafeInteger(spec.attempt) || spec.attempt < 0) {
+    return `attempt ${spec.attempt} is not a non-negative integer`;
+  }
+  if (!spec.workdir.startsWith('/')) {
+    return `working directory "${spec.workdir}" must be an absolute path`;
+  }
+  for (const [name, value] of Object.entries(spec.env)) {
+    if (!ENV_NAME.test(name)) {
+      return `environment variable name "${name}" is not valid (it must be non-empty, without "=" or NUL)`;
+    }
+    if (value.includes('\0')) {
+      return `environment variable ${name} contains a NUL byte`;
+    }
+  }
+  for (const mount of spec.mounts) {
+    if (
+      !mount.hostPath.startsWith('/') ||
+      !mount.containerPath.startsWith('/')
+    ) {
+      return `mount ${mount.hostPath} → ${mount.containerPath} must use absolute paths`;
+    }
+  }
+  const { cpus, memoryBytes, pidsLimit } = spec.resources;
+  if (cpus !== undefined && !(Number.isFinite(cpus) && cpus > 0)) {
+    return `cpus ${cpus} must be a positive number`;
+  }
+  if (
+    memoryBytes !== undefined &&
+    !(Number.isSafeInteger(memoryBytes) && memoryBytes >= 6 * 1024 * 1024)
+  ) {
+    // The engine refuses limits under 6 MB; say so before it does.
+    return `memory limit ${memoryBytes} must be a whole number of bytes, at least 6 MB`;
+  }
+  if (
+    pidsLimit !== undefined &&
+    !(Number.isSafeInteger(pidsLimit) && pidsLimit > 0)
+  ) {
+    return `pids limit ${pidsLimit} must be a positive integer`;
+  }
+  return null;
+}
+
+function toDeviceRequests(
+  devices: Record<string, number>,
+):
+  | { ok: true; requests: Dockerode.DeviceRequest[] }
+  | { ok: false; problem: string } {
+  const requests: Dockerode.DeviceRequest[] = [];
+  for (const [device, count] of Object.entries(devices)) {
+    if (device !== GPU_DEVICE) {
+      return {
+        ok: false,
+        problem: `device "${device}" is not supported by the Docker runtime (only ${GPU_DEVICE})`,
+      };
+    }
+    if (!(Number.isSafeInteger(count) && count >= 0)) {
+      return { ok: false, problem: `${device} count ${count} is not valid` };
+    }
+    if (count > 0) {
+      requests.push({
+        Driver: 'nvidia',
+        Count: count,
+        Capabilities: [['gpu']],
+      });
+    }
+  }
+  return { ok: true, requests };
+}

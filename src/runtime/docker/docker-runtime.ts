@@ -1,0 +1,270 @@
+/**
+ * `Runtime` on a Docker engine through the Engine API (dockerode): one
+ * hardened container per execution attempt, named and labelled so that a
+ * second start of the same attempt replaces the first and a restarted
+ * worker can find what it left behind.
+ */
+import { hostname } from 'node:os';
+import Dockerode from 'dockerode';
+import { RuntimeError } from '../runtime.js';
+import type {
+  OutputSink,
+  PreparedImage,
+  RunResult,
+  Runtime,
+  StepSpec,
+} from '../runtime.js';
+import {
+  KILN_LABELS,
+  buildContainerOptions,
+  toContainerName,
+} from './build-container-options.js';
+import {
+  describeDockerError,
+  getDockerStatusCode,
+  isEngineUnreachableError,
+} from './describe-docker-error.js';
+import { parseImageReference } from './parse-image-reference.js';
+import type { ImageReference } from './parse-image-reference.js';
+import { pullImage } from './pull-image.js';
+import type { RegistryCredentials } from './pull-image.js';
+import { callEngine, runContainer } from './run-container.js';
+import type { RuntimeLogger } from './run-container.js';
+
+export type { RegistryCredentials } from './pull-image.js';
+export type { RuntimeLogger } from './run-container.js';
+
+export interface DockerRuntimeOptions {
+  /** A ready client; wins over `socketPath`. */
+  docker?: Dockerode;
+  /** @defaultValue '/var/run/docker.sock' */
+  socketPath?: string;
+  /**
+   * Labels this worker's containers. When given, `reapOrphans` only touches
+   * containers with the same id, so workers sharing an engine leave each
+   * other alone; use a stable id (e.g. the host name) so a restarted worker
+   * reaps its own leftovers. When absent, containers are labelled with the
+   * host name and `reapOrphans` considers every kiln container.
+   */
+  workerId?: string;
+  /** Pull credentials by registry host (`docker.io`, `ghcr.io:443`…). */
+  registryAuth?: Record<string, RegistryCredentials>;
+  logger?: RuntimeLogger;
+  /** @defaultValue 600000 */
+  pullTimeoutMs?: number;
+  /**
+   * Open-files limit (soft = hard) in step containers; must not exceed the
+   * engine's own hard limit. @defaultValue 16384
+   */
+  nofileLimit?: number;
+}
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+const PING_TIMEOUT_MS = 5_000;
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const;
+  readonly #docker: Dockerode;
+  readonly #workerId: string;
+  readonly #reapOnlyOwn: boolean;
+  readonly #registryAuth: Readonly<Record<string, RegistryCredentials>>;
+  readonly #logger: RuntimeLogger | undefined;
+  readonly #pullTimeoutMs: number | undefined;
+  readonly #nofileLimit: number | undefined;
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    this.#docker =
+      options.docker ??
+      new Dockerode({ socketPath: options.socketPath ?? DEFAULT_SOCKET });
+    this.#workerId = options.workerId ?? hostname();
+    this.#reapOnlyOwn = options.workerId !== undefined;
+    this.#registryAuth = options.registryAuth ?? {};
+    this.#logger = options.logger;
+    this.#pullTimeoutMs = options.pullTimeoutMs;
+    this.#nofileLimit = options.nofileLimit;
+  }
+
+  async prepareImage(image: string): Promise<PreparedImage> {
+    const reference = checkImageReference(image);
+    const present = await this.#inspectImage(image);
+    if (present !== null) {
+      return { image, digest: pickDigest(present, reference) };
+    }
+    await pullImage({
+      docker: this.#docker,
+      image,
+      reference,
+      registryAuth: this.#registryAuth,
+      timeoutMs: this.#pullTimeoutMs,
+    });
+    const pulled = await this.#inspectImage(image);
+    if (pulled === null) {
+      throw new RuntimeError(
+        'IMAGE_UNAVAILABLE',
+        `image ${image} was pulled but the engine does not list it — pull it again`,
+      );
+    }
+    return { image, digest: pickDigest(pulled, reference) };
+  }
+
+  async run(
+    spec: StepSpec,
+    sink: OutputSink,
+    signal?: AbortSignal,
+  ): Promise<RunResult> {
+    checkImageReference(spec.image);
+    const built = buildContainerOptions({
+      spec,
+      workerId: this.#workerId,
+      nofileLimit: this.#nofileLimit,
+    });
+    if (!built.ok) {
+      throw new RuntimeError(
+        'START_FAILED',
+        `cannot run execution ${JSON.stringify(spec.executionId)}: ${built.problem}`,
+      );
+    }
+    if (signal?.aborted) {
+      const now = new Date();
+      return {
+        reason: { kind: 'stopped' },
+        exitCode: null,
+        startedAt: now,
+        endedAt: now,
+      };
+    }
+
+    // Never two containers for one attempt: a leftover from a crashed
+    // worker goes first, and the fixed name makes a concurrent second
+    // start fail on create instead of duplicating the step.
+    await this.#removeContainer(toContainerName(spec), spec);
+    const container = await callEngine('create', spec, () =>
+      this.#docker.createContainer(built.options),
+    );
+    try {
+      return await runContainer({
+        container,
+        spec,
+        sink,
+        signal,
+        logger: this.#logger,
+      });
+    } finally {
+      await this.#removeContainer(container.id, spec).catch((error) => {
+        this.#logger?.warn(
+          { err: error, executionId: spec.executionId },
+          'could not remove a step container; the reaper will',
+        );
+      });
+    }
+  }
+
+  async reapOrphans(keep: ReadonlySet<string> = new Set()): Promise<number> {
+    const labels = [`${KILN_LABELS.managed}=true`];
+    if (this.#reapOnlyOwn) {
+      labels.push(`${KILN_LABELS.worker}=${this.#workerId}`);
+    }
+    const spec = { executionId: '(reaper)', image: '' };
+    const containers = await callEngine('list', spec, () =>
+      this.#docker.listContainers({ all: true, filters: { label: labels } }),
+    );
+    let removed = 0;
+    for (const info of containers) {
+      const executionId = info.Labels[KILN_LABELS.execution];
+      if (executionId !== undefined && keep.has(executionId)) continue;
+      if (await this.#removeContainer(info.Id, spec)) removed += 1;
+    }
+    return removed;
+  }
+
+  async ping(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+    });
+    const answer = this.#docker.ping().then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #inspectImage(
+    image: string,
+  ): Promise<Dockerode.ImageInspectInfo | null> {
+    try {
+      return await this.#docker.getImage(image).inspect();
+    } catch (error) {
+      if (getDockerStatusCode(error) === 404) return null;
+      if (isEngineUnreachableError(error)) {
+        throw new RuntimeError(
+          'ENGINE_UNREACHABLE',
+          `the Docker engine did not answer when asked about image ${image}: ${describeDockerError(error)} — check that dockerd is running`,
+          { cause: error },
+        );
+      }
+      throw new RuntimeError(
+        'IMAGE_UNAVAILABLE',
+        `could not inspect image ${image}: ${describeDockerError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Force-removes a container and its anonymous volumes; false if absent. */
+  async #removeContainer(
+    nameOrId: string,
+    spec: Pick<StepSpec, 'executionId' | 'image'>,
+  ): Promise<boolean> {
+    try {
+      await callEngine('remove', spec, () =>
+        this.#docker.getContainer(nameOrId).remove({ force: true, v: true }),
+      );
+      return true;
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      // 404: already gone; 409: the engine is removing it already.
+      const status = getDockerStatusCode(cause);
+      if (status === 404 || status === 409) return false;
+      throw error;
+    }
+  }
+}
+
+function checkImageReference(image: string): ImageReference {
+  const parsed = parseImageReference(image);
+  if (!parsed.ok) {
+    throw new RuntimeError(
+      'IMAGE_UNAVAILABLE',
+      `invalid image reference ${JSON.stringify(image)}: ${parsed.problem} — write it as [registry/]name[:tag][@digest]`,
+    );
+  }
+  return parsed.reference;
+}
+
+/**
+ * The content digest the engine holds for this reference: the registry
+ * digest of the same repository when the image came from a registry, else
+ * the local image id (also `sha256:…`, but not comparable across hosts).
+ */
+function pickDigest(
+  info: Dockerode.ImageInspectInfo,
+  reference: ImageReference,
+): string {
+  if (reference.digest !== null) return reference.digest;
+  const repoDigests = info.RepoDigests ?? [];
+  const wanted = [
+    `${reference.registry}/${reference.path}@`,
+    `${reference.path}@`,
+    `${reference.path.replace(/^library\//, '')}@`,
+  ];
+  const match =
+    repoDigests.find((entry) => wanted.some((w) => entry.startsWith(w))) ??
+    repoDigests[0];
+  const at = match?.indexOf('@') ?? -1;
+  return match !== undefined && at !== -1 ? match.slice(at + 1) : info.Id;
+}

@@ -1,0 +1,148 @@
+/**
+ * Pulls one image through the Engine API and reads the progress stream to
+ * its end. The stream reports failures as `{"error": …}` lines after a 200,
+ * so the HTTP status alone does not say whether the pull worked. Lines are
+ * scanned one at a time with a per-line cap; progress is not kept.
+ */
+import type Dockerode from 'dockerode';
+import { RuntimeError } from '../runtime.js';
+import {
+  describeDockerError,
+  isEngineUnreachableError,
+} from './describe-docker-error.js';
+import type { ImageReference } from './parse-image-reference.js';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+export interface PullImageOptions {
+  docker: Dockerode;
+  /** The reference as written (already checked by `parseImageReference`). */
+  image: string;
+  reference: ImageReference;
+  registryAuth: Readonly<Record<string, RegistryCredentials>>;
+  /** @defaultValue 600000 */
+  timeoutMs?: number;
+}
+
+const DEFAULT_PULL_TIMEOUT_MS = 600_000;
+const MAX_PROGRESS_LINE = 64 * 1024;
+const DOCKER_HUB_ALIASES = [
+  'docker.io',
+  'index.docker.io',
+  'registry-1.docker.io',
+  'https://index.docker.io/v1/',
+];
+
+/** Resolves once the engine has the image; rejects with `RuntimeError`. */
+export async function pullImage(options: PullImageOptions): Promise<void> {
+  const { docker, image, reference } = options;
+  const auth = findCredentials(options.registryAuth, reference.registry);
+  const query =
+    reference.tag === null && reference.digest === null
+      ? // Without a tag the engine pulls every tag of the repository.
+        { fromImage: image, tag: 'latest' }
+      : { fromImage: image };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
+
+  let failure: string | null = null;
+  try {
+    const stream = (await docker.createImage(
+      auth,
+      query,
+    )) as NodeJS.ReadableStream;
+    failure = await readPullProgress(stream, timeoutMs);
+  } catch (error) {
+    if (isEngineUnreachableError(error)) {
+      throw new RuntimeError(
+        'ENGINE_UNREACHABLE',
+        `the Docker engine did not answer while pulling ${image}: ${describeDockerError(error)} — check that dockerd is running`,
+        { cause: error },
+      );
+    }
+    failure = describeDockerError(error);
+  }
+  if (failure !== null) {
+    throw new RuntimeError(
+      'IMAGE_UNAVAILABLE',
+      `image ${image} is not on this Docker host and pulling it failed: ${failure} — build or load it, or check registry credentials`,
+    );
+  }
+}
+
+function findCredentials(
+  registryAuth: Readonly<Record<string, RegistryCredentials>>,
+  registry: string,
+): RegistryCredentials | undefined {
+  const keys = DOCKER_HUB_ALIASES.includes(registry)
+    ? DOCKER_HUB_ALIASES
+    : [registry, `https://${registry}`];
+  for (const key of keys) {
+    if (Object.hasOwn(registryAuth, key)) return registryAuth[key];
+  }
+  return undefined;
+}
+
+/** Returns the first error the engine reported, or null on success. */
+function readPullProgress(
+  stream: NodeJS.ReadableStream,
+  timeoutMs: number,
+): Promise<string | null> {
+  return new Promise((resolve) => {
+    let pending = '';
+    let failure: string | null = null;
+    let settled = false;
+    const timer = setTimeout(() => {
+      finish(`no result after ${timeoutMs} ms`);
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    }, timeoutMs);
+
+    function finish(result: string | null): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    }
+
+    function readLine(line: string): void {
+      if (failure !== null || line.trim() === '') return;
+      try {
+        const event = JSON.parse(line) as {
+          error?: unknown;
+          errorDetail?: { message?: unknown };
+        };
+        if (typeof event.errorDetail?.message === 'string') {
+          failure = event.errorDetail.message;
+        } else if (typeof event.error === 'string') {
+          failure = event.error;
+        }
+      } catch {
+        // A progress line that is not JSON carries no verdict.
+      }
+    }
+
+    stream.on('data', (chunk: Buffer | string) => {
+      pending += chunk.toString();
+      let newline = pending.indexOf('\n');
+      while (newline !== -1) {
+        readLine(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+      }
+      if (pending.length > MAX_PROGRESS_LINE) pending = '';
+    });
+    stream.on('error', (error: unknown) =>
+      finish(failure ?? describeDockerError(error)),
+    );
+    const onEnd = (): void => {
+      readLine(pending);
+      pending = '';
+      finish(failure);
+    };
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+  });
+}

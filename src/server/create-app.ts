@@ -1,0 +1,17 @@
+/**
+ * The HTTP application, without `listen()` (tests mount it on their own
+ * server). Routes are mounted in order; the webhook route comes before any
+ * JSON body parser because its signature is checked over the raw bytes.
+ */
+import express, { type Express } from 'express';
+import { createHealthRouter } from './routes/health.js';
+import type { ServerDeps } from './server-deps.js';
+
+export function createApp(deps: ServerDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(createHealthRouter(deps));
+  // Routers register here, one line each: webhooks first (raw body).
+  return app;
+}

@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
+import type { Settings } from '../settings.js';
+
+/**
+ * What the HTTP server needs. The server never runs containers: it creates
+ * runs and reads records; workers do the rest.
+ */
+export interface ServerDeps {
+  settings: Settings;
+  logger: Logger;
+  /** Fails fast when Redis is down (no offline queue): the server answers 503. */
+  redis: Redis;
+  orchestrator: OrchestratorDeps;
+  /** For `/readyz`: extra checks (e.g. the Docker engine in `kiln up`). */
+  readinessChecks?: Array<{ name: string; check: () => Promise<boolean> }>;
+}

@@ -45,7 +45,7 @@ function toAsciiDigits(text: string): string {
   let out = '';
   for (const char of text) {
     if (char === '_') continue;
-    out += char >= '0' && char <= '9' ? char : String(digitValue(char));
+    out += char < '\x80' ? char : String(digitValue(char));
   }
   return out;
 }

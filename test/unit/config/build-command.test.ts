@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildCommand,
+  CommandTooLongError,
+} from '../../../src/config/build-command.js';
+import type { Parameter } from '../../../src/config/config-model.js';
+import { PyFloat } from '../../../src/config/py-scalars.js';
+import { makeParameter, makeStep } from '../../helpers/config-builders.js';
+
+type ParameterFields = Partial<Parameter> & { name: string };
+
+function build(
+  command: string | string[],
+  parameters: ParameterFields[],
+  values: Record<string, unknown>,
+  sourcePath?: string,
+): string[] {
+  const step = makeStep({
+    command: Array.isArray(command) ? command : [command],
+    parameters: parameters.map(makeParameter),
+    ...(sourcePath === undefined ? {} : { sourcePath }),
+  });
+  return buildCommand(step, values);
+}
+
+const lr: ParameterFields = { name: 'lr', type: 'float' };
+const title: ParameterFields = { name: 'title' };
+
+describe('buildCommand placeholders', () => {
+  it.each<[string, string[], Record<string, unknown>, string]>([
+    [
+      'run {parameters}',
+      ['lr', 'title'],
+      { lr: new PyFloat(0.1), title: 'a b' },
+      "run --lr=0.1 '--title=a b'",
+    ],
+    ['run {params}', ['lr', 'title'], { lr: new PyFloat(0.1) }, 'run --lr=0.1'],
+    ['run {parameters} end', ['lr'], {}, 'run  end'],
+    ['run {parameter:title}', ['title'], { title: 'x' }, 'run --title=x'],
+    ['run {parameter:title}.', ['title'], {}, 'run .'],
+    ['run {parameter:nope}', ['title'], { title: 'x' }, 'run {parameter:nope}'],
+    [
+      'run {parameter-value:title}',
+      ['title'],
+      { title: "it's" },
+      `run 'it'"'"'s'`,
+    ],
+    [
+      'run {parameter-value:lr}',
+      ['lr'],
+      { lr: new PyFloat(1e-5) },
+      'run 1e-05',
+    ],
+    [
+      'run {parameter-value:title}',
+      ['title'],
+      {},
+      'run {parameter-value:title}',
+    ],
+    [
+      'run {parameter-value:nope}',
+      ['title'],
+      { title: 'x' },
+      'run {parameter-value:nope}',
+    ],
+    [
+      'echo ${HOME} {unknown} $((1+2))',
+      ['title'],
+      { title: 'x' },
+      'echo ${HOME} {unknown} $((1+2))',
+    ],
+    [
+      '{parameters}{parameters}',
+      ['title'],
+      { title: 'x' },
+      '--title=x--title=x',
+    ],
+    ['{}', ['title'], { title: 'x' }, '{}'],
+    ['{}parameters}', ['title'], { title: 'x' }, '{}parameters}'],
+    ['{a{parameters}', ['title'], { title: 'x' }, '{a{parameters}'],
+    ['{{parameters}', ['title'], { title: 'x' }, '{{parameters}'],
+    ['{x}{parameters}', ['title'], { title: 'x' }, '{x}--title=x'],
+    [
+      '{param\neters} {params}',
+      ['title'],
+      { title: 'x' },
+      '{param\neters} --title=x',
+    ],
+    ['   padded {params}  \n', ['title'], { title: 'x' }, 'padded --title=x'],
+    ['{parameters:title}', ['title'], { title: 'x' }, '{parameters:title}'],
+    ['{ parameters }', ['title'], { title: 'x' }, '{ parameters }'],
+  ])('%j → %j', (command, names, values, expected) => {
+    const parameters = names.map((name) => (name === 'lr' ? lr : { name }));
+
+    expect(build(command, parameters, values)).toEqual([expected]);
+  });
+
+  it('replaces {source-path} with the quoted path when the step has one', () => {
+    expect(build('python {source-path}', [], {}, 'src/my train.py')).toEqual([
+      "python 'src/my train.py'",
+    ]);
+    expect(build('python {source-path}', [], {})).toEqual([
+      'python {source-path}',
+    ]);
+  });
+
+  it('keeps one output item per command item, inner newlines included', () => {
+    const command = ['  a  ', '', 'b\n  c {params}\n', '#!/bin/sh\necho hi'];
+
+    expect(build(command, [title], { title: 'x' })).toEqual([
+      'a',
+      '',
+      'b\n  c --title=x',
+      '#!/bin/sh\necho hi',
+    ]);
+  });
+
+  it('renders parameters in declaration order, a repeated name at its first position', () => {
+    const parameters = [
+      { name: 'b' },
+      { name: 'a' },
+      { name: 'b', passAs: '-b {v}' },
+    ];
+
+    expect(build('{parameters}', parameters, { a: '1', b: '2' })).toEqual([
+      '-b 2 --a=1',
+    ]);
+  });
+
+  it('stays linear on a line full of unmatched braces', () => {
+    const command = `${'{'.repeat(200_000)}x`;
+
+    expect(build(command, [title], { title: 'x' })).toEqual([command]);
+  });
+
+  it('refuses to build a command that grows without bound', () => {
+    const parameters = [{ name: 'title', default: 'x'.repeat(10_000) }];
+    const command = '{parameters}'.repeat(2_000);
+
+    expect(() =>
+      build(command, parameters, { title: 'x'.repeat(10_000) }),
+    ).toThrow(CommandTooLongError);
+  });
+});
+
+describe('buildCommand pass-as', () => {
+  it.each<[ParameterFields, unknown, string]>([
+    [{ name: 'n', type: 'integer' }, 5, '--n=5'],
+    [{ name: 'n', passAs: '-n {v}' }, 'a b', "-n 'a b'"],
+    [{ name: 'n', passAs: '-n {value}' }, '3', '-n 3'],
+    [{ name: 'n', passAs: '{v}' }, 'pos', 'pos'],
+    [{ name: 'n', passAs: '--{name} {v}' }, 'x', '--n x'],
+    [{ name: 'n', passAs: '--{name}={v}\t{v}' }, 'x', '--n=x x'],
+    [{ name: 'n', passAs: '-n {other} {v}' }, 'x', "-n '{other}' x"],
+    [{ name: 'n', passAs: '-n={v}' }, '', '-n='],
+    [{ name: 'n' }, '', '--n='],
+    [{ name: 'n', passAs: '{v}' }, '', "''"],
+    [{ name: 'n', passAs: '' }, 'x', '--n=x'],
+    [{ name: 'n', type: 'float' }, new PyFloat(1), '--n=1.0'],
+    [{ name: 'n', type: 'float' }, new PyFloat(1e16), '--n=1e+16'],
+    [{ name: 'n', passAs: '--x=$HOME/{v}' }, 'd', "'--x=$HOME/d'"],
+  ])('%j with %j → %j', (parameter, value, expected) => {
+    expect(build('{parameters}', [parameter], { n: value })).toEqual([
+      expected,
+    ]);
+  });
+});
+
+describe('buildCommand flags', () => {
+  it.each<[Partial<Parameter>, boolean | undefined, string]>([
+    [{}, true, '--f'],
+    [{}, false, ''],
+    [{}, undefined, ''],
+    [{ passAs: '-f' }, true, '-f'],
+    [{ passAs: '--{name}={v}' }, true, '--f=True'],
+    [{ passAs: '--{name}={v}' }, false, ''],
+    [{ passTrueAs: '--yes', passFalseAs: '--no' }, true, '--yes'],
+    [{ passTrueAs: '--yes', passFalseAs: '--no' }, false, '--no'],
+    [{ passTrueAs: '--yes' }, true, '--yes'],
+    [{ passTrueAs: '--yes' }, false, ''],
+    [{ passFalseAs: '--no' }, true, ''],
+    [{ passFalseAs: '--no' }, false, '--no'],
+    // Valohai renders a flag with no value as false here.
+    [{ passFalseAs: '--no' }, undefined, '--no'],
+    [
+      { passTrueAs: '--{name}={v}', passFalseAs: '--{name}={v}' },
+      false,
+      '--f=False',
+    ],
+    [{ passTrueAs: '', passFalseAs: '' }, true, '--f'],
+    [{ passTrueAs: '--yes', passAs: '--ignored' }, true, '--yes'],
+    [{ passTrueAs: 'use {name} now' }, true, 'use f now'],
+  ])('%j with %s → %j', (fields, value, expected) => {
+    const values = value === undefined ? {} : { f: value };
+
+    expect(
+      build('{parameters}', [{ name: 'f', type: 'flag', ...fields }], values),
+    ).toEqual([expected]);
+  });
+});
+
+describe('buildCommand multiple', () => {
+  it.each<[Partial<Parameter>, unknown[], string]>([
+    [{ multiple: 'repeat' }, [1, 2], '--ids=1 --ids=2'],
+    [{ multiple: 'repeat', passAs: '-i {v}' }, ['a b', 'c'], "-i 'a b' -i c"],
+    [{ multiple: 'repeat' }, [], ''],
+    [{ multiple: 'separate' }, [1, 2], '--ids=1,2'],
+    [{ multiple: 'separate', multipleSeparator: '-' }, [1, 2], '--ids=1-2'],
+    [
+      { multiple: 'separate', multipleSeparator: ' ' },
+      ['a', 'b'],
+      "'--ids=a b'",
+    ],
+    [{ multiple: 'separate' }, [], ''],
+    [
+      { multiple: 'separate' },
+      [new PyFloat(0.5), new PyFloat(1)],
+      '--ids=0.5,1.0',
+    ],
+    [{ multiple: 'separate', passAs: '{v}' }, ['x'], 'x'],
+  ])('%j with %j → %j', (fields, value, expected) => {
+    const parameter = { name: 'ids', type: 'integer' as const, ...fields };
+
+    expect(build('{parameters}', [parameter], { ids: value })).toEqual([
+      expected,
+    ]);
+  });
+
+  it('renders a list value alone as Python prints the list', () => {
+    const parameter = { name: 'ids', multiple: 'repeat' as const };
+
+    expect(
+      build('{parameter-value:ids}', [parameter], { ids: ['a', 1] }),
+    ).toEqual([`'['"'"'a'"'"', 1]'`]);
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * The failure codes of the git adapter. Callers branch on `code`, never on
+ * the message: the message is for people and says how to fix the problem.
+ */
+export type GitErrorCode =
+  | 'COMMIT_NOT_FOUND'
+  | 'FETCH_FAILED'
+  | 'INVALID_SHA'
+  | 'INVALID_SOURCE'
+  | 'INVALID_PATH'
+  | 'INVALID_REVISION'
+  | 'FILE_TOO_LARGE'
+  | 'NOT_A_REPOSITORY'
+  | 'DIRTY_WORK_TREE'
+  | 'EXPORT_FAILED'
+  | 'GIT_FAILED';
+
+/** Codes a later attempt may fix (network, disk); the rest are permanent. */
+const retryableCodes: ReadonlySet<GitErrorCode> = new Set([
+  'FETCH_FAILED',
+  'EXPORT_FAILED',
+  'GIT_FAILED',
+]);
+
+export class GitError extends Error {
+  readonly code: GitErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: GitErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'GitError';
+    this.code = code;
+    this.retryable = retryableCodes.has(code);
+  }
+}
+
+export function isGitError(value: unknown): value is GitError {
+  return value instanceof GitError;
+}

@@ -1,0 +1,315 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createGit } from './create-git.js';
+import { ensureMirror } from './ensure-mirror.js';
+import { exportTree } from './export-tree.js';
+import { fetchCommit, readObjectType } from './fetch-commit.js';
+import { GitError } from './git-error.js';
+import { KeyedLock } from './keyed-lock.js';
+import { assertObjectId, isZeroObjectId } from './object-id.js';
+import { checkRepositorySource } from './repository-source.js';
+import type { CheckedSource, RepositorySource } from './repository-source.js';
+import { checkRepoPath } from './repo-path.js';
+import { removeTree } from './tree-files.js';
+
+/** A read-only tree of one commit, shared by everyone holding that SHA. */
+export interface CommitTree {
+  sha: string;
+  /** Absolute path of a read-only tree of that commit (no `.git`). */
+  path: string;
+  /** Gives the tree back; the last release removes it. Idempotent. */
+  release(): Promise<void>;
+}
+
+export interface GitMaterialiserOptions {
+  /** Owned by this materialiser alone: mirrors/ and trees/ live here. */
+  cacheDir: string;
+  /** Limit for one `git fetch`. @defaultValue 300000 */
+  fetchTimeoutMs?: number;
+  /** Fetch rounds before COMMIT_NOT_FOUND/FETCH_FAILED. @defaultValue 3 */
+  fetchAttempts?: number;
+  /** First pause between fetch rounds, doubling. @defaultValue 500 */
+  fetchRetryDelayMs?: number;
+}
+
+export interface ReadFileOptions {
+  /** Larger blobs are refused unread. @defaultValue 10 MiB */
+  maxBytes?: number;
+}
+
+export interface AcquireTreeOptions {
+  /** Check out submodules too. @defaultValue false */
+  submodules?: boolean;
+}
+
+interface HeldTree {
+  holders: number;
+  path: string;
+}
+
+const defaultMaxBytes = 10 * 1024 * 1024;
+const localTimeoutMs = 120_000;
+const regularFileModes = new Set(['100644', '100755']);
+
+/**
+ * Turns (repository, SHA) into what workers and the server need: a file at a
+ * commit, the paths a push changed, or a read-only tree of the commit.
+ *
+ * Contract:
+ * - One materialiser per `cacheDir` (per worker process); it keeps a bare
+ *   mirror per repository under `mirrors/` and trees under `trees/`.
+ * - Call `reap()` once at start, before other calls.
+ * - All methods validate SHAs and sources before running git and may be
+ *   called concurrently: work on one repository (fetches) and on one tree
+ *   is serialised inside.
+ * - Failures are `GitError`s; `retryable` tells transient from permanent.
+ */
+export class GitMaterialiser {
+  readonly #cacheDir: string;
+  readonly #fetchTimeoutMs: number;
+  readonly #fetchAttempts: number;
+  readonly #fetchRetryDelayMs: number;
+  readonly #repoLock = new KeyedLock();
+  readonly #treeLock = new KeyedLock();
+  readonly #held = new Map<string, HeldTree>();
+
+  constructor(options: GitMaterialiserOptions) {
+    this.#cacheDir = resolve(options.cacheDir);
+    this.#fetchTimeoutMs = options.fetchTimeoutMs ?? 300_000;
+    this.#fetchAttempts = options.fetchAttempts ?? 3;
+    this.#fetchRetryDelayMs = options.fetchRetryDelayMs ?? 500;
+  }
+
+  get #treesDir(): string {
+    return join(this.#cacheDir, 'trees');
+  }
+
+  #mirrorDir(source: CheckedSource): string {
+    return join(this.#cacheDir, 'mirrors', source.mirrorName);
+  }
+
+  /**
+   * Makes sure the bare mirror of `source` has `sha`, fetching exactly that
+   * SHA (not all refs) when it is missing. Idempotent; concurrent calls for
+   * one repository are serialised.
+   */
+  async ensureCommit(source: RepositorySource, sha: string): Promise<void> {
+    const checked = checkRepositorySource(source);
+    const id = assertObjectId(sha);
+    await this.#ensure(checked, id);
+  }
+
+  async #ensure(source: CheckedSource, sha: string): Promise<string> {
+    const mirrorDir = this.#mirrorDir(source);
+    await this.#repoLock.runExclusive(source.mirrorName, async () => {
+      await ensureMirror(mirrorDir);
+      const type = await readObjectType(mirrorDir, sha);
+      if (type === 'commit' || type === 'tree') return;
+      await fetchCommit({
+        mirrorDir,
+        source,
+        sha,
+        timeoutMs: this.#fetchTimeoutMs,
+        attempts: this.#fetchAttempts,
+        retryDelayMs: this.#fetchRetryDelayMs,
+      });
+    });
+    return mirrorDir;
+  }
+
+  /**
+   * Reads one file at `sha` without a checkout. The size is checked first
+   * and a blob above `maxBytes` is refused unread (FILE_TOO_LARGE). Null
+   * when the path does not exist at that commit or is not a regular file.
+   */
+  async readFile(
+    source: RepositorySource,
+    sha: string,
+    path: string,
+    options: ReadFileOptions = {},
+  ): Promise<Buffer | null> {
+    const checked = checkRepositorySource(source);
+    const id = assertObjectId(sha);
+    const repoPath = checkRepoPath(path);
+    const maxBytes = options.maxBytes ?? defaultMaxBytes;
+    const mirrorDir = await this.#ensure(checked, id);
+    const git = createGit({ cwd: mirrorDir, timeoutMs: localTimeoutMs });
+    const listing = await git.raw([
+      'ls-tree',
+      '-l',
+      '-z',
+      '--full-tree',
+      id,
+      '--',
+      repoPath,
+    ]);
+    const entry = listing
+      .split('\0')
+      .map((line) => /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(line))
+      .find((match) => match?.[5] === repoPath);
+    if (!entry) return null;
+    const [, mode = '', , blobId = '', size = '0'] = entry;
+    if (!regularFileModes.has(mode)) return null;
+    if (Number(size) > maxBytes) {
+      throw new GitError(
+        'FILE_TOO_LARGE',
+        `${repoPath} at ${id} is ${size} bytes, more than the ${maxBytes} allowed; make the file smaller`,
+      );
+    }
+    return createGit({
+      cwd: mirrorDir,
+      timeoutMs: localTimeoutMs,
+    }).binaryCatFile(['blob', blobId]);
+  }
+
+  /**
+   * Paths changed between two commits (for trigger `paths` filters), sorted.
+   * Empty when `base` is null or all zeros (a new branch). A `base` that the
+   * server no longer has (force-push) fails with COMMIT_NOT_FOUND so the
+   * caller can decide rather than silently match nothing.
+   */
+  async changedPaths(
+    source: RepositorySource,
+    base: string | null,
+    head: string,
+  ): Promise<string[]> {
+    const checked = checkRepositorySource(source);
+    const headId = assertObjectId(head, 'head');
+    if (base === null || isZeroObjectId(base)) {
+      await this.#ensure(checked, headId);
+      return [];
+    }
+    const baseId = assertObjectId(base, 'base');
+    await this.#ensure(checked, headId);
+    const mirrorDir = await this.#ensure(checked, baseId);
+    const output = await createGit({
+      cwd: mirrorDir,
+      timeoutMs: localTimeoutMs,
+    }).raw([
+      'diff',
+      '--name-only',
+      '-z',
+      '--no-renames',
+      '--no-ext-diff',
+      '--no-textconv',
+      baseId,
+      headId,
+      '--',
+    ]);
+    return output
+      .split('\0')
+      .filter((line) => line !== '')
+      .sort();
+  }
+
+  /**
+   * A read-only tree of `sha`, shared by concurrent users of the same SHA
+   * (reference-counted). Built in `trees/.tmp-*` and renamed into place, so
+   * a half-written tree is never reused after a crash; removed when the last
+   * holder releases it.
+   */
+  async acquireTree(
+    source: RepositorySource,
+    sha: string,
+    options: AcquireTreeOptions = {},
+  ): Promise<CommitTree> {
+    const checked = checkRepositorySource(source);
+    const id = assertObjectId(sha);
+    if (options.submodules === true) {
+      throw new GitError(
+        'EXPORT_FAILED',
+        'submodules are not supported yet; vendor the code or fetch it in the step',
+      );
+    }
+    const mirrorDir = await this.#ensure(checked, id);
+    const path = await this.#treeLock.runExclusive(id, async () => {
+      const held = this.#held.get(id);
+      if (held) {
+        held.holders += 1;
+        return held.path;
+      }
+      const treePath = join(this.#treesDir, id);
+      if (!(await isDirectory(treePath))) {
+        await this.#buildTree(mirrorDir, id, treePath);
+      }
+      this.#held.set(id, { holders: 1, path: treePath });
+      return treePath;
+    });
+    let released = false;
+    return {
+      sha: id,
+      path,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await this.#release(id);
+      },
+    };
+  }
+
+  async #buildTree(
+    mirrorDir: string,
+    sha: string,
+    treePath: string,
+  ): Promise<void> {
+    await mkdir(this.#treesDir, { recursive: true });
+    const temp = join(this.#treesDir, `.tmp-${randomBytes(8).toString('hex')}`);
+    await mkdir(temp);
+    try {
+      await exportTree({
+        mirrorDir,
+        sha,
+        targetDir: temp,
+        tarPath: `${temp}.tar`,
+        timeoutMs: localTimeoutMs,
+      });
+      await rename(temp, treePath);
+    } catch (error) {
+      await removeTree(temp);
+      throw error;
+    }
+  }
+
+  async #release(sha: string): Promise<void> {
+    await this.#treeLock.runExclusive(sha, async () => {
+      const held = this.#held.get(sha);
+      if (!held) return;
+      held.holders -= 1;
+      if (held.holders > 0) return;
+      this.#held.delete(sha);
+      await removeTree(held.path);
+    });
+  }
+
+  /**
+   * Removes half-written temp trees and trees nobody in this process holds.
+   * Meant for start-up; returns how many entries it removed.
+   */
+  async reap(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.#treesDir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (this.#held.has(name)) continue;
+      await this.#treeLock.runExclusive(name, async () => {
+        if (this.#held.has(name)) return;
+        await removeTree(join(this.#treesDir, name));
+        removed += 1;
+      });
+    }
+    return removed;
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+/** Levenshtein distance, bounded so that long hostile keys stay cheap. */
+export function editDistance(a: string, b: string): number {
+  if (a.length > 100 || b.length > 100) return Math.max(a.length, b.length);
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The known name closest to a misspelt one, or undefined when nothing is
+ * close enough to be a plausible typo (at most a third of the letters off).
+ */
+export function findClosestName(
+  name: string,
+  known: readonly string[],
+): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const allowed = Math.max(1, Math.floor(Math.max(name.length, 3) / 3));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+/** ` — did you mean "image"?` or nothing. */
+export function formatSuggestion(
+  name: string,
+  known: readonly string[],
+): string {
+  const closest = findClosestName(name, known);
+  return closest === undefined ? '' : ` — did you mean "${closest}"?`;
+}

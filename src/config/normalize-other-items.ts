@@ -1,0 +1,115 @@
+/** Normalises `task`, `trigger` and `report` items (best effort). */
+import type {
+  Report,
+  ReportMetric,
+  Task,
+  Trigger,
+  TriggerEvent,
+  VariantParameter,
+} from './config-model.js';
+import {
+  copyMapping,
+  readBoolean,
+  readMappingItems,
+  readNumber,
+  readString,
+  readStringList,
+} from './read-field.js';
+
+/** `Bayesian-TPE` → `bayesian_tpe`, as valohai-yaml normalises task types. */
+function normalizeTaskType(value: unknown): string {
+  const text = readString(value);
+  return text === undefined
+    ? 'grid_search'
+    : text.toLowerCase().replace(/-/g, '_');
+}
+
+export function normalizeTask(raw: Record<string, unknown>): Task {
+  const task: Task = {
+    name: readString(raw.name) ?? '',
+    step: readString(raw.step) ?? '',
+    type: normalizeTaskType(raw.type),
+    parameters: readMappingItems(raw.parameters).map(
+      ({ item }): VariantParameter => ({
+        name: readString(item.name) ?? '',
+        style: readString(item.style) ?? 'single',
+        rules: copyMapping(item.rules),
+      }),
+    ),
+    reuseChildren: readBoolean(raw['reuse-children'], false),
+  };
+  if (Array.isArray(raw['parameter-sets'])) {
+    task.parameterSets = readMappingItems(raw['parameter-sets']).map(
+      ({ item }) => copyMapping(item),
+    );
+  }
+  const strings: [
+    (
+      | 'description'
+      | 'optimizationTargetMetric'
+      | 'engine'
+      | 'onChildError'
+      | 'stopCondition'
+    ),
+    string,
+  ][] = [
+    ['description', 'description'],
+    ['optimizationTargetMetric', 'optimization-target-metric'],
+    ['engine', 'engine'],
+    ['onChildError', 'on-child-error'],
+    ['stopCondition', 'stop-condition'],
+  ];
+  for (const [field, key] of strings) {
+    const text = readString(raw[key]);
+    if (text !== undefined) task[field] = text;
+  }
+  const numbers: [
+    (
+      | 'executionCount'
+      | 'executionBatchSize'
+      | 'maximumQueuedExecutions'
+      | 'optimizationTargetValue'
+    ),
+    string,
+  ][] = [
+    ['executionCount', 'execution-count'],
+    ['executionBatchSize', 'execution-batch-size'],
+    ['maximumQueuedExecutions', 'maximum-queued-executions'],
+    ['optimizationTargetValue', 'optimization-target-value'],
+  ];
+  for (const [field, key] of numbers) {
+    const number = readNumber(raw[key]);
+    if (number !== undefined) task[field] = number;
+  }
+  return task;
+}
+
+export function normalizeTrigger(raw: Record<string, unknown>): Trigger {
+  const events = readStringList(raw.on).filter(
+    (event): event is TriggerEvent =>
+      event === 'push' || event === 'pull_request',
+  );
+  return {
+    name: readString(raw.name) ?? '',
+    on: raw.on === undefined ? ['push', 'pull_request'] : events,
+    branches: readStringList(raw.branches),
+    paths: readStringList(raw.paths),
+    run: readString(raw.run) ?? '',
+    parameters: copyMapping(raw.parameters),
+    cancelSuperseded: readBoolean(raw['cancel-superseded'], true),
+  };
+}
+
+export function normalizeReport(raw: Record<string, unknown>): Report {
+  return {
+    metrics: readMappingItems(raw.metrics).map(({ item }): ReportMetric => {
+      const metric: ReportMetric = {
+        name: readString(item.name) ?? '',
+        goal: item.goal === 'minimize' ? 'minimize' : 'maximize',
+      };
+      const threshold = readNumber(item['fail-if-regresses-by']);
+      if (threshold !== undefined) metric.failIfRegressesBy = threshold;
+      return metric;
+    }),
+  };
+}

@@ -12,14 +12,21 @@ export function formatDuration(ms: number): string {
 
 export function formatValue(value: unknown): string {
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+    return Number.isInteger(value)
+      ? String(value)
+      : String(Number(value.toPrecision(4)));
   }
   return String(value);
 }
 
-export function formatMetrics(metrics: Record<string, unknown>, max: number): string {
+export function formatMetrics(
+  metrics: Record<string, unknown>,
+  max: number,
+): string {
   const entries = Object.entries(metrics);
-  const shown = entries.slice(0, max).map(([key, value]) => `${key}=${formatValue(value)}`);
+  const shown = entries
+    .slice(0, max)
+    .map(([key, value]) => `${key}=${formatValue(value)}`);
   if (entries.length > max) shown.push(`+${entries.length - max}`);
   return shown.join(' ');
 }
@@ -37,6 +44,13 @@ export function formatTable(header: string[], rows: string[][]): string {
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
   const line = (cells: string[]) =>
-    cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(header),
+    line(widths.map((width) => '-'.repeat(width))),
+    ...rows.map(line),
+  ].join('\n');
 }

@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSecretCommands } from './commands/secret.js';
+import { registerServiceCommands } from './commands/service.js';
 import { readPackageVersion } from './read-package-version.js';
 
 const program = new Command('kiln')
@@ -17,5 +19,7 @@ const program = new Command('kiln')
 // Commands register here, one line each (keep alphabetical).
 registerExecutionCommands(program);
 registerRunCommand(program);
+registerSecretCommands(program);
+registerServiceCommands(program);
 
 await program.parseAsync(process.argv);

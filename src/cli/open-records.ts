@@ -18,7 +18,9 @@ export async function openRecords(): Promise<Engine> {
 export class ExecutionNotFoundError extends Error {
   readonly code = 'EXECUTION_NOT_FOUND';
   constructor(reference: string) {
-    super(`no execution "${reference}": use an id from \`kiln executions\`, or #N for this repository's counter`);
+    super(
+      `no execution "${reference}": use an id from \`kiln executions\`, or #N for this repository's counter`,
+    );
     this.name = 'ExecutionNotFoundError';
   }
 }
@@ -32,7 +34,10 @@ export async function findExecution(
   const counter = /^#?(\d+)$/.exec(reference);
   if (counter) {
     const repo = repository ?? `local/${basename(process.cwd())}`;
-    const record = await engine.deps.executions.getExecutionByCounter(repo, Number(counter[1]));
+    const record = await engine.deps.executions.getExecutionByCounter(
+      repo,
+      Number(counter[1]),
+    );
     if (record) return record;
   }
   const record = await engine.deps.executions.getExecution(reference);

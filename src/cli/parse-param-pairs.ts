@@ -7,7 +7,9 @@ export class ParamSyntaxError extends Error {
   }
 }
 
-export function parseParamPairs(pairs: readonly string[]): Record<string, string> {
+export function parseParamPairs(
+  pairs: readonly string[],
+): Record<string, string> {
   const values: Record<string, string> = Object.create(null);
   for (const pair of pairs) {
     const equals = pair.indexOf('=');

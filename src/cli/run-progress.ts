@@ -46,7 +46,10 @@ export async function watchRun(options: WatchRunOptions): Promise<RunRecord> {
       if (!record) continue;
       records.set(node.name, record);
       const after = logSeq.get(record.id);
-      const lines = await executions.readLog(record.id, { afterSeq: after, limit: 500 });
+      const lines = await executions.readLog(record.id, {
+        afterSeq: after,
+        limit: 500,
+      });
       for (const line of lines) {
         logSeq.set(record.id, line.seq);
         lastLine.set(node.name, line.text);
@@ -66,14 +69,22 @@ export async function watchRun(options: WatchRunOptions): Promise<RunRecord> {
         if (node.status === 'pending') continue;
         const record = records.get(node.name);
         const detail = node.message ? ` — ${node.message}` : '';
-        const metrics = record && Object.keys(record.metrics).length > 0 ? ` — ${formatMetrics(record.metrics, 4)}` : '';
+        const metrics =
+          record && Object.keys(record.metrics).length > 0
+            ? ` — ${formatMetrics(record.metrics, 4)}`
+            : '';
         out.write(`[${node.name}] ${node.status}${detail}${metrics}\n`);
       }
     }
-    if (isFinalRunStatus(run.status) && run.nodes.every((node) => !['queued', 'started'].includes(node.status))) {
+    if (
+      isFinalRunStatus(run.status) &&
+      run.nodes.every((node) => !['queued', 'started'].includes(node.status))
+    ) {
       return run;
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 300));
+    await new Promise((resolve) =>
+      setTimeout(resolve, options.intervalMs ?? 300),
+    );
   }
 }
 
@@ -84,16 +95,28 @@ function renderView(
   columns: number,
 ): string[] {
   const width = Math.max(40, columns - 1);
-  const lines = [`run #${run.counter} ${run.kind} ${run.name} @ ${run.commit.slice(0, 12)} — ${run.status}`];
+  const lines = [
+    `run #${run.counter} ${run.kind} ${run.name} @ ${run.commit.slice(0, 12)} — ${run.status}`,
+  ];
   for (const node of run.nodes) {
     const record = records.get(node.name);
     const since = record?.startedAt ?? node.startedAt;
     const until = record?.endedAt ?? node.endedAt;
-    const time = since ? formatDuration(Date.parse(until ?? new Date().toISOString()) - Date.parse(since)) : '';
+    const time = since
+      ? formatDuration(
+          Date.parse(until ?? new Date().toISOString()) - Date.parse(since),
+        )
+      : '';
     const metrics = record ? formatMetrics(record.metrics, 3) : '';
-    lines.push(truncate(`  ${ICONS[node.status] ?? '?'} ${node.name.padEnd(16)} ${node.status.padEnd(9)} ${time.padStart(7)}  ${metrics}`, width));
+    lines.push(
+      truncate(
+        `  ${ICONS[node.status] ?? '?'} ${node.name.padEnd(16)} ${node.status.padEnd(9)} ${time.padStart(7)}  ${metrics}`,
+        width,
+      ),
+    );
     const tail = lastLine.get(node.name);
-    if (tail && node.status === 'started') lines.push(truncate(`      ${tail}`, width));
+    if (tail && node.status === 'started')
+      lines.push(truncate(`      ${tail}`, width));
   }
   return lines;
 }

@@ -1,0 +1,165 @@
+/**
+ * Starts kiln's long-running roles and stops them gracefully: on SIGTERM or
+ * SIGINT a worker stops taking jobs and waits for its running steps up to a
+ * grace period, then hands them back (they become stalled jobs that another
+ * worker takes up, after removing the orphan container).
+ */
+import { createServer, type Server } from 'node:http';
+import type { Worker } from 'bullmq';
+import { createEngine, type Engine } from '../../engine/create-engine.js';
+import { createLogger } from '../../log.js';
+import { reconcileRun } from '../../orchestrator/advance-run.js';
+import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
+import { createSecretStore } from '../../secrets/secret-store.js';
+import { createApp } from '../../server/create-app.js';
+import { readSettings } from '../../settings.js';
+import { startStepWorker } from '../../worker/step-worker.js';
+
+export interface ServiceOptions {
+  port?: string;
+  concurrency?: string;
+  dataDir?: string;
+}
+
+type Role = 'up' | 'server' | 'worker';
+
+const SHUTDOWN_GRACE_MS = 30_000;
+
+export async function serviceAction(
+  role: Role,
+  options: ServiceOptions,
+): Promise<void> {
+  const settings = readSettings(process.env, {
+    port: options.port,
+    concurrency: options.concurrency,
+    dataDir: options.dataDir,
+  });
+  const logger = createLogger({ level: settings.logLevel });
+  const runsSteps = role !== 'server';
+  const engine = await createEngine({ settings, logger, runsSteps });
+  for (const note of engine.notes) logger.warn({ role }, note);
+  const closers: Array<() => Promise<void>> = [];
+
+  if (runsSteps) closers.push(await startWorkerRole(engine));
+  if (role !== 'worker') closers.push(await startServerRole(engine, runsSteps));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void (async () => {
+      for (const close of closers.reverse())
+        await close().catch((error: unknown) =>
+          logger.error({ err: error }, 'shutdown'),
+        );
+      await engine.close();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
+  const { deps, settings, logger } = engine;
+  const secrets = createSecretStore(deps.redis, deps.prefix);
+  deps.secretsFor = (repository) => secrets.values(repository);
+  const active = new Set<string>();
+  const removed = await deps.runtime.reapOrphans(active);
+  if (removed > 0)
+    logger.warn({ removed }, 'removed containers left by a stopped worker');
+  for (const status of ['queued', 'running', 'created'] as const) {
+    const runs = await deps.runs.listRuns({ status, limit: 500 });
+    for (const run of runs) {
+      if (run.queue && run.queue !== DEFAULT_STEP_QUEUE) continue;
+      await reconcileRun(deps, run).catch((error: unknown) =>
+        logger.warn({ err: error, runId: run.id }, 'could not reconcile run'),
+      );
+    }
+  }
+  const worker: Worker = startStepWorker(deps, {
+    queue: DEFAULT_STEP_QUEUE,
+    concurrency: settings.concurrency,
+    connection: engine.bullConnection,
+  });
+  logger.info(
+    {
+      concurrency: settings.concurrency,
+      runtime: deps.runtime.kind,
+      workerId: settings.workerId,
+    },
+    'worker started',
+  );
+  return async () => {
+    const graceful = worker.close();
+    const timer = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
+    );
+    if ((await Promise.race([graceful, timer])) === 'timeout') {
+      logger.warn(
+        'steps still running after the grace period: handing them back to the queue',
+      );
+      await worker.close(true);
+    }
+  };
+}
+
+async function startServerRole(
+  engine: Engine,
+  withWorker: boolean,
+): Promise<() => Promise<void>> {
+  const { deps, settings, logger } = engine;
+  const app = createApp({
+    settings,
+    logger,
+    redis: engine.redis,
+    orchestrator: deps,
+    readinessChecks: withWorker
+      ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
+      : [],
+  });
+  const intake = await startIntake(engine);
+  const server: Server = createServer(app);
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const address = server.address();
+  const port =
+    typeof address === 'object' && address ? address.port : settings.port;
+  const base = settings.publicUrl ?? `http://localhost:${port}`;
+  process.stdout.write(
+    `kiln is listening on port ${port}\n  webhook URL: ${base}/webhooks/github\n  UI:          ${base}/\n`,
+  );
+  if (!settings.webhookSecret) {
+    logger.warn(
+      'KILN_WEBHOOK_SECRET is not set: webhook deliveries will be refused until it is',
+    );
+  }
+  return async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await intake();
+  };
+}
+
+/** The intake worker turns queued deliveries into runs (part of the server role). */
+async function startIntake(engine: Engine): Promise<() => Promise<void>> {
+  try {
+    const module = (await import('../../intake/start-intake-worker.js')) as {
+      startIntakeWorker?: (engine: Engine) => { close(): Promise<void> };
+    };
+    const worker = module.startIntakeWorker?.(engine);
+    return async () => {
+      await worker?.close();
+    };
+  } catch (error) {
+    engine.logger.error({ err: error }, 'webhook intake is not available');
+    return async () => undefined;
+  }
+}

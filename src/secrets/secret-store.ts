@@ -1,0 +1,88 @@
+/**
+ * Per-repository secrets, set by the operator (`kiln secret set`, the API)
+ * and given to trusted runs as environment variables. Values live in one
+ * Redis hash per repository and are never logged; protect Redis (private
+ * network, password) as you would the secrets themselves.
+ */
+import type { Redis } from 'ioredis';
+
+/** Names that would change how the step's process or kiln itself behaves. */
+const BLOCKED = new Set([
+  'PATH',
+  'HOME',
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'NODE_OPTIONS',
+  'PYTHONPATH',
+  'PYTHONSTARTUP',
+  'PYTHONUNBUFFERED',
+  'DOCKER_HOST',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'GIT_SSH_COMMAND',
+  'BASH_ENV',
+  'ENV',
+  'SHELL',
+  'IFS',
+]);
+
+export class SecretNameError extends Error {
+  readonly code = 'INVALID_SECRET_NAME';
+  constructor(name: string, why: string) {
+    super(`secret name "${name}" ${why}`);
+    this.name = 'SecretNameError';
+  }
+}
+
+export function checkSecretName(name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
+    throw new SecretNameError(
+      name,
+      'must be letters, digits and _ (not starting with a digit), at most 128 characters',
+    );
+  }
+  const upper = name.toUpperCase();
+  if (
+    BLOCKED.has(upper) ||
+    upper.startsWith('VH_') ||
+    upper.startsWith('KILN_')
+  ) {
+    throw new SecretNameError(
+      name,
+      'is reserved: it would change how steps or kiln run; pick another name',
+    );
+  }
+}
+
+export interface SecretStore {
+  set(repository: string, name: string, value: string): Promise<void>;
+  delete(repository: string, name: string): Promise<boolean>;
+  names(repository: string): Promise<string[]>;
+  /** Name → value, for a trusted run's environment. */
+  values(repository: string): Promise<Record<string, string>>;
+}
+
+export function createSecretStore(redis: Redis, prefix: string): SecretStore {
+  const key = (repository: string) => `${prefix}:secrets:${repository}`;
+  return {
+    async set(repository, name, value) {
+      checkSecretName(name);
+      if (value.length === 0)
+        throw new SecretNameError(name, 'needs a non-empty value');
+      await redis.hset(key(repository), name, value);
+    },
+    async delete(repository, name) {
+      return (await redis.hdel(key(repository), name)) > 0;
+    },
+    async names(repository) {
+      return (await redis.hkeys(key(repository))).sort();
+    },
+    async values(repository) {
+      const values: Record<string, string> = Object.create(null);
+      const all = await redis.hgetall(key(repository));
+      for (const [name, value] of Object.entries(all)) values[name] = value;
+      return values;
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * Turns a step's raw stdout/stderr chunks into stored log lines and metrics
+ * events, with bounded memory whatever the step prints (reliability plan
+ * §4.4, §8.2 rows 40–44).
+ */
+import type { MetricsEvent } from '../model/execution.js';
+import type { LogLine } from '../model/log-line.js';
+import { createLineSplitter, type LineInfo } from './line-splitter.js';
+import {
+  looksLikeMetricsLine,
+  parseMetricsLine,
+} from './parse-metrics-line.js';
+
+export interface OutputRecorderOptions {
+  /** Clock for line timestamps. @defaultValue `() => new Date()` */
+  now?: () => Date;
+  /** Longer lines are cut with a marker. @defaultValue 65536 */
+  maxLineBytes?: number;
+  /** Log bytes stored per execution; later lines are counted only. @defaultValue 16 MiB */
+  maxLogBytes?: number;
+  /** Lines per `onLogLines` call. @defaultValue 200 */
+  flushLines?: number;
+  /** Applied to every stored line and every metrics line before parsing. */
+  mask?: (text: string) => string;
+  /** Receives batches of masked lines in `seq` order. */
+  onLogLines(lines: LogLine[]): void;
+  /** Receives each metrics event (stdout JSON object lines only). */
+  onMetrics(event: MetricsEvent): void;
+}
+
+export interface RecorderStats {
+  /** Lines seen on both streams (stored or not). */
+  lines: number;
+  /** Raw bytes received on both streams. */
+  bytes: number;
+  metricsEvents: number;
+  /** `{` lines that gave no event (invalid JSON, too long, no values). */
+  ignoredMetricLines: number;
+  /** Values left out of events (NaN/Infinity, deep nesting, unsafe keys). */
+  droppedValues: number;
+  truncatedLines: number;
+  /** Bytes of lines not stored because `maxLogBytes` was reached. */
+  droppedLogBytes: number;
+}
+
+/**
+ * The runtime calls `stdout`/`stderr` with chunks as they arrive (in order
+ * per stream), then `end` once. Sinks are called synchronously from those
+ * calls. Lines are batched: call `flush` (e.g. on a timer) to hand out a
+ * partial batch of a quiet step early. Calls after `end` are ignored.
+ */
+export interface OutputRecorder {
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+  flush(): void;
+  end(): RecorderStats;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+export const DEFAULT_MAX_LOG_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_FLUSH_LINES = 200;
+
+export function createOutputRecorder(
+  options: OutputRecorderOptions,
+): OutputRecorder {
+  const { mask, onLogLines, onMetrics } = options;
+  const now = options.now ?? (() => new Date());
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const maxLogBytes = options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+  const flushLines = Math.max(1, options.flushLines ?? DEFAULT_FLUSH_LINES);
+  const stats: RecorderStats = {
+    lines: 0,
+    bytes: 0,
+    metricsEvents: 0,
+    ignoredMetricLines: 0,
+    droppedValues: 0,
+    truncatedLines: 0,
+    droppedLogBytes: 0,
+  };
+  let batch: LogLine[] = [];
+  let seq = 0;
+  let storedBytes = 0;
+  let capped = false;
+  let ended = false;
+  // Lines of one chunk arrived together: one clock read per chunk keeps the
+  // per-line cost low.
+  let time = '';
+
+  function store(stream: LogLine['stream'], text: string): void {
+    batch.push({ seq: seq++, time, stream, text });
+    if (batch.length >= flushLines) flush();
+  }
+
+  function record(
+    stream: LogLine['stream'],
+    text: string,
+    info: LineInfo,
+  ): void {
+    stats.lines++;
+    if (info.truncated) stats.truncatedLines++;
+    let masked: string | undefined;
+    const size = Math.min(info.bytes, maxLineBytes) + 1;
+    if (!capped && storedBytes + size <= maxLogBytes) {
+      storedBytes += size;
+      masked = mask === undefined ? text : mask(text);
+      store(
+        stream,
+        info.truncated
+          ? `${masked} … [kiln: line truncated, ${info.bytes} bytes]`
+          : masked,
+      );
+    } else {
+      // Once full, stay full: a log with holes in it would mislead.
+      capped = true;
+      stats.droppedLogBytes += size;
+    }
+    if (stream === 'stdout') recordMetrics(text, masked, info);
+  }
+
+  function recordMetrics(
+    text: string,
+    masked: string | undefined,
+    info: LineInfo,
+  ): void {
+    if (!looksLikeMetricsLine(text)) return;
+    if (info.truncated) {
+      stats.ignoredMetricLines++;
+      return;
+    }
+    const visible = masked ?? (mask === undefined ? text : mask(text));
+    const parsed = parseMetricsLine(visible);
+    if (parsed === null) return;
+    stats.droppedValues += parsed.dropped;
+    if ('ignored' in parsed) {
+      stats.ignoredMetricLines++;
+      return;
+    }
+    stats.metricsEvents++;
+    onMetrics({ time, values: parsed.values });
+  }
+
+  const out = createLineSplitter({
+    maxLineBytes,
+    onLine: (line, info) => record('stdout', line, info),
+  });
+  const err = createLineSplitter({
+    maxLineBytes,
+    onLine: (line, info) => record('stderr', line, info),
+  });
+
+  function flush(): void {
+    if (batch.length === 0) return;
+    const lines = batch;
+    batch = [];
+    onLogLines(lines);
+  }
+
+  function push(
+    splitter: ReturnType<typeof createLineSplitter>,
+    chunk: Buffer,
+  ): void {
+    if (ended) return;
+    stats.bytes += chunk.length;
+    time = now().toISOString();
+    splitter.push(chunk);
+  }
+
+  function end(): RecorderStats {
+    if (!ended) {
+      ended = true;
+      time = now().toISOString();
+      out.end();
+      err.end();
+      if (stats.droppedLogBytes > 0) {
+        batch.push({
+          seq: seq++,
+          time,
+          stream: 'stderr',
+          text: `[kiln] log truncated: ${stats.droppedLogBytes} bytes not stored (limit ${maxLogBytes})`,
+        });
+      }
+      flush();
+    }
+    return { ...stats };
+  }
+
+  return {
+    stdout: (chunk) => push(out, chunk),
+    stderr: (chunk) => push(err, chunk),
+    flush,
+    end,
+  };
+}

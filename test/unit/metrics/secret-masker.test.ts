@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createSecretMasker } from '../../../src/metrics/secret-masker.js';
+
+const secret = 'hunter2-S3cr3t/token+"quoted"\\end';
+
+describe('createSecretMasker', () => {
+  it('masks the raw value wherever it appears', () => {
+    const mask = createSecretMasker([secret]);
+
+    const out = mask(`token=${secret} and again ${secret}.`);
+
+    expect(out).toBe('token=*** and again ***.');
+  });
+
+  it.each([0, 1, 2, 3, 4, 5])(
+    'masks Base64 of the secret after %i leading bytes (every alignment)',
+    (prefixBytes) => {
+      const mask = createSecretMasker([secret]);
+      const prefix = 'p'.repeat(prefixBytes);
+      const encoded = Buffer.from(`${prefix}${secret}-suffix`).toString(
+        'base64',
+      );
+
+      const out = mask(`blob: ${encoded}`);
+
+      expect(out).toContain('***');
+      // What is left can no longer be decoded back to the secret.
+      for (const part of out.slice('blob: '.length).split('***')) {
+        expect(Buffer.from(part, 'base64').toString('latin1')).not.toContain(
+          'hunter2',
+        );
+      }
+    },
+  );
+
+  it('masks the JSON-escaped form (quotes, backslashes, newlines)', () => {
+    const multi = 'line-one"x\\y\nline-two';
+    const mask = createSecretMasker([secret, multi]);
+
+    const out = mask(JSON.stringify({ a: secret, b: multi }));
+
+    expect(out).toBe('{"a":"***","b":"***"}');
+  });
+
+  it('masks the URL-encoded form', () => {
+    const mask = createSecretMasker([secret]);
+
+    const out = mask(`https://x.test/?t=${encodeURIComponent(secret)}&u=1`);
+
+    expect(out).toBe('https://x.test/?t=***&u=1');
+  });
+
+  it('masks each line of a multi-line secret, as logs are masked per line', () => {
+    const key = '-----BEGIN KEY-----\nMIIEabcdefgh\n-----END KEY-----';
+    const mask = createSecretMasker([key]);
+
+    const lines = key.split('\n').map(mask);
+
+    expect(lines).toEqual(['***', '***', '***']);
+  });
+
+  it('masks a secret printed split across two lines', () => {
+    const mask = createSecretMasker(['first-half\r\nsecond-half']);
+
+    expect(mask('first-half')).toBe('***');
+    expect(mask('second-half')).toBe('***');
+  });
+
+  it('ignores secrets shorter than 4 characters and empty lines of secrets', () => {
+    const mask = createSecretMasker(['abc', '', 'x\n\nlong-enough']);
+
+    expect(mask('abc x long-enough')).toBe('abc x ***');
+  });
+
+  it('returns text unchanged when there is nothing to mask', () => {
+    const mask = createSecretMasker([]);
+
+    expect(mask('nothing (here) [*]')).toBe('nothing (here) [*]');
+  });
+
+  it('treats regex characters in secrets literally', () => {
+    const mask = createSecretMasker(['a.b*c(d)']);
+
+    expect(mask('axbbbcd a.b*c(d)')).toBe('axbbbcd ***');
+  });
+});

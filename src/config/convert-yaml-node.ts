@@ -1,0 +1,399 @@
+import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
+import type { Alias, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { PositionRecorder } from './create-position-index.js';
+import type { Finding, Severity } from './finding.js';
+import { offsetOf } from './link-yaml-aliases.js';
+import { resolveYaml11Scalar } from './resolve-yaml11-scalar.js';
+import type { ResolvedScalar, ScalarTag } from './resolve-yaml11-scalar.js';
+import { formatPath } from './yaml-document.js';
+import type { PathSegment, SourcePosition } from './yaml-document.js';
+
+/** Deeper nesting is refused (PyYAML has no limit; kiln's checks recurse). */
+export const MAX_DEPTH = 200;
+/** Alias resolutions per document, nested ones included. */
+const MAX_ALIASES = 1_000;
+/** Values built by expanding aliases and merge keys, per document. */
+const MAX_EXPANDED = 100_000;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const STANDARD_TAG = 'tag:yaml.org,2002:';
+const SCALAR_TAGS = new Set(['str', 'int', 'float', 'bool', 'null']);
+
+export interface ConvertYamlNodeOptions {
+  file: string;
+  /** Receives every finding, in document order. */
+  findings: Finding[];
+  positions: PositionRecorder;
+  /** 1-based line and column of an offset in the parsed text. */
+  locate(offset: number): SourcePosition;
+  /** From `linkYamlAliases`: each alias's anchored node. */
+  aliasTargets: ReadonlyMap<Alias, Node>;
+}
+
+/** A mapping entry after `<<` merge keys are applied, in PyYAML's order. */
+interface FlatPair {
+  key: Node | null;
+  value: Node | null;
+  fromMerge: boolean;
+  /** Reached through an alias: already reported where it is defined. */
+  viaAlias: boolean;
+}
+
+/** Unwinds the converter at once (alias bomb, nesting); never escapes. */
+class StopReading extends Error {}
+
+/**
+ * Builds plain data from one document's node tree the way PyYAML's
+ * SafeConstructor does (see yaml-document.ts for the shapes), recording
+ * every position. Returns `undefined` when reading had to stop; the reason
+ * is then in `findings`. Aliases are expanded into fresh values, counted
+ * against a budget so an alias bomb stops in bounded time. Recursion is
+ * bounded by MAX_DEPTH, which the caller has checked on the token tree too.
+ */
+export function convertYamlNode(
+  root: Node | null,
+  options: ConvertYamlNodeOptions,
+): unknown {
+  const { file, findings, positions, locate, aliasTargets } = options;
+  const flattened = new Map<YAMLMap, FlatPair[]>();
+  let aliasCount = 0;
+  let expanded = 0;
+  // The alias written in the document whose expansion is under way: where
+  // an alias bomb is reported.
+  let outerAlias: Alias | undefined;
+
+  try {
+    if (root) positions.setValue([], locate(offsetOf(root)));
+    return convert(root, [], 0, false);
+  } catch (error) {
+    if (error instanceof StopReading) return undefined;
+    throw error;
+  }
+
+  function convert(
+    node: Node | null,
+    path: PathSegment[],
+    depth: number,
+    expanding: boolean,
+  ): unknown {
+    if (!node) return null;
+    if (expanding) spend(1, node);
+    if (isAlias(node)) {
+      if (!expanding) outerAlias = node;
+      const target = follow(node);
+      const value = target ? convert(target, path, depth, true) : null;
+      if (!expanding) outerAlias = undefined;
+      positions.setValue(path, locate(offsetOf(node)));
+      return value;
+    }
+    positions.setValue(path, locate(offsetOf(node)));
+    if (isScalar(node)) {
+      return readScalar(node, { path, expanding, isKey: false }).value;
+    }
+    if (depth + 1 > MAX_DEPTH) {
+      stop(
+        node,
+        `nesting deeper than ${MAX_DEPTH} levels; flatten the structure`,
+      );
+    }
+    if (isSeq(node)) return convertSeq(node, path, depth + 1, expanding);
+    if (isMap(node)) return convertMap(node, path, depth + 1, expanding);
+    return null;
+  }
+
+  function convertSeq(
+    seq: YAMLSeq,
+    path: PathSegment[],
+    depth: number,
+    expanding: boolean,
+  ): unknown[] {
+    checkCollectionTag(seq, 'seq', path, expanding);
+    return seq.items.map((item, index) =>
+      convert(asNode(item), [...path, index], depth, expanding),
+    );
+  }
+
+  function convertMap(
+    map: YAMLMap,
+    path: PathSegment[],
+    depth: number,
+    expanding: boolean,
+  ): Record<string, unknown> {
+    checkCollectionTag(map, 'map', path, expanding);
+    const out = Object.create(null) as Record<string, unknown>;
+    const nameOf = new Map<string, string>();
+    const identityOf = new Map<string, string>();
+    const explicit = new Set<string>();
+    for (const pair of flatten(map, 0)) {
+      const quiet = expanding || pair.viaAlias;
+      const where = pair.key ?? pair.value ?? map;
+      const key = readKey(pair.key, path, quiet);
+      if (!key) continue;
+      const keyPath = [...path, key.keyText];
+      if (FORBIDDEN_KEYS.has(key.keyText)) {
+        report(
+          { node: where, path: keyPath, quiet, severity: 'error' },
+          `key "${key.keyText}" is not allowed (it could change JavaScript object prototypes); rename it`,
+        );
+        continue;
+      }
+      let name = nameOf.get(key.keyIdentity);
+      if (name === undefined) {
+        name = key.keyText;
+        const other = identityOf.get(name);
+        if (other !== undefined && other !== key.keyIdentity) {
+          report(
+            { node: where, path: keyPath, quiet, severity: 'warning' },
+            `two different keys both read as "${name}" (for example 1 and "1"); the last value is used`,
+          );
+        }
+        nameOf.set(key.keyIdentity, name);
+        identityOf.set(name, key.keyIdentity);
+      }
+      const childPath = [...path, name];
+      if (!pair.fromMerge) {
+        if (explicit.has(key.keyIdentity)) {
+          report(
+            { node: where, path: childPath, quiet, severity: 'warning' },
+            `duplicate key "${name}": the last value is used`,
+          );
+        }
+        explicit.add(key.keyIdentity);
+      }
+      positions.setKey(childPath, locate(offsetOf(where)));
+      out[name] = convert(pair.value, childPath, depth, quiet);
+    }
+    return out;
+  }
+
+  /** PyYAML's flatten_mapping: merged pairs first, later sources losing. */
+  function flatten(map: YAMLMap, level: number): FlatPair[] {
+    const known = flattened.get(map);
+    if (known) return known;
+    if (level > MAX_DEPTH) {
+      stop(map, `merge keys nested deeper than ${MAX_DEPTH} levels`);
+    }
+    const merged: FlatPair[] = [];
+    const own: FlatPair[] = [];
+    for (const item of map.items) {
+      const key = asNode(item.key);
+      const value = asNode(item.value);
+      if (!isMergeKey(key)) {
+        own.push({ key, value, fromMerge: false, viaAlias: false });
+        continue;
+      }
+      const source = value && isAlias(value) ? follow(value) : value;
+      const viaAlias = source !== value;
+      if (source && isMap(source)) {
+        append(merged, flatten(source, level + 1), {
+          viaAlias,
+          culprit: value,
+        });
+      } else if (source && isSeq(source)) {
+        const parts: Array<{
+          pairs: FlatPair[];
+          viaAlias: boolean;
+          culprit: Node | null;
+        }> = [];
+        for (const entry of source.items) {
+          const node = asNode(entry);
+          const target = node && isAlias(node) ? follow(node) : node;
+          if (!target || !isMap(target)) {
+            report(
+              {
+                node: node ?? source,
+                path: [],
+                quiet: viaAlias,
+                severity: 'error',
+              },
+              'a merge key << needs mappings in its list; found something else',
+            );
+            continue;
+          }
+          parts.push({
+            pairs: flatten(target, level + 1),
+            viaAlias: viaAlias || target !== node,
+            culprit: node,
+          });
+        }
+        // Earlier mappings in the list win, so they are applied last.
+        for (const part of parts.reverse()) append(merged, part.pairs, part);
+      } else if (source) {
+        report(
+          { node: value ?? map, path: [], quiet: false, severity: 'error' },
+          'a merge key << needs a mapping or a list of mappings',
+        );
+      }
+    }
+    const pairs = merged.length > 0 ? [...merged, ...own] : own;
+    flattened.set(map, pairs);
+    return pairs;
+
+    function append(
+      to: FlatPair[],
+      from: FlatPair[],
+      source: { viaAlias: boolean; culprit: Node | null },
+    ): void {
+      spend(from.length, source.culprit ?? map);
+      for (const pair of from) {
+        const viaAlias = pair.viaAlias || source.viaAlias;
+        to.push({ ...pair, fromMerge: true, viaAlias });
+      }
+    }
+  }
+
+  function readKey(
+    keyNode: Node | null,
+    path: PathSegment[],
+    quiet: boolean,
+  ): ResolvedScalar | undefined {
+    if (!keyNode) return { value: null, keyText: 'None', keyIdentity: 'None' };
+    const node = isAlias(keyNode) ? follow(keyNode) : keyNode;
+    if (node && isScalar(node)) {
+      return readScalar(node, { path, expanding: quiet, isKey: true });
+    }
+    if (node) {
+      report(
+        { node: keyNode, path, quiet, severity: 'error' },
+        'a list or mapping cannot be used as a mapping key; use a plain string key',
+      );
+    }
+    return undefined;
+  }
+
+  function readScalar(
+    node: Scalar,
+    context: { path: PathSegment[]; expanding: boolean; isKey: boolean },
+  ): ResolvedScalar {
+    const text =
+      typeof node.source === 'string' ? node.source : String(node.value ?? '');
+    const tag = scalarTagOf(node, context);
+    const where = { node, path: context.path, quiet: context.expanding };
+    if (
+      !context.isKey &&
+      tag === 'implicit' &&
+      (text === '=' || text === '<<')
+    ) {
+      report(
+        { ...where, severity: 'error' },
+        `PyYAML cannot read the plain value ${text}; quote it ("${text}")`,
+      );
+    }
+    const resolution = resolveYaml11Scalar(text, tag);
+    if (!resolution.ok) {
+      report(
+        { ...where, severity: 'error' },
+        `${resolution.message}; PyYAML cannot read it (quote it to keep it as a string)`,
+      );
+      return { value: text, keyText: text, keyIdentity: `s:${text}` };
+    }
+    if (resolution.scalar.warning) {
+      report({ ...where, severity: 'warning' }, resolution.scalar.warning);
+    }
+    return resolution.scalar;
+  }
+
+  function scalarTagOf(
+    node: Scalar,
+    context: { path: PathSegment[]; expanding: boolean },
+  ): ScalarTag {
+    const untagged = node.type === 'PLAIN' ? 'implicit' : 'str';
+    const tag = node.tag;
+    // PyYAML resolves a scalar tagged `!` like a plain one, even if quoted.
+    if (tag === undefined) return untagged;
+    if (tag === '!') return 'implicit';
+    const name = tag.startsWith(STANDARD_TAG)
+      ? tag.slice(STANDARD_TAG.length)
+      : '';
+    if (SCALAR_TAGS.has(name)) return name as ScalarTag;
+    reportTag(node, context.path, context.expanding, 'a scalar');
+    return untagged;
+  }
+
+  function checkCollectionTag(
+    node: YAMLMap | YAMLSeq,
+    kind: 'seq' | 'map',
+    path: PathSegment[],
+    expanding: boolean,
+  ): void {
+    const tag = node.tag;
+    if (tag === undefined || tag === '!' || tag === STANDARD_TAG + kind) return;
+    reportTag(node, path, expanding, kind === 'seq' ? 'a list' : 'a mapping');
+  }
+
+  function reportTag(
+    node: Node,
+    path: PathSegment[],
+    quiet: boolean,
+    what: string,
+  ): void {
+    const tag = (node.tag ?? '').replace(STANDARD_TAG, '!!');
+    const line = locate(offsetOf(node)).line;
+    const name = tag.slice(2);
+    const message =
+      tag.startsWith('!!') &&
+      (SCALAR_TAGS.has(name) || name === 'seq' || name === 'map')
+        ? `the tag ${tag} cannot be used on ${what} (line ${line}); remove it`
+        : `custom YAML tags are not allowed: ${tag} at line ${line}; remove the tag`;
+    report({ node, path, quiet, severity: 'error' }, message);
+  }
+
+  function follow(alias: Alias): Node | undefined {
+    aliasCount += 1;
+    if (aliasCount > MAX_ALIASES) tooManyAliases(alias);
+    return aliasTargets.get(alias);
+  }
+
+  function spend(amount: number, node: Node): void {
+    expanded += amount;
+    if (expanded > MAX_EXPANDED) tooManyAliases(node);
+  }
+
+  function tooManyAliases(node: Node): never {
+    stop(
+      outerAlias ?? node,
+      `too many alias expansions (a YAML alias bomb?): more than ${MAX_ALIASES} aliases or ${MAX_EXPANDED} expanded values; use fewer aliases`,
+    );
+  }
+
+  function stop(node: Node, message: string): never {
+    report({ node, path: [], quiet: false, severity: 'error' }, message);
+    throw new StopReading(message);
+  }
+
+  function report(
+    where: {
+      node: Node;
+      path: PathSegment[];
+      quiet: boolean;
+      severity: Severity;
+    },
+    message: string,
+  ): void {
+    // Values reached through an alias were reported where they are defined.
+    if (where.quiet) return;
+    const { line, column } = locate(offsetOf(where.node));
+    findings.push({
+      file,
+      line,
+      column,
+      path: formatPath(where.path),
+      severity: where.severity,
+      message,
+    });
+  }
+}
+
+function isMergeKey(node: Node | null): boolean {
+  return (
+    node !== null &&
+    isScalar(node) &&
+    node.type === 'PLAIN' &&
+    node.tag === undefined &&
+    node.source === '<<'
+  );
+}
+
+function asNode(item: unknown): Node | null {
+  return isNode(item) ? item : null;
+}

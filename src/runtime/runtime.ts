@@ -61,6 +61,13 @@ export interface StepSpec {
   stopGraceMs?: number;
   /** Extra labels (repository, run id, worker…). */
   labels: Record<string, string>;
+  /**
+   * Container path → host path, for runtimes without containers
+   * (`LocalRuntime`): the working directory and env values that are, or sit
+   * under, a mapped container path are rewritten to the host path. The
+   * Docker runtime ignores it (it mounts `mounts` instead).
+   */
+  localPaths?: Record<string, string>;
 }
 
 export interface OutputSink {
@@ -84,6 +91,8 @@ export interface PreparedImage {
   image: string;
   /** Content digest actually used (`sha256:…`), null when unknown. */
   digest: string | null;
+  /** Said to the user when the image is not what runs (local runtime). */
+  note?: string;
 }
 
 export interface Runtime {

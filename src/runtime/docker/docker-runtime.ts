@@ -37,7 +37,7 @@ export type { RuntimeLogger } from './run-container.js';
 export interface DockerRuntimeOptions {
   /** A ready client; wins over `socketPath`. */
   docker?: Dockerode;
-  /** @defaultValue '/var/run/docker.sock' */
+  /** @defaultValue DOCKER_HOST when set, else '/var/run/docker.sock' */
   socketPath?: string;
   /**
    * Labels this worker's containers. When given, `reapOrphans` only touches
@@ -59,7 +59,6 @@ export interface DockerRuntimeOptions {
   nofileLimit?: number;
 }
 
-const DEFAULT_SOCKET = '/var/run/docker.sock';
 const PING_TIMEOUT_MS = 5_000;
 
 export class DockerRuntime implements Runtime {
@@ -73,9 +72,15 @@ export class DockerRuntime implements Runtime {
   readonly #nofileLimit: number | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
+    // Without a socket path dockerode follows DOCKER_HOST like the docker
+    // CLI does, else /var/run/docker.sock.
     this.#docker =
       options.docker ??
-      new Dockerode({ socketPath: options.socketPath ?? DEFAULT_SOCKET });
+      new Dockerode(
+        options.socketPath === undefined
+          ? undefined
+          : { socketPath: options.socketPath },
+      );
     this.#workerId = options.workerId ?? hostname();
     this.#reapOnlyOwn = options.workerId !== undefined;
     this.#registryAuth = options.registryAuth ?? {};

@@ -5,8 +5,10 @@
 import { Command } from 'commander';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerSchemaCommand } from './commands/schema.js';
 import { registerSecretCommands } from './commands/secret.js';
 import { registerServiceCommands } from './commands/service.js';
+import { registerValidateCommand } from './commands/validate.js';
 import { readPackageVersion } from './read-package-version.js';
 
 const program = new Command('kiln')
@@ -19,7 +21,9 @@ const program = new Command('kiln')
 // Commands register here, one line each (keep alphabetical).
 registerExecutionCommands(program);
 registerRunCommand(program);
+registerSchemaCommand(program);
 registerSecretCommands(program);
 registerServiceCommands(program);
+registerValidateCommand(program);
 
 await program.parseAsync(process.argv);

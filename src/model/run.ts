@@ -50,6 +50,11 @@ export interface RunRecord {
     pullRequest?: number;
     sender?: string;
     fork?: boolean;
+    /** Pull requests: the branch and commit the PR merges into. */
+    baseRef?: string;
+    baseSha?: string;
+    headRef?: string;
+    installationId?: number;
   };
   reason?: string;
   findings?: unknown[];

@@ -20,9 +20,11 @@ export async function advanceRun(
   deps: OrchestratorDeps,
   runId: string,
 ): Promise<RunRecord | null> {
-  return withLock(deps.redis, runLockKey(deps.prefix, runId), () =>
+  const run = await withLock(deps.redis, runLockKey(deps.prefix, runId), () =>
     advanceLocked(deps, runId),
   );
+  deps.onRunChange?.(runId);
+  return run;
 }
 
 async function advanceLocked(
@@ -69,7 +71,8 @@ async function advanceLocked(
   }
   const starts: Array<{ node: string; attempt: number }> = [];
   for (const node of actions.retry) {
-    const attempt = (run.nodes.find((item) => item.name === node)?.attempt ?? 1) + 1;
+    const attempt =
+      (run.nodes.find((item) => item.name === node)?.attempt ?? 1) + 1;
     run = await deps.runs.updateRunNode(runId, node, {
       status: 'queued',
       attempt,

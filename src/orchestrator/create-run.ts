@@ -51,13 +51,23 @@ export async function createRun(
   if (existing) return existing;
 
   const loaded = loadConfig(request.configText, { file: request.configFile });
-  const key = await storeConfigText(deps.redis, deps.prefix, request.configText);
-  const graph = loaded.valid ? buildRunGraph(loaded.config, request.name) : undefined;
+  const key = await storeConfigText(
+    deps.redis,
+    deps.prefix,
+    request.configText,
+  );
+  const graph = loaded.valid
+    ? buildRunGraph(loaded.config, request.name)
+    : undefined;
   const parameters = request.parameters ?? {};
   let reason: string | undefined;
   if (!loaded.valid) {
-    const first = loaded.findings.find((finding) => finding.severity === 'error');
-    reason = first ? formatFinding(first) : `${request.configFile} is not valid`;
+    const first = loaded.findings.find(
+      (finding) => finding.severity === 'error',
+    );
+    reason = first
+      ? formatFinding(first)
+      : `${request.configFile} is not valid`;
   } else if (graph && !graph.ok) {
     reason = graph.message;
   } else if (graph?.ok) {
@@ -83,7 +93,11 @@ export async function createRun(
     ref: request.ref,
     kind: graph?.ok ? graph.graph.kind : 'pipeline',
     name: request.name,
-    status: reason ? 'error' : request.requireApproval ? 'waiting-approval' : 'created',
+    status: reason
+      ? 'error'
+      : request.requireApproval
+        ? 'waiting-approval'
+        : 'created',
     parameters,
     nodes,
     trigger: request.trigger,
@@ -98,6 +112,9 @@ export async function createRun(
     runtime: request.runtime,
   };
   await deps.runs.createRun(record);
-  if (reason || request.requireApproval) return record;
+  if (reason || request.requireApproval) {
+    deps.onRunChange?.(id);
+    return record;
+  }
   return (await advanceRun(deps, id)) ?? record;
 }

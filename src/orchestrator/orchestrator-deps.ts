@@ -17,4 +17,10 @@ export interface OrchestratorDeps {
   queues: StepQueues;
   logger: Logger;
   now?: () => Date;
+  /**
+   * Called after a run's stored state changed (created, advanced, a node
+   * started or ended). The reporter uses it to queue a coalesced report;
+   * it must not throw and must return quickly.
+   */
+  onRunChange?: (runId: string) => void;
 }

@@ -7,7 +7,10 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildCommand, resolveParameterValues } from '../config/build-command.js';
+import {
+  buildCommand,
+  resolveParameterValues,
+} from '../config/build-command.js';
 import type { Step } from '../config/config-model.js';
 import type { ExecutionRecord } from '../model/execution.js';
 import type { RunRecord } from '../model/run.js';
@@ -44,14 +47,24 @@ export async function executeNode(
     return 'stale';
   }
   if (isFinalRunStatus(run.status) || run.status === 'waiting-approval') {
-    await finishNode(deps, { run, job, status: 'stopped', message: run.reason ?? `run ${run.status}` });
+    await finishNode(deps, {
+      run,
+      job,
+      status: 'stopped',
+      message: run.reason ?? `run ${run.status}`,
+    });
     return 'stopped';
   }
   const plan = await loadRunPlan(deps, run);
   const graphNode = plan.graph.nodes.find((node) => node.name === job.node);
   const step = graphNode ? stepForNode(plan, graphNode) : undefined;
   if (!graphNode || !step) {
-    await finishNode(deps, { run, job, status: 'error', message: `node "${job.node}" has no step to run` });
+    await finishNode(deps, {
+      run,
+      job,
+      status: 'error',
+      message: `node "${job.node}" has no step to run`,
+    });
     return 'error';
   }
 
@@ -69,9 +82,16 @@ export async function executeNode(
     runParameters: run.parameters,
     upstream,
   });
-  const resolved = resolveParameterValues(step, values.parameters, { useDefaults: true });
+  const resolved = resolveParameterValues(step, values.parameters, {
+    useDefaults: true,
+  });
   if (resolved.errors.length > 0) {
-    await finishNode(deps, { run, job, status: 'error', message: resolved.errors.join('; ') });
+    await finishNode(deps, {
+      run,
+      job,
+      status: 'error',
+      message: resolved.errors.join('; '),
+    });
     return 'error';
   }
   const commands = buildCommand(step, resolved.values);
@@ -91,36 +111,91 @@ export async function executeNode(
     // 2. Inputs, then the reuse check (it needs their checksums).
     let inputs;
     try {
-      inputs = await prepareInputs(deps, { inputs: step.inputs, uris: values.inputs, dir: folders.inputs });
+      inputs = await prepareInputs(deps, {
+        inputs: step.inputs,
+        uris: values.inputs,
+        dir: folders.inputs,
+      });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await finishNode(deps, { run, job, status: 'error', message });
       return 'error';
     }
     const prepared = await deps.runtime.prepareImage(step.image);
-    const key = reuseKey({ commit: run.commit, image: prepared.digest ?? step.image, step: step.name, commands, parameters: resolved.values, inputs });
+    const key = reuseKey({
+      commit: run.commit,
+      image: prepared.digest ?? step.image,
+      step: step.name,
+      commands,
+      parameters: resolved.values,
+      inputs,
+    });
     if (plan.graph.reuseExecutions) {
       const earlier = await deps.executions.findReuse(key);
       if (earlier && earlier !== executionId) {
-        await finishNode(deps, { run, job, status: 'reused', executionId: earlier, message: `reused execution ${earlier}` });
+        await finishNode(deps, {
+          run,
+          job,
+          status: 'reused',
+          executionId: earlier,
+          message: `reused execution ${earlier}`,
+        });
         return 'reused';
       }
     }
 
     // 3. The record, created once per (run, node, attempt).
-    const record = await ensureExecutionRecord(deps, { run, job, executionId, step, commands, parameters: resolved.values, inputs, imageDigest: prepared.digest });
-    await deps.runs.updateRunNode(run.id, job.node, { status: 'started', executionId, startedAt: record.startedAt }, { attempt: job.attempt });
+    const record = await ensureExecutionRecord(deps, {
+      run,
+      job,
+      executionId,
+      step,
+      commands,
+      parameters: resolved.values,
+      inputs,
+      imageDigest: prepared.digest,
+    });
+    await deps.runs.updateRunNode(
+      run.id,
+      job.node,
+      { status: 'started', executionId, startedAt: record.startedAt },
+      { attempt: job.attempt },
+    );
     if (run.status === 'queued' || run.status === 'created') {
-      await deps.runs.updateRun(run.id, { status: 'running', startedAt: run.startedAt ?? record.startedAt });
+      await deps.runs.updateRun(run.id, {
+        status: 'running',
+        startedAt: run.startedAt ?? record.startedAt,
+      });
     }
+    deps.onRunChange?.(run.id);
     for (const [name, content] of Object.entries(
-      buildConfigFiles({ executionId, counter: record.counter, commit: run.commit, step: step.name, image: step.image, repository: run.repository, createdAt: record.createdAt, runId: run.id, runCounter: run.counter, parameters: resolved.values, inputs }),
+      buildConfigFiles({
+        executionId,
+        counter: record.counter,
+        commit: run.commit,
+        step: step.name,
+        image: step.image,
+        repository: run.repository,
+        createdAt: record.createdAt,
+        runId: run.id,
+        runCounter: run.counter,
+        parameters: resolved.values,
+        inputs,
+      }),
     )) {
       await writeFile(join(folders.config, name), content);
     }
 
     // 4. The container, with the tree of the run's commit.
-    const outcome = await runContainer(deps, { run, job, record, step, commands, folders, context });
+    const outcome = await runContainer(deps, {
+      run,
+      job,
+      record,
+      step,
+      commands,
+      folders,
+      context,
+    });
     return outcome;
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -145,7 +220,13 @@ async function ensureExecutionRecord(
   if (existing) {
     await deps.executions.updateExecution(
       existing.id,
-      { status: 'started', startedAt: now, host: deps.host, inputs: options.inputs, imageDigest: options.imageDigest },
+      {
+        status: 'started',
+        startedAt: now,
+        host: deps.host,
+        inputs: options.inputs,
+        imageDigest: options.imageDigest,
+      },
       { attempt: options.job.attempt },
     );
     return { ...existing, startedAt: now };

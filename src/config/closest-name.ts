@@ -1,17 +1,26 @@
-/** Levenshtein distance, bounded so that long hostile keys stay cheap. */
+/**
+ * Edit distance counting a swap of two neighbours as one edit (optimal
+ * string alignment), bounded so that long hostile keys stay cheap.
+ */
 export function editDistance(a: string, b: string): number {
   if (a.length > 100 || b.length > 100) return Math.max(a.length, b.length);
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
     for (let j = 1; j <= b.length; j += 1) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
+      let best = Math.min(
         (previous[j] ?? 0) + 1,
         (current[j - 1] ?? 0) + 1,
         (previous[j - 1] ?? 0) + cost,
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, (before[j - 2] ?? 0) + 1);
+      }
+      current[j] = best;
     }
+    before = previous;
     previous = current;
   }
   return previous[b.length] ?? 0;
@@ -19,7 +28,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name closest to a misspelt one, or undefined when nothing is
- * close enough to be a plausible typo (at most a third of the letters off).
+ * close enough to be a plausible typo (at most a third of the letters off; a short name must match exactly up to case).
  */
 export function findClosestName(
   name: string,
@@ -34,7 +43,8 @@ export function findClosestName(
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.floor(Math.max(name.length, 3) / 3));
+  // Very short names are one edit away from everything: no guess.
+  const allowed = name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 

@@ -108,6 +108,20 @@ function buildConfig(items: RawItem[]): {
 }
 
 /**
+ * YAML 1.1 reads an unquoted `on:` key as the boolean true (the reader gives
+ * the key "True"), the same trap as in GitHub Actions files; a trigger's
+ * `on` is meant, so read it back.
+ */
+function restoreTriggerOnKey(item: RawItem): RawItem {
+  if (item.kind !== 'trigger' || !isMapping(item.value)) return item;
+  const value = item.value;
+  if (!Object.hasOwn(value, 'True') || Object.hasOwn(value, 'on')) return item;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) copy[key === 'True' ? 'on' : key] = value[key];
+  return { ...item, value: copy };
+}
+
+/**
  * Reads, checks and normalises one file's text. Never throws on bad input:
  * every problem becomes a finding. Idempotent and side-effect free.
  */
@@ -132,7 +146,9 @@ export function loadConfig(
     text,
     findings,
   };
-  const { items, usable } = collectItems(sink, document.value);
+  const collected = collectItems(sink, document.value);
+  const usable = collected.usable;
+  const items = collected.items.map(restoreTriggerOnKey);
   const check: SchemaCheck = { sink, errors: 0 };
   for (const item of items) {
     const spec = itemSpecs[item.kind];

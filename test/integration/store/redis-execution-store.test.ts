@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogLine } from '../../../src/model/log-line.js';
+import { createStores } from '../../../src/store/index.js';
+import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { haveRedis } from '../../helpers/services.js';
+import { makeExecution } from './fixtures.js';
+
+describe.skipIf(!haveRedis())('redis execution store', () => {
+  let server: TestRedis;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await startTestRedis();
+    redis = new Redis(server.url);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.close();
+  });
+
+  function stores(options: { maxLogLines?: number } = {}) {
+    return createStores(redis, { prefix: `t-${randomUUID()}`, ...options });
+  }
+
+  it('allocates sequential counters under concurrency', async () => {
+    const { executions } = stores();
+
+    const counters = await Promise.all(
+      Array.from({ length: 50 }, () => executions.allocateCounter('acme/a')),
+    );
+    const other = await executions.allocateCounter('acme/b');
+
+    expect([...counters].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, index) => index + 1),
+    );
+    expect(other).toBe(1);
+  });
+
+  it('creates an execution once and reads it back by id and counter', async () => {
+    const { executions } = stores();
+    const record = makeExecution({
+      id: 'e1',
+      counter: 7,
+      metrics: { x: 0.1 + 0.2 },
+    });
+
+    const first = await executions.createExecution(record);
+    const second = await executions.createExecution({
+      ...record,
+      step: 'other',
+    });
+
+    expect(first).toBe(true);
+    expect(second).toBe(false);
+    expect(await executions.getExecution('e1')).toEqual(record);
+    expect(await executions.getExecutionByCounter('acme/models', 7)).toEqual(
+      record,
+    );
+    expect(await executions.getExecution('missing')).toBeNull();
+  });
+
+  it('drops a stale attempt write after a newer attempt wrote', async () => {
+    const { executions } = stores();
+    await executions.createExecution(makeExecution({ id: 'e1' }));
+
+    const newer = await executions.updateExecution(
+      'e1',
+      { status: 'started', host: 'worker-2' },
+      { attempt: 2 },
+    );
+    const stale = await executions.updateExecution(
+      'e1',
+      { status: 'complete', host: 'worker-1' },
+      { attempt: 1 },
+    );
+    const same = await executions.updateExecution(
+      'e1',
+      { status: 'complete', endedAt: '2026-11-24T10:05:00.000Z' },
+      { attempt: 2 },
+    );
+
+    expect(newer).toBe(true);
+    expect(stale).toBe(false);
+    expect(same).toBe(true);
+    expect(await executions.getExecution('e1')).toMatchObject({
+      status: 'complete',
+      host: 'worker-2',
+      attempt: 2,
+      endedAt: '2026-11-24T10:05:00.000Z',
+    });
+  });
+
+  it('removes fields patched to undefined and keeps fixed fields', async () => {
+    const { executions } = stores();
+    await executions.createExecution(
+      makeExecution({ id: 'e1', endedAt: '2026-11-24T10:05:00.000Z' }),
+    );
+
+    const applied = await executions.updateExecution('e1', {
+      endedAt: undefined,
+      repository: 'evil/other',
+    });
+    const missing = await executions.updateExecution('nope', { host: 'x' });
+
+    const stored = await executions.getExecution('e1');
+    expect(applied).toBe(true);
+    expect(missing).toBe(false);
+    expect(stored?.endedAt).toBeUndefined();
+    expect(stored?.repository).toBe('acme/models');
+  });
+
+  it('lists executions newest first, by repository and run', async () => {
+    const { executions } = stores();
+    const records = [
+      makeExecution({ id: 'a1', repository: 'acme/a', runId: 'r1' }),
+      makeExecution({ id: 'b1', repository: 'acme/b', runId: 'r2' }),
+      makeExecution({ id: 'a2', repository: 'acme/a', runId: 'r2' }),
+      makeExecution({ id: 'a3', repository: 'acme/a' }),
+    ];
+    for (const record of records) await executions.createExecution(record);
+
+    const ids = async (
+      options: Parameters<typeof executions.listExecutions>[0],
+    ) => (await executions.listExecutions(options)).map((record) => record.id);
+
+    expect(await ids({ limit: 10 })).toEqual(['a3', 'a2', 'b1', 'a1']);
+    expect(await ids({ limit: 2, offset: 1 })).toEqual(['a2', 'b1']);
+    expect(await ids({ repository: 'acme/a', limit: 10 })).toEqual([
+      'a3',
+      'a2',
+      'a1',
+    ]);
+    expect(await ids({ runId: 'r2', limit: 10 })).toEqual(['a2', 'b1']);
+    expect(await ids({ repository: 'acme/a', runId: 'r2', limit: 10 })).toEqual(
+      ['a2'],
+    );
+    expect(await ids({ repository: 'acme/none', limit: 10 })).toEqual([]);
+  });
+
+  it('caps the log, reads after a seq and ignores re-sent lines', async () => {
+    const { executions } = stores({ maxLogLines: 5 });
+    const lines: LogLine[] = Array.from({ length: 8 }, (_, seq) => ({
+      seq,
+      time: `2026-11-24T10:00:0${seq}.000Z`,
+      stream: seq % 2 === 0 ? 'stdout' : 'stderr',
+      text: `line ${seq} ✓`,
+    }));
+
+    const added = await executions.appendLog('e1', lines.slice(0, 6));
+    const resent = await executions.appendLog('e1', lines.slice(4, 8));
+    const all = await executions.readLog('e1');
+    const after = await executions.readLog('e1', { afterSeq: 5, limit: 1 });
+
+    expect(added).toBe(6);
+    expect(resent).toBe(2);
+    expect(all).toEqual(lines.slice(3));
+    expect(after).toEqual([lines[6]]);
+    expect(await executions.readLog('unknown')).toEqual([]);
+  });
+
+  it('keeps metrics in time order and capped', async () => {
+    const { executions } = createStores(redis, {
+      prefix: `t-${randomUUID()}`,
+      maxMetricsEvents: 3,
+    });
+    const event = (second: number, loss: number) => ({
+      time: `2026-11-24T10:00:0${second}.000Z`,
+      values: { epoch: second, loss },
+    });
+
+    await executions.appendMetrics('e1', [event(1, 0.9), event(2, 0.5)]);
+    await executions.appendMetrics('e1', [event(4, 0.2), event(3, 0.3)]);
+
+    expect(await executions.readMetrics('e1')).toEqual([
+      event(2, 0.5),
+      event(3, 0.3),
+      event(4, 0.2),
+    ]);
+  });
+
+  it('moves a datum alias to the newest datum', async () => {
+    const { executions } = stores();
+    const datum = (id: string, repository = 'acme/a') => ({
+      id,
+      sha256: id.repeat(8),
+      size: 10,
+      path: 'model.pkl',
+      executionId: `exec-${id}`,
+      repository,
+      alias: 'model-latest',
+      createdAt: '2026-11-24T10:00:00.000Z',
+    });
+
+    await executions.registerDatum(datum('d1'));
+    const before = await executions.resolveDatum('model-latest', {
+      repository: 'acme/a',
+    });
+    await executions.registerDatum(datum('d2'));
+    await executions.registerDatum(datum('d3', 'acme/other'));
+
+    expect(before?.id).toBe('d1');
+    expect(
+      await executions.resolveDatum('model-latest', { repository: 'acme/a' }),
+    ).toEqual(datum('d2'));
+    expect(await executions.resolveDatum('d1')).toEqual(datum('d1'));
+    expect(await executions.resolveDatum('model-latest')).toBeNull();
+  });
+
+  it('finds a reusable execution by key', async () => {
+    const { executions } = stores();
+    const key = JSON.stringify({ step: 'train', parameters: { lr: 0.1 } });
+
+    const before = await executions.findReuse(key);
+    await executions.setReuse(key, 'e9');
+
+    expect(before).toBeNull();
+    expect(await executions.findReuse(key)).toBe('e9');
+    expect(await executions.findReuse(`${key} `)).toBeNull();
+  });
+
+  it('reads an execution written by an older version with defaults', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const { executions } = createStores(redis, { prefix });
+    await redis.hset(`${prefix}:store:exec:old`, {
+      repository: '"acme/a"',
+      status: '"complete"',
+      metrics: 'not json',
+    });
+
+    const record = await executions.getExecution('old');
+
+    expect(record).toMatchObject({
+      id: 'old',
+      repository: 'acme/a',
+      status: 'complete',
+      inputs: [],
+      outputs: [],
+      metrics: {},
+      attempt: 1,
+    });
+  });
+
+  it('rejects an empty id with a typed error', async () => {
+    const { executions } = stores();
+
+    await expect(
+      executions.createExecution(makeExecution({ id: '' })),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});

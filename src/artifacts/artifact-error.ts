@@ -1,0 +1,17 @@
+export type ArtifactErrorCode =
+  'NOT_FOUND' | 'INVALID_DIGEST' | 'NOT_A_FILE' | 'IO_FAILED';
+
+/** An artifact store operation failed; `code` says why. */
+export class ArtifactError extends Error {
+  readonly code: ArtifactErrorCode;
+
+  constructor(
+    code: ArtifactErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ArtifactError';
+    this.code = code;
+  }
+}

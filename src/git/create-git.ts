@@ -55,6 +55,15 @@ export function createGit(options: CreateGitOptions): SimpleGit {
     unsafe: { allowUnsafeConfigEnvCount: options.allowConfigEnv === true },
     maxConcurrentProcesses: 1,
     trimmed: false,
+    // simple-git treats a non-zero exit without stderr as success (as with
+    // `rev-parse --verify -q`); kiln treats every non-zero exit as failure.
+    errors(error, result) {
+      if (error !== undefined || result.exitCode === 0) return error;
+      const stderr = Buffer.concat(result.stdErr).toString('utf8').trim();
+      return new Error(
+        `git exited with code ${result.exitCode}${stderr ? `: ${stderr}` : ''}`,
+      );
+    },
   });
   return git.env(env);
 }

@@ -13,6 +13,8 @@ import type { CheckedSource, RepositorySource } from './repository-source.js';
 import { checkRepoPath } from './repo-path.js';
 import { removeTree } from './tree-files.js';
 
+export type { RepositorySource } from './repository-source.js';
+
 /** A read-only tree of one commit, shared by everyone holding that SHA. */
 export interface CommitTree {
   sha: string;

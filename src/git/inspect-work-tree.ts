@@ -1,5 +1,11 @@
 import { createGit } from './create-git.js';
-import { GitError } from './git-error.js';
+import { findWorkTreeRoot } from './find-work-tree-root.js';
+import { isObjectId } from './object-id.js';
+
+// The work-tree API for `kiln run` is imported from this module.
+export { resolveRevision } from './resolve-revision.js';
+export { snapshotWorkTree } from './snapshot-work-tree.js';
+export type { WorkTreeSnapshot } from './snapshot-work-tree.js';
 
 export interface WorkTreeState {
   /** Absolute top-level directory of the work tree. */
@@ -13,23 +19,6 @@ export interface WorkTreeState {
 }
 
 const timeoutMs = 60_000;
-
-/** Top-level directory of the repository containing `dir`. */
-export async function findWorkTreeRoot(dir: string): Promise<string> {
-  try {
-    const root = await createGit({ cwd: dir, timeoutMs }).raw([
-      'rev-parse',
-      '--show-toplevel',
-    ]);
-    return root.trim();
-  } catch (error) {
-    throw new GitError(
-      'NOT_A_REPOSITORY',
-      `${dir} is not inside a git work tree; run kiln from a clone of your repository (or git init)`,
-      { cause: error },
-    );
-  }
-}
 
 /** Parses `git status --porcelain=v1 -z`: a rename carries a second path. */
 function parseStatus(output: string): string[] {
@@ -58,7 +47,9 @@ export async function inspectWorkTree(dir: string): Promise<WorkTreeState> {
   });
   let headSha: string | null = null;
   try {
-    headSha = (await git.raw(['rev-parse', '--verify', '-q', 'HEAD'])).trim();
+    const head = await git.raw(['rev-parse', '--verify', '-q', 'HEAD']);
+    // Unborn HEAD: git exits 1 silently, which simple-git resolves as ''.
+    headSha = isObjectId(head.trim()) ? head.trim() : null;
   } catch {
     headSha = null;
   }
@@ -72,7 +63,7 @@ export async function inspectWorkTree(dir: string): Promise<WorkTreeState> {
   const dirtyPaths = parseStatus(status);
   return {
     root,
-    headSha: headSha === '' ? null : headSha,
+    headSha,
     dirty: dirtyPaths.length > 0,
     dirtyPaths,
   };

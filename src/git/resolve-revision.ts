@@ -1,5 +1,6 @@
 import { createGit } from './create-git.js';
 import { GitError } from './git-error.js';
+import { isObjectId } from './object-id.js';
 
 // eslint-disable-next-line no-control-regex
 const controlCharacters = /[\u0000-\u001f\u007f]/;
@@ -29,10 +30,12 @@ export async function resolveRevision(
     const sha = await createGit({ cwd: dir, timeoutMs: 60_000 }).raw([
       'rev-parse',
       '--verify',
-      '--quiet',
       '--end-of-options',
       `${rev}^{commit}`,
     ]);
+    // simple-git resolves when git exits non-zero without stderr output,
+    // so the answer itself must be checked.
+    if (!isObjectId(sha.trim())) throw new Error(`no commit: ${sha}`);
     return sha.trim();
   } catch (error) {
     throw new GitError(

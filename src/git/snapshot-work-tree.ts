@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { createGit } from './create-git.js';
 import { GitError } from './git-error.js';
-import { findWorkTreeRoot } from './inspect-work-tree.js';
+import { findWorkTreeRoot } from './find-work-tree-root.js';
 
 export interface WorkTreeSnapshot {
   /** `~` + sha256 hex of the tree id: names an ad-hoc run's code version. */

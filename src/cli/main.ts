@@ -28,4 +28,15 @@ registerSecretCommands(program);
 registerServiceCommands(program);
 registerValidateCommand(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Expected failures (bad settings, a dirty work tree, Redis missing…)
+  // carry a message that says how to fix them: print it, not a stack.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`kiln: ${message}\n`);
+  if (process.env.KILN_DEBUG && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,216 @@
+/**
+ * `kiln run` end to end, as a user runs it: a real git checkout, real
+ * Redis, the real Docker engine with the busybox test image, the CLI as a
+ * subprocess. A two-node pipeline passes a file through an edge.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitAll, createRepo } from '../../helpers/git-repo.js';
+import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { BUSYBOX_IMAGE, haveImage, haveRedis } from '../../helpers/services.js';
+
+const run = promisify(execFile);
+const kiln = join(process.cwd(), 'bin', 'kiln.js');
+const ready = haveRedis() && haveImage(BUSYBOX_IMAGE);
+
+const CONFIG = `
+- step:
+    name: produce
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - echo preparing
+      - 'for i in 1 2 3; do echo "{\\"epoch\\": $i, \\"loss\\": 0.$((10 - i))}"; done'
+      - echo "{parameter-value:greeting}" > /valohai/outputs/data.txt
+      - cat /valohai/config/parameters.json
+    parameters:
+      - name: greeting
+        default: hello
+- step:
+    name: consume
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - cat /valohai/inputs/data/data.txt
+      - 'echo "{\\"size\\": $(wc -c < /valohai/inputs/data/data.txt)}"'
+    inputs:
+      - name: data
+- step:
+    name: fail
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - echo first
+      - exit 3
+      - echo never
+- pipeline:
+    name: flow
+    reuse-executions: true
+    nodes:
+      - name: produce
+        type: execution
+        step: produce
+      - name: consume
+        type: execution
+        step: consume
+    edges:
+      - [produce.output.data.txt, consume.input.data]
+`;
+
+interface RunJson {
+  run: {
+    status: string;
+    reason?: string;
+    nodes: Array<{ name: string; status: string; executionId?: string }>;
+  };
+  executions: Array<{
+    id: string;
+    step: string;
+    status: string;
+    metrics: Record<string, unknown>;
+    outputs: Array<{
+      path: string;
+      sha256: string;
+      size: number;
+      datum: string;
+    }>;
+    inputs: Array<{ input: string; name: string; sha256: string; uri: string }>;
+    parameters: Record<string, unknown>;
+    endReason?: { kind: string; exitCode?: number };
+    imageDigest: string | null;
+    commit: string;
+  }>;
+}
+
+describe.skipIf(!ready)('kiln run (Docker)', () => {
+  let redis: TestRedis;
+  let repo: string;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    repo = createRepo({ 'kiln.yaml': CONFIG, 'README.md': 'test\n' });
+    dataDir = mkdtempSync(join(tmpdir(), 'kiln-data-'));
+    env = {
+      ...process.env,
+      REDIS_URL: redis.url,
+      KILN_DATA_DIR: dataDir,
+      KILN_RUNTIME: 'docker',
+      KILN_REDIS_PREFIX: 'kilnrun',
+    };
+  });
+
+  afterAll(async () => {
+    await redis?.close();
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function kilnRun(
+    ...args: string[]
+  ): Promise<{ code: number; json?: RunJson; stderr: string; stdout: string }> {
+    try {
+      const { stdout, stderr } = await run(
+        'node',
+        [kiln, 'run', ...args, '--json', '-C', repo],
+        { env, maxBuffer: 64 * 1024 * 1024 },
+      );
+      return { code: 0, json: JSON.parse(stdout) as RunJson, stderr, stdout };
+    } catch (error) {
+      const failure = error as { code: number; stdout: string; stderr: string };
+      let json: RunJson | undefined;
+      try {
+        json = JSON.parse(failure.stdout) as RunJson;
+      } catch {
+        json = undefined;
+      }
+      return {
+        code: failure.code,
+        json,
+        stderr: failure.stderr,
+        stdout: failure.stdout,
+      };
+    }
+  }
+
+  it('runs a pipeline: metrics from stdout, an output passed through an edge, records kept', async () => {
+    const result = await kilnRun(
+      'flow',
+      '--param',
+      'produce.greeting=hi there',
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    const { run: record, executions } = result.json!;
+    expect(record.status).toBe('complete');
+    const produce = executions.find((item) => item.step === 'produce')!;
+    const consume = executions.find((item) => item.step === 'consume')!;
+    expect(produce.metrics).toEqual({ epoch: 3, loss: 0.7 });
+    expect(produce.parameters).toEqual({ greeting: 'hi there' });
+    expect(produce.outputs).toEqual([
+      expect.objectContaining({
+        path: 'data.txt',
+        size: 9,
+        datum: expect.stringMatching(/^datum:\/\//),
+      }),
+    ]);
+    expect(consume.inputs).toEqual([
+      expect.objectContaining({
+        input: 'data',
+        name: 'data.txt',
+        sha256: produce.outputs[0]!.sha256,
+        uri: produce.outputs[0]!.datum,
+      }),
+    ]);
+    expect(consume.metrics).toEqual({ size: 9 });
+    expect(produce.imageDigest).toMatch(/^sha256:/);
+    expect(produce.commit).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('reuses every node of the same pipeline at the same commit', async () => {
+    const result = await kilnRun(
+      'flow',
+      '--param',
+      'produce.greeting=hi there',
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json!.run.nodes.map((node) => node.status)).toEqual([
+      'reused',
+      'reused',
+    ]);
+  });
+
+  it('fails on the first failing command and records the exit code', async () => {
+    const result = await kilnRun('fail');
+
+    expect(result.code).toBe(1);
+    const [execution] = result.json!.executions;
+    expect(execution?.status).toBe('error');
+    expect(execution?.endReason).toEqual({ kind: 'exited', exitCode: 3 });
+  });
+
+  it('refuses a dirty work tree unless --adhoc, which records a content hash', async () => {
+    writeFileSync(join(repo, 'README.md'), 'changed\n');
+
+    const refused = await kilnRun('produce');
+    const adhoc = await kilnRun('produce', '--adhoc');
+    commitAll(repo, 'readme');
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /uncommitted changes \(README\.md\).*--adhoc/,
+    );
+    expect(adhoc.code, adhoc.stderr).toBe(0);
+    expect(adhoc.json!.executions[0]?.commit).toMatch(/^~[0-9a-f]{64}$/);
+  });
+
+  it('names an unknown parameter instead of running', async () => {
+    const result = await kilnRun('produce', '--param', 'greting=x');
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/greting/);
+  });
+});

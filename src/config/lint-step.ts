@@ -101,7 +101,7 @@ export function lintExpression(
     addError(
       sink,
       options.path,
-      `${options.what} ${quoteName(options.value)} is not a valid expression: ${problem}`,
+      `${options.what} is not a valid expression (${problem}): ${quoteName(options.value)}`,
     );
   }
 }

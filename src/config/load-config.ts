@@ -24,6 +24,7 @@ import {
 import { normalizeStep } from './normalize-step.js';
 import { readYaml } from './read-yaml.js';
 import { mergeByName } from './merge-by-name.js';
+import type { PathSegment, PositionIndex } from './yaml-document.js';
 
 export interface LoadedConfig {
   file: string;
@@ -117,8 +118,30 @@ function restoreTriggerOnKey(item: RawItem): RawItem {
   const value = item.value;
   if (!Object.hasOwn(value, 'True') || Object.hasOwn(value, 'on')) return item;
   const copy = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value)) copy[key === 'True' ? 'on' : key] = value[key];
+  for (const key of Object.keys(value))
+    copy[key === 'True' ? 'on' : key] = value[key];
   return { ...item, value: copy };
+}
+
+/** Positions of a renamed trigger `on` key are found under "True". */
+function triggerAwarePositions(positions: PositionIndex): PositionIndex {
+  const original = (path: readonly PathSegment[]): PathSegment[] =>
+    path[1] === 'trigger' && path[2] === 'on'
+      ? [path[0] ?? 0, 'trigger', 'True', ...path.slice(3)]
+      : [...path];
+  const known = (path: readonly PathSegment[]): boolean => {
+    const a = positions.valueAt(path);
+    const b = positions.valueAt(path.slice(0, -1));
+    return a.line !== b.line || a.column !== b.column;
+  };
+  const pick = (path: readonly PathSegment[]): readonly PathSegment[] => {
+    const renamed = original(path);
+    return renamed[2] === 'True' && !known(path.slice(0, 3)) ? renamed : path;
+  };
+  return {
+    valueAt: (path) => positions.valueAt(pick(path)),
+    keyAt: (path) => positions.keyAt(pick(path)),
+  };
 }
 
 /**
@@ -142,7 +165,7 @@ export function loadConfig(
   }
   const sink: FindingSink = {
     file: options.file,
-    positions: document.positions,
+    positions: triggerAwarePositions(document.positions),
     text,
     findings,
   };
@@ -168,7 +191,8 @@ export function loadConfig(
       edgesWellFormed = false;
     }
   }
-  const plannable = usable && check.errors === 0 && edgesWellFormed;
+  const readable = !hasErrors(document.findings);
+  const plannable = readable && usable && check.errors === 0 && edgesWellFormed;
   const sorted = sortFindings(findings);
   return {
     file: options.file,

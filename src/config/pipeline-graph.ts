@@ -173,7 +173,6 @@ export function findUnconnectedNodes(pipeline: Pipeline): string[] {
     touched.add(edge.source.node);
     touched.add(edge.target.node);
   }
-  return pipeline.nodes
-    .map((node) => node.name)
-    .filter((name) => !touched.has(name));
+  const names = new Set(pipeline.nodes.map((node) => node.name));
+  return [...names].filter((name) => !touched.has(name));
 }

@@ -24,6 +24,8 @@ export interface ConvertYamlNodeOptions {
   /** Receives every finding, in document order. */
   findings: Finding[];
   positions: PositionRecorder;
+  /** The parsed text (without a BOM): tags are located in it. */
+  text: string;
   /** 1-based line and column of an offset in the parsed text. */
   locate(offset: number): SourcePosition;
   /** From `linkYamlAliases`: each alias's anchored node. */
@@ -55,6 +57,7 @@ export function convertYamlNode(
   options: ConvertYamlNodeOptions,
 ): unknown {
   const { file, findings, positions, locate, aliasTargets } = options;
+  const sourceText = options.text;
   const flattened = new Map<YAMLMap, FlatPair[]>();
   let aliasCount = 0;
   let expanded = 0;
@@ -268,7 +271,15 @@ export function convertYamlNode(
     const text =
       typeof node.source === 'string' ? node.source : String(node.value ?? '');
     const tag = scalarTagOf(node, context);
-    const where = { node, path: context.path, quiet: context.expanding };
+    const where = {
+      node,
+      path: context.path,
+      quiet: context.expanding,
+      offset:
+        node.tag === undefined
+          ? undefined
+          : findTag(sourceText, offsetOf(node)),
+    };
     if (
       !context.isKey &&
       tag === 'implicit' &&
@@ -328,14 +339,15 @@ export function convertYamlNode(
     what: string,
   ): void {
     const tag = (node.tag ?? '').replace(STANDARD_TAG, '!!');
-    const line = locate(offsetOf(node)).line;
+    const offset = findTag(sourceText, offsetOf(node));
+    const line = locate(offset).line;
     const name = tag.slice(2);
     const message =
       tag.startsWith('!!') &&
       (SCALAR_TAGS.has(name) || name === 'seq' || name === 'map')
         ? `the tag ${tag} cannot be used on ${what} (line ${line}); remove it`
         : `custom YAML tags are not allowed: ${tag} at line ${line}; remove the tag`;
-    report({ node, path, quiet, severity: 'error' }, message);
+    report({ node, path, quiet, severity: 'error', offset }, message);
   }
 
   function follow(alias: Alias): Node | undefined {
@@ -367,12 +379,13 @@ export function convertYamlNode(
       path: PathSegment[];
       quiet: boolean;
       severity: Severity;
+      offset?: number;
     },
     message: string,
   ): void {
     // Values reached through an alias were reported where they are defined.
     if (where.quiet) return;
-    const { line, column } = locate(offsetOf(where.node));
+    const { line, column } = locate(where.offset ?? offsetOf(where.node));
     findings.push({
       file,
       line,
@@ -392,6 +405,24 @@ function isMergeKey(node: Node | null): boolean {
     node.tag === undefined &&
     node.source === '<<'
   );
+}
+
+/**
+ * Where the tag of the node starting at `offset` is written: node ranges
+ * start after their properties, but a finding about a tag should point at
+ * it. Walks back over whitespace and an anchor; falls back to `offset`.
+ */
+function findTag(text: string, offset: number): number {
+  let end = offset;
+  for (let props = 0; props < 2; props += 1) {
+    while (end > 0 && /\s/.test(text[end - 1] ?? '')) end -= 1;
+    let start = end;
+    while (start > 0 && !/[\s[{,]/.test(text[start - 1] ?? '')) start -= 1;
+    if (text[start] === '!') return start;
+    if (text[start] !== '&') break;
+    end = start;
+  }
+  return offset;
 }
 
 function asNode(item: unknown): Node | null {

@@ -139,6 +139,7 @@ function readChecked(
     findings,
     positions: context.positions,
     locate,
+    text: body,
     aliasTargets: links.targets,
   });
 }

@@ -1,0 +1,15 @@
+export type RedisConfigErrorCode = 'EVICTION_POLICY' | 'UNREACHABLE';
+
+/** Redis is unusable for kiln as configured or reached; the message says the fix. */
+export class RedisConfigError extends Error {
+  readonly code: RedisConfigErrorCode;
+  constructor(
+    code: RedisConfigErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RedisConfigError';
+    this.code = code;
+  }
+}

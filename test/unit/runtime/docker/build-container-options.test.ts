@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { buildContainerOptions } from '../../../../src/runtime/docker/build-container-options.js';
+import type { StepSpec } from '../../../../src/runtime/runtime.js';
+
+function specWith(overrides: Partial<StepSpec> = {}): StepSpec {
+  return {
+    executionId: 'exec-1',
+    attempt: 2,
+    image: 'python:3.12',
+    commands: ['pip install -r requirements.txt', 'python train.py'],
+    env: { VH_OUTPUTS_DIR: '/valohai/outputs', TOKEN: 's3cret' },
+    workdir: '/valohai/repository',
+    mounts: [
+      {
+        hostPath: '/w/repo',
+        containerPath: '/valohai/repository',
+        readOnly: true,
+      },
+      {
+        hostPath: '/w/out',
+        containerPath: '/valohai/outputs',
+        readOnly: false,
+      },
+    ],
+    network: false,
+    resources: {},
+    labels: { 'kiln.run': 'run-9', 'kiln.execution': 'spoofed' },
+    ...overrides,
+  };
+}
+
+function build(spec: StepSpec) {
+  const result = buildContainerOptions({ spec, workerId: 'w1' });
+  if (!result.ok) throw new Error(result.problem);
+  return result.options;
+}
+
+describe('buildContainerOptions', () => {
+  it('runs the commands with set -e under /bin/sh, entrypoint reset', () => {
+    const options = build(specWith());
+
+    expect(options.name).toBe('kiln-exec-1-2');
+    expect(options.Entrypoint).toEqual([]);
+    expect(options.Cmd).toEqual([
+      '/bin/sh',
+      '-c',
+      'set -e\npip install -r requirements.txt\npython train.py',
+    ]);
+    expect(options.WorkingDir).toBe('/valohai/repository');
+  });
+
+  it('keeps env values out of argv and labels', () => {
+    const options = build(specWith());
+
+    expect(options.Env).toEqual([
+      'VH_OUTPUTS_DIR=/valohai/outputs',
+      'TOKEN=s3cret',
+    ]);
+    expect(JSON.stringify(options.Cmd)).not.toContain('s3cret');
+    expect(JSON.stringify(options.Labels)).not.toContain('s3cret');
+  });
+
+  it('labels the container, kiln labels winning over step labels', () => {
+    const options = build(specWith());
+
+    expect(options.Labels).toEqual({
+      'kiln.run': 'run-9',
+      'kiln.managed': 'true',
+      'kiln.execution': 'exec-1',
+      'kiln.attempt': '2',
+      'kiln.worker': 'w1',
+    });
+  });
+
+  it('hardens the container by default', () => {
+    const host = build(specWith()).HostConfig;
+
+    expect(host).toMatchObject({
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      PidsLimit: 1024,
+      Init: true,
+      AutoRemove: false,
+      LogConfig: { Type: 'none' },
+    });
+    expect(host?.Mounts).toEqual([
+      {
+        Type: 'bind',
+        Source: '/w/repo',
+        Target: '/valohai/repository',
+        ReadOnly: true,
+      },
+      {
+        Type: 'bind',
+        Source: '/w/out',
+        Target: '/valohai/outputs',
+        ReadOnly: false,
+      },
+    ]);
+    expect(host?.Memory).toBeUndefined();
+    expect(host?.DeviceRequests).toBeUndefined();
+  });
+
+  it('maps resources and the network opt-in', () => {
+    const host = build(
+      specWith({
+        network: true,
+        resources: {
+          cpus: 1.5,
+          memoryBytes: 512 * 1024 * 1024,
+          devices: { 'nvidia.com/gpu': 2 },
+          pidsLimit: 64,
+        },
+      }),
+    ).HostConfig;
+
+    expect(host).toMatchObject({
+      NetworkMode: 'host',
+      NanoCpus: 1_500_000_000,
+      Memory: 512 * 1024 * 1024,
+      MemorySwap: 512 * 1024 * 1024,
+      PidsLimit: 64,
+      DeviceRequests: [{ Driver: 'nvidia', Count: 2, Capabilities: [['gpu']] }],
+    });
+  });
+
+  it.each([
+    [{ executionId: '../x' }, 'execution id'],
+    [{ executionId: '-x' }, 'execution id'],
+    [{ attempt: -1 }, 'attempt'],
+    [{ workdir: 'relative' }, 'absolute'],
+    [{ env: { 'A=B': 'x' } }, 'environment variable name'],
+    [{ env: { A: 'x\0y' } }, 'NUL'],
+    [
+      { mounts: [{ hostPath: 'rel', containerPath: '/x', readOnly: true }] },
+      'absolute',
+    ],
+    [{ resources: { memoryBytes: 1024 } }, 'at least 6 MB'],
+    [{ resources: { cpus: -1 } }, 'positive'],
+    [{ resources: { cpus: Number.NaN } }, 'positive'],
+    [{ resources: { pidsLimit: 0 } }, 'pids limit'],
+    [{ resources: { devices: { 'amd.com/gpu': 1 } } }, 'not supported'],
+  ] as [Partial<StepSpec>, string][])('refuses %j', (overrides, problem) => {
+    const result = buildContainerOptions({
+      spec: specWith(overrides),
+      workerId: 'w1',
+    });
+
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.problem).toContain(problem);
+  });
+});

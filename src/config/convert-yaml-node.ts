@@ -1,10 +1,13 @@
 import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
 import type { Alias, Node, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { findTagOffset, scalarTagOf, tagProblem } from './check-yaml-tag.js';
+import type { TagUse } from './check-yaml-tag.js';
 import type { PositionRecorder } from './create-position-index.js';
 import type { Finding, Severity } from './finding.js';
+import { createMergeKeyFlattener } from './flatten-merge-keys.js';
 import { offsetOf } from './link-yaml-aliases.js';
 import { resolveYaml11Scalar } from './resolve-yaml11-scalar.js';
-import type { ResolvedScalar, ScalarTag } from './resolve-yaml11-scalar.js';
+import type { ResolvedScalar } from './resolve-yaml11-scalar.js';
 import { formatPath } from './yaml-document.js';
 import type { PathSegment, SourcePosition } from './yaml-document.js';
 
@@ -16,8 +19,6 @@ const MAX_ALIASES = 1_000;
 const MAX_EXPANDED = 100_000;
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-const STANDARD_TAG = 'tag:yaml.org,2002:';
-const SCALAR_TAGS = new Set(['str', 'int', 'float', 'bool', 'null']);
 
 export interface ConvertYamlNodeOptions {
   file: string;
@@ -30,15 +31,6 @@ export interface ConvertYamlNodeOptions {
   locate(offset: number): SourcePosition;
   /** From `linkYamlAliases`: each alias's anchored node. */
   aliasTargets: ReadonlyMap<Alias, Node>;
-}
-
-/** A mapping entry after `<<` merge keys are applied, in PyYAML's order. */
-interface FlatPair {
-  key: Node | null;
-  value: Node | null;
-  fromMerge: boolean;
-  /** Reached through an alias: already reported where it is defined. */
-  viaAlias: boolean;
 }
 
 /** Unwinds the converter at once (alias bomb, nesting); never escapes. */
@@ -58,12 +50,22 @@ export function convertYamlNode(
 ): unknown {
   const { file, findings, positions, locate, aliasTargets } = options;
   const sourceText = options.text;
-  const flattened = new Map<YAMLMap, FlatPair[]>();
   let aliasCount = 0;
   let expanded = 0;
   // The alias written in the document whose expansion is under way: where
   // an alias bomb is reported.
   let outerAlias: Alias | undefined;
+  const flatten = createMergeKeyFlattener(
+    {
+      follow,
+      spend,
+      stop,
+      reportError(node, path, message) {
+        report({ node, path, quiet: false, severity: 'error' }, message);
+      },
+    },
+    MAX_DEPTH,
+  );
 
   try {
     if (root) positions.setValue([], locate(offsetOf(root)));
@@ -110,7 +112,7 @@ export function convertYamlNode(
     depth: number,
     expanding: boolean,
   ): unknown[] {
-    checkCollectionTag(seq, 'seq', path, expanding);
+    checkTag(seq, 'seq', path, expanding);
     return seq.items.map((item, index) =>
       convert(asNode(item), [...path, index], depth, expanding),
     );
@@ -122,12 +124,12 @@ export function convertYamlNode(
     depth: number,
     expanding: boolean,
   ): Record<string, unknown> {
-    checkCollectionTag(map, 'map', path, expanding);
+    checkTag(map, 'map', path, expanding);
     const out = Object.create(null) as Record<string, unknown>;
     const nameOf = new Map<string, string>();
     const identityOf = new Map<string, string>();
     const explicit = new Set<string>();
-    for (const pair of flatten(map, 0)) {
+    for (const pair of flatten(map, path)) {
       const quiet = expanding || pair.viaAlias;
       const where = pair.key ?? pair.value ?? map;
       const key = readKey(pair.key, path, quiet);
@@ -169,82 +171,6 @@ export function convertYamlNode(
     return out;
   }
 
-  /** PyYAML's flatten_mapping: merged pairs first, later sources losing. */
-  function flatten(map: YAMLMap, level: number): FlatPair[] {
-    const known = flattened.get(map);
-    if (known) return known;
-    if (level > MAX_DEPTH) {
-      stop(map, `merge keys nested deeper than ${MAX_DEPTH} levels`);
-    }
-    const merged: FlatPair[] = [];
-    const own: FlatPair[] = [];
-    for (const item of map.items) {
-      const key = asNode(item.key);
-      const value = asNode(item.value);
-      if (!isMergeKey(key)) {
-        own.push({ key, value, fromMerge: false, viaAlias: false });
-        continue;
-      }
-      const source = value && isAlias(value) ? follow(value) : value;
-      const viaAlias = source !== value;
-      if (source && isMap(source)) {
-        append(merged, flatten(source, level + 1), {
-          viaAlias,
-          culprit: value,
-        });
-      } else if (source && isSeq(source)) {
-        const parts: Array<{
-          pairs: FlatPair[];
-          viaAlias: boolean;
-          culprit: Node | null;
-        }> = [];
-        for (const entry of source.items) {
-          const node = asNode(entry);
-          const target = node && isAlias(node) ? follow(node) : node;
-          if (!target || !isMap(target)) {
-            report(
-              {
-                node: node ?? source,
-                path: [],
-                quiet: viaAlias,
-                severity: 'error',
-              },
-              'a merge key << needs mappings in its list; found something else',
-            );
-            continue;
-          }
-          parts.push({
-            pairs: flatten(target, level + 1),
-            viaAlias: viaAlias || target !== node,
-            culprit: node,
-          });
-        }
-        // Earlier mappings in the list win, so they are applied last.
-        for (const part of parts.reverse()) append(merged, part.pairs, part);
-      } else if (source) {
-        report(
-          { node: value ?? map, path: [], quiet: false, severity: 'error' },
-          'a merge key << needs a mapping or a list of mappings',
-        );
-      }
-    }
-    const pairs = merged.length > 0 ? [...merged, ...own] : own;
-    flattened.set(map, pairs);
-    return pairs;
-
-    function append(
-      to: FlatPair[],
-      from: FlatPair[],
-      source: { viaAlias: boolean; culprit: Node | null },
-    ): void {
-      spend(from.length, source.culprit ?? map);
-      for (const pair of from) {
-        const viaAlias = pair.viaAlias || source.viaAlias;
-        to.push({ ...pair, fromMerge: true, viaAlias });
-      }
-    }
-  }
-
   function readKey(
     keyNode: Node | null,
     path: PathSegment[],
@@ -270,7 +196,8 @@ export function convertYamlNode(
   ): ResolvedScalar {
     const text =
       typeof node.source === 'string' ? node.source : String(node.value ?? '');
-    const tag = scalarTagOf(node, context);
+    const tag = scalarTagOf(node);
+    checkTag(node, 'scalar', context.path, context.expanding);
     const where = {
       node,
       path: context.path,
@@ -278,7 +205,7 @@ export function convertYamlNode(
       offset:
         node.tag === undefined
           ? undefined
-          : findTag(sourceText, offsetOf(node)),
+          : findTagOffset(sourceText, offsetOf(node)),
     };
     if (
       !context.isKey &&
@@ -304,50 +231,17 @@ export function convertYamlNode(
     return resolution.scalar;
   }
 
-  function scalarTagOf(
-    node: Scalar,
-    context: { path: PathSegment[]; expanding: boolean },
-  ): ScalarTag {
-    const untagged = node.type === 'PLAIN' ? 'implicit' : 'str';
-    const tag = node.tag;
-    // PyYAML resolves a scalar tagged `!` like a plain one, even if quoted.
-    if (tag === undefined) return untagged;
-    if (tag === '!') return 'implicit';
-    const name = tag.startsWith(STANDARD_TAG)
-      ? tag.slice(STANDARD_TAG.length)
-      : '';
-    if (SCALAR_TAGS.has(name)) return name as ScalarTag;
-    reportTag(node, context.path, context.expanding, 'a scalar');
-    return untagged;
-  }
-
-  function checkCollectionTag(
-    node: YAMLMap | YAMLSeq,
-    kind: 'seq' | 'map',
-    path: PathSegment[],
-    expanding: boolean,
-  ): void {
-    const tag = node.tag;
-    if (tag === undefined || tag === '!' || tag === STANDARD_TAG + kind) return;
-    reportTag(node, path, expanding, kind === 'seq' ? 'a list' : 'a mapping');
-  }
-
-  function reportTag(
+  function checkTag(
     node: Node,
+    use: TagUse,
     path: PathSegment[],
     quiet: boolean,
-    what: string,
   ): void {
-    const tag = (node.tag ?? '').replace(STANDARD_TAG, '!!');
-    const offset = findTag(sourceText, offsetOf(node));
-    const line = locate(offset).line;
-    const name = tag.slice(2);
-    const message =
-      tag.startsWith('!!') &&
-      (SCALAR_TAGS.has(name) || name === 'seq' || name === 'map')
-        ? `the tag ${tag} cannot be used on ${what} (line ${line}); remove it`
-        : `custom YAML tags are not allowed: ${tag} at line ${line}; remove the tag`;
-    report({ node, path, quiet, severity: 'error', offset }, message);
+    if (node.tag === undefined) return;
+    const offset = findTagOffset(sourceText, offsetOf(node));
+    const problem = tagProblem(node, use, locate(offset).line);
+    if (problem)
+      report({ node, path, quiet, severity: 'error', offset }, problem);
   }
 
   function follow(alias: Alias): Node | undefined {
@@ -395,34 +289,6 @@ export function convertYamlNode(
       message,
     });
   }
-}
-
-function isMergeKey(node: Node | null): boolean {
-  return (
-    node !== null &&
-    isScalar(node) &&
-    node.type === 'PLAIN' &&
-    node.tag === undefined &&
-    node.source === '<<'
-  );
-}
-
-/**
- * Where the tag of the node starting at `offset` is written: node ranges
- * start after their properties, but a finding about a tag should point at
- * it. Walks back over whitespace and an anchor; falls back to `offset`.
- */
-function findTag(text: string, offset: number): number {
-  let end = offset;
-  for (let props = 0; props < 2; props += 1) {
-    while (end > 0 && /\s/.test(text[end - 1] ?? '')) end -= 1;
-    let start = end;
-    while (start > 0 && !/[\s[{,]/.test(text[start - 1] ?? '')) start -= 1;
-    if (text[start] === '!') return start;
-    if (text[start] !== '&') break;
-    end = start;
-  }
-  return offset;
 }
 
 function asNode(item: unknown): Node | null {

@@ -20,22 +20,39 @@ export const Settings = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
-  redisPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
+  redisPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
   port: Port,
   host: z.string().min(1),
-  publicUrl: z.url({ message: 'must be a URL such as https://kiln.example.com' }).optional(),
+  publicUrl: z
+    .url({ message: 'must be a URL such as https://kiln.example.com' })
+    .optional(),
   webhookSecret: z.string().min(1).optional(),
   webhookSecretPrevious: z.string().min(1).optional(),
   webhookMaxBytes: z.coerce.number().int().min(1024),
+  webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
+  allowLocalRepositories: z.boolean(),
   runtime: z.enum(['docker', 'local', 'auto'], {
     message: 'must be docker, local or auto',
   }),
   concurrency: z.coerce.number().int().min(1, 'must be at least 1').max(256),
   workerId: z.string().min(1),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  logLevel: z.enum([
+    'trace',
+    'debug',
+    'info',
+    'warn',
+    'error',
+    'fatal',
+    'silent',
+  ]),
   githubApiUrl: z.url().optional(),
   githubToken: z.string().min(1).optional(),
-  githubAppId: z.string().regex(/^\d+$/, 'must be the numeric App ID').optional(),
+  githubAppId: z
+    .string()
+    .regex(/^\d+$/, 'must be the numeric App ID')
+    .optional(),
   githubPrivateKey: z.string().min(1).optional(),
   publicRead: z.boolean(),
 });
@@ -61,6 +78,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   webhookSecret: 'KILN_WEBHOOK_SECRET',
   webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
   webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
+  webhookTimeoutMs: 'KILN_WEBHOOK_TIMEOUT_MS',
+  allowLocalRepositories: 'KILN_ALLOW_LOCAL_REPOSITORIES',
   runtime: 'KILN_RUNTIME',
   concurrency: 'KILN_CONCURRENCY',
   workerId: 'KILN_WORKER_ID',
@@ -99,6 +118,11 @@ export function readSettings(
     webhookSecret: value('webhookSecret'),
     webhookSecretPrevious: value('webhookSecretPrevious'),
     webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
+    // A slow client is cut here (GitHub itself waits 10 s for the answer).
+    webhookTimeoutMs: value('webhookTimeoutMs') ?? 10_000,
+    allowLocalRepositories: ['1', 'true', 'yes'].includes(
+      String(value('allowLocalRepositories') ?? 'false').toLowerCase(),
+    ),
     runtime: value('runtime') ?? 'auto',
     concurrency: value('concurrency') ?? 2,
     workerId: value('workerId') ?? `${hostname()}-${process.pid}`,
@@ -107,14 +131,16 @@ export function readSettings(
     githubToken: value('githubToken'),
     githubAppId: value('githubAppId'),
     githubPrivateKey: value('githubPrivateKey'),
-    publicRead: ['1', 'true', 'yes'].includes(String(value('publicRead') ?? 'false').toLowerCase()),
+    publicRead: ['1', 'true', 'yes'].includes(
+      String(value('publicRead') ?? 'false').toLowerCase(),
+    ),
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
     const settings = parsed.data;
     if (settings.githubAppId && !settings.githubPrivateKey) {
       throw new SettingsError([
-        'KILN_GITHUB_APP_ID is set but KILN_GITHUB_PRIVATE_KEY is not: set both (the App\'s private key PEM) or use KILN_GITHUB_TOKEN',
+        "KILN_GITHUB_APP_ID is set but KILN_GITHUB_PRIVATE_KEY is not: set both (the App's private key PEM) or use KILN_GITHUB_TOKEN",
       ]);
     }
     return settings;

@@ -5,6 +5,7 @@
  */
 import express, { type Express } from 'express';
 import { createHealthRouter } from './routes/health.js';
+import { createWebhooksRouter } from './routes/webhooks.js';
 import type { ServerDeps } from './server-deps.js';
 
 export function createApp(deps: ServerDeps): Express {
@@ -13,5 +14,6 @@ export function createApp(deps: ServerDeps): Express {
   app.set('trust proxy', false);
   app.use(createHealthRouter(deps));
   // Routers register here, one line each: webhooks first (raw body).
+  app.use(createWebhooksRouter(deps));
   return app;
 }

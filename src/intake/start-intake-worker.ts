@@ -1,0 +1,117 @@
+/**
+ * The intake worker: takes delivery jobs from `kiln-intake` and processes
+ * them (`processDelivery`). Started by `kiln server` and `kiln up` next to
+ * the HTTP server; several processes may run one each. A job whose git
+ * fetch fails for a transient reason is retried with backoff; when the
+ * last attempt fails, the delivery is recorded as `failed` with the reason
+ * so it can be redelivered from GitHub once the cause is fixed.
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine/create-engine.js';
+import { createDeliveryLog } from './delivery-log.js';
+import { INTAKE_QUEUE, IntakeJob } from './intake-queue.js';
+import { processDelivery, type IntakeDeps } from './process-delivery.js';
+
+export interface IntakeWorkerDeps extends IntakeDeps {
+  /** A BullMQ-capable connection (`maxRetriesPerRequest: null`). */
+  connection: Redis;
+  logger: Logger;
+  /** Deliveries processed at once. @defaultValue 4 */
+  concurrency?: number;
+  /** BullMQ key prefix. @defaultValue BullMQ's own (`bull`) */
+  bullPrefix?: string;
+}
+
+export interface IntakeWorker {
+  /** Waits for jobs in progress, then stops. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts taking jobs at once. Accepts the engine (`kiln server`, `kiln up`)
+ * or explicit deps (tests, other composition roots).
+ */
+export function startIntakeWorker(
+  input: IntakeWorkerDeps | Engine,
+): IntakeWorker {
+  const deps = 'bullConnection' in input ? depsFromEngine(input) : input;
+  const { logger } = deps;
+  const worker = new Worker(
+    INTAKE_QUEUE,
+    async (job) => {
+      const parsed = IntakeJob.safeParse(job.data);
+      if (!parsed.success) {
+        logger.warn(
+          { jobId: job.id },
+          'intake job with unexpected data dropped',
+        );
+        return { status: 'rejected' };
+      }
+      const outcome = await processDelivery(deps, parsed.data);
+      logger.info(
+        {
+          delivery: parsed.data.deliveryId,
+          event: parsed.data.event,
+          status: outcome.status,
+          reason: outcome.reason,
+          runs: outcome.runIds,
+        },
+        'delivery processed',
+      );
+      return outcome;
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.bullPrefix,
+      concurrency: deps.concurrency ?? 4,
+    },
+  );
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    const parsed = IntakeJob.safeParse(job.data);
+    logger.warn(
+      { jobId: job.id, attempt: job.attemptsMade, err: error },
+      'intake job failed',
+    );
+    if (job.attemptsMade < attempts || !parsed.success) return;
+    deps.deliveries
+      .recordDelivery(parsed.data.deliveryId, {
+        status: 'failed',
+        reason: `${error.message.slice(0, 500)} (after ${attempts} attempts; redeliver from GitHub once fixed)`,
+      })
+      .catch((recordError: unknown) => {
+        logger.error(
+          { err: recordError },
+          'could not record a failed delivery',
+        );
+      });
+  });
+  worker.on('error', (error) => {
+    logger.error({ err: error }, 'intake worker error');
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= worker.close();
+      return closing;
+    },
+  };
+}
+
+function depsFromEngine(engine: Engine): IntakeWorkerDeps {
+  const { settings } = engine;
+  return {
+    orchestrator: engine.deps,
+    git: engine.deps.git,
+    deliveries: createDeliveryLog(engine.redis, {
+      prefix: settings.redisPrefix,
+    }),
+    allowLocalRepositories: settings.allowLocalRepositories,
+    connection: engine.bullConnection,
+    logger: engine.logger,
+    concurrency: Math.max(2, settings.concurrency),
+  };
+}

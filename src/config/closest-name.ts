@@ -44,7 +44,8 @@ export function findClosestName(
     }
   }
   // Very short names are one edit away from everything: no guess.
-  const allowed = name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
+  const allowed =
+    name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 

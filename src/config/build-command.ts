@@ -148,8 +148,13 @@ function renderParameter(parameter: Parameter, value: unknown): string[] {
   const bits = pySplit(template);
   const format = (text: string): string[] =>
     bits.map((bit) =>
-      bit.replace(/\{(name|value|v)\}/g, (_match, key: string) =>
-        key === 'name' ? parameter.name : text,
+      // str.format: `{{` and `}}` are literal braces.
+      bit.replace(/\{\{|\}\}|\{(name|value|v)\}/g, (match, key?: string) =>
+        key === undefined
+          ? match.charAt(0)
+          : key === 'name'
+            ? parameter.name
+            : text,
       ),
     );
   if (parameter.type === 'flag' || parameter.multiple === 'none') {

@@ -159,6 +159,8 @@ describe('buildCommand pass-as', () => {
     [{ name: 'n', type: 'float' }, new PyFloat(1), '--n=1.0'],
     [{ name: 'n', type: 'float' }, new PyFloat(1e16), '--n=1e+16'],
     [{ name: 'n', passAs: '--x=$HOME/{v}' }, 'd', "'--x=$HOME/d'"],
+    [{ name: 'n', passAs: '--x={{v}}' }, 'd', "'--x={v}'"],
+    [{ name: 'n', passAs: '--x={{{v}}}' }, 'd', "'--x={d}'"],
   ])('%j with %j → %j', (parameter, value, expected) => {
     expect(build('{parameters}', [parameter], { n: value })).toEqual([
       expected,

@@ -35,8 +35,9 @@ import { mapLocalPath } from './map-local-path.js';
 export interface LocalRuntimeOptions {
   /**
    * The environment every step starts from; the step's own `env` is laid
-   * over it. Only PATH by default, so the worker's secrets do not leak into
-   * steps. @defaultValue `{ PATH }` of this process
+   * over it. By default only the variables tools need to work (PATH, HOME,
+   * USER, locale, TMPDIR), so the worker's secrets do not leak into steps.
+   * @defaultValue those variables of this process
    */
   baseEnv?: Record<string, string>;
 }
@@ -44,15 +45,14 @@ export interface LocalRuntimeOptions {
 /** After the shell exited, how long its pipes may stay open (escapees). */
 const OUTPUT_DRAIN_MS = 5_000;
 const FALLBACK_PATH = '/usr/local/bin:/usr/bin:/bin';
+const PASSED_VARIABLES = ['HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR'] as const;
 
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
   readonly #baseEnv: Readonly<Record<string, string>>;
 
   constructor(options: LocalRuntimeOptions = {}) {
-    this.#baseEnv = options.baseEnv ?? {
-      PATH: process.env.PATH ?? FALLBACK_PATH,
-    };
+    this.#baseEnv = options.baseEnv ?? pickBaseEnv(process.env);
   }
 
   /** Idempotent; never touches the image. */
@@ -149,6 +149,15 @@ export class LocalRuntime implements Runtime {
   async ping(): Promise<boolean> {
     return true;
   }
+}
+
+function pickBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const picked: Record<string, string> = { PATH: env.PATH ?? FALLBACK_PATH };
+  for (const name of PASSED_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
 }
 
 async function checkDirectory(path: string, asWritten: string): Promise<void> {

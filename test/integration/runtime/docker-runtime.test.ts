@@ -266,6 +266,24 @@ describe.skipIf(!ok)('DockerRuntime (real Docker)', () => {
       expect(largest).toBeLessThanOrEqual(MB);
     });
 
+    it('survives a sink that throws', async () => {
+      const sink: OutputSink = {
+        stdout() {
+          throw new Error('sink broke');
+        },
+        stderr() {
+          throw new Error('sink broke');
+        },
+      };
+
+      const result = await runtime.run(
+        specFor(['echo out', 'echo err >&2', 'exit 4']),
+        sink,
+      );
+
+      expect(result.reason).toEqual({ kind: 'exited', exitCode: 4 });
+    });
+
     it('passes env values verbatim, never through a shell', async () => {
       const output = collect();
       const value = 'a b $HOME; echo injected `id`';

@@ -283,6 +283,24 @@ describe('LocalRuntime', () => {
     expect(largest).toBeLessThanOrEqual(MB);
   });
 
+  it('survives a sink that throws', async () => {
+    const sink: OutputSink = {
+      stdout() {
+        throw new Error('sink broke');
+      },
+      stderr() {
+        throw new Error('sink broke');
+      },
+    };
+
+    const result = await runtime.run(
+      specFor(['echo out', 'echo err >&2', 'exit 4']),
+      sink,
+    );
+
+    expect(result.reason).toEqual({ kind: 'exited', exitCode: 4 });
+  });
+
   it('refuses a working directory that does not exist on the host', async () => {
     const run = runtime.run(
       specFor(['true'], { workdir: '/valohai/unmapped' }),

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 
 export type PingResult = 'ok' | 'loading' | 'down';
 
 /** One PING on a fresh connection that never retries (bounded by 2 s). */
 export async function pingRedis(target: RedisOptions): Promise<PingResult> {
+  // No socket file yet: nothing to connect to (and no client to tear down).
+  if (target.path !== undefined && !existsSync(target.path)) return 'down';
   const client = new Redis({
     ...target,
     lazyConnect: true,

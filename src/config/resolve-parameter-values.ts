@@ -24,6 +24,11 @@ export interface ResolvedParameterValues {
    * no command for a step whose defaults cannot be converted.
    */
   unconvertible: string[];
+  /**
+   * Required parameters left without a value (also in `errors`). Callers
+   * that expect values from pipeline edges later filter on this list.
+   */
+  missing: string[];
 }
 
 /**
@@ -44,6 +49,7 @@ export function resolveParameterValues(
   >;
   const errors: string[] = [];
   const unconvertible: string[] = [];
+  const missing: string[] = [];
   const byName = new Map<string, Parameter>();
   for (const parameter of step.parameters) {
     byName.set(parameter.name, parameter);
@@ -67,8 +73,9 @@ export function resolveParameterValues(
     const source = chooseSource(parameter, given, options);
     if (source === undefined) {
       if (isRequired(parameter)) {
+        missing.push(parameter.name);
         errors.push(
-          `step "${step.name}" needs a value for parameter "${parameter.name}"; give one with --param ${parameter.name}=VALUE or add a default`,
+          `step "${step.name}" needs a value for required parameter "${parameter.name}"; give one with --param ${parameter.name}=VALUE or add a default`,
         );
       }
       continue;
@@ -86,7 +93,7 @@ export function resolveParameterValues(
       }
     }
   }
-  return { values, errors, unconvertible };
+  return { values, errors, unconvertible, missing };
 }
 
 function chooseSource(

@@ -96,8 +96,9 @@ describe('resolveParameterValues', () => {
     );
 
     expect(resolved.errors).toEqual([
-      expect.stringContaining('needs a value for parameter "data"'),
+      expect.stringContaining('needs a value for required parameter "data"'),
     ]);
+    expect(resolved.missing).toEqual(['data']);
     expect(resolved.unconvertible).toEqual([]);
   });
 

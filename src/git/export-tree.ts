@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createGit } from './create-git.js';
 import { GitError } from './git-error.js';
-import { makeReadOnly } from './tree-files.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -27,7 +26,12 @@ export interface ExportTreeOptions {
 export async function exportTree(options: ExportTreeOptions): Promise<void> {
   const { mirrorDir, sha, targetDir, tarPath, timeoutMs } = options;
   try {
+    // tar.umask 0222 writes every entry read-only into the archive, and tar
+    // applies those modes after extracting (directories last), so no
+    // chmod walk over thousands of files is needed afterwards.
     await createGit({ cwd: mirrorDir, timeoutMs }).raw([
+      '-c',
+      'tar.umask=0222',
       'archive',
       '--format=tar',
       `--output=${tarPath}`,
@@ -37,10 +41,18 @@ export async function exportTree(options: ExportTreeOptions): Promise<void> {
     // comes from the extracting user, never from the archive.
     await execFileAsync(
       'tar',
-      ['-x', '--no-same-owner', '-f', tarPath, '-C', targetDir],
+      [
+        '-x',
+        '--no-same-owner',
+        '--same-permissions',
+        '-f',
+        tarPath,
+        '-C',
+        targetDir,
+      ],
       { timeout: timeoutMs, maxBuffer: 1024 * 1024 },
     );
-    await makeReadOnly(targetDir);
+    await chmod(targetDir, 0o555);
   } catch (error) {
     throw new GitError(
       'EXPORT_FAILED',

@@ -117,8 +117,9 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
   let serverAnswered = false;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     try {
+      // Success means the keep ref now points at `sha`: the object is there.
       await runFetch(options, [`${sha}:${keepRef(sha)}`]);
-      if (await isPresent(mirrorDir, sha)) return;
+      return;
     } catch (error) {
       lastError = error;
     }

@@ -63,7 +63,7 @@ export async function downloadInput(
   } catch (error) {
     throw new InputError(
       'DOWNLOAD_FAILED',
-      `downloading ${shown} failed (${describe(error)}); check that the URL is reachable from the kiln worker`,
+      `downloading ${shown} failed (${signal.aborted ? `timed out after ${timeoutMs} ms` : describe(error)}); check that the URL is reachable from the kiln worker`,
       { cause: error },
     );
   }
@@ -107,7 +107,7 @@ export async function downloadInput(
     if (error instanceof InputError) throw error;
     throw new InputError(
       'DOWNLOAD_FAILED',
-      `downloading ${shown} failed after ${size} bytes (${describe(error)})`,
+      `downloading ${shown} failed after ${size} bytes (${signal.aborted ? `timed out after ${timeoutMs} ms` : describe(error)})`,
       { cause: error },
     );
   }

@@ -23,12 +23,18 @@ let server: Server;
 let base: string;
 let dir: string;
 const seenAuth: string[] = [];
+const stalled: Array<{ destroy(): void }> = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     seenAuth.push(req.headers.authorization ?? '');
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/missing.csv') {
+    if (path === '/stall.csv') {
+      // Headers and some bytes, then nothing: only the timeout ends it.
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, 1000));
+      stalled.push(res);
+    } else if (path === '/missing.csv') {
       res.writeHead(404).end('not found');
     } else if (path === '/chunked.csv') {
       // No content-length: the cap must hold while streaming.
@@ -44,6 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const res of stalled) res.destroy();
   await new Promise((resolve) => server.close(resolve));
 });
 
@@ -111,6 +118,18 @@ describe('downloadInput', () => {
       code: 'DOWNLOAD_FAILED',
       message: expect.stringContaining('HTTP 404'),
     });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('gives up on a stalled body after timeoutMs and leaves no file', async () => {
+    const error = await downloadInput({
+      uri: `${base}/stall.csv`,
+      destDir: dir,
+      timeoutMs: 300,
+    }).catch((e: unknown) => e as Error & { code: string });
+
+    expect(error).toMatchObject({ code: 'DOWNLOAD_FAILED' });
+    expect(error.message).toContain('timed out');
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildConfigJsonSchema } from '../../../src/config/config-json-schema.js';
 
@@ -36,5 +38,17 @@ describe('buildConfigJsonSchema', () => {
 
   it('serialises to JSON', () => {
     expect(() => JSON.parse(JSON.stringify(schema))).not.toThrow();
+  });
+});
+
+describe('docs/kiln.schema.json', () => {
+  it('is the schema `kiln schema` prints (regenerate with kiln schema > docs/kiln.schema.json)', () => {
+    const committed: unknown = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, '..', '..', '..', 'docs', 'kiln.schema.json'),
+        'utf8',
+      ),
+    );
+    expect(committed).toEqual(buildConfigJsonSchema());
   });
 });

@@ -75,18 +75,47 @@ function planPipelineNodes(
       };
     }
     const values = perNode.get(node.name) ?? {};
-    return planStepNode(
+    const fed = edgeFedParameters(pipeline, node.name);
+    const planned = planStepNode(
       base,
-      applyOverride(step, node.override),
+      markOptional(applyOverride(step, node.override), fed),
       values,
       errors,
     );
+    if (fed.size === 0) return planned;
+    const from = [...fed].map(([name, source]) => `${name} ← ${source}`);
+    return { ...planned, note: `set at run time: ${from.join(', ')}` };
   });
   const edges = pipeline.edges.map(
     (edge) =>
       `${edge.source.node}.${edge.source.type}.${edge.source.key} → ${edge.target.node}.${edge.target.type}.${edge.target.key}`,
   );
   return { kind: 'pipeline', name: pipeline.name, nodes, edges, errors };
+}
+
+/** Parameters of `node` that an edge sets at run time, with their source. */
+function edgeFedParameters(
+  pipeline: Pipeline,
+  node: string,
+): Map<string, string> {
+  const fed = new Map<string, string>();
+  for (const { source, target } of pipeline.edges) {
+    if (target.node !== node) continue;
+    if (target.type !== 'parameter' && target.type !== 'parameters') continue;
+    fed.set(target.key, `${source.node}.${source.type}.${source.key}`);
+  }
+  return fed;
+}
+
+/** A value that arrives through an edge is not missing at plan time. */
+function markOptional(step: Step, fed: Map<string, string>): Step {
+  if (fed.size === 0) return step;
+  return {
+    ...step,
+    parameters: step.parameters.map((parameter) =>
+      fed.has(parameter.name) ? { ...parameter, optional: true } : parameter,
+    ),
+  };
 }
 
 function planStepNode(

@@ -8,6 +8,7 @@ import { appendLogScript } from './execution-scripts.js';
 import type { ReadLogOptions } from './execution-store.js';
 import { runScript } from './store-script.js';
 
+const BATCH = 1000;
 const STREAMS: ReadonlySet<string> = new Set(['stdout', 'stderr', 'status']);
 
 export async function appendLogLines(
@@ -17,16 +18,20 @@ export async function appendLogLines(
   const lines = options.lines
     .filter((line) => Number.isSafeInteger(line.seq) && line.seq >= 0)
     .sort((a, b) => a.seq - b.seq);
-  if (lines.length === 0) return 0;
-  const args: Array<string | number> = [options.maxLines];
-  for (const line of lines) {
-    args.push(line.seq, String(line.time), String(line.stream), line.text);
+  let added = 0;
+  // Bounded script calls: a huge batch never becomes one giant EVALSHA.
+  for (let start = 0; start < lines.length; start += BATCH) {
+    const args: Array<string | number> = [options.maxLines];
+    for (const line of lines.slice(start, start + BATCH)) {
+      args.push(line.seq, String(line.time), String(line.stream), line.text);
+    }
+    const result = await runScript(redis, appendLogScript, {
+      keys: [options.key],
+      args,
+    });
+    added += Number(result);
   }
-  const added = await runScript(redis, appendLogScript, {
-    keys: [options.key],
-    args,
-  });
-  return Number(added);
+  return added;
 }
 
 export async function readLogLines(

@@ -178,7 +178,7 @@ function isActive(status: RunStatus): boolean {
 function notFound(what: string): StoreError {
   return new StoreError(
     'NOT_FOUND',
-    `${what} does not exist: check the id (list runs with \`kiln runs\`)`,
+    `${what} does not exist: check the id, or create the run first`,
   );
 }
 

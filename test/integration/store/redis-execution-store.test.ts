@@ -161,6 +161,22 @@ describe.skipIf(!haveRedis())('redis execution store', () => {
     expect(await executions.readLog('unknown')).toEqual([]);
   });
 
+  it('appends and trims large batches in bounded calls', async () => {
+    const { executions } = stores({ maxLogLines: 1200 });
+    const lines: LogLine[] = Array.from({ length: 2500 }, (_, seq) => ({
+      seq,
+      time: '2026-11-24T10:00:00.000Z',
+      stream: 'stdout',
+      text: `line ${seq}`,
+    }));
+
+    const added = await executions.appendLog('e1', lines);
+    const kept = await executions.readLog('e1', { limit: 10_000 });
+
+    expect(added).toBe(2500);
+    expect(kept).toEqual(lines.slice(1300));
+  });
+
   it('keeps metrics in time order and capped', async () => {
     const { executions } = createStores(redis, {
       prefix: `t-${randomUUID()}`,

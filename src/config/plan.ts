@@ -67,11 +67,29 @@ export function planFile(loaded: PlannableConfig): PlanJson {
     valid: errors.length === 0,
     errors,
     warnings,
-    steps: loaded.plannable ? loaded.config.steps.map(planStep) : [],
+    steps: loaded.plannable ? planSteps(loaded.config.steps) : [],
     pipelines: loaded.plannable
       ? loaded.config.pipelines.map(planPipeline)
       : [],
   };
+}
+
+/**
+ * A file's commands together stay under this many characters: YAML aliases
+ * let a small file repeat one huge default in every step.
+ */
+const MAX_PLAN_CHARS = 32 * 1024 * 1024;
+
+function planSteps(steps: readonly Step[]): PlanStep[] {
+  let total = 0;
+  return steps.map((step) => {
+    if (total > MAX_PLAN_CHARS) {
+      return { name: step.name, image: step.image, command: null };
+    }
+    const planned = planStep(step);
+    for (const item of planned.command ?? []) total += item.length;
+    return planned;
+  });
 }
 
 /** The step with the commands its default values give. */

@@ -161,6 +161,30 @@ describe('planFile', () => {
     });
   });
 
+  it("stops building commands once a file's commands grow without bound", () => {
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    const steps = Array.from({ length: 12 }, (_, index) =>
+      makeStep({
+        name: `s${index}`,
+        command: ['echo {parameter-value:text}'],
+        parameters: [makeParameter({ name: 'text', default: big })],
+      }),
+    );
+
+    const plan = planFile({
+      config: makeConfig({ steps }),
+      findings: [],
+      plannable: true,
+    });
+
+    expect(plan.steps.slice(0, 8).every((step) => step.command !== null)).toBe(
+      true,
+    );
+    expect(plan.steps.slice(9).every((step) => step.command === null)).toBe(
+      true,
+    );
+  });
+
   it('still lists steps of a plannable file with lint errors', () => {
     const loaded = {
       config: makeConfig({ steps: [makeStep({ command: ['echo hi'] })] }),

@@ -104,6 +104,7 @@ export async function executeNode(
     config: join(dir, 'config'),
   };
   await rm(dir, { recursive: true, force: true });
+  await mkdir(folders.inputs, { recursive: true });
   await mkdir(folders.outputs, { recursive: true });
   await mkdir(folders.config, { recursive: true });
 

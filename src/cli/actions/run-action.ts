@@ -38,7 +38,7 @@ export async function runAction(
     runtime: options.runtime,
     concurrency: options.concurrency,
   });
-  const logger = createLogger({ level: process.env.KILN_LOG_LEVEL ?? 'warn' });
+  const logger = createLogger({ level: process.env.KILN_LOG_LEVEL ?? 'error' });
   const parameters = parseParamPairs(options.param);
   const engine = await createEngine({ settings, logger, runsSteps: true });
   for (const note of engine.notes) process.stderr.write(`kiln: ${note}\n`);

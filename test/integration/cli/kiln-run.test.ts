@@ -24,7 +24,7 @@ const CONFIG = `
     command:
       - echo preparing
       - 'for i in 1 2 3; do echo "{\\"epoch\\": $i, \\"loss\\": 0.$((10 - i))}"; done'
-      - echo "{parameter-value:greeting}" > /valohai/outputs/data.txt
+      - echo {parameter-value:greeting} > /valohai/outputs/data.txt
       - cat /valohai/config/parameters.json
     parameters:
       - name: greeting

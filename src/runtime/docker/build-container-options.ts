@@ -110,7 +110,14 @@ export function buildContainerOptions(
       Entrypoint: [],
       Cmd: ['/bin/sh', '-c', buildStepScript(spec.commands)],
       WorkingDir: spec.workdir,
-      Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
+      Env: [
+        ...Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
+        // Docker's init (tini) forwards a stop signal to its child only: the
+        // `sh` running the script, which dies without passing it on, so the
+        // user's program would go straight to SIGKILL. Signalling the whole
+        // process group gives it the grace period to save its work.
+        'TINI_KILL_PROCESS_GROUP=1',
+      ],
       // kiln's own labels last: a step's labels never hide the handles the
       // reaper relies on.
       Labels: {

@@ -147,6 +147,24 @@ describe.skipIf(!ok)('DockerRuntime (real Docker)', () => {
       expect(output.stdout()).not.toContain('after-marker');
     });
 
+    it('lets the running program see SIGTERM, not just the shell', async () => {
+      const output = collect();
+
+      const result = await runtime.run(
+        specFor(
+          [
+            'echo started',
+            `sh -c 'trap "echo program-got-term; exit 0" TERM; sleep 30 & wait'`,
+          ],
+          { timeLimitMs: 1000, stopGraceMs: 5000 },
+        ),
+        output.sink,
+      );
+
+      expect(result.reason).toEqual({ kind: 'timed-out', afterMs: 1000 });
+      expect(output.stdout()).toContain('program-got-term');
+    });
+
     it('stops a step that prints nothing for too long', async () => {
       const output = collect();
 

@@ -55,6 +55,7 @@ describe('buildContainerOptions', () => {
     expect(options.Env).toEqual([
       'VH_OUTPUTS_DIR=/valohai/outputs',
       'TOKEN=s3cret',
+      'TINI_KILL_PROCESS_GROUP=1',
     ]);
     expect(JSON.stringify(options.Cmd)).not.toContain('s3cret');
     expect(JSON.stringify(options.Labels)).not.toContain('s3cret');

@@ -23,8 +23,6 @@ export const MAX_METRICS_LINE_CHARS = 64 * 1024;
 /** Longer string values are cut to this many characters. */
 export const MAX_METRIC_STRING_CHARS = 1000;
 
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 /**
  * Returns null for an ordinary log line (it does not start with `{`), the
  * event values for a metrics line, or why a `{` line was not used.
@@ -65,15 +63,25 @@ function flattenValues(source: Record<string, unknown>): ParsedMetricsLine {
   const values: MetricValues = Object.create(null) as MetricValues;
   let dropped = 0;
   let kept = 0;
-  for (const key of Object.keys(source)) {
+  // for-in over parsed JSON sees only own keys: its prototype is either
+  // Object.prototype (no enumerable keys) or null. It also avoids a keys
+  // array per line on this hot path.
+  for (const key in source) {
     const value = source[key];
-    if (UNSAFE_KEYS.has(key)) {
+    if (typeof value === 'number' && isSafeKey(key)) {
+      if (Number.isFinite(value)) {
+        values[key] = value;
+        kept++;
+      } else {
+        dropped++;
+      }
+    } else if (!isSafeKey(key)) {
       dropped++;
     } else if (isPlainObject(value)) {
       // One level of nesting is flattened (`val.acc`); deeper is dropped.
-      for (const inner of Object.keys(value)) {
+      for (const inner in value) {
         const innerValue = toMetricValue(value[inner]);
-        if (UNSAFE_KEYS.has(inner) || innerValue === undefined) {
+        if (!isSafeKey(inner) || innerValue === undefined) {
           dropped++;
         } else {
           values[`${key}.${inner}`] = innerValue;
@@ -92,6 +100,10 @@ function flattenValues(source: Record<string, unknown>): ParsedMetricsLine {
   }
   if (kept === 0) return { ignored: 'no-values', dropped };
   return { values, dropped };
+}
+
+function isSafeKey(key: string): boolean {
+  return key !== '__proto__' && key !== 'constructor' && key !== 'prototype';
 }
 
 function toMetricValue(value: unknown): MetricValue | undefined {

@@ -44,6 +44,7 @@ export async function readLogLines(
     10_000,
   );
   const after = options.afterSeq;
+  if (after !== undefined && after >= Number.MAX_SAFE_INTEGER) return [];
   const start =
     after === undefined || !Number.isFinite(after) || after < 0
       ? '-'

@@ -94,13 +94,14 @@ export const updateRunNodeScript: StoreScript = {
     ARGV[3] JSON object: node fields to set
     ARGV[4] JSON array: node fields to remove
   Output:
-    {0} no such run; {-2} no such node;
+    {0} no such run; {-2} no such node (or the nodes field is damaged);
     {-1, HGETALL} stale (the node holds a newer attempt), nothing changed;
     {1, HGETALL} applied
   Nodes hold strings and small integers: cjson re-encodes them exactly.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 0 then return { 0 } end
-local nodes = cjson.decode(redis.call('HGET', KEYS[1], 'nodes') or '[]')
+local ok, nodes = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'nodes') or '[]')
+if not ok or type(nodes) ~= 'table' then return { -2 } end
 local found = nil
 for _, node in ipairs(nodes) do
   if type(node) == 'table' and node.name == ARGV[1] then

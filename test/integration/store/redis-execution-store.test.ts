@@ -159,6 +159,8 @@ describe.skipIf(!haveRedis())('redis execution store', () => {
     expect(all).toEqual(lines.slice(3));
     expect(after).toEqual([lines[6]]);
     expect(await executions.readLog('unknown')).toEqual([]);
+    expect(await executions.readLog('e1', { afterSeq: 1e300 })).toEqual([]);
+    expect(await executions.readLog('e1', { afterSeq: -5 })).toEqual(all);
   });
 
   it('appends and trims large batches in bounded calls', async () => {

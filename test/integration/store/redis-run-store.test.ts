@@ -196,4 +196,18 @@ describe.skipIf(!haveRedis())('redis run store', () => {
       runs.updateRunNode('r1', 'nope', { status: 'error' }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
+
+  it('treats a damaged nodes field as a missing node, not a crash', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const runs = createStores(redis, { prefix }).runs;
+    await runs.createRun(makeRun({ id: 'r1' }));
+    await redis.hset(`${prefix}:store:run:r1`, 'nodes', '[{broken');
+
+    const read = await runs.getRun('r1');
+
+    expect(read?.nodes).toEqual([]);
+    await expect(
+      runs.updateRunNode('r1', 'train', { status: 'error' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

@@ -93,6 +93,27 @@ describe.skipIf(!haveRedis())('redis execution store', () => {
     });
   });
 
+  it('keeps the newest attempt whatever order concurrent writes land in', async () => {
+    const { executions } = stores();
+    await executions.createExecution(makeExecution({ id: 'e1' }));
+    const attempts = [7, 2, 10, 1, 5, 9, 3, 8, 4, 6];
+
+    await Promise.all(
+      attempts.map((attempt) =>
+        executions.updateExecution(
+          'e1',
+          { host: `worker-${attempt}` },
+          { attempt },
+        ),
+      ),
+    );
+
+    expect(await executions.getExecution('e1')).toMatchObject({
+      host: 'worker-10',
+      attempt: 10,
+    });
+  });
+
   it('removes fields patched to undefined and keeps fixed fields', async () => {
     const { executions } = stores();
     await executions.createExecution(

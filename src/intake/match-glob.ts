@@ -45,35 +45,45 @@ export function matchGlob(glob: string, text: string): boolean {
   let reachable: boolean[] = new Array<boolean>(text.length + 1).fill(false);
   reachable[0] = true;
   for (const token of tokens) {
-    const next = new Array<boolean>(text.length + 1).fill(false);
-    for (let j = 0; j <= text.length; j += 1) {
-      if (!reachable[j]) continue;
-      switch (token.kind) {
-        case 'literal':
-          if (text[j] === token.char) next[j + 1] = true;
-          break;
-        case 'any':
-          if (j < text.length && text[j] !== '/') next[j + 1] = true;
-          break;
-        case 'star':
-          next[j] = true;
-          for (let k = j; k < text.length && text[k] !== '/'; k += 1) {
-            next[k + 1] = true;
-          }
-          break;
-        case 'globstar':
-          for (let k = j; k <= text.length; k += 1) next[k] = true;
-          break;
-        case 'globstar-slash':
-          // Zero directories, or anything ending with a `/`.
-          next[j] = true;
-          for (let k = j; k < text.length; k += 1) {
-            if (text[k] === '/') next[k + 1] = true;
-          }
-          break;
-      }
-    }
-    reachable = next;
+    reachable = step(token, reachable, text);
   }
   return reachable[text.length] === true;
+}
+
+/** One token over every text position: linear in the text length. */
+function step(token: Token, reachable: boolean[], text: string): boolean[] {
+  const next = new Array<boolean>(text.length + 1).fill(false);
+  // Whether some earlier reachable position can extend to here.
+  let open = false;
+  for (let k = 0; k <= text.length; k += 1) {
+    const here = reachable[k] === true;
+    const char = text[k];
+    switch (token.kind) {
+      case 'literal':
+        if (here && char === token.char) next[k + 1] = true;
+        break;
+      case 'any':
+        if (here && char !== undefined && char !== '/') next[k + 1] = true;
+        break;
+      case 'star':
+        // `*` spans text[j..k) as long as it holds no `/`.
+        if (here) open = true;
+        if (open) next[k] = true;
+        if (char === '/') open = false;
+        break;
+      case 'globstar':
+        if (here) open = true;
+        if (open) next[k] = true;
+        break;
+      case 'globstar-slash':
+        // Zero directories, or anything ending with a `/`.
+        if (here) {
+          open = true;
+          next[k] = true;
+        }
+        if (open && char === '/') next[k + 1] = true;
+        break;
+    }
+  }
+  return next;
 }

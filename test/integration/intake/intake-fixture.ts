@@ -127,6 +127,9 @@ export async function startIntakeFixture(
   });
   const deps: ServerDeps = { settings, logger, redis: producer, orchestrator };
   const server: Server = createServer(createApp(deps));
+  // Sync git calls in tests block the loop; a server closing idle sockets
+  // meanwhile would make the client reuse a dead one (ECONNRESET).
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -160,7 +163,7 @@ export async function startIntakeFixture(
     repo,
     bareDir,
     push(branch, files, message = 'change') {
-      const current = git(repo.dir, ['rev-parse', '--abbrev-ref', 'HEAD']);
+      const current = git(repo.dir, ['symbolic-ref', '--short', 'HEAD']);
       if (current !== branch) {
         const exists = git(repo.dir, ['branch', '--list', branch]) !== '';
         git(

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { verifySignature } from '../../../../src/forge/github/verify-signature.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:crypto')>();
+  const actual = await importOriginal<typeof crypto>();
   return { ...actual, timingSafeEqual: vi.fn(actual.timingSafeEqual) };
 });
 

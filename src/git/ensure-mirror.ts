@@ -49,10 +49,12 @@ export async function ensureMirror(mirrorDir: string): Promise<void> {
     await appendFile(join(temp, 'config'), hardenedConfig);
     await mkdir(join(temp, 'info'), { recursive: true });
     await writeFile(join(temp, 'info', 'attributes'), exportAttributes);
-    await removeTree(mirrorDir);
     await rename(temp, mirrorDir);
   } catch (error) {
     await removeTree(temp);
+    // Another process sharing the cache may have won the race: its mirror
+    // is as good as ours.
+    if (await exists(join(mirrorDir, 'HEAD'))) return;
     throw new GitError(
       'GIT_FAILED',
       `could not create the git mirror in ${mirrorDir}: ${String(error)}; check that the cache directory is writable and has free space`,

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createGit } from './create-git.js';
 import { ensureMirror } from './ensure-mirror.js';
+import { exportSubmodules } from './export-submodules.js';
 import { exportTree } from './export-tree.js';
 import { fetchCommit, readObjectType } from './fetch-commit.js';
-import { GitError } from './git-error.js';
 import { KeyedLock } from './keyed-lock.js';
 import { assertObjectId, isZeroObjectId } from './object-id.js';
 import { checkRepositorySource } from './repository-source.js';
 import type { CheckedSource, RepositorySource } from './repository-source.js';
+import { readBlobAtCommit } from './read-blob-at-commit.js';
 import { checkRepoPath } from './repo-path.js';
-import { removeTree } from './tree-files.js';
+import { isDirectory, removeTree } from './tree-files.js';
 
 export type { RepositorySource } from './repository-source.js';
 
@@ -45,6 +46,14 @@ export interface AcquireTreeOptions {
   submodules?: boolean;
 }
 
+interface TreeBuild {
+  source: CheckedSource;
+  mirrorDir: string;
+  sha: string;
+  treePath: string;
+  submodules: boolean;
+}
+
 interface HeldTree {
   holders: number;
   path: string;
@@ -52,7 +61,7 @@ interface HeldTree {
 
 const defaultMaxBytes = 10 * 1024 * 1024;
 const localTimeoutMs = 120_000;
-const regularFileModes = new Set(['100644', '100755']);
+const maxSubmoduleDepth = 3;
 
 /**
  * Turns (repository, SHA) into what workers and the server need: a file at a
@@ -136,33 +145,13 @@ export class GitMaterialiser {
     const repoPath = checkRepoPath(path);
     const maxBytes = options.maxBytes ?? defaultMaxBytes;
     const mirrorDir = await this.#ensure(checked, id);
-    const git = createGit({ cwd: mirrorDir, timeoutMs: localTimeoutMs });
-    const listing = await git.raw([
-      'ls-tree',
-      '-l',
-      '-z',
-      '--full-tree',
-      id,
-      '--',
-      repoPath,
-    ]);
-    const entry = listing
-      .split('\0')
-      .map((line) => /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(line))
-      .find((match) => match?.[5] === repoPath);
-    if (!entry) return null;
-    const [, mode = '', , blobId = '', size = '0'] = entry;
-    if (!regularFileModes.has(mode)) return null;
-    if (Number(size) > maxBytes) {
-      throw new GitError(
-        'FILE_TOO_LARGE',
-        `${repoPath} at ${id} is ${size} bytes, more than the ${maxBytes} allowed; make the file smaller`,
-      );
-    }
-    return createGit({
-      cwd: mirrorDir,
+    return readBlobAtCommit({
+      mirrorDir,
+      sha: id,
+      path: repoPath,
+      maxBytes,
       timeoutMs: localTimeoutMs,
-    }).binaryCatFile(['blob', blobId]);
+    });
   }
 
   /**
@@ -218,12 +207,6 @@ export class GitMaterialiser {
   ): Promise<CommitTree> {
     const checked = checkRepositorySource(source);
     const id = assertObjectId(sha);
-    if (options.submodules === true) {
-      throw new GitError(
-        'EXPORT_FAILED',
-        'submodules are not supported yet; vendor the code or fetch it in the step',
-      );
-    }
     const mirrorDir = await this.#ensure(checked, id);
     const path = await this.#treeLock.runExclusive(id, async () => {
       const held = this.#held.get(id);
@@ -233,7 +216,13 @@ export class GitMaterialiser {
       }
       const treePath = join(this.#treesDir, id);
       if (!(await isDirectory(treePath))) {
-        await this.#buildTree(mirrorDir, id, treePath);
+        await this.#buildTree({
+          source: checked,
+          mirrorDir,
+          sha: id,
+          treePath,
+          submodules: options.submodules === true,
+        });
       }
       this.#held.set(id, { holders: 1, path: treePath });
       return treePath;
@@ -250,11 +239,8 @@ export class GitMaterialiser {
     };
   }
 
-  async #buildTree(
-    mirrorDir: string,
-    sha: string,
-    treePath: string,
-  ): Promise<void> {
+  async #buildTree(build: TreeBuild): Promise<void> {
+    const { source, mirrorDir, sha, treePath } = build;
     await mkdir(this.#treesDir, { recursive: true });
     const temp = join(this.#treesDir, `.tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(temp);
@@ -266,6 +252,18 @@ export class GitMaterialiser {
         tarPath: `${temp}.tar`,
         timeoutMs: localTimeoutMs,
       });
+      if (build.submodules) {
+        await exportSubmodules({
+          parent: source,
+          mirrorDir,
+          sha,
+          targetDir: temp,
+          ensure: (sub, subSha) => this.#ensure(sub, subSha),
+          timeoutMs: localTimeoutMs,
+          tarPath: `${temp}.sub.tar`,
+          depth: maxSubmoduleDepth,
+        });
+      }
       await rename(temp, treePath);
     } catch (error) {
       await removeTree(temp);
@@ -305,13 +303,5 @@ export class GitMaterialiser {
       });
     }
     return removed;
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
   }
 }

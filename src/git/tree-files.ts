@@ -1,4 +1,4 @@
-import { chmod, lstat, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 async function makeDirectoriesWritable(dir: string): Promise<void> {
@@ -21,4 +21,12 @@ export async function removeTree(path: string): Promise<void> {
     throw error;
   }
   await rm(path, { recursive: true, force: true });
+}
+
+export async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }

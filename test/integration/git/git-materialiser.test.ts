@@ -220,6 +220,31 @@ describe('GitMaterialiser', () => {
     await tree.release();
   });
 
+  it('checks out submodules when asked, read-only', async () => {
+    const library = createTestRepo(join(root, 'library'));
+    library.commit('lib', { 'lib.py': 'x = 1\n' });
+    git(origin.dir, [
+      '-c',
+      'protocol.file.allow=always',
+      'submodule',
+      'add',
+      '-q',
+      library.dir,
+      'vendor/lib',
+    ]);
+    const sha = origin.commit('with submodule', { 'kiln.yaml': 'a: 1\n' });
+
+    const tree = await materialiser.acquireTree(source, sha, {
+      submodules: true,
+    });
+
+    const libPath = join(tree.path, 'vendor/lib/lib.py');
+    expect(readFileSync(libPath, 'utf8')).toBe('x = 1\n');
+    expect(lstatSync(libPath).mode & 0o222).toBe(0);
+    expect(lstatSync(join(tree.path, 'vendor/lib')).mode & 0o222).toBe(0);
+    await tree.release();
+  });
+
   it('removes leftover temp and unheld trees on reap and never reuses them', async () => {
     const sha = origin.commit('first', { 'kiln.yaml': 'a: 1\n' });
     const trees = join(root, 'cache', 'trees');

@@ -41,8 +41,10 @@ describe.skipIf(!haveRedis())('ensurePrivateRedis', () => {
 
   afterEach(async () => {
     for (const server of servers.splice(0)) await server.stop();
-    for (const dir of dirs.splice(0))
+    for (const dir of dirs.splice(0)) {
+      stopLeftover(dir);
       rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts a server with kiln settings and reuses it', async () => {
@@ -137,11 +139,7 @@ describe.skipIf(!haveRedis())('ensurePrivateRedis', () => {
         execFileAsync(process.execPath, ['--import', 'tsx', child, dir]),
       ),
     );
-    const state = JSON.parse(
-      readFileSync(join(dir, 'redis', 'redis.json'), 'utf8'),
-    );
-    // The server outlives the process that started it; stop it by its pid.
-    process.kill(state.pid, 'SIGTERM');
+    // The server outlives the process that started it: afterEach stops it.
 
     const results = outputs.map((output) => JSON.parse(output.stdout));
     expect(results.filter((result) => result.started)).toHaveLength(1);
@@ -177,3 +175,15 @@ describe.skipIf(!haveRedis())('ensurePrivateRedis', () => {
     });
   });
 });
+
+/** A server a failed test (or a child process) left running in `dir`. */
+function stopLeftover(dir: string): void {
+  try {
+    const state = JSON.parse(
+      readFileSync(join(dir, 'redis', 'redis.json'), 'utf8'),
+    ) as { pid?: number };
+    if (state.pid) process.kill(state.pid, 'SIGTERM');
+  } catch {
+    // No state file or no such process: nothing left to stop.
+  }
+}

@@ -1,0 +1,116 @@
+import examples from '@octokit/webhooks-examples' with { type: 'json' };
+import { describe, expect, it } from 'vitest';
+import { toTriggerEvent } from '../../../../src/forge/github/to-trigger-event.js';
+
+type Example = Record<string, unknown>;
+
+function examplesOf(name: string): Example[] {
+  const definition = (
+    examples as unknown as Array<{ name: string; examples: Example[] }>
+  ).find((item) => item.name === name);
+  return (definition?.examples ?? []).map((item) => structuredClone(item));
+}
+
+describe('toTriggerEvent with GitHub example payloads', () => {
+  it('reads a branch push', () => {
+    const payload = examplesOf('push').find(
+      (item) => item.ref === 'refs/heads/master',
+    );
+    const result = toTriggerEvent('push', payload);
+    expect(result).toMatchObject({
+      event: {
+        kind: 'push',
+        repository: {
+          fullName: 'Codertocat/Hello-World',
+          cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
+        },
+        ref: 'refs/heads/master',
+        refType: 'branch',
+        refName: 'master',
+        sha: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+        before: null,
+        deleted: false,
+        sender: 'Codertocat',
+        pushedAt: 1557933657000,
+      },
+    });
+  });
+
+  it('reads a deleted tag as a deletion without a SHA', () => {
+    const payload = examplesOf('push').find((item) => item.deleted === true);
+    expect(toTriggerEvent('push', payload)).toMatchObject({
+      event: { kind: 'push', refType: 'tag', deleted: true, sha: null },
+    });
+  });
+
+  it('reads pull request actions that run code, and ignores the others', () => {
+    const seen = new Map<string, string>();
+    for (const payload of examplesOf('pull_request')) {
+      const result = toTriggerEvent('pull_request', payload);
+      const action = String(payload.action);
+      seen.set(
+        action,
+        'event' in result
+          ? 'event'
+          : 'ignored' in result
+            ? 'ignored'
+            : 'rejected',
+      );
+      if ('event' in result && result.event.kind === 'pull_request') {
+        expect(result.event).toMatchObject({
+          number: 2,
+          ref: 'refs/pull/2/head',
+          fork: false,
+          sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+          baseBranch: 'master',
+        });
+      }
+    }
+    expect(seen.get('opened')).toBe('event');
+    expect(seen.get('synchronize')).toBe('event');
+    expect(seen.get('reopened')).toBe('event');
+    expect(seen.get('closed')).toBe('event');
+    expect(seen.get('labeled')).toBe('ignored');
+    expect(seen.get('assigned')).toBe('ignored');
+  });
+
+  it('marks a pull request from another repository as a fork', () => {
+    const payload = examplesOf('pull_request').find(
+      (item) => item.action === 'opened',
+    ) as Example;
+    const head = (payload.pull_request as Example).head as Example;
+    head.repo = {
+      ...(head.repo as Example),
+      full_name: 'mallory/Hello-World',
+      id: 1,
+    };
+    expect(toTriggerEvent('pull_request', payload)).toMatchObject({
+      event: { fork: true, headRepository: 'mallory/Hello-World' },
+    });
+  });
+
+  it('ignores ping and unknown events, records installations', () => {
+    expect(toTriggerEvent('ping', examplesOf('ping')[0])).toEqual({
+      ignored: 'ping',
+    });
+    expect(toTriggerEvent('watch', examplesOf('watch')[0])).toHaveProperty(
+      'ignored',
+    );
+    expect(
+      toTriggerEvent('installation', examplesOf('installation')[0]),
+    ).toMatchObject({ event: { kind: 'installation' } });
+  });
+
+  it.each([null, 'text', [], { ref: 1 }, { after: 'x'.repeat(40) }])(
+    'rejects a malformed push payload (%j) without throwing',
+    (payload) => {
+      expect(toTriggerEvent('push', payload)).toHaveProperty('rejected');
+    },
+  );
+
+  it('rejects a repository name that is not owner/name', () => {
+    const payload = examplesOf('push')[4] as Example;
+    (payload.repository as Example).full_name = '../../etc';
+    expect(toTriggerEvent('push', payload)).toHaveProperty('rejected');
+  });
+});

@@ -17,7 +17,7 @@ const NODES = 500;
 const STEPS = 50;
 
 /** A deterministic file: 50 steps with typed parameters, one 500-node DAG. */
-export function generatePipelineFile(): string {
+function generatePipelineFile(): string {
   const random = createRandom(42);
   const lines: string[] = [];
   for (let s = 0; s < STEPS; s += 1) {

@@ -274,7 +274,7 @@ describe('pipeline rules', () => {
     ]);
   });
 
-  it('checks pipeline parameter targets', () => {
+  it('checks pipeline parameter targets (an undeclared one is an error on execution nodes, as in Valohai)', () => {
     const parameters =
       '    parameters:\n      - name: lr\n        targets: [a.parameters.lr, a.parameter.nope]\n      - name: idle\n';
     const text =
@@ -282,7 +282,7 @@ describe('pipeline rules', () => {
       pipeline({ nodes: [node('a')], extra: parameters });
     expect(findingsOf(text)).toEqual([
       '13:19 warning: target type "parameters" of pipeline parameter "lr" in pipeline "p" is read as "parameter"; write "parameter"',
-      '13:36 warning: node "a" runs step "train", which declares no parameter "nope"',
+      '13:36 error: target "a.parameter.nope" of pipeline parameter "lr" in pipeline "p": step "train" declares no parameter "nope"',
       '14:9 warning: pipeline parameter "idle" in pipeline "p" has no "target" or "targets", so it changes nothing',
     ]);
   });

@@ -139,13 +139,7 @@ export class DockerRuntime implements Runtime {
       };
     }
 
-    // Never two containers for one attempt: a leftover from a crashed
-    // worker goes first, and the fixed name makes a concurrent second
-    // start fail on create instead of duplicating the step.
-    await this.#removeContainer(toContainerName(spec), spec);
-    const container = await callEngine('create', spec, () =>
-      this.#docker.createContainer(built.options),
-    );
+    const container = await this.#createReplacingLeftover(built.options, spec);
     try {
       return await runContainer({
         container,
@@ -195,6 +189,31 @@ export class DockerRuntime implements Runtime {
       return await Promise.race([answer, timeout]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Never two containers for one attempt: the fixed name makes create fail
+   * with 409 when a leftover (a crashed worker's) exists; it is removed and
+   * create tried once more. Trying first saves a round trip on every step.
+   */
+  async #createReplacingLeftover(
+    options: Dockerode.ContainerCreateOptions,
+    spec: StepSpec,
+  ): Promise<Dockerode.Container> {
+    const create = () =>
+      callEngine('create', spec, () => this.#docker.createContainer(options));
+    try {
+      return await create();
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      if (getDockerStatusCode(cause) !== 409) throw error;
+      this.#logger?.warn(
+        { executionId: spec.executionId, attempt: spec.attempt },
+        'replacing a leftover container of the same attempt',
+      );
+      await this.#removeContainer(toContainerName(spec), spec);
+      return create();
     }
   }
 

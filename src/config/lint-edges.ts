@@ -22,6 +22,11 @@ export interface NodeTable {
   pipeline: string;
   /** Node name → the step it runs (undefined: unknown or not checkable). */
   steps: Map<string, Step | undefined>;
+  /**
+   * Execution node name → its step as the step item declares it (override
+   * ignored): what valohai-yaml checks pipeline parameter targets against.
+   */
+  executionSteps: Map<string, Step>;
 }
 
 function lintSocket(
@@ -189,11 +194,25 @@ function lintParameterTarget(
       `target type "${socket.type}" of ${owner} is read as "parameter"; write "parameter"`,
     );
   }
-  lintTargetDeclared(sink, {
-    socket: { ...socket, type: 'parameter' },
-    path,
-    nodes,
-  });
+  const executionStep = nodes.executionSteps.get(socket.node);
+  if (executionStep === undefined) {
+    lintTargetDeclared(sink, {
+      socket: { ...socket, type: 'parameter' },
+      path,
+      nodes,
+    });
+    return;
+  }
+  // valohai-yaml makes this an error, for execution nodes only, checking the
+  // step's own parameters (an override's are not looked at).
+  const declared = executionStep.parameters.map((parameter) => parameter.name);
+  if (!declared.includes(socket.key)) {
+    addError(
+      sink,
+      path,
+      `target ${quoteName(text)} of ${owner}: step ${quoteName(executionStep.name)} declares no parameter ${quoteName(socket.key)}${formatSuggestion(socket.key, declared)}`,
+    );
+  }
 }
 
 export function lintPipelineParameters(

@@ -40,7 +40,8 @@ function lintActions(
       ['then', knownThen],
     ] as const) {
       for (const value of readStringList(action[key])) {
-        if (!known.includes(value)) {
+        // valohai-yaml lower-cases "when" values before comparing.
+        if (!known.includes(key === 'when' ? value.toLowerCase() : value)) {
           addWarning(
             sink,
             [...path, key],
@@ -54,6 +55,7 @@ function lintActions(
         value: condition,
         path: [...path, 'if'],
         what: `action "if" of ${options.owner}`,
+        severity: 'warning',
       });
     }
   });
@@ -75,9 +77,17 @@ function resolveNodeStep(
   const stepNames = [...context.steps.keys()];
   if (node.type === 'task') {
     if (node.step !== undefined && node.task !== undefined) {
-      addError(sink, path, `${owner} names both "step" and "task"; use one`);
+      addWarning(
+        sink,
+        path,
+        `${owner} names both "step" and "task"; the task is used`,
+      );
     } else if (node.step === undefined && node.task === undefined) {
-      addError(sink, path, `${owner} must name a "step" or a "task"`);
+      addWarning(
+        sink,
+        path,
+        `${owner} names neither a "step" nor a "task", so it cannot run`,
+      );
     }
     if (typeof node.task === 'string' && !context.tasks.has(node.task)) {
       addError(
@@ -119,7 +129,11 @@ export function lintPipeline(
 ): boolean {
   const { raw, path, pipeline, context } = options;
   const where = `pipeline ${quoteName(pipeline.name)}`;
-  const nodes: NodeTable = { pipeline: pipeline.name, steps: new Map() };
+  const nodes: NodeTable = {
+    pipeline: pipeline.name,
+    steps: new Map(),
+    executionSteps: new Map(),
+  };
   const nodePaths = new Map<string, PathSegment[]>();
   if (Array.isArray(raw.nodes)) {
     raw.nodes.forEach((node: unknown, index) => {
@@ -143,6 +157,10 @@ export function lintPipeline(
         name,
         resolveNodeStep(sink, { node, path: nodePath, owner, context }),
       );
+      const baseStep = context.steps.get(String(node.step));
+      if (node.type === 'execution' && baseStep !== undefined) {
+        nodes.executionSteps.set(name, baseStep);
+      }
       nodePaths.set(name, nodePath);
       lintActions(sink, {
         actions: node.actions,

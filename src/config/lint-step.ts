@@ -93,12 +93,18 @@ export function lintStepLike(
 
 export function lintExpression(
   sink: FindingSink,
-  options: { value: unknown; path: PathSegment[]; what: string },
+  options: {
+    value: unknown;
+    path: PathSegment[];
+    what: string;
+    /** Valohai only checks stop-conditions; kiln warns about the rest. */
+    severity?: 'error' | 'warning';
+  },
 ): void {
   if (typeof options.value !== 'string') return;
   const problem = explainInvalidExpression(options.value);
   if (problem !== undefined) {
-    addError(
+    (options.severity === 'warning' ? addWarning : addError)(
       sink,
       options.path,
       `${options.what} is not a valid expression (${problem}): ${quoteName(options.value)}`,

@@ -1,4 +1,4 @@
-import { Composer, LineCounter, Parser } from 'yaml';
+import { Composer, LineCounter } from 'yaml';
 import type { CST, Document, YAMLError } from 'yaml';
 import { checkYamlText } from './check-yaml-text.js';
 import { createPositionIndex } from './create-position-index.js';
@@ -6,6 +6,7 @@ import { MAX_DEPTH, convertYamlNode } from './convert-yaml-node.js';
 import type { Finding } from './finding.js';
 import { findTooDeepToken } from './find-too-deep-token.js';
 import { linkYamlAliases } from './link-yaml-aliases.js';
+import { parseYamlTokens } from './parse-yaml-tokens.js';
 import type { SourcePosition, YamlDocument } from './yaml-document.js';
 
 export interface ReadYamlOptions {
@@ -81,7 +82,17 @@ function readChecked(
     return undefined;
   };
 
-  const tokens = [...new Parser(lines.addNewLine).parse(body)];
+  const parsed = parseYamlTokens(body, {
+    maxDepth: MAX_DEPTH,
+    onNewLine: lines.addNewLine,
+  });
+  if (!parsed.ok) {
+    return error(
+      parsed.tooDeepAt,
+      `nesting deeper than ${MAX_DEPTH} levels; flatten the structure`,
+    );
+  }
+  const tokens = parsed.tokens;
   const directive = tokens.find((token) => token.type === 'directive');
   if (directive) {
     return error(

@@ -29,6 +29,8 @@ export interface ResolvedParameterValues {
    * that expect values from pipeline edges later filter on this list.
    */
   missing: string[];
+  /** The errors again, each with its kind, for callers that treat kinds differently. */
+  issues: Array<{ kind: 'unknown' | 'missing' | 'invalid'; message: string }>;
 }
 
 /**
@@ -50,6 +52,11 @@ export function resolveParameterValues(
   const errors: string[] = [];
   const unconvertible: string[] = [];
   const missing: string[] = [];
+  const issues: ResolvedParameterValues['issues'] = [];
+  const report = (kind: 'unknown' | 'missing' | 'invalid', message: string) => {
+    errors.push(message);
+    issues.push({ kind, message });
+  };
   const byName = new Map<string, Parameter>();
   for (const parameter of step.parameters) {
     byName.set(parameter.name, parameter);
@@ -63,7 +70,7 @@ export function resolveParameterValues(
       (known.length > 0
         ? ` (its parameters: ${known.join(', ')})`
         : ' (it declares none)');
-    errors.push(`step "${step.name}" has no parameter "${name}"${hint}`);
+    report('unknown', `step "${step.name}" has no parameter "${name}"${hint}`);
   }
 
   for (const parameter of byName.values()) {
@@ -74,7 +81,8 @@ export function resolveParameterValues(
     if (source === undefined) {
       if (isRequired(parameter)) {
         missing.push(parameter.name);
-        errors.push(
+        report(
+          'missing',
           `step "${step.name}" needs a value for required parameter "${parameter.name}"; give one with --param ${parameter.name}=VALUE or add a default`,
         );
       }
@@ -82,18 +90,18 @@ export function resolveParameterValues(
     }
     const converted = convertParameterValue(parameter, source.value);
     if (!converted.ok) {
-      errors.push(`step "${step.name}": ${converted.message}`);
+      report('invalid', `step "${step.name}": ${converted.message}`);
       unconvertible.push(parameter.name);
       continue;
     }
     values[parameter.name] = converted.value;
     if (source.given) {
       for (const problem of checkParameterValue(parameter, converted.value)) {
-        errors.push(`step "${step.name}": ${problem}`);
+        report('invalid', `step "${step.name}": ${problem}`);
       }
     }
   }
-  return { values, errors, unconvertible, missing };
+  return { values, errors, unconvertible, missing, issues };
 }
 
 function chooseSource(

@@ -25,16 +25,20 @@ export function checkRunParameters(
       const dotted = `${node.name}.${parameter.name}`;
       known.add(dotted);
       if (graph.kind === 'step') known.add(parameter.name);
-      if (Object.hasOwn(parameters, dotted)) own[parameter.name] = parameters[dotted];
-      else if (graph.kind === 'step' && Object.hasOwn(parameters, parameter.name)) {
+      if (Object.hasOwn(parameters, dotted))
+        own[parameter.name] = parameters[dotted];
+      else if (
+        graph.kind === 'step' &&
+        Object.hasOwn(parameters, parameter.name)
+      ) {
         own[parameter.name] = parameters[parameter.name];
       }
     }
     // Values arriving through edges are only known at run time, so missing
     // required values are checked when the node starts, not here.
-    const { errors } = resolveParameterValues(step, own, { useDefaults: true });
-    for (const error of errors) {
-      if (!/missing|required/i.test(error)) problems.push(error);
+    const { issues } = resolveParameterValues(step, own, { useDefaults: true });
+    for (const issue of issues) {
+      if (issue.kind === 'invalid') problems.push(issue.message);
     }
   }
   for (const name of Object.keys(parameters)) {
@@ -43,7 +47,9 @@ export function checkRunParameters(
         graph.kind === 'pipeline'
           ? ' (for a pipeline, name a pipeline parameter or NODE.PARAMETER)'
           : '';
-      problems.push(`"${name}" is not a parameter of ${graph.kind} "${graph.name}"${hint}`);
+      problems.push(
+        `"${name}" is not a parameter of ${graph.kind} "${graph.name}"${hint}`,
+      );
     }
   }
   return problems;

@@ -17,6 +17,7 @@ import {
   downloadInput,
   sanitiseFileName,
 } from '../../../src/artifacts/download-input.js';
+import type { InputError } from '../../../src/artifacts/input-error.js';
 
 const body = Buffer.from('x,y\n'.repeat(50_000));
 let server: Server;
@@ -24,6 +25,16 @@ let base: string;
 let dir: string;
 const seenAuth: string[] = [];
 const stalled: Array<{ destroy(): void }> = [];
+
+/** The rejection of a download that must fail. */
+async function failure(promise: Promise<unknown>): Promise<InputError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as InputError;
+  }
+  throw new Error('expected the download to fail');
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -85,27 +96,27 @@ describe('downloadInput', () => {
       uri: `${base.replace('//', '//user:p%40ss@')}/data.csv`,
       destDir: dir,
     });
-    const failure = await downloadInput({
-      uri: `${base.replace('//', '//user:p%40ss@')}/missing.csv`,
-      destDir: dir,
-    }).catch((error: unknown) => error as Error);
+    const error = await failure(
+      downloadInput({
+        uri: `${base.replace('//', '//user:p%40ss@')}/missing.csv`,
+        destDir: dir,
+      }),
+    );
 
     expect(result.name).toBe('data.csv');
     expect(seenAuth[0]).toBe(
       `Basic ${Buffer.from('user:p@ss').toString('base64')}`,
     );
-    expect(failure.message).not.toMatch(/p%40ss|p@ss|user/);
+    expect(error.message).not.toMatch(/p%40ss|p@ss|user/);
   });
 
   it.each([
     ['content-length over the cap', '/big.csv'],
     ['a chunked body over the cap', '/chunked.csv'],
   ])('rejects %s with TOO_LARGE and leaves no file', async (_name, path) => {
-    const error = await downloadInput({
-      uri: `${base}${path}`,
-      destDir: dir,
-      maxBytes: 150_000,
-    }).catch((e: unknown) => e);
+    const error = await failure(
+      downloadInput({ uri: `${base}${path}`, destDir: dir, maxBytes: 150_000 }),
+    );
 
     expect(error).toMatchObject({ code: 'TOO_LARGE' });
     expect(readdirSync(dir)).toEqual([]);
@@ -122,11 +133,9 @@ describe('downloadInput', () => {
   });
 
   it('gives up on a stalled body after timeoutMs and leaves no file', async () => {
-    const error = await downloadInput({
-      uri: `${base}/stall.csv`,
-      destDir: dir,
-      timeoutMs: 300,
-    }).catch((e: unknown) => e as Error & { code: string });
+    const error = await failure(
+      downloadInput({ uri: `${base}/stall.csv`, destDir: dir, timeoutMs: 300 }),
+    );
 
     expect(error).toMatchObject({ code: 'DOWNLOAD_FAILED' });
     expect(error.message).toContain('timed out');
@@ -154,9 +163,7 @@ describe('downloadInput', () => {
     'ftp://example.test/file',
     'datum://abc',
   ])('rejects %s with UNSUPPORTED_URI without any request', async (uri) => {
-    const error = await downloadInput({ uri, destDir: dir }).catch(
-      (e: unknown) => e as Error & { code: string },
-    );
+    const error = await failure(downloadInput({ uri, destDir: dir }));
 
     expect(error.code).toBe('UNSUPPORTED_URI');
     expect(error.message).toContain(

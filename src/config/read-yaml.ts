@@ -160,7 +160,10 @@ function describeParseProblem(problem: YAMLError): string {
   if (problem.code === 'RESOURCE_EXHAUSTION') {
     return `nesting deeper than ${MAX_DEPTH} levels; flatten the structure`;
   }
-  return firstLine(problem.message).replace(/\.$/, '');
+  const message = firstLine(problem.message).replace(/\.$/, '');
+  return problem.code === 'TAB_AS_INDENT'
+    ? `${message}; indent with spaces`
+    : message;
 }
 
 function sourceOf(token: CST.Token): string {

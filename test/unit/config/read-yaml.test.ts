@@ -110,7 +110,8 @@ describe('readYaml scalar typing (PyYAML SafeLoader, YAML 1.1)', () => {
 
   it('turns non-string keys into their Python str() text', () => {
     const document = read(
-      '12: a\n1.5: b\ntrue: c\n~: d\n2001-12-14: e\n0x10: g\n1e5: h\n',
+      '12: a\n1.5: b\ntrue: c\n~: d\n2001-12-14: e\n0x10: g\n1e5: h\n' +
+        '0.00001: i\n100000000000000000.0: j\n-0.0: k\n.inf: l\n',
     );
     expect(document.findings).toEqual([]);
     expect(document.value).toEqual({
@@ -121,6 +122,10 @@ describe('readYaml scalar typing (PyYAML SafeLoader, YAML 1.1)', () => {
       '2001-12-14': 'e',
       '16': 'g',
       '1e5': 'h',
+      '1e-05': 'i',
+      '1e+17': 'j',
+      '-0.0': 'k',
+      inf: 'l',
     });
   });
 
@@ -193,6 +198,14 @@ describe('readYaml mappings', () => {
     const document = read('x: &x {a: 1, b: 1}\nstep:\n  c: 3\n  <<: *x\n');
     const step = (document.value as Record<string, unknown>).step as object;
     expect(Object.keys(step)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('reports a problem inside an anchor once, however often it is used', () => {
+    const document = read('x: &x {a: 1, a: 2}\ny: *x\nz: {<<: *x}\n');
+    expect(document.value).toEqual({ x: { a: 2 }, y: { a: 2 }, z: { a: 2 } });
+    expect(document.findings).toMatchObject([
+      { severity: 'warning', line: 1, column: 14, path: 'x.a' },
+    ]);
   });
 
   it('does not warn when an explicit key overrides a merged one', () => {
@@ -388,6 +401,18 @@ describe('readYaml hostile input', () => {
     ]);
   });
 
+  it.each([
+    ['[', '['.repeat(1024 * 1024 - 1)],
+    ['- ', '- '.repeat(512 * 1024 - 1)],
+  ])('stops at once on a megabyte of %j', (_name, text) => {
+    const document = read(text);
+    expect(document.value).toBeUndefined();
+    expect(errors(document.findings)[0]).toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/^nesting deeper than 200 levels/),
+    });
+  });
+
   it('reads nesting of 200 levels', () => {
     const document = read('['.repeat(200) + ']'.repeat(200));
     expect(document.findings).toEqual([]);
@@ -512,7 +537,7 @@ describe('readYaml hostile input', () => {
           }
           document.positions.valueAt([0, 'a']);
         }),
-        { numRuns: 2000 },
+        { numRuns: 1000 },
       );
     }
   });

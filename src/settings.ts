@@ -125,7 +125,7 @@ export function readSettings(
     ),
     runtime: value('runtime') ?? 'auto',
     concurrency: value('concurrency') ?? 2,
-    workerId: value('workerId') ?? `${hostname()}-${process.pid}`,
+    workerId: value('workerId') ?? hostname(),
     logLevel: value('logLevel') ?? 'info',
     githubApiUrl: value('githubApiUrl'),
     githubToken: value('githubToken'),

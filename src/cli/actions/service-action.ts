@@ -68,18 +68,28 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
   const { deps, settings, logger } = engine;
   const secrets = createSecretStore(deps.redis, deps.prefix);
   deps.secretsFor = (repository) => secrets.values(repository);
+  // Containers of steps still marked started belong to live attempts (this
+  // worker's before a restart are re-run under the same name, which
+  // replaces them); any other kiln container on this engine is an orphan.
   const active = new Set<string>();
+  const unfinished = [];
+  for (const status of ['queued', 'running', 'created'] as const) {
+    unfinished.push(...(await deps.runs.listRuns({ status, limit: 1000 })));
+  }
+  for (const run of unfinished) {
+    for (const node of run.nodes) {
+      if (node.status === 'started' && node.executionId)
+        active.add(node.executionId);
+    }
+  }
   const removed = await deps.runtime.reapOrphans(active);
   if (removed > 0)
     logger.warn({ removed }, 'removed containers left by a stopped worker');
-  for (const status of ['queued', 'running', 'created'] as const) {
-    const runs = await deps.runs.listRuns({ status, limit: 500 });
-    for (const run of runs) {
-      if (run.queue && run.queue !== DEFAULT_STEP_QUEUE) continue;
-      await reconcileRun(deps, run).catch((error: unknown) =>
-        logger.warn({ err: error, runId: run.id }, 'could not reconcile run'),
-      );
-    }
+  for (const run of unfinished) {
+    if (run.queue && run.queue !== DEFAULT_STEP_QUEUE) continue;
+    await reconcileRun(deps, run).catch((error: unknown) =>
+      logger.warn({ err: error, runId: run.id }, 'could not reconcile run'),
+    );
   }
   const worker: Worker = startStepWorker(deps, {
     queue: DEFAULT_STEP_QUEUE,

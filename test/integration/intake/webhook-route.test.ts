@@ -350,6 +350,20 @@ describe.skipIf(!haveRedis())('POST /webhooks/github', () => {
     );
   });
 
+  it('queues again when an earlier copy claimed the delivery but never confirmed the enqueue', async () => {
+    const delivery = randomUUID();
+    // As left by a process that died between the claim and the enqueue.
+    await connection.set(`kt:delivery:${delivery}`, 'received', 'EX', 3600);
+    const response = await fixture.post({
+      event: 'ping',
+      delivery,
+      payload: ping,
+    });
+    expect(response.status).toBe(202);
+    expect(await jobExists(delivery)).toBe(true);
+    expect(await connection.get(`kt:delivery:${delivery}`)).toBe('queued');
+  });
+
   it('row 11: accepts the previous secret during rotation and refuses others', async () => {
     const accepted = await fixture.post({
       event: 'ping',

@@ -1,0 +1,146 @@
+/**
+ * Creates the runs a push or pull request starts from the configuration at
+ * its commit: one failed run carrying the findings when the configuration
+ * is invalid, else one run per matching trigger, each superseding the older
+ * unfinished runs of its pipeline unless the trigger says
+ * `cancel-superseded: false`. Run ids come from the delivery and the
+ * trigger's position, so a re-processed delivery finds its runs.
+ */
+import { createHash } from 'node:crypto';
+import { loadConfig } from '../config/load-config.js';
+import type {
+  PullRequestTriggerEvent,
+  PushTriggerEvent,
+} from '../forge/github/to-trigger-event.js';
+import { isGitError } from '../git/git-error.js';
+import type { RepositorySource } from '../git/repository-source.js';
+import { createRun } from '../orchestrator/create-run.js';
+import { makeOutcome, type DeliveryOutcome } from './delivery-outcome.js';
+import type { IntakeJob } from './intake-queue.js';
+import { matchTriggers, needsChangedPaths } from './match-triggers.js';
+import type { IntakeDeps } from './intake-deps.js';
+import { recordEventTime, supersedeRuns } from './supersede-runs.js';
+
+export interface CreateRunsInput {
+  job: IntakeJob;
+  event: PushTriggerEvent | PullRequestTriggerEvent;
+  source: RepositorySource;
+  sha: string;
+  file: string;
+  text: string;
+}
+
+export async function createTriggerRuns(
+  deps: IntakeDeps,
+  input: CreateRunsInput,
+): Promise<DeliveryOutcome> {
+  const { event, source, sha, file, text, job } = input;
+  const kind = event.kind;
+  const loaded = loadConfig(text, { file });
+  const common = {
+    repository: event.repository.fullName,
+    source: { id: source.id, url: source.url },
+    commit: sha,
+    ref: event.ref,
+    configText: text,
+    configFile: file,
+    trigger: {
+      event: kind,
+      deliveryId: job.deliveryId,
+      pullRequest: kind === 'pull_request' ? event.number : undefined,
+      sender: event.sender,
+      fork: kind === 'pull_request' ? event.fork : false,
+    },
+    trusted: !(kind === 'pull_request' && event.fork),
+    requireApproval:
+      kind === 'pull_request' && event.fork
+        ? `waiting for approval: pull request from fork ${event.headRepository} by @${event.author ?? event.sender ?? 'unknown'} — a collaborator with write access must approve it`
+        : undefined,
+  };
+  if (!loaded.valid) {
+    // One failed run carries the findings, so the problem shows where runs do.
+    const run = await createRun(deps.orchestrator, {
+      ...common,
+      name: loaded.config.triggers[0]?.run || file,
+      id: runIdFor(job.deliveryId, 'config'),
+    });
+    return makeOutcome('runs-created', {
+      reason: `${file} is not valid`,
+      runIds: [run.id],
+    });
+  }
+  const triggers = loaded.config.triggers;
+  if (!triggers.some((trigger) => trigger.on.includes(kind))) {
+    return makeOutcome('ignored', {
+      reason: `${file} has no trigger for ${kind}`,
+    });
+  }
+  const refType = kind === 'push' ? event.refType : 'branch';
+  const refName = kind === 'push' ? event.refName : event.baseBranch;
+  const before = kind === 'push' ? event.before : event.baseSha;
+  const changedPaths = needsChangedPaths(triggers, kind)
+    ? await changedPathsOrNull(deps, { source, before, head: sha })
+    : null;
+  const matches = matchTriggers({
+    triggers,
+    event: kind,
+    refType,
+    refName,
+    changedPaths,
+  });
+  if (matches.length === 0) {
+    return makeOutcome('ignored', {
+      reason: `no trigger in ${file} matches ${kind} to ${refType} ${refName}`,
+    });
+  }
+  const eventTime =
+    (kind === 'push' ? event.pushedAt : event.updatedAt) ?? Date.now();
+  const runIds: string[] = [];
+  const cancelled: string[] = [];
+  for (const { trigger, index } of matches) {
+    const id = runIdFor(job.deliveryId, String(index));
+    await recordEventTime(deps.orchestrator.redis, {
+      prefix: deps.orchestrator.prefix,
+      runId: id,
+      eventTime,
+    });
+    const run = await createRun(deps.orchestrator, {
+      ...common,
+      id,
+      name: trigger.run,
+      parameters: trigger.parameters,
+    });
+    runIds.push(run.id);
+    if (trigger.cancelSuperseded && run.status !== 'error') {
+      const result = await supersedeRuns(deps.orchestrator, run);
+      cancelled.push(...result.cancelled);
+    }
+  }
+  return makeOutcome('runs-created', { runIds, cancelledRunIds: cancelled });
+}
+
+/** Deterministic per (delivery, trigger): a re-processed job finds its runs. */
+export function runIdFor(deliveryId: string, part: string): string {
+  const digest = createHash('sha256')
+    .update(`${deliveryId}\n${part}`)
+    .digest('hex');
+  return `g${digest.slice(0, 24)}`;
+}
+
+async function changedPathsOrNull(
+  deps: IntakeDeps,
+  options: { source: RepositorySource; before: string | null; head: string },
+): Promise<string[] | null> {
+  if (options.before === null) return null;
+  try {
+    return await deps.git.changedPaths(
+      options.source,
+      options.before,
+      options.head,
+    );
+  } catch (error) {
+    // The old commit is gone (force-push): unknown, so path filters match.
+    if (isGitError(error) && error.code === 'COMMIT_NOT_FOUND') return null;
+    throw error;
+  }
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { GitMaterialiser } from '../git/git-materialiser.js';
+import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
+import type { DeliveryLog } from './delivery-log.js';
+
+/**
+ * What processing a delivery needs: the orchestrator (to create and cancel
+ * runs), git (to read the configuration at the pushed commit) and the
+ * delivery log. Built by `startIntakeWorker` from the engine, or by tests.
+ */
+export interface IntakeDeps {
+  orchestrator: OrchestratorDeps;
+  git: Pick<GitMaterialiser, 'ensureCommit' | 'readFile' | 'changedPaths'>;
+  deliveries: DeliveryLog;
+  /** Accept absolute paths and file:// clone URLs (KILN_ALLOW_LOCAL_REPOSITORIES). */
+  allowLocalRepositories: boolean;
+  /** Largest configuration file read. @defaultValue 1 MiB */
+  maxConfigBytes?: number;
+  logger?: Logger;
+}

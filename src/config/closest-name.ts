@@ -26,26 +26,32 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
+const maxCandidates = 500;
+
 /**
  * The known name closest to a misspelt one, or undefined when nothing is
- * close enough to be a plausible typo (at most a third of the letters off; a short name must match exactly up to case).
+ * close enough to be a plausible typo: at most a third of the letters off.
+ * Names under three letters are one edit away from everything: no guess.
  */
 export function findClosestName(
   name: string,
   known: readonly string[],
 ): string | undefined {
+  // A hostile file can pair thousands of bad references with thousands of
+  // names; past this many candidates no guess is worth the time.
+  if (known.length > maxCandidates) return undefined;
+  const allowed =
+    name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
+    if (Math.abs(candidate.length - name.length) > allowed) continue;
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  // Very short names are one edit away from everything: no guess.
-  const allowed =
-    name.length < 3 ? 0 : Math.max(1, Math.floor(name.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
 

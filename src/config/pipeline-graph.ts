@@ -28,7 +28,10 @@ function predecessorsByNode(pipeline: Pipeline): Map<string, string[]> {
     const { node: target } = edge.target;
     if (!names.has(source) || !names.has(target)) continue;
     const list = predecessors.get(target) ?? [];
-    if (!list.includes(source)) list.push(source);
+    // Duplicate edges are common (one per file); keep each source once.
+    if (list[list.length - 1] !== source && !list.includes(source)) {
+      list.push(source);
+    }
     predecessors.set(target, list);
   }
   return predecessors;
@@ -58,32 +61,76 @@ export function ancestorsOf(pipeline: Pipeline, node: string): string[] {
 }
 
 /**
- * Node names so that every node comes after the nodes it depends on; ties
- * keep file order. Throws PipelineCycleError when there is a cycle.
+ * Node names so that every node comes after the nodes it depends on; among
+ * the nodes ready to run, the earliest in the file comes first. Throws
+ * PipelineCycleError when there is a cycle.
  */
 export function topologicalOrder(pipeline: Pipeline): string[] {
   const predecessors = predecessorsByNode(pipeline);
-  const remaining = new Map<string, number>();
-  for (const [name, list] of predecessors) remaining.set(name, list.length);
-  const order: string[] = [];
   const names = [...predecessors.keys()];
-  const done = new Set<string>();
-  while (order.length < names.length) {
-    const next = names.find(
-      (name) => !done.has(name) && remaining.get(name) === 0,
+  const position = new Map(names.map((name, index) => [name, index]));
+  const successors = new Map<string, string[]>(names.map((name) => [name, []]));
+  const remaining = new Map<string, number>();
+  for (const [name, list] of predecessors) {
+    remaining.set(name, list.length);
+    for (const source of list) successors.get(source)?.push(name);
+  }
+  // A binary heap of ready nodes keyed by file position: O(n log n) even
+  // for the long chains a hostile file may hold.
+  const heap: number[] = [];
+  const push = (index: number): void => {
+    heap.push(index);
+    let child = heap.length - 1;
+    while (child > 0) {
+      const parent = (child - 1) >> 1;
+      if ((heap[parent] ?? 0) <= (heap[child] ?? 0)) break;
+      [heap[parent], heap[child]] = [heap[child] ?? 0, heap[parent] ?? 0];
+      child = parent;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0] ?? 0;
+    const last = heap.pop() ?? 0;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let parent = 0;
+      for (;;) {
+        const left = parent * 2 + 1;
+        const right = left + 1;
+        let smallest = parent;
+        if (left < heap.length && (heap[left] ?? 0) < (heap[smallest] ?? 0))
+          smallest = left;
+        if (right < heap.length && (heap[right] ?? 0) < (heap[smallest] ?? 0))
+          smallest = right;
+        if (smallest === parent) break;
+        [heap[parent], heap[smallest]] = [
+          heap[smallest] ?? 0,
+          heap[parent] ?? 0,
+        ];
+        parent = smallest;
+      }
+    }
+    return top;
+  };
+  names.forEach((name, index) => {
+    if (remaining.get(name) === 0) push(index);
+  });
+  const order: string[] = [];
+  while (heap.length > 0) {
+    const name = names[pop()] as string;
+    order.push(name);
+    for (const next of successors.get(name) ?? []) {
+      const left = (remaining.get(next) ?? 0) - 1;
+      remaining.set(next, left);
+      if (left === 0) push(position.get(next) ?? 0);
+    }
+  }
+  if (order.length < names.length) {
+    const done = new Set(order);
+    throw new PipelineCycleError(
+      pipeline.name,
+      findCycles(pipeline)[0] ?? names.filter((name) => !done.has(name)),
     );
-    if (next === undefined) {
-      throw new PipelineCycleError(
-        pipeline.name,
-        findCycles(pipeline)[0] ?? names.filter((name) => !done.has(name)),
-      );
-    }
-    done.add(next);
-    order.push(next);
-    for (const [name, list] of predecessors) {
-      if (list.includes(next))
-        remaining.set(name, (remaining.get(name) ?? 0) - 1);
-    }
   }
   return order;
 }

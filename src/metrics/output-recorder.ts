@@ -97,24 +97,44 @@ export function createOutputRecorder(
     info: LineInfo,
   ): void {
     stats.lines++;
-    if (info.truncated) stats.truncatedLines++;
     let masked: string | undefined;
-    const size = Math.min(info.bytes, maxLineBytes) + 1;
-    if (!capped && storedBytes + size <= maxLogBytes) {
-      storedBytes += size;
+    // Fast path for the common line: short enough, log not full.
+    if (!info.truncated && !capped && storedBytes + info.bytes < maxLogBytes) {
+      storedBytes += info.bytes + 1;
       masked = mask === undefined ? text : mask(text);
-      store(
-        stream,
-        info.truncated
-          ? `${masked} … [kiln: line truncated, ${info.bytes} bytes]`
-          : masked,
-      );
+      batch.push({ seq: seq++, time, stream, text: masked });
+      if (batch.length >= flushLines) flush();
     } else {
+      masked = recordSlow(stream, text, info);
+    }
+    if (stream === 'stdout' && looksLikeMetricsLine(text)) {
+      recordMetrics(text, masked, info);
+    }
+  }
+
+  /** Truncated lines and lines at the cap; returns the stored text, if any. */
+  function recordSlow(
+    stream: LogLine['stream'],
+    text: string,
+    info: LineInfo,
+  ): string | undefined {
+    if (info.truncated) stats.truncatedLines++;
+    const size = Math.min(info.bytes, maxLineBytes) + 1;
+    if (capped || storedBytes + size > maxLogBytes) {
       // Once full, stay full: a log with holes in it would mislead.
       capped = true;
       stats.droppedLogBytes += size;
+      return undefined;
     }
-    if (stream === 'stdout') recordMetrics(text, masked, info);
+    storedBytes += size;
+    const masked = mask === undefined ? text : mask(text);
+    store(
+      stream,
+      info.truncated
+        ? `${masked} … [kiln: line truncated, ${info.bytes} bytes]`
+        : masked,
+    );
+    return masked;
   }
 
   function recordMetrics(
@@ -122,7 +142,6 @@ export function createOutputRecorder(
     masked: string | undefined,
     info: LineInfo,
   ): void {
-    if (!looksLikeMetricsLine(text)) return;
     if (info.truncated) {
       stats.ignoredMetricLines++;
       return;

@@ -39,19 +39,40 @@ export function buildStepSpec(options: {
     env,
     workdir: CONTAINER_PATHS.repository,
     mounts: [
-      { hostPath: folders.repository, containerPath: CONTAINER_PATHS.repository, readOnly: true },
-      { hostPath: folders.inputs, containerPath: CONTAINER_PATHS.inputs, readOnly: true },
-      { hostPath: folders.outputs, containerPath: CONTAINER_PATHS.outputs, readOnly: false },
-      { hostPath: folders.config, containerPath: CONTAINER_PATHS.config, readOnly: true },
+      {
+        hostPath: folders.repository,
+        containerPath: CONTAINER_PATHS.repository,
+        readOnly: true,
+      },
+      {
+        hostPath: folders.inputs,
+        containerPath: CONTAINER_PATHS.inputs,
+        readOnly: true,
+      },
+      {
+        hostPath: folders.outputs,
+        containerPath: CONTAINER_PATHS.outputs,
+        readOnly: false,
+      },
+      {
+        hostPath: folders.config,
+        containerPath: CONTAINER_PATHS.config,
+        readOnly: true,
+      },
     ],
     network: step.network,
     resources: {
       cpus: cpus && cpus > 0 ? cpus : undefined,
-      memoryBytes: memoryMb && memoryMb > 0 ? Math.round(memoryMb * 1024 * 1024) : undefined,
+      memoryBytes:
+        memoryMb && memoryMb > 0
+          ? Math.round(memoryMb * 1024 * 1024)
+          : undefined,
       devices: step.resources?.devices,
     },
     timeLimitMs: step.timeLimit ? step.timeLimit * 1000 : undefined,
-    noOutputTimeoutMs: step.noOutputTimeout ? step.noOutputTimeout * 1000 : undefined,
+    noOutputTimeoutMs: step.noOutputTimeout
+      ? step.noOutputTimeout * 1000
+      : undefined,
     labels: options.labels,
     localPaths: {
       [CONTAINER_PATHS.repository]: folders.repository,

@@ -95,7 +95,11 @@ export function buildConfigFiles(
     });
   }
   const files: Record<string, string> = {};
-  for (const [name, value] of Object.entries({ execution, parameters, inputs })) {
+  for (const [name, value] of Object.entries({
+    execution,
+    parameters,
+    inputs,
+  })) {
     files[`${name}.json`] = `${JSON.stringify(value, null, 2)}\n`;
     files[`${name}.yaml`] = stringify(value);
   }

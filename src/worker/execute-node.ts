@@ -116,6 +116,7 @@ export async function executeNode(
         inputs: step.inputs,
         uris: values.inputs,
         dir: folders.inputs,
+        repository: run.repository,
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -47,13 +47,19 @@ export async function finishNode(
           parameters: options.parameters ?? {},
         },
       });
-      for (const note of notes) deps.logger.warn({ runId: run.id, node: job.node, note }, 'node action');
+      for (const note of notes)
+        deps.logger.warn(
+          { runId: run.id, node: job.node, note },
+          'node action',
+        );
       const current = await deps.runs.getRun(run.id);
       if (outcome && current && !isFinalRunStatus(current.status)) {
         await deps.runs.updateRun(run.id, {
           status: outcome.status,
           reason: outcome.reason,
-          ...(outcome.status === 'waiting-approval' ? {} : { endedAt: new Date().toISOString() }),
+          ...(outcome.status === 'waiting-approval'
+            ? {}
+            : { endedAt: new Date().toISOString() }),
         });
       }
     }

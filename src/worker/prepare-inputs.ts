@@ -20,7 +20,12 @@ export class InputPreparationError extends Error {
 
 export async function prepareInputs(
   deps: Pick<WorkerDeps, 'executions' | 'artifacts' | 'fetch'>,
-  options: { inputs: Input[]; uris: Record<string, string[]>; dir: string },
+  options: {
+    inputs: Input[];
+    uris: Record<string, string[]>;
+    dir: string;
+    repository: string;
+  },
 ): Promise<InputFileRecord[]> {
   const records: InputFileRecord[] = [];
   for (const input of options.inputs) {
@@ -36,7 +41,15 @@ export async function prepareInputs(
       continue;
     }
     for (const uri of uris) {
-      records.push(await prepareOne(deps, { input, uri, folder, count: uris.length }));
+      records.push(
+        await prepareOne(deps, {
+          input,
+          uri,
+          folder,
+          count: uris.length,
+          repository: options.repository,
+        }),
+      );
     }
   }
   return records;
@@ -44,12 +57,20 @@ export async function prepareInputs(
 
 async function prepareOne(
   deps: Pick<WorkerDeps, 'executions' | 'artifacts' | 'fetch'>,
-  options: { input: Input; uri: string; folder: string; count: number },
+  options: {
+    input: Input;
+    uri: string;
+    folder: string;
+    count: number;
+    repository: string;
+  },
 ): Promise<InputFileRecord> {
   const { input, uri, folder } = options;
   const filename = options.count === 1 ? input.filename : undefined;
   if (uri.startsWith('datum://')) {
-    const datum = await deps.executions.resolveDatum(uri.slice('datum://'.length));
+    const datum = await deps.executions.resolveDatum(
+      uri.slice('datum://'.length),
+    );
     if (!datum) {
       throw new InputPreparationError(
         `input "${input.name}": ${uri} is not known to this kiln (no execution produced it)`,
@@ -72,14 +93,24 @@ async function prepareOne(
       filename,
       fetch: deps.fetch,
     });
-    return { input: input.name, name: file.name, uri, size: file.size, sha256: file.sha256 };
+    return {
+      input: input.name,
+      name: file.name,
+      uri,
+      size: file.size,
+      sha256: file.sha256,
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InputPreparationError(`input "${input.name}": ${message}`, { cause: error });
+    throw new InputPreparationError(`input "${input.name}": ${message}`, {
+      cause: error,
+    });
   }
 }
 
 function safeName(name: string): string {
   const cleaned = name.replace(/[\u0000-\u001f/\\]/g, '_');
-  return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'file' : cleaned;
+  return cleaned === '' || cleaned === '.' || cleaned === '..'
+    ? 'file'
+    : cleaned;
 }

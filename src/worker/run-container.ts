@@ -9,7 +9,11 @@ import { collectOutputs } from '../artifacts/collect-outputs.js';
 import { createOutputRecorder } from '../metrics/output-recorder.js';
 import { createSecretMasker } from '../metrics/secret-masker.js';
 import type { EndReason } from '../model/end-reason.js';
-import type { ExecutionRecord, MetricsEvent, OutputFileRecord } from '../model/execution.js';
+import type {
+  ExecutionRecord,
+  MetricsEvent,
+  OutputFileRecord,
+} from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
 import type { RunRecord } from '../model/run.js';
 import { isFinalRunStatus } from '../orchestrator/next-run-actions.js';
@@ -37,12 +41,15 @@ export async function runContainer(
   const source = run.source ?? { id: run.repository, url: run.repository };
   let tree;
   let result: RunResult;
-  const metrics: Record<string, number | string | boolean | null> = Object.create(null);
+  const metrics: Record<string, number | string | boolean | null> =
+    Object.create(null);
   try {
     if (!source.tree) await deps.git.ensureCommit(source, run.commit);
     tree = await deps.git.acquireTree(source, source.tree ?? run.commit);
     const secrets =
-      run.trusted === false || !deps.secretsFor ? {} : await deps.secretsFor(run.repository);
+      run.trusted === false || !deps.secretsFor
+        ? {}
+        : await deps.secretsFor(run.repository);
     const spec = buildStepSpec({
       executionId: record.id,
       attempt: job.attempt,
@@ -72,7 +79,8 @@ export async function runContainer(
     }
   } catch (error) {
     await tree?.release();
-    const retryable = !(error instanceof RuntimeError) || error.code !== 'IMAGE_UNAVAILABLE';
+    const retryable =
+      !(error instanceof RuntimeError) || error.code !== 'IMAGE_UNAVAILABLE';
     if (retryable && !options.context.lastAttempt) throw error;
     const message = error instanceof Error ? error.message : String(error);
     const reason: EndReason = { kind: 'infra-error', message };
@@ -81,14 +89,22 @@ export async function runContainer(
       { status: 'error', endReason: reason, endedAt: new Date().toISOString() },
       { attempt: job.attempt },
     );
-    await finishNode(deps, { run, job, status: 'error', message: `infrastructure: ${message}` });
+    await finishNode(deps, {
+      run,
+      job,
+      status: 'error',
+      message: `infrastructure: ${message}`,
+    });
     return 'error';
   }
   await tree.release();
 
   // Outputs are kept whatever the exit: a failed or stopped step's files too.
   const outputs: OutputFileRecord[] = [];
-  const collected = await collectOutputs(options.folders.outputs, deps.artifacts);
+  const collected = await collectOutputs(
+    options.folders.outputs,
+    deps.artifacts,
+  );
   for (const file of collected.files) {
     const datum = `d${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
     await deps.executions.registerDatum({
@@ -97,6 +113,7 @@ export async function runContainer(
       size: file.size,
       path: file.path,
       executionId: record.id,
+      repository: record.repository,
       alias: file.alias,
     });
     outputs.push({
@@ -159,8 +176,12 @@ function createWriteChain(deps: WorkerDeps, executionId: string) {
     });
   };
   return {
-    logs: (lines: LogLine[]) => queue(() => deps.executions.appendLog(executionId, lines)),
-    metrics: (event: MetricsEvent) => queue(() => deps.executions.appendMetrics(executionId, [event])),
+    logs: (lines: LogLine[]) =>
+      queue(async () => {
+        await deps.executions.appendLog(executionId, lines);
+      }),
+    metrics: (event: MetricsEvent) =>
+      queue(() => deps.executions.appendMetrics(executionId, [event])),
     flush: () => chain,
   };
 }
@@ -195,7 +216,9 @@ function watchForCancel(
 export function describeEnd(reason: EndReason): string {
   switch (reason.kind) {
     case 'exited':
-      return reason.exitCode === 0 ? 'exited 0' : `failed: exit code ${reason.exitCode}`;
+      return reason.exitCode === 0
+        ? 'exited 0'
+        : `failed: exit code ${reason.exitCode}`;
     case 'out-of-memory':
       return `out of memory${reason.limitBytes ? ` (limit ${Math.round(reason.limitBytes / 1048576)} MiB)` : ''}`;
     case 'timed-out':

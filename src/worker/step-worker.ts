@@ -30,7 +30,12 @@ export function startStepWorker(
         return await executeNode(deps, data, { lastAttempt });
       } catch (error) {
         deps.logger.warn(
-          { err: error, runId: data.runId, node: data.node, attempt: job.attemptsMade + 1 },
+          {
+            err: error,
+            runId: data.runId,
+            node: data.node,
+            attempt: job.attemptsMade + 1,
+          },
           'step failed for an infrastructure reason',
         );
         if (!lastAttempt) throw error;
@@ -56,11 +61,17 @@ export function startStepWorker(
       );
     }
   });
-  worker.on('error', (error) => deps.logger.error({ err: error }, 'worker error'));
+  worker.on('error', (error) =>
+    deps.logger.error({ err: error }, 'worker error'),
+  );
   return worker;
 }
 
-async function failNode(deps: WorkerDeps, job: StepJob, error: unknown): Promise<void> {
+async function failNode(
+  deps: WorkerDeps,
+  job: StepJob,
+  error: unknown,
+): Promise<void> {
   const run = await deps.runs.getRun(job.runId);
   const node = run?.nodes.find((item) => item.name === job.node);
   if (!run || !node || node.attempt !== job.attempt) return;
@@ -77,5 +88,10 @@ async function failNode(deps: WorkerDeps, job: StepJob, error: unknown): Promise
       { attempt: job.attempt },
     );
   }
-  await finishNode(deps, { run, job, status: 'error', message: `infrastructure: ${message}` });
+  await finishNode(deps, {
+    run,
+    job,
+    status: 'error',
+    message: `infrastructure: ${message}`,
+  });
 }

@@ -1,18 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createGit } from './create-git.js';
 import { ensureMirror } from './ensure-mirror.js';
 import { exportSubmodules } from './export-submodules.js';
 import { exportTree } from './export-tree.js';
 import { fetchCommit, readObjectType } from './fetch-commit.js';
 import { KeyedLock } from './keyed-lock.js';
+import { listChangedPaths } from './list-changed-paths.js';
 import { assertObjectId, isZeroObjectId } from './object-id.js';
 import { checkRepositorySource } from './repository-source.js';
 import type { CheckedSource, RepositorySource } from './repository-source.js';
 import { readBlobAtCommit } from './read-blob-at-commit.js';
 import { checkRepoPath } from './repo-path.js';
-import { isDirectory, removeTree } from './tree-files.js';
+import {
+  isDirectory,
+  listNames,
+  removeStaleTemps,
+  removeTree,
+} from './tree-files.js';
 
 export type { RepositorySource } from './repository-source.js';
 
@@ -62,6 +67,8 @@ interface HeldTree {
 const defaultMaxBytes = 10 * 1024 * 1024;
 const localTimeoutMs = 120_000;
 const maxSubmoduleDepth = 3;
+// A mirror being created by a concurrent call is younger than this.
+const mirrorTempGraceMs = 10 * 60_000;
 
 /**
  * Turns (repository, SHA) into what workers and the server need: a file at a
@@ -84,6 +91,8 @@ export class GitMaterialiser {
   readonly #repoLock = new KeyedLock();
   readonly #treeLock = new KeyedLock();
   readonly #held = new Map<string, HeldTree>();
+  /** Temp names (`.tmp-*`, `.tmp-*.tar`) of trees being built right now. */
+  readonly #building = new Set<string>();
 
   constructor(options: GitMaterialiserOptions) {
     this.#cacheDir = resolve(options.cacheDir);
@@ -174,24 +183,12 @@ export class GitMaterialiser {
     const baseId = assertObjectId(base, 'base');
     await this.#ensure(checked, headId);
     const mirrorDir = await this.#ensure(checked, baseId);
-    const output = await createGit({
-      cwd: mirrorDir,
+    return listChangedPaths({
+      mirrorDir,
+      base: baseId,
+      head: headId,
       timeoutMs: localTimeoutMs,
-    }).raw([
-      'diff',
-      '--name-only',
-      '-z',
-      '--no-renames',
-      '--no-ext-diff',
-      '--no-textconv',
-      baseId,
-      headId,
-      '--',
-    ]);
-    return output
-      .split('\0')
-      .filter((line) => line !== '')
-      .sort();
+    });
   }
 
   /**
@@ -242,9 +239,12 @@ export class GitMaterialiser {
   async #buildTree(build: TreeBuild): Promise<void> {
     const { source, mirrorDir, sha, treePath } = build;
     await mkdir(this.#treesDir, { recursive: true });
-    const temp = join(this.#treesDir, `.tmp-${randomBytes(8).toString('hex')}`);
-    await mkdir(temp);
+    const tempName = `.tmp-${randomBytes(8).toString('hex')}`;
+    const temp = join(this.#treesDir, tempName);
+    const scratch = [tempName, `${tempName}.tar`, `${tempName}.sub.tar`];
+    for (const name of scratch) this.#building.add(name);
     try {
+      await mkdir(temp);
       await exportTree({
         mirrorDir,
         sha,
@@ -268,6 +268,8 @@ export class GitMaterialiser {
     } catch (error) {
       await removeTree(temp);
       throw error;
+    } finally {
+      for (const name of scratch) this.#building.delete(name);
     }
   }
 
@@ -283,25 +285,24 @@ export class GitMaterialiser {
   }
 
   /**
-   * Removes half-written temp trees and trees nobody in this process holds.
-   * Meant for start-up; returns how many entries it removed.
+   * Removes half-written temp trees, trees nobody in this process holds and
+   * temp mirrors older than 10 minutes (left by a crash). Meant for
+   * start-up; safe beside running calls. Returns how many it removed.
    */
   async reap(): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.#treesDir);
-    } catch {
-      return 0;
-    }
     let removed = 0;
-    for (const name of names) {
-      if (this.#held.has(name)) continue;
+    for (const name of await listNames(this.#treesDir)) {
+      if (this.#held.has(name) || this.#building.has(name)) continue;
       await this.#treeLock.runExclusive(name, async () => {
-        if (this.#held.has(name)) return;
+        if (this.#held.has(name) || this.#building.has(name)) return;
         await removeTree(join(this.#treesDir, name));
         removed += 1;
       });
     }
+    removed += await removeStaleTemps(
+      join(this.#cacheDir, 'mirrors'),
+      mirrorTempGraceMs,
+    );
     return removed;
   }
 }

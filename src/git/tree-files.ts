@@ -1,6 +1,15 @@
 import { chmod, lstat, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Entry names of `dir`; none when it does not exist. */
+export async function listNames(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
 async function makeDirectoriesWritable(dir: string): Promise<void> {
   await chmod(dir, 0o755);
   const entries = await readdir(dir, { withFileTypes: true });
@@ -29,4 +38,21 @@ export async function isDirectory(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Removes `.tmp-*` entries of `dir` last modified more than `graceMs` ago. */
+export async function removeStaleTemps(
+  dir: string,
+  graceMs: number,
+): Promise<number> {
+  let removed = 0;
+  for (const name of await listNames(dir)) {
+    if (!name.startsWith('.tmp-')) continue;
+    const path = join(dir, name);
+    const stats = await lstat(path).catch(() => null);
+    if (stats === null || Date.now() - stats.mtimeMs < graceMs) continue;
+    await removeTree(path);
+    removed += 1;
+  }
+  return removed;
 }

@@ -91,7 +91,10 @@ const PushPayload = z.looseObject({
     pushed_at: z.union([z.number(), z.string(), z.null()]).optional(),
   }),
   head_commit: z
-    .looseObject({ timestamp: z.string().optional() })
+    .looseObject({
+      id: z.string().optional(),
+      timestamp: z.string().optional(),
+    })
     .nullable()
     .optional(),
   sender: Login.optional(),
@@ -191,7 +194,13 @@ function toPush(payload: unknown): ToTriggerEventResult {
       ref: data.ref,
       refType,
       refName,
-      sha: deleted ? null : data.after,
+      sha: deleted
+        ? null
+        : commitOf({
+            refType,
+            after: data.after,
+            headCommit: data.head_commit?.id,
+          }),
       before: zeroSha.test(data.before) ? null : data.before,
       deleted,
       sender: data.sender?.login,
@@ -278,4 +287,20 @@ function toMillis(value: unknown): number | undefined {
     return Number.isNaN(ms) ? undefined : ms;
   }
   return undefined;
+}
+
+/**
+ * For an annotated tag, `after` is the tag object, not a commit; the
+ * commit it points to is `head_commit.id`.
+ */
+function commitOf(options: {
+  refType: 'branch' | 'tag';
+  after: string;
+  headCommit: string | undefined;
+}): string {
+  const { refType, after, headCommit } = options;
+  if (refType === 'tag' && headCommit !== undefined && sha40.test(headCommit)) {
+    return headCommit;
+  }
+  return after;
 }

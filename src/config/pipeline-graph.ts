@@ -212,7 +212,10 @@ export function findCycles(pipeline: Pipeline): string[][] {
   return cycles;
 }
 
-/** Nodes that no edge touches (only meaningful with two or more nodes). */
+/**
+ * Nodes that no edge touches, in a pipeline of several nodes. Deployment
+ * nodes are left out: they may deploy without receiving anything.
+ */
 export function findUnconnectedNodes(pipeline: Pipeline): string[] {
   if (pipeline.nodes.length < 2) return [];
   const touched = new Set<string>();
@@ -220,6 +223,10 @@ export function findUnconnectedNodes(pipeline: Pipeline): string[] {
     touched.add(edge.source.node);
     touched.add(edge.target.node);
   }
-  const names = new Set(pipeline.nodes.map((node) => node.name));
+  const names = new Set(
+    pipeline.nodes
+      .filter((node) => node.type !== 'deployment')
+      .map((node) => node.name),
+  );
   return [...names].filter((name) => !touched.has(name));
 }

@@ -133,6 +133,13 @@ describe('findCycles and findUnconnectedNodes', () => {
     expect(findCycles(makePipeline(nodes, edges))[0]).toHaveLength(5000);
   });
 
+  it('leaves deployment nodes out of the unconnected ones', () => {
+    const pipeline = makePipeline(['a', 'b', 'deploy'], [['a', 'b']]);
+    const deploy = pipeline.nodes[2];
+    if (deploy !== undefined) deploy.type = 'deployment';
+    expect(findUnconnectedNodes(pipeline)).toEqual([]);
+  });
+
   it('reports nodes without edges only when there are several nodes', () => {
     expect(findUnconnectedNodes(makePipeline(['a'], []))).toEqual([]);
     expect(

@@ -5,6 +5,8 @@
 # rebuild).
 #   kiln-test/busybox:1         busybox-static: the runtime mechanics tests
 #   kiln-test/python-sklearn:1  debootstrap minbase + python3 + scikit-learn
+#   kiln-examples/python-sklearn:1  the same image, under the tag the iris
+#                                   example (pipelines/examples/iris) names
 set -euo pipefail
 
 force=0
@@ -70,5 +72,12 @@ build_python() {
   echo "image $image built"
 }
 
+tag_example() {
+  local image=kiln-examples/python-sklearn:1
+  if have_image "$image"; then echo "image $image present"; return; fi
+  docker tag kiln-test/python-sklearn:1 "$image"
+  echo "image $image tagged"
+}
+
 [ "$only" = python ] || build_busybox
-[ "$only" = busybox ] || build_python
+[ "$only" = busybox ] || { build_python; tag_example; }

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -179,6 +180,17 @@ describe('GitMaterialiser', () => {
     for (const path of ['kiln.yaml', 'src', 'src/train.py', '.']) {
       expect(lstatSync(join(tree.path, path)).mode & 0o222).toBe(0);
     }
+    await tree.release();
+  });
+
+  it('keeps the executable bit of scripts, without write bits', async () => {
+    origin.write('run.sh', '#!/bin/sh\necho hi\n');
+    chmodSync(join(origin.dir, 'run.sh'), 0o755);
+    const sha = origin.commit('script');
+
+    const tree = await materialiser.acquireTree(source, sha);
+
+    expect(lstatSync(join(tree.path, 'run.sh')).mode & 0o777).toBe(0o555);
     await tree.release();
   });
 

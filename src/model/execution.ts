@@ -66,6 +66,11 @@ export interface ExecutionRecord {
   /** Reused from an earlier execution (pipeline `reuse-executions`). */
   reusedFrom?: string;
   runtime: 'docker' | 'local';
+  /**
+   * What kiln noticed but did not fail on: ignored metric lines, values
+   * dropped, truncated log lines, outputs skipped (symlinks), edge notes.
+   */
+  notes?: string[];
   host: string;
   attempt: number;
   createdAt: string;

@@ -197,6 +197,7 @@ export async function executeNode(
       commands,
       folders,
       context,
+      notes: values.notes,
     });
     return outcome;
   } finally {

@@ -6,7 +6,10 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Input } from '../config/config-model.js';
-import { downloadInput } from '../artifacts/download-input.js';
+import {
+  downloadInput,
+  sanitiseFileName,
+} from '../artifacts/download-input.js';
 import type { InputFileRecord } from '../model/execution.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -76,7 +79,7 @@ async function prepareOne(
         `input "${input.name}": ${uri} is not known to this kiln (no execution produced it)`,
       );
     }
-    const name = safeName(filename ?? basename(datum.path));
+    const name = sanitiseFileName(filename ?? basename(datum.path));
     await deps.artifacts.copyTo(datum.sha256, join(folder, name));
     return {
       input: input.name,
@@ -106,11 +109,4 @@ async function prepareOne(
       cause: error,
     });
   }
-}
-
-function safeName(name: string): string {
-  const cleaned = name.replace(/[\u0000-\u001f/\\]/g, '_');
-  return cleaned === '' || cleaned === '.' || cleaned === '..'
-    ? 'file'
-    : cleaned;
 }

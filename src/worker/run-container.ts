@@ -6,7 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Step } from '../config/config-model.js';
 import { collectOutputs } from '../artifacts/collect-outputs.js';
-import { createOutputRecorder } from '../metrics/output-recorder.js';
+import {
+  createOutputRecorder,
+  type RecorderStats,
+} from '../metrics/output-recorder.js';
 import { createSecretMasker } from '../metrics/secret-masker.js';
 import type { EndReason } from '../model/end-reason.js';
 import type {
@@ -35,6 +38,8 @@ export async function runContainer(
     commands: string[];
     folders: ExecutionFolders;
     context: { lastAttempt: boolean };
+    /** Notes gathered before the container (edges that delivered nothing). */
+    notes?: string[];
   },
 ): Promise<NodeOutcome> {
   const { run, job, record, step } = options;
@@ -43,6 +48,7 @@ export async function runContainer(
   let result: RunResult;
   const metrics: Record<string, number | string | boolean | null> =
     Object.create(null);
+  const notes: string[] = [...(options.notes ?? [])];
   try {
     if (!source.tree) await deps.git.ensureCommit(source, run.commit);
     tree = await deps.git.acquireTree(source, source.tree ?? run.commit);
@@ -70,11 +76,15 @@ export async function runContainer(
     });
     const abort = new AbortController();
     const watcher = watchForCancel(deps, run.id, job, abort);
+    // A quiet step's last lines still reach the store (and the UI) soon.
+    const flusher = setInterval(() => recorder.flush(), 500);
+    flusher.unref();
     try {
       result = await deps.runtime.run(spec, recorder, abort.signal);
     } finally {
       clearInterval(watcher);
-      recorder.end();
+      clearInterval(flusher);
+      notes.push(...describeRecorderStats(recorder.end()));
       await writes.flush();
     }
   } catch (error) {
@@ -138,6 +148,7 @@ export async function runContainer(
       endReason: result.reason,
       metrics: { ...metrics },
       outputs,
+      notes,
       startedAt: result.startedAt.toISOString(),
       endedAt: result.endedAt.toISOString(),
     },
@@ -211,6 +222,31 @@ function watchForCancel(
   }, deps.cancelPollMs ?? 1000);
   timer.unref();
   return timer;
+}
+
+function describeRecorderStats(stats: RecorderStats): string[] {
+  const notes: string[] = [];
+  if (stats.ignoredMetricLines > 0) {
+    notes.push(
+      `${stats.ignoredMetricLines} line(s) starting with { were not valid metrics JSON and were kept as log only`,
+    );
+  }
+  if (stats.droppedValues > 0) {
+    notes.push(
+      `${stats.droppedValues} metric value(s) dropped (NaN/Infinity, nested too deep, or unsafe keys)`,
+    );
+  }
+  if (stats.truncatedLines > 0) {
+    notes.push(
+      `${stats.truncatedLines} log line(s) longer than the line limit were truncated`,
+    );
+  }
+  if (stats.droppedLogBytes > 0) {
+    notes.push(
+      `${stats.droppedLogBytes} bytes of log were not stored (log size limit)`,
+    );
+  }
+  return notes;
 }
 
 export function describeEnd(reason: EndReason): string {

@@ -12,7 +12,7 @@ const maxDepth = 50;
 type Token = { kind: 'num' | 'str' | 'name' | 'op' | 'end'; text: string };
 
 const tokenPattern =
-  /\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|<|>|\*\*|\/\/|[-+*/%().]))/y;
+  /\s*(?:(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|<|>|\*\*|\/\/|[-+*/%().,[\]]))/y;
 
 function tokenize(text: string): Token[] | string {
   const tokens: Token[] = [];
@@ -65,6 +65,11 @@ class ExpressionParser {
         ? `expected ${what} but the expression ended`
         : `expected ${what} at "${token.text}"`,
     );
+  }
+
+  expect(text: string): void {
+    if (this.peek().text !== text) this.fail(`"${text}"`);
+    this.position += 1;
   }
 
   expression(): void {
@@ -133,18 +138,34 @@ class ExpressionParser {
       !['and', 'or', 'not', 'in', 'is'].includes(token.text)
     ) {
       this.position += 1;
-      while (this.peek().text === '.') {
-        this.position += 1;
-        if (this.peek().kind !== 'name') this.fail('a name after "."');
-        this.position += 1;
+      // Attribute access and subscripts: `metadata.loss`, `metadata['loss']`.
+      for (;;) {
+        if (this.peek().text === '.') {
+          this.position += 1;
+          if (this.peek().kind !== 'name') this.fail('a name after "."');
+          this.position += 1;
+        } else if (this.peek().text === '[') {
+          this.position += 1;
+          this.expression();
+          this.expect(']');
+        } else {
+          return;
+        }
       }
-      return;
     }
-    if (token.text === '(') {
+    if (token.text === '(' || token.text === '[') {
+      // A parenthesised expression, a tuple or a list (for `in`).
+      const closing = token.text === '(' ? ')' : ']';
       this.position += 1;
-      this.expression();
-      if (this.peek().text !== ')') this.fail('")"');
-      this.position += 1;
+      if (this.peek().text !== closing) {
+        this.expression();
+        while (this.peek().text === ',') {
+          this.position += 1;
+          if (this.peek().text === closing) break;
+          this.expression();
+        }
+      }
+      this.expect(closing);
       return;
     }
     this.fail('a value');

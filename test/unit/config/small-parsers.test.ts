@@ -10,7 +10,9 @@ describe('explainInvalidExpression', () => {
     'stop > 1',
     'metadata.accuracy >= 0.9',
     'loss < 1e-3 and not (epoch == 0)',
-    "status != 'failed' or retries in (1, 2)".replace(', 2', ''),
+    "status != 'failed' or retries in (1, 2)",
+    "metadata['loss'] < 0.1 and epoch not in [1, 2,]",
+    '()  == ()',
     'a.b.c is not None',
     '-x + 2 * y ** 2 // 3 % 4 <= 10',
   ])('accepts %s', (text) => {
@@ -23,6 +25,8 @@ describe('explainInvalidExpression', () => {
     ['a > 1)', 'expected an operator at ")"'],
     ['__import__("os").system("x")', 'expected an operator at "("'],
     ['a; b', 'unexpected character ";"'],
+    ['a[1 > 0', 'expected "]" but the expression ended'],
+    ['(1, 2', 'expected ")" but the expression ended'],
     ['', 'is empty'],
   ])('rejects %s', (text, reason) => {
     expect(explainInvalidExpression(text)).toBe(reason);

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerSecretCommands } from './commands/secret.js';
@@ -22,6 +23,7 @@ const program = new Command('kiln')
 // Commands register here, one line each (keep alphabetical).
 registerExecutionCommands(program);
 registerPlanCommand(program);
+registerReplayCommand(program);
 registerRunCommand(program);
 registerSchemaCommand(program);
 registerSecretCommands(program);

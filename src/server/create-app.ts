@@ -4,6 +4,8 @@
  * JSON body parser because its signature is checked over the raw bytes.
  */
 import express, { type Express } from 'express';
+import { createWebRouter } from '../web/web-router.js';
+import { createApiRouter } from './routes/api.js';
 import { createHealthRouter } from './routes/health.js';
 import { createWebhooksRouter } from './routes/webhooks.js';
 import type { ServerDeps } from './server-deps.js';
@@ -15,5 +17,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(createHealthRouter(deps));
   // Routers register here, one line each: webhooks first (raw body).
   app.use(createWebhooksRouter(deps));
+  app.use(createApiRouter(deps));
+  app.use(createWebRouter(deps));
   return app;
 }

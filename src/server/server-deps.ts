@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
 import type { Settings } from '../settings.js';
 
@@ -15,4 +17,8 @@ export interface ServerDeps {
   orchestrator: OrchestratorDeps;
   /** For `/readyz`: extra checks (e.g. the Docker engine in `kiln up`). */
   readinessChecks?: Array<{ name: string; check: () => Promise<boolean> }>;
+  /** Reads the configuration at a commit for API launches (absent: 503). */
+  git?: Pick<GitMaterialiser, 'ensureCommit' | 'readFile'>;
+  /** Serves output downloads (absent: 503). */
+  artifacts?: ArtifactStore;
 }

@@ -128,6 +128,8 @@ async function startServerRole(
     logger,
     redis: engine.redis,
     orchestrator: deps,
+    git: deps.git,
+    artifacts: deps.artifacts,
     readinessChecks: withWorker
       ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
       : [],

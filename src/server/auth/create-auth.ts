@@ -1,0 +1,133 @@
+/**
+ * Who is calling: a bearer token (scripts, the CLI) or the session cookie
+ * the login form sets (the UI). Routes ask for a role with `requireRole`.
+ *
+ * - Reading needs a viewer (or admin) token unless the operator turned on
+ *   public read (KILN_PUBLIC_READ=true).
+ * - Every action (launch, rerun, cancel, approve) needs an admin token.
+ * - A cookie-authenticated request that changes something must come from
+ *   this origin (`Origin` checked against `Host`), on top of SameSite=Strict.
+ * Tokens are never logged: only the token's name is kept on the request.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { TokenRecord, TokenRole, TokenStore } from './token-store.js';
+
+export const SESSION_COOKIE = 'kiln_session';
+
+export interface Principal {
+  name: string;
+  role: TokenRole;
+  via: 'bearer' | 'cookie';
+}
+
+export interface Auth {
+  tokens: TokenStore;
+  /** Resolves the caller once per request; never rejects the request. */
+  identify(req: Request): Promise<Principal | null>;
+  /** Middleware: 401 without a valid token, 403 with a too weak one. */
+  requireRole(
+    role: TokenRole | 'read',
+  ): (req: Request, res: Response, next: NextFunction) => void;
+}
+
+const principalKey = Symbol('kiln.principal');
+
+type WithPrincipal = Request & { [principalKey]?: Principal | null };
+
+export function createAuth(options: {
+  tokens: TokenStore;
+  publicRead: boolean;
+}): Auth {
+  const { tokens, publicRead } = options;
+
+  async function identify(req: Request): Promise<Principal | null> {
+    const holder = req as WithPrincipal;
+    if (holder[principalKey] !== undefined) return holder[principalKey];
+    let principal: Principal | null = null;
+    const header = req.headers.authorization;
+    const bearer =
+      typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const presented = bearer?.[1] ?? cookie;
+    if (presented) {
+      const record: TokenRecord | null = await tokens.verifyToken(presented);
+      if (record) {
+        principal = {
+          name: record.name,
+          role: record.role,
+          via: bearer ? 'bearer' : 'cookie',
+        };
+      }
+    }
+    holder[principalKey] = principal;
+    return principal;
+  }
+
+  function requireRole(role: TokenRole | 'read') {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      identify(req).then(
+        (principal) => {
+          if (role === 'read' && publicRead && isSafe(req)) return next();
+          if (!principal) {
+            res.status(401).json({
+              error:
+                'a kiln token is required: send "Authorization: Bearer <token>" (kiln token create) or log in at /login',
+            });
+            return;
+          }
+          if (role === 'admin' && principal.role !== 'admin') {
+            res.status(403).json({
+              error: `token "${principal.name}" is a viewer token: this action needs an admin token`,
+            });
+            return;
+          }
+          if (principal.via === 'cookie' && !isSafe(req) && !sameOrigin(req)) {
+            res.status(403).json({
+              error:
+                'cross-site request refused: send the request from the kiln UI or use a bearer token',
+            });
+            return;
+          }
+          next();
+        },
+        (error: unknown) => next(error),
+      );
+    };
+  }
+
+  return { tokens, identify, requireRole };
+}
+
+function isSafe(req: Request): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
+}
+
+/** Browsers send `Origin` on every POST; it must name this host. */
+function sameOrigin(req: Request): boolean {
+  const origin = req.headers.origin;
+  const host = req.headers.host;
+  if (typeof origin !== 'string' || typeof host !== 'string') return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function readCookie(
+  header: string | undefined,
+  name: string,
+): string | undefined {
+  if (!header || header.length > 8192) return undefined;
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index < 0) continue;
+    if (part.slice(0, index).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(index + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}

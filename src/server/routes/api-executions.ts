@@ -1,0 +1,197 @@
+/**
+ * Executions over the API: the record, its log (JSON pages and a live
+ * Server-Sent Events stream), metrics events and final values, outputs
+ * and their download from the artifact store. Also the delivery log.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Router, type Response } from 'express';
+import { createDeliveryLog } from '../../intake/delivery-log.js';
+import {
+  TERMINAL_STATUSES,
+  type ExecutionRecord,
+} from '../../model/execution.js';
+import {
+  ApiError,
+  checkId,
+  readInteger,
+  readPaging,
+  type ApiContext,
+} from './api-context.js';
+
+const pollMs = 500;
+const streamBatch = 500;
+
+export function createApiExecutionsRouter(context: ApiContext): Router {
+  const { deps, auth } = context;
+  const { executions } = deps.orchestrator;
+  const router = Router();
+  const read = auth.requireRole('read');
+
+  router.get('/api/executions', read, async (req, res) => {
+    const { limit, offset } = readPaging(req.query, 200);
+    const repository =
+      typeof req.query.repository === 'string'
+        ? req.query.repository
+        : undefined;
+    const list = await executions.listExecutions({ repository, limit, offset });
+    res.json({ executions: list, limit, offset });
+  });
+
+  router.get('/api/executions/:id', read, async (req, res) => {
+    res.json(await getExecution(req.params.id));
+  });
+
+  router.get('/api/executions/:id/logs', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    const after = readInteger(req.query.after, 'after', {
+      min: -1,
+      max: Number.MAX_SAFE_INTEGER,
+    });
+    const limit =
+      readInteger(req.query.limit, 'limit', { min: 1, max: 10_000 }) ?? 1000;
+    const lines = await executions.readLog(execution.id, {
+      afterSeq: after === undefined || after < 0 ? undefined : after,
+      limit,
+    });
+    res.json({
+      lines,
+      next: lines.length > 0 ? lines[lines.length - 1]!.seq : (after ?? -1),
+      ended: TERMINAL_STATUSES.includes(execution.status),
+    });
+  });
+
+  router.get('/api/executions/:id/logs/stream', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    const resumeFrom = req.headers['last-event-id'] ?? req.query.after;
+    let after =
+      typeof resumeFrom === 'string' && /^\d{1,15}$/.test(resumeFrom)
+        ? Number(resumeFrom)
+        : -1;
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+    });
+    for (;;) {
+      if (closed) return;
+      const lines = await executions.readLog(execution.id, {
+        afterSeq: after < 0 ? undefined : after,
+        limit: streamBatch,
+      });
+      for (const line of lines) {
+        res.write(
+          `id: ${line.seq}\nevent: line\ndata: ${JSON.stringify(line)}\n\n`,
+        );
+        after = line.seq;
+      }
+      if (lines.length === streamBatch) continue;
+      const current = await executions.getExecution(execution.id);
+      if (!current || TERMINAL_STATUSES.includes(current.status)) {
+        // Lines written just before the end are read once more.
+        const rest = await executions.readLog(execution.id, {
+          afterSeq: after < 0 ? undefined : after,
+          limit: 10_000,
+        });
+        for (const line of rest) {
+          res.write(
+            `id: ${line.seq}\nevent: line\ndata: ${JSON.stringify(line)}\n\n`,
+          );
+        }
+        res.write(
+          `event: end\ndata: ${JSON.stringify({ status: current?.status ?? 'gone' })}\n\n`,
+        );
+        res.end();
+        return;
+      }
+      await sleep(pollMs);
+    }
+  });
+
+  router.get('/api/executions/:id/metrics', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    res.json({
+      final: execution.metrics,
+      events: await executions.readMetrics(execution.id),
+    });
+  });
+
+  router.get('/api/executions/:id/outputs', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    res.json({ outputs: execution.outputs, inputs: execution.inputs });
+  });
+
+  router.get('/api/executions/:id/outputs/*path', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    const raw = (req.params as { path?: unknown }).path;
+    const path = Array.isArray(raw) ? raw.join('/') : String(raw ?? '');
+    const output = execution.outputs.find((item) => item.path === path);
+    if (!output)
+      throw new ApiError(
+        404,
+        `execution ${execution.id} has no output ${path}`,
+      );
+    await sendOutput(res, output);
+  });
+
+  router.get('/api/deliveries', read, async (req, res) => {
+    const { limit, offset } = readPaging(req.query, 500);
+    const log = createDeliveryLog(deps.redis, {
+      prefix: deps.settings.redisPrefix,
+    });
+    res.json({
+      deliveries: await log.listDeliveries({ limit, offset }),
+      limit,
+      offset,
+    });
+  });
+
+  async function getExecution(id: unknown): Promise<ExecutionRecord> {
+    const record = await executions.getExecution(checkId(id, 'execution'));
+    if (!record) throw new ApiError(404, `no execution ${String(id)}`);
+    return record;
+  }
+
+  async function sendOutput(
+    res: Response,
+    output: ExecutionRecord['outputs'][number],
+  ): Promise<void> {
+    const artifacts = deps.artifacts;
+    if (!artifacts)
+      throw new ApiError(503, 'this kiln server has no artifact store');
+    const size = await artifacts.size(output.sha256).catch(() => null);
+    if (size === null) {
+      throw new ApiError(
+        410,
+        `the bytes of ${output.path} are no longer stored`,
+      );
+    }
+    const stream = await artifacts.open(output.sha256);
+    res.status(200);
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', String(size));
+    res.setHeader('Content-Disposition', contentDisposition(output.path));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('ETag', `"${output.sha256}"`);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+
+  return router;
+}
+
+/** `attachment` with an ASCII fallback and the RFC 5987 UTF-8 name. */
+export function contentDisposition(path: string): string {
+  const base = path.split('/').pop() || 'output';
+  const ascii =
+    base.replace(/[^A-Za-z0-9._ -]/g, '_').slice(0, 200) || 'output';
+  const encoded = encodeURIComponent(base).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

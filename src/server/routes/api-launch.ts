@@ -1,0 +1,277 @@
+/**
+ * Launching by hand (`POST /api/runs`) and re-running: the configuration
+ * is read at the commit, the name and parameters are checked before
+ * anything is created (bad input is a 422 and no run), then the run is
+ * created like a push would create it. Nothing here touches other runs.
+ */
+import { execFile } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import { formatFinding } from '../../config/finding.js';
+import { loadConfig } from '../../config/load-config.js';
+import type { RunRecord } from '../../model/run.js';
+import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
+import { createRun } from '../../orchestrator/create-run.js';
+import { buildRunGraph } from '../../orchestrator/run-graph.js';
+import type { Principal } from '../auth/create-auth.js';
+import type { ServerDeps } from '../server-deps.js';
+import { ApiError } from './api-context.js';
+
+export interface LaunchRequest {
+  repository: string;
+  ref?: string;
+  commit?: string;
+  name: string;
+  parameters: Record<string, unknown>;
+}
+
+const configFiles = ['kiln.yaml', 'valohai.yaml'] as const;
+const sha = /^[0-9a-f]{40}$/;
+const refPattern = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$/;
+const repositoryPattern = /^[A-Za-z0-9._/-]{1,200}$/;
+
+/** Checks the JSON body of `POST /api/runs`; a 400 says what is wrong. */
+export function readLaunchRequest(body: unknown): LaunchRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError(
+      400,
+      'send a JSON object: {"repository", "ref" or "commit", "name", "parameters"}',
+    );
+  }
+  const value = body as Record<string, unknown>;
+  const { repository, ref, commit, name, parameters } = value;
+  if (typeof repository !== 'string' || !repositoryPattern.test(repository)) {
+    throw new ApiError(400, 'repository must be OWNER/REPO');
+  }
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new ApiError(400, 'name must name a step or pipeline');
+  }
+  if ((ref === undefined) === (commit === undefined)) {
+    throw new ApiError(
+      400,
+      'give exactly one of ref (a branch or tag) and commit (a 40-hex SHA)',
+    );
+  }
+  if (ref !== undefined && (typeof ref !== 'string' || !refPattern.test(ref))) {
+    throw new ApiError(400, 'ref must be a branch or tag name');
+  }
+  if (
+    commit !== undefined &&
+    (typeof commit !== 'string' || !sha.test(commit))
+  ) {
+    throw new ApiError(400, 'commit must be a full 40-character lowercase SHA');
+  }
+  if (
+    parameters !== undefined &&
+    (parameters === null ||
+      typeof parameters !== 'object' ||
+      Array.isArray(parameters))
+  ) {
+    throw new ApiError(400, 'parameters must be an object of NAME: value');
+  }
+  const checked: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(parameters ?? {})) {
+    if (item !== null && typeof item === 'object') {
+      throw new ApiError(
+        422,
+        `parameter "${key}" must be a string, number or boolean`,
+      );
+    }
+    checked[key] = item;
+  }
+  return {
+    repository,
+    name,
+    parameters: checked,
+    ...(typeof ref === 'string' ? { ref } : {}),
+    ...(typeof commit === 'string' ? { commit } : {}),
+  };
+}
+
+export async function launchRun(
+  deps: ServerDeps,
+  request: LaunchRequest,
+  principal: Principal,
+): Promise<RunRecord> {
+  const source = await findSource(deps, request.repository);
+  const git = deps.git;
+  if (!git)
+    throw new ApiError(
+      503,
+      'this kiln server cannot read git: launch from `kiln up` or `kiln server`',
+    );
+  const commit =
+    request.commit ?? (await resolveRef(source.url, request.ref ?? ''));
+  await git.ensureCommit(source, commit).catch((error: unknown) => {
+    throw new ApiError(
+      422,
+      `commit ${commit.slice(0, 12)} is not available: ${(error as Error).message}`,
+    );
+  });
+  const { file: configFile, text: configText } = await readConfigAt(
+    git,
+    source,
+    commit,
+  );
+  checkLaunchable(configText, configFile, request);
+  return createRun(deps.orchestrator, {
+    repository: request.repository,
+    source: { id: source.id, url: source.url },
+    commit,
+    ref: request.ref,
+    name: request.name,
+    parameters: request.parameters,
+    configText,
+    configFile,
+    trigger: { event: 'api', sender: principal.name },
+  });
+}
+
+/** Throws a 422 naming the first problem; a launch never makes an error run. */
+export function checkLaunchable(
+  configText: string,
+  configFile: string,
+  request: Pick<LaunchRequest, 'name' | 'parameters'>,
+): void {
+  const loaded = loadConfig(configText, { file: configFile });
+  if (!loaded.valid) {
+    const first = loaded.findings.find(
+      (finding) => finding.severity === 'error',
+    );
+    throw new ApiError(
+      422,
+      first ? formatFinding(first) : `${configFile} is not valid`,
+    );
+  }
+  const graph = buildRunGraph(loaded.config, request.name);
+  if (!graph.ok) throw new ApiError(422, graph.message);
+  const problems = checkRunParameters(
+    loaded.config,
+    graph.graph,
+    request.parameters,
+  );
+  if (problems.length > 0) throw new ApiError(422, problems.join('; '));
+}
+
+/** Same commit, same parameters, same configuration: a new run. */
+export async function rerunRun(
+  deps: ServerDeps,
+  run: RunRecord,
+  principal: Principal,
+): Promise<RunRecord> {
+  if (!run.source || !run.config) {
+    throw new ApiError(
+      409,
+      `run ${run.id} has no stored source or configuration to re-run`,
+    );
+  }
+  if (run.commit.startsWith('~')) {
+    throw new ApiError(
+      409,
+      `run ${run.id} ran an uncommitted work tree: commit it and launch again`,
+    );
+  }
+  const prefix = deps.orchestrator.prefix;
+  const configText = await deps.redis.get(`${prefix}:config:${run.config.key}`);
+  if (configText === null) {
+    throw new ApiError(
+      409,
+      `the configuration of run ${run.id} is no longer stored`,
+    );
+  }
+  checkLaunchable(configText, run.config.file, run);
+  return createRun(deps.orchestrator, {
+    repository: run.repository,
+    source: { id: run.source.id, url: run.source.url },
+    commit: run.commit,
+    ref: run.ref,
+    name: run.name,
+    parameters: run.parameters,
+    configText,
+    configFile: run.config.file,
+    trigger: { event: 'rerun', sender: principal.name },
+    trusted: run.trusted,
+  });
+}
+
+export async function findSource(
+  deps: ServerDeps,
+  repository: string,
+): Promise<{ id: string; url: string }> {
+  const runs = await deps.orchestrator.runs.listRuns({
+    repository,
+    limit: 100,
+  });
+  const withSource = runs.find((run) => run.source && !run.source.tree);
+  if (!withSource?.source) {
+    throw new ApiError(
+      runs.length > 0 ? 422 : 404,
+      runs.length > 0
+        ? `kiln knows ${repository} but no clone URL for it yet: push once so a webhook records it`
+        : `kiln does not know repository ${repository}: it needs a webhook delivery or a run first`,
+    );
+  }
+  const { id, url } = withSource.source;
+  const local = isAbsolute(url) || url.startsWith('file://');
+  if (local && !deps.settings.allowLocalRepositories) {
+    throw new ApiError(
+      422,
+      `${repository} is a local repository: set KILN_ALLOW_LOCAL_REPOSITORIES=true to launch from it`,
+    );
+  }
+  return { id, url };
+}
+
+/** The configuration file at a commit (kiln.yaml first, then valohai.yaml). */
+export async function readConfigAt(
+  git: NonNullable<ServerDeps['git']>,
+  source: { id: string; url: string },
+  commit: string,
+): Promise<{ file: string; text: string }> {
+  for (const file of configFiles) {
+    const content = await git.readFile(source, commit, file, {
+      maxBytes: 1024 * 1024,
+    });
+    if (content) return { file, text: content.toString('utf8') };
+  }
+  throw new ApiError(
+    422,
+    `no ${configFiles.join(' or ')} at ${commit.slice(0, 12)}`,
+  );
+}
+
+/** A branch or tag to its commit with `git ls-remote` (no clone needed). */
+export async function resolveRef(url: string, ref: string): Promise<string> {
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(
+      'git',
+      ['ls-remote', '--', url, `refs/heads/${ref}`, `refs/tags/${ref}`],
+      {
+        timeout: 30_000,
+        maxBuffer: 1024 * 1024,
+        env: {
+          ...process.env,
+          GIT_TERMINAL_PROMPT: '0',
+          GIT_ALLOW_PROTOCOL: 'https:http:ssh:file',
+        },
+      },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    );
+  }).catch(() => {
+    throw new ApiError(
+      422,
+      `could not list the refs of the repository: is it reachable?`,
+    );
+  });
+  const lines = output.split('\n').filter(Boolean);
+  // An annotated tag's peeled line (^{}) names the commit.
+  const peeled = lines.find((line) => line.endsWith(`refs/tags/${ref}^{}`));
+  const line =
+    lines.find((item) => item.endsWith(`\trefs/heads/${ref}`)) ??
+    peeled ??
+    lines.find((item) => item.endsWith(`\trefs/tags/${ref}`));
+  const found = line?.split('\t')[0];
+  if (!found || !sha.test(found)) {
+    throw new ApiError(422, `no branch or tag "${ref}" in the repository`);
+  }
+  return found;
+}

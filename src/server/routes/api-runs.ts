@@ -1,0 +1,182 @@
+/**
+ * Runs and repositories over the API: list (filters, paging, newest
+ * first), get, executions of a run, and the actions — launch, re-run,
+ * cancel, approve — which need an admin token.
+ */
+import { Router, type Request } from 'express';
+import { ApprovalError, approveRun } from '../../intake/approve-run.js';
+import { cancelRun } from '../../intake/cancel-run.js';
+import { createDeliveryLog } from '../../intake/delivery-log.js';
+import type { RunRecord, RunStatus } from '../../model/run.js';
+import { isFinalRunStatus } from '../../orchestrator/next-run-actions.js';
+import type { Principal } from '../auth/create-auth.js';
+import {
+  ApiError,
+  checkId,
+  readPaging,
+  readString,
+  type ApiContext,
+} from './api-context.js';
+import { launchRun, readLaunchRequest, rerunRun } from './api-launch.js';
+
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'created',
+  'waiting-approval',
+  'queued',
+  'running',
+  'complete',
+  'error',
+  'stopped',
+  'cancelled',
+];
+
+const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+
+export function createApiRunsRouter(context: ApiContext): Router {
+  const { deps, auth } = context;
+  const { runs, executions } = deps.orchestrator;
+  const router = Router();
+  const read = auth.requireRole('read');
+  const admin = auth.requireRole('admin');
+
+  router.get('/api/repositories', read, async (_req, res) => {
+    res.json({ repositories: await listRepositories(context) });
+  });
+
+  router.get('/api/runs', read, async (req, res) => {
+    const { limit, offset } = readPaging(req.query, 200);
+    const state = readString(req.query.state, 'state');
+    if (state !== undefined && !RUN_STATUSES.includes(state as RunStatus)) {
+      throw new ApiError(
+        400,
+        `state must be one of ${RUN_STATUSES.join(', ')}`,
+      );
+    }
+    const branch = readString(req.query.branch, 'branch');
+    const list = await runs.listRuns({
+      repository: readString(req.query.repository, 'repository'),
+      ref: branch,
+      commit: readString(req.query.commit, 'commit'),
+      status: state as RunStatus | undefined,
+      // One more than asked tells whether a next page exists.
+      limit: limit + 1,
+      offset,
+    });
+    res.json({
+      runs: list.slice(0, limit),
+      limit,
+      offset,
+      hasMore: list.length > limit,
+    });
+  });
+
+  router.post('/api/runs', admin, async (req, res) => {
+    const request = readLaunchRequest(req.body);
+    const run = await launchRun(deps, request, await principalOf(req));
+    res.status(201).location(`/api/runs/${run.id}`).json(run);
+  });
+
+  router.get('/api/runs/:id', read, async (req, res) => {
+    res.json(await getRun(req.params.id));
+  });
+
+  router.get('/api/runs/:id/executions', read, async (req, res) => {
+    const run = await getRun(req.params.id);
+    const list = await executions.listExecutions({
+      runId: run.id,
+      limit: 1000,
+    });
+    res.json({ executions: list });
+  });
+
+  router.post('/api/runs/:id/rerun', admin, async (req, res) => {
+    const run = await getRun(req.params.id);
+    const created = await rerunRun(deps, run, await principalOf(req));
+    res.status(201).location(`/api/runs/${created.id}`).json(created);
+  });
+
+  router.post('/api/runs/:id/cancel', admin, async (req, res) => {
+    const run = await getRun(req.params.id);
+    if (isFinalRunStatus(run.status)) {
+      throw new ApiError(409, `run ${run.id} already ended (${run.status})`);
+    }
+    const principal = await principalOf(req);
+    await cancelRun(deps.orchestrator, {
+      runId: run.id,
+      reason: `cancelled by ${principal.name}`,
+    });
+    res.json(await getRun(run.id));
+  });
+
+  router.post('/api/runs/:id/approve', admin, async (req, res) => {
+    const run = await getRun(req.params.id);
+    const principal = await principalOf(req);
+    const body = (req.body ?? {}) as { approver?: unknown };
+    const approver =
+      typeof body.approver === 'string' ? body.approver : principal.name;
+    if (!loginPattern.test(approver)) {
+      throw new ApiError(
+        422,
+        'approver must be a GitHub login: send {"approver": "LOGIN"}',
+      );
+    }
+    try {
+      // The admin token is the authority here: the operator gave it out.
+      const approved = await approveRun(deps.orchestrator, {
+        runId: run.id,
+        approver,
+        isCollaborator: async () => true,
+      });
+      res.json(approved);
+    } catch (error) {
+      if (error instanceof ApprovalError) {
+        const status = { NOT_FOUND: 404, NOT_WAITING: 409, NOT_ALLOWED: 403 };
+        throw new ApiError(status[error.code], error.message);
+      }
+      throw error;
+    }
+  });
+
+  async function getRun(id: unknown): Promise<RunRecord> {
+    const run = await runs.getRun(checkId(id, 'run'));
+    if (!run) throw new ApiError(404, `no run ${String(id)}`);
+    return run;
+  }
+
+  async function principalOf(req: Request): Promise<Principal> {
+    const principal = await auth.identify(req);
+    if (!principal) throw new ApiError(401, 'a kiln token is required');
+    return principal;
+  }
+
+  return router;
+}
+
+/** Repositories kiln knows: those with runs or webhook deliveries. */
+export async function listRepositories(
+  context: ApiContext,
+): Promise<Array<{ name: string; lastRunAt?: string; sourceUrl?: string }>> {
+  const { deps } = context;
+  const found = new Map<
+    string,
+    { name: string; lastRunAt?: string; sourceUrl?: string }
+  >();
+  const recent = await deps.orchestrator.runs.listRuns({ limit: 1000 });
+  for (const run of recent) {
+    if (found.has(run.repository)) continue;
+    found.set(run.repository, {
+      name: run.repository,
+      lastRunAt: run.createdAt,
+      ...(run.source && !run.source.tree ? { sourceUrl: run.source.url } : {}),
+    });
+  }
+  const deliveries = createDeliveryLog(deps.redis, {
+    prefix: deps.settings.redisPrefix,
+  });
+  for (const delivery of await deliveries.listDeliveries({ limit: 500 })) {
+    if (delivery.repository && !found.has(delivery.repository)) {
+      found.set(delivery.repository, { name: delivery.repository });
+    }
+  }
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

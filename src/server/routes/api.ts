@@ -1,0 +1,44 @@
+/**
+ * The REST API under `/api/`: JSON in and out, described by
+ * `api/openapi.json` (served at `/api/openapi.json`). Mounted by
+ * `createApp` after the webhook route (which needs the raw body).
+ */
+import { readFileSync } from 'node:fs';
+import express, { Router } from 'express';
+import { authFor } from '../auth/auth-for.js';
+import type { ServerDeps } from '../server-deps.js';
+import { ApiError, createApiErrorHandler } from './api-context.js';
+import { createApiExecutionsRouter } from './api-executions.js';
+import { createApiRunsRouter } from './api-runs.js';
+
+let openApiText: string | undefined;
+
+/** The OpenAPI document kept in the repository (read once). */
+export function readOpenApiText(): string {
+  openApiText ??= readFileSync(
+    new URL('../../../api/openapi.json', import.meta.url),
+    'utf8',
+  );
+  return openApiText;
+}
+
+export function createApiRouter(deps: ServerDeps): Router {
+  const auth = authFor(deps);
+  const router = Router();
+  const context = { deps, auth };
+  router.get('/api/openapi.json', (_req, res) => {
+    res.type('application/json').send(readOpenApiText());
+  });
+  router.use('/api', express.json({ limit: '64kb' }));
+  router.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  router.use(createApiRunsRouter(context));
+  router.use(createApiExecutionsRouter(context));
+  router.use('/api', (_req, _res, next) => {
+    next(new ApiError(404, 'no such API endpoint: see /api/openapi.json'));
+  });
+  router.use('/api', createApiErrorHandler(deps.logger));
+  return router;
+}

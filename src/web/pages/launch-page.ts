@@ -1,0 +1,156 @@
+/**
+ * The launch form, generated from the step's or pipeline's parameter
+ * definitions at the chosen commit: types, choices as a select, min/max,
+ * defaults. It submits to `POST /api/runs` (client script).
+ */
+import type { Config, Parameter } from '../../config/config-model.js';
+import { html, type SafeHtml } from '../html.js';
+
+export interface LaunchPageData {
+  repositories: string[];
+  repository?: string;
+  at?: string;
+  name?: string;
+  config?: Config;
+  commit?: string;
+  problem?: string;
+}
+
+export interface LaunchField {
+  name: string;
+  parameter: Pick<
+    Parameter,
+    'type' | 'choices' | 'min' | 'max' | 'default' | 'description'
+  >;
+}
+
+export function renderLaunchPage(data: LaunchPageData): SafeHtml {
+  const names = data.config
+    ? [
+        ...data.config.pipelines.map((pipeline) => `${pipeline.name}`),
+        ...data.config.steps.map((step) => step.name),
+      ]
+    : [];
+  const chooser = html`<form method="get" action="/launch" class="filters">
+      <select name="repository">
+        ${data.repositories.map((name) => html`<option ${name === data.repository ? html`selected` : ''}>${name}</option>`)}
+      </select>
+      <input
+        name="at"
+        placeholder="branch, tag or SHA"
+        value="${data.at ?? 'main'}"
+      />
+      ${
+        names.length > 0
+          ? html`<select name="name">
+              ${names.map((name) => html`<option ${name === data.name ? html`selected` : ''}>${name}</option>`)}
+            </select>`
+          : ''
+      }
+      <button>
+        ${names.length > 0 ? 'Show parameters' : 'Read configuration'}
+      </button>
+    </form>
+    ${data.problem ? html`<p class="error">${data.problem}</p>` : ''}`;
+  if (!data.config || !data.name || !data.repository) return chooser;
+  const fields = launchFields(data.config, data.name);
+  return html`${chooser}
+    <form id="launch">
+      <input type="hidden" name="repository" value="${data.repository}" />
+      <input type="hidden" name="at" value="${data.at ?? ''}" />
+      <input type="hidden" name="name" value="${data.name}" />
+      <p>
+        Launch <b>${data.name}</b> at
+        <code>${data.at ?? ''}</code
+        >${data.commit ? html` (<code>${data.commit.slice(0, 12)}</code>)` : ''}
+      </p>
+      <table class="launch-parameters">
+        <tbody>
+          ${fields.map(renderField)}
+        </tbody>
+      </table>
+      <button type="submit">Launch</button>
+      <span id="launch-error" class="error"></span>
+    </form>`;
+}
+
+/** The fields for one step or pipeline (pipeline: its own parameters, then NODE.PARAM). */
+export function launchFields(config: Config, name: string): LaunchField[] {
+  const pipeline = config.pipelines.find((item) => item.name === name);
+  if (!pipeline) {
+    const step = config.steps.find((item) => item.name === name);
+    return (step?.parameters ?? []).map((parameter) => ({
+      name: parameter.name,
+      parameter,
+    }));
+  }
+  const fields: LaunchField[] = pipeline.parameters.map((parameter) => ({
+    name: parameter.name,
+    parameter: {
+      type: 'string',
+      default: parameter.default,
+      description: parameter.description,
+    },
+  }));
+  for (const node of pipeline.nodes) {
+    const step = config.steps.find((item) => item.name === node.step);
+    for (const parameter of step?.parameters ?? []) {
+      fields.push({ name: `${node.name}.${parameter.name}`, parameter });
+    }
+  }
+  return fields;
+}
+
+function renderField(field: LaunchField): SafeHtml {
+  const { parameter } = field;
+  const defaultText =
+    parameter.default === undefined || parameter.default === null
+      ? ''
+      : String(parameter.default);
+  const id = `param-${field.name}`;
+  let input: SafeHtml;
+  if (parameter.choices && parameter.choices.length > 0) {
+    input = html`<select
+      id="${id}"
+      data-param="${field.name}"
+      data-default="${defaultText}"
+    >
+      ${parameter.choices.map((choice) => html`<option ${String(choice) === defaultText ? html`selected` : ''}>${String(choice)}</option>`)}
+    </select>`;
+  } else if (parameter.type === 'flag') {
+    input = html`<input
+      type="checkbox"
+      id="${id}"
+      data-param="${field.name}"
+      ${parameter.default === true || defaultText === 'true' ? html`checked` : ''}
+    />`;
+  } else if (parameter.type === 'integer' || parameter.type === 'float') {
+    input = html`<input
+      type="number"
+      id="${id}"
+      data-param="${field.name}"
+      data-default="${defaultText}"
+      value="${defaultText}"
+      step="${parameter.type === 'integer' ? '1' : 'any'}"
+      ${parameter.min !== undefined ? html`min="${parameter.min}"` : ''}
+      ${parameter.max !== undefined ? html`max="${parameter.max}"` : ''}
+    />`;
+  } else {
+    input = html`<input
+      type="text"
+      id="${id}"
+      data-param="${field.name}"
+      data-default="${defaultText}"
+      value="${defaultText}"
+    />`;
+  }
+  return html`<tr>
+    <th><label for="${id}">${field.name}</label></th>
+    <td>${input}</td>
+    <td>
+      <small
+        >${parameter.type}${parameter.description ? ` — ${parameter.description}` : ''}</small
+      >
+    </td>
+  </tr>`;
+}

@@ -1,0 +1,369 @@
+/**
+ * The web UI: server-rendered pages (every value escaped by `html`), kiln's
+ * small script and stylesheet, uPlot from node_modules, the token login and
+ * the BullMQ board at /admin/queues (admin only). Pages read the stores
+ * directly; everything a page does goes through the JSON API.
+ */
+import { createRequire } from 'node:module';
+import express, { Router, type Request, type Response } from 'express';
+import { loadConfig } from '../config/load-config.js';
+import { createDeliveryLog } from '../intake/delivery-log.js';
+import type { RunStatus } from '../model/run.js';
+import { loadRunPlan } from '../orchestrator/load-run-plan.js';
+import { DEFAULT_STEP_QUEUE } from '../queue/step-jobs.js';
+import { authFor } from '../server/auth/auth-for.js';
+import { SESSION_COOKIE, type Principal } from '../server/auth/create-auth.js';
+import { INTAKE_QUEUE } from '../intake/intake-queue.js';
+import { ApiError } from '../server/routes/api-context.js';
+import {
+  findSource,
+  readConfigAt,
+  resolveRef,
+} from '../server/routes/api-launch.js';
+import { listRepositories, RUN_STATUSES } from '../server/routes/api-runs.js';
+import type { ServerDeps } from '../server/server-deps.js';
+import { CLIENT_SCRIPT, STYLESHEET } from './client-script.js';
+import { renderLayout } from './layout.js';
+import { renderComparePage, type CompareItem } from './pages/compare-page.js';
+import { renderDeliveriesPage } from './pages/deliveries-page.js';
+import { renderLaunchPage, type LaunchPageData } from './pages/launch-page.js';
+import { renderLoginPage } from './pages/login-page.js';
+import { renderRunPage } from './pages/run-page.js';
+import { renderRunsPage } from './pages/runs-page.js';
+
+const require = createRequire(import.meta.url);
+const idPattern = /^[A-Za-z0-9._-]{1,128}$/;
+const logTail = 500;
+
+export function createWebRouter(deps: ServerDeps): Router {
+  const auth = authFor(deps);
+  const router = Router();
+  const { runs, executions } = deps.orchestrator;
+
+  router.use((_req, res, next) => {
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    );
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+
+  router.get('/static/kiln.js', (_req, res) => {
+    res.type('application/javascript').send(CLIENT_SCRIPT);
+  });
+  router.get('/static/kiln.css', (_req, res) => {
+    res.type('text/css').send(STYLESHEET);
+  });
+  router.get('/static/vendor/uPlot.iife.min.js', (_req, res) => {
+    res.sendFile(require.resolve('uplot/dist/uPlot.iife.min.js'));
+  });
+  router.get('/static/vendor/uPlot.min.css', (_req, res) => {
+    res.sendFile(require.resolve('uplot/dist/uPlot.min.css'));
+  });
+
+  router.get('/login', (req, res) => {
+    sendPage(res, {
+      title: 'Log in',
+      body: renderLoginPage({ next: safeNext(req.query.next) }),
+    });
+  });
+  router.post(
+    '/login',
+    express.urlencoded({ extended: false, limit: '4kb' }),
+    async (req, res) => {
+      const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const record = token ? await auth.tokens.verifyToken(token) : null;
+      if (!record) {
+        res.status(401);
+        sendPage(res, {
+          title: 'Log in',
+          body: renderLoginPage({
+            next: safeNext(body.next),
+            problem:
+              'That token is not valid: check it or create one with kiln token create.',
+          }),
+        });
+        return;
+      }
+      const secure = deps.settings.publicUrl?.startsWith('https://')
+        ? '; Secure'
+        : '';
+      res.setHeader(
+        'Set-Cookie',
+        `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${secure}`,
+      );
+      res.redirect(303, safeNext(body.next));
+    },
+  );
+  router.post('/logout', (_req, res) => {
+    res.setHeader(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+    );
+    res.redirect(303, '/login');
+  });
+
+  router.get('/', (_req, res) => res.redirect(302, '/runs'));
+
+  router.get('/runs', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const text = (value: unknown) =>
+      typeof value === 'string' && value.length <= 256 && value
+        ? value
+        : undefined;
+    const state = RUN_STATUSES.includes(req.query.state as RunStatus)
+      ? (req.query.state as RunStatus)
+      : undefined;
+    const offset = Math.min(
+      1_000_000,
+      Math.max(0, Number(req.query.offset) || 0),
+    );
+    const limit = 50;
+    const filters = {
+      repository: text(req.query.repository),
+      branch: text(req.query.branch),
+      commit: text(req.query.commit),
+      state,
+    };
+    const list = await runs.listRuns({
+      repository: filters.repository,
+      ref: filters.branch,
+      commit: filters.commit,
+      status: state,
+      limit: limit + 1,
+      offset,
+    });
+    const shown = list.slice(0, limit);
+    const latest = new Map(
+      await Promise.all(
+        shown.map(
+          async (run) =>
+            [
+              run.id,
+              (await executions.listExecutions({ runId: run.id, limit: 1 }))[0],
+            ] as const,
+        ),
+      ),
+    );
+    sendPage(res, {
+      title: 'Runs',
+      user: viewer?.name,
+      body: renderRunsPage({
+        runs: shown,
+        latest,
+        filters,
+        offset,
+        limit,
+        hasMore: list.length > limit,
+        states: RUN_STATUSES,
+      }),
+    });
+  });
+
+  router.get('/runs/:id', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const id = req.params.id;
+    const run = idPattern.test(id) ? await runs.getRun(id) : null;
+    if (!run) {
+      res.status(404);
+      sendPage(res, {
+        title: 'Run not found',
+        user: viewer?.name,
+        body: renderLoginPage({
+          next: '/runs',
+          problem: `There is no run ${id}.`,
+        }),
+      });
+      return;
+    }
+    const graph = await loadRunPlan(deps.orchestrator, run).then(
+      (plan) =>
+        plan.graph.nodes.map((node) => ({
+          name: node.name,
+          upstream: node.upstream,
+        })),
+      () => run.nodes.map((node) => ({ name: node.name, upstream: [] })),
+    );
+    const records = (
+      await executions.listExecutions({ runId: run.id, limit: 1000 })
+    ).reverse();
+    const items = await Promise.all(
+      records.map(async (record) => ({
+        record,
+        log: await tail(record.id),
+        events: await executions.readMetrics(record.id),
+      })),
+    );
+    sendPage(res, {
+      title: `Run #${run.counter} ${run.name}`,
+      user: viewer?.name,
+      charts: true,
+      body: renderRunPage({
+        run,
+        graph,
+        executions: items,
+        canAct: viewer?.role === 'admin',
+      }),
+    });
+  });
+
+  router.get('/compare', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const raw = req.query.e;
+    const ids = (Array.isArray(raw) ? raw : [raw])
+      .filter(
+        (value): value is string =>
+          typeof value === 'string' && idPattern.test(value),
+      )
+      .slice(0, 10);
+    const items: CompareItem[] = [];
+    for (const id of ids) {
+      const record = await executions.getExecution(id);
+      if (record)
+        items.push({ record, events: await executions.readMetrics(id) });
+    }
+    sendPage(res, {
+      title: 'Compare',
+      user: viewer?.name,
+      charts: true,
+      body: renderComparePage(items),
+    });
+  });
+
+  router.get('/deliveries', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const log = createDeliveryLog(deps.redis, {
+      prefix: deps.settings.redisPrefix,
+    });
+    sendPage(res, {
+      title: 'Deliveries',
+      user: viewer?.name,
+      body: renderDeliveriesPage(await log.listDeliveries({ limit: 200 })),
+    });
+  });
+
+  router.get('/launch', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const repositories = (await listRepositories({ deps, auth })).map(
+      (item) => item.name,
+    );
+    const pick = (value: unknown) =>
+      typeof value === 'string' && value.length <= 256 && value
+        ? value
+        : undefined;
+    const data: LaunchPageData = {
+      repositories,
+      repository: pick(req.query.repository),
+      at: pick(req.query.at),
+      name: pick(req.query.name),
+    };
+    if (data.repository && data.at) {
+      try {
+        if (!deps.git)
+          throw new ApiError(503, 'this kiln server cannot read git');
+        const source = await findSource(deps, data.repository);
+        const commit = /^[0-9a-f]{40}$/.test(data.at)
+          ? data.at
+          : await resolveRef(source.url, data.at);
+        await deps.git.ensureCommit(source, commit);
+        const config = await readConfigAt(deps.git, source, commit);
+        const loaded = loadConfig(config.text, { file: config.file });
+        data.commit = commit;
+        data.config = loaded.config;
+        if (!loaded.valid)
+          data.problem = `${config.file} at ${commit.slice(0, 12)} has errors: a launch will fail`;
+        if (
+          data.name &&
+          !loaded.config.pipelines.some((item) => item.name === data.name) &&
+          !loaded.config.steps.some((item) => item.name === data.name)
+        ) {
+          data.problem = `there is no step or pipeline "${data.name}" at ${commit.slice(0, 12)}`;
+          data.name = undefined;
+        }
+      } catch (error) {
+        data.problem =
+          error instanceof ApiError
+            ? error.message
+            : `could not read the configuration: ${(error as Error).message}`;
+      }
+    }
+    sendPage(res, {
+      title: 'Launch',
+      user: viewer?.name,
+      body: renderLaunchPage(data),
+    });
+  });
+
+  let board: Router | undefined;
+  router.use(
+    '/admin/queues',
+    auth.requireRole('admin'),
+    async (req, res, next) => {
+      board ??= await createQueueBoard(deps);
+      board(req, res, next);
+    },
+  );
+
+  async function tail(id: string) {
+    // The newest lines: read the last page by seq.
+    const last = await executions.readLog(id, { limit: 10_000 });
+    return last.slice(-logTail);
+  }
+
+  async function pageAccess(
+    req: Request,
+    res: Response,
+  ): Promise<Principal | null | false> {
+    const principal = await auth.identify(req);
+    if (principal || deps.settings.publicRead) return principal;
+    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    return false;
+  }
+
+  return router;
+}
+
+function sendPage(
+  res: Response,
+  options: Parameters<typeof renderLayout>[0],
+): void {
+  res.type('text/html').send(renderLayout(options));
+}
+
+/** Only a local path: a login never redirects to another site. */
+function safeNext(value: unknown): string {
+  return typeof value === 'string' &&
+    /^\/(?![/\\])[^\s]*$/.test(value) &&
+    value.length < 1000
+    ? value
+    : '/runs';
+}
+
+async function createQueueBoard(deps: ServerDeps): Promise<Router> {
+  const [
+    { createBullBoard },
+    { BullMQAdapter },
+    { ExpressAdapter },
+    { Queue },
+  ] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/express'),
+    import('bullmq'),
+  ]);
+  const adapter = new ExpressAdapter();
+  adapter.setBasePath('/admin/queues');
+  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE].map(
+    (name) => new BullMQAdapter(new Queue(name, { connection: deps.redis })),
+  );
+  createBullBoard({ queues, serverAdapter: adapter });
+  return adapter.getRouter() as Router;
+}

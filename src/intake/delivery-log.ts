@@ -52,8 +52,20 @@ export interface ListDeliveriesOptions {
   offset?: number;
 }
 
+export interface RecordDeliveryOptions {
+  /**
+   * Write only fields not stored yet. The HTTP route records `queued` this
+   * way: the worker may already have recorded the outcome.
+   */
+  keepExisting?: boolean;
+}
+
 export interface DeliveryLog {
-  recordDelivery(id: string, patch: DeliveryPatch): Promise<void>;
+  recordDelivery(
+    id: string,
+    patch: DeliveryPatch,
+    options?: RecordDeliveryOptions,
+  ): Promise<void>;
   /** Counts a redelivery of an already handled delivery. */
   countDuplicate(id: string): Promise<void>;
   /** Newest first. */
@@ -72,13 +84,17 @@ const recordTtlSeconds = 30 * 24 * 3600;
 
 // KEYS[1] sorted set, KEYS[2] hash; ARGV[1] id, ARGV[2] score (ms),
 // ARGV[3] cap, ARGV[4] ttl, ARGV[5] hash key prefix, ARGV[6] now (ISO),
-// ARGV[7..] field/value pairs.
+// ARGV[7] 'set' or 'keep' (only fields not stored yet), ARGV[8..] pairs.
 const RECORD = `
 redis.call('HSETNX', KEYS[2], 'receivedAt', ARGV[6])
 redis.call('HSETNX', KEYS[2], 'id', ARGV[1])
 redis.call('HSET', KEYS[2], 'updatedAt', ARGV[6])
-if #ARGV > 6 then
-  redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+for i = 8, #ARGV, 2 do
+  if ARGV[7] == 'keep' then
+    redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+  else
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
 end
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
@@ -108,7 +124,7 @@ export function createDeliveryLog(
   }
 
   return {
-    async recordDelivery(id, patch) {
+    async recordDelivery(id, patch, recordOptions = {}) {
       const at = now();
       const fields: string[] = [];
       for (const [key, value] of Object.entries(patch)) {
@@ -129,6 +145,7 @@ export function createDeliveryLog(
         String(recordTtlSeconds),
         hashPrefix,
         at.toISOString(),
+        recordOptions.keepExisting ? 'keep' : 'set',
         ...fields,
       );
     },

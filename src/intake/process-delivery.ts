@@ -26,32 +26,33 @@ export type { DeliveryOutcome } from './delivery-outcome.js';
 
 const configFiles = ['kiln.yaml', 'valohai.yaml'] as const;
 
+/**
+ * Resolves with what was done (also written to the delivery log under the
+ * delivery id). Rejects only for failures worth a retry: a retryable git
+ * error (network) or Redis being unavailable.
+ */
 export async function processDelivery(
   deps: IntakeDeps,
   job: IntakeJob,
 ): Promise<DeliveryOutcome> {
   let outcome: DeliveryOutcome;
   let details: DeliveryPatch = { event: job.event };
-  try {
-    const payload: unknown = JSON.parse(job.payload);
-    const translated = toTriggerEvent(job.event, payload);
-    if ('ignored' in translated) {
-      outcome = makeOutcome('ignored', { reason: translated.ignored });
-    } else if ('rejected' in translated) {
-      outcome = makeOutcome('rejected', { reason: translated.rejected });
-    } else {
-      details = { ...details, ...describeEvent(translated.event) };
+  const payload = parsePayload(job.payload);
+  const translated =
+    payload === undefined
+      ? { rejected: 'payload is not valid JSON' }
+      : toTriggerEvent(job.event, payload);
+  if ('ignored' in translated) {
+    outcome = makeOutcome('ignored', { reason: translated.ignored });
+  } else if ('rejected' in translated) {
+    outcome = makeOutcome('rejected', { reason: translated.rejected });
+  } else {
+    details = { ...details, ...describeEvent(translated.event) };
+    try {
       outcome = await act(deps, job, translated.event);
-    }
-  } catch (error) {
-    if (isGitError(error) && !error.retryable) {
+    } catch (error) {
+      if (!isGitError(error) || error.retryable) throw error;
       outcome = makeOutcome('rejected', { reason: error.message });
-    } else if (error instanceof SyntaxError) {
-      outcome = makeOutcome('rejected', {
-        reason: 'payload is not valid JSON',
-      });
-    } else {
-      throw error;
     }
   }
   await deps.deliveries.recordDelivery(job.deliveryId, {
@@ -60,6 +61,14 @@ export async function processDelivery(
     ...outcome,
   });
   return outcome;
+}
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeEvent(event: GitHubTriggerEvent): DeliveryPatch {

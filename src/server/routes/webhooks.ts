@@ -154,11 +154,11 @@ export function createWebhooksRouter(
       await withTimeout(
         Promise.all([
           confirmQueued(deps.redis, prefix, claimed),
-          deliveries.recordDelivery(claimed, {
-            deliveryId: claimed,
-            event,
-            status: 'queued',
-          }),
+          deliveries.recordDelivery(
+            claimed,
+            { deliveryId: claimed, event, status: 'queued' },
+            { keepExisting: true },
+          ),
         ]),
       );
     } catch (error) {

@@ -48,6 +48,21 @@ describe.skipIf(!haveRedis())('delivery log', () => {
     ).toEqual(['c']);
   });
 
+  it('never lets a late "queued" overwrite the outcome the worker recorded', async () => {
+    const log = createDeliveryLog(redis, { prefix: 'race' });
+    await log.recordDelivery('z', { status: 'ignored', reason: 'ping' });
+    await log.recordDelivery(
+      'z',
+      { status: 'queued', event: 'ping' },
+      { keepExisting: true },
+    );
+    expect(await log.getDelivery('z')).toMatchObject({
+      status: 'ignored',
+      reason: 'ping',
+      event: 'ping',
+    });
+  });
+
   it('counts duplicates only on existing records', async () => {
     const log = createDeliveryLog(redis, { prefix: 'dup' });
     await log.countDuplicate('missing');

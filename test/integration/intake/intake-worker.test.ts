@@ -549,6 +549,27 @@ describe.skipIf(!haveRedis())('intake worker', () => {
     });
   });
 
+  it('throws a fetch failure for BullMQ to retry, without recording an outcome', async () => {
+    const deliveryId = randomUUID();
+    const payload = push('main', mainSha);
+    const job = {
+      deliveryId,
+      event: 'push',
+      payload: JSON.stringify({
+        ...payload,
+        repository: {
+          ...(payload.repository as object),
+          clone_url: join(tmpdir(), `kiln-missing-${randomUUID()}.git`),
+        },
+      }),
+    };
+    await expect(processDelivery(intakeDeps(), job)).rejects.toMatchObject({
+      code: 'FETCH_FAILED',
+      retryable: true,
+    });
+    expect(await fixture.deliveries.getDelivery(deliveryId)).toBeNull();
+  });
+
   it('refuses local clone urls unless KILN_ALLOW_LOCAL_REPOSITORIES is on', async () => {
     const outcome = await processDelivery(intakeDeps(false), {
       deliveryId: randomUUID(),

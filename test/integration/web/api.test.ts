@@ -1,0 +1,472 @@
+/**
+ * The REST API against a real server on real Redis, records written
+ * through the stores; every JSON answer is checked against api/openapi.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveRedis } from '../../helpers/services.js';
+import { responseErrors } from './openapi-check.js';
+import { REPOSITORY, startWebFixture, type WebFixture } from './web-fixture.js';
+
+describe.skipIf(!haveRedis())('REST API', () => {
+  let fixture: WebFixture;
+
+  beforeAll(async () => {
+    fixture = await startWebFixture();
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  /** GET/POST as a token and check the answer against the document. */
+  async function call(options: {
+    path: string;
+    documented: string;
+    method?: 'get' | 'post';
+    token?: string;
+    body?: unknown;
+  }): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fixture.request(options.path, {
+      method: (options.method ?? 'get').toUpperCase(),
+      token: options.token ?? fixture.viewerToken,
+      body: options.body,
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(
+      responseErrors({
+        path: options.documented,
+        method: options.method ?? 'get',
+        status: response.status,
+        body,
+      }),
+    ).toEqual([]);
+    return { status: response.status, body };
+  }
+
+  async function runCount(): Promise<number> {
+    return (await fixture.orchestrator.runs.listRuns({ limit: 1000 })).length;
+  }
+
+  it('lists runs newest first with filters and pages', async () => {
+    const older = await fixture.seedRun({ ref: 'refs/heads/main' });
+    const newer = await fixture.seedRun({
+      ref: 'refs/heads/dev',
+      status: 'error',
+    });
+    const all = await call({
+      path: '/api/runs?limit=1',
+      documented: '/api/runs',
+    });
+    expect(all.status).toBe(200);
+    expect(
+      (all.body.runs as Array<{ id: string }>).map((run) => run.id),
+    ).toEqual([newer.id]);
+    expect(all.body.hasMore).toBe(true);
+    const next = await call({
+      path: '/api/runs?limit=1&offset=1',
+      documented: '/api/runs',
+    });
+    expect((next.body.runs as Array<{ id: string }>)[0]?.id).toBe(older.id);
+    const dev = await call({
+      path: '/api/runs?branch=dev',
+      documented: '/api/runs',
+    });
+    expect(
+      (dev.body.runs as Array<{ id: string }>).map((run) => run.id),
+    ).toEqual([newer.id]);
+    const failed = await call({
+      path: `/api/runs?state=error&repository=${REPOSITORY}`,
+      documented: '/api/runs',
+    });
+    expect(
+      (failed.body.runs as Array<{ id: string }>).map((run) => run.id),
+    ).toContain(newer.id);
+    expect(
+      (failed.body.runs as Array<{ status: string }>).every(
+        (run) => run.status === 'error',
+      ),
+    ).toBe(true);
+    const single = await call({
+      path: `/api/runs/${older.id}`,
+      documented: '/api/runs/{id}',
+    });
+    expect(single.body).toMatchObject({ id: older.id, commit: fixture.head });
+  });
+
+  it('answers bad input with 4xx JSON, never 500', async () => {
+    for (const path of [
+      '/api/runs?limit=abc',
+      '/api/runs?limit=0',
+      '/api/runs?limit=99999',
+      '/api/runs?state=bogus',
+      '/api/runs?repository=a&repository=b',
+      '/api/executions/x/logs?after=nope',
+    ]) {
+      const response = await fixture.request(path, {
+        token: fixture.viewerToken,
+      });
+      expect([400, 404]).toContain(response.status);
+      expect(await response.json()).toHaveProperty('error');
+    }
+    const missing = await call({
+      path: '/api/runs/nope',
+      documented: '/api/runs/{id}',
+    });
+    expect(missing.status).toBe(404);
+    const hostile = await fixture.request('/api/runs/..%2F..%2Fetc', {
+      token: fixture.viewerToken,
+    });
+    expect(hostile.status).toBe(404);
+    const notJson = await fixture.request('/api/runs', {
+      method: 'POST',
+      token: fixture.adminToken,
+      body: '{"repository":',
+    });
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({
+      error: 'the request body is not valid JSON',
+    });
+    const unknown = await fixture.request('/api/nothing', {
+      token: fixture.viewerToken,
+    });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('serves an execution, its log pages, metrics and outputs', async () => {
+    const run = await fixture.seedRun();
+    const content = 'weights\n';
+    const file = join(fixture.artifactsDir, '..', 'model.bin');
+    writeFileSync(file, content);
+    const stored = await fixture.deps.artifacts!.put(file);
+    const execution = await fixture.seedExecution({
+      id: `e-out-${run.id}`,
+      runId: run.id,
+      node: 'train',
+      outputs: [
+        {
+          path: 'models/m ödel "1".bin',
+          size: stored.size,
+          sha256: stored.sha256,
+          tags: [],
+          datum: 'datum://d1',
+        },
+      ],
+      metrics: { loss: 0.2 },
+    });
+    await fixture.orchestrator.executions.appendLog(
+      execution.id,
+      [0, 1, 2].map((seq) => ({
+        seq,
+        time: new Date().toISOString(),
+        stream: 'stdout' as const,
+        text: `line ${seq}`,
+      })),
+    );
+    await fixture.orchestrator.executions.appendMetrics(execution.id, [
+      { time: '2026-11-24T10:00:00.000Z', values: { step: 1, loss: 0.5 } },
+      { time: '2026-11-24T10:00:01.000Z', values: { step: 2, loss: 0.2 } },
+    ]);
+    const got = await call({
+      path: `/api/executions/${execution.id}`,
+      documented: '/api/executions/{id}',
+    });
+    expect(got.body).toMatchObject({ id: execution.id, runId: run.id });
+    const list = await call({
+      path: `/api/runs/${run.id}/executions`,
+      documented: '/api/runs/{id}/executions',
+    });
+    expect(
+      (list.body.executions as Array<{ id: string }>).map((item) => item.id),
+    ).toEqual([execution.id]);
+    const page = await call({
+      path: `/api/executions/${execution.id}/logs?after=0&limit=1`,
+      documented: '/api/executions/{id}/logs',
+    });
+    expect(page.body).toMatchObject({
+      lines: [{ seq: 1, text: 'line 1' }],
+      next: 1,
+      ended: true,
+    });
+    const metrics = await call({
+      path: `/api/executions/${execution.id}/metrics`,
+      documented: '/api/executions/{id}/metrics',
+    });
+    expect(metrics.body.final).toEqual({ loss: 0.2 });
+    expect((metrics.body.events as unknown[]).length).toBe(2);
+    const outputs = await call({
+      path: `/api/executions/${execution.id}/outputs`,
+      documented: '/api/executions/{id}/outputs',
+    });
+    expect((outputs.body.outputs as Array<{ sha256: string }>)[0]?.sha256).toBe(
+      stored.sha256,
+    );
+
+    const download = await fixture.request(
+      `/api/executions/${execution.id}/outputs/models/${encodeURIComponent('m ödel "1".bin')}`,
+      { token: fixture.viewerToken },
+    );
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-length')).toBe(String(content.length));
+    const disposition = download.headers.get('content-disposition') ?? '';
+    expect(disposition).toMatch(
+      /^attachment; filename="m _del _1_.bin"; filename\*=UTF-8''/,
+    );
+    expect(disposition).not.toContain('"1"');
+    expect(await download.text()).toBe(content);
+    const absent = await fixture.request(
+      `/api/executions/${execution.id}/outputs/..%2F..%2Fetc%2Fpasswd`,
+      { token: fixture.viewerToken },
+    );
+    expect(absent.status).toBe(404);
+  });
+
+  it('streams a log over SSE, resumes after Last-Event-ID and ends with the execution', async () => {
+    const execution = await fixture.seedExecution({
+      id: `e-sse-${Date.now()}`,
+      status: 'started',
+    });
+    const store = fixture.orchestrator.executions;
+    const line = (seq: number) => ({
+      seq,
+      time: new Date().toISOString(),
+      stream: 'stdout' as const,
+      text: `tick ${seq}`,
+    });
+    await store.appendLog(execution.id, [line(0), line(1)]);
+    const response = await fixture.request(
+      `/api/executions/${execution.id}/logs/stream`,
+      {
+        token: fixture.viewerToken,
+        headers: { 'last-event-id': '0' },
+      },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    async function readUntil(fragment: string): Promise<void> {
+      while (!text.includes(fragment)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${fragment}: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    }
+    await readUntil('tick 1');
+    expect(text).not.toContain('tick 0');
+    await store.appendLog(execution.id, [line(2)]);
+    await readUntil('tick 2');
+    await store.updateExecution(execution.id, { status: 'complete' });
+    await readUntil('event: end');
+    const { done } = await reader.read();
+    expect(done).toBe(true);
+    expect(text).toContain('id: 2\nevent: line\n');
+  });
+
+  it('launches a step at a branch with parameter overrides', async () => {
+    await fixture.seedRun();
+    const before = await runCount();
+    const created = await call({
+      path: '/api/runs',
+      documented: '/api/runs',
+      method: 'post',
+      token: fixture.adminToken,
+      body: {
+        repository: REPOSITORY,
+        ref: 'main',
+        name: 'train',
+        parameters: { learning_rate: 0.5 },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      commit: fixture.head,
+      ref: 'refs/heads/main',
+      name: 'train',
+      kind: 'step',
+      parameters: { learning_rate: 0.5 },
+      trigger: { event: 'api', sender: 'ci' },
+    });
+    expect(created.body.status).not.toBe('error');
+    expect(await runCount()).toBe(before + 1);
+  });
+
+  it('refuses bad launches with a message and creates nothing', async () => {
+    await fixture.seedRun();
+    const before = await runCount();
+    const cases: Array<[unknown, number, RegExp]> = [
+      [
+        {
+          repository: REPOSITORY,
+          ref: 'main',
+          name: 'train',
+          parameters: { lr: 1 },
+        },
+        422,
+        /"lr" is not a parameter/,
+      ],
+      [
+        {
+          repository: REPOSITORY,
+          ref: 'main',
+          name: 'train',
+          parameters: { learning_rate: 'fast' },
+        },
+        422,
+        /learning_rate/,
+      ],
+      [
+        { repository: REPOSITORY, ref: 'main', name: 'nothing' },
+        422,
+        /nothing/,
+      ],
+      [
+        { repository: REPOSITORY, ref: 'no-such-branch', name: 'train' },
+        422,
+        /no branch or tag/,
+      ],
+      [
+        { repository: REPOSITORY, commit: 'f'.repeat(40), name: 'train' },
+        422,
+        /not available/,
+      ],
+      [
+        { repository: 'someone/else', ref: 'main', name: 'train' },
+        404,
+        /does not know/,
+      ],
+      [
+        {
+          repository: REPOSITORY,
+          ref: '--upload-pack=touch /tmp/x',
+          name: 'train',
+        },
+        400,
+        /ref/,
+      ],
+      [{ repository: REPOSITORY, name: 'train' }, 400, /ref/],
+      [[1, 2], 400, /JSON object/],
+    ];
+    for (const [body, status, message] of cases) {
+      const answer = await call({
+        path: '/api/runs',
+        documented: '/api/runs',
+        method: 'post',
+        token: fixture.adminToken,
+        body,
+      });
+      expect(answer.status, JSON.stringify(body)).toBe(status);
+      expect(String(answer.body.error)).toMatch(message);
+    }
+    expect(await runCount()).toBe(before);
+  });
+
+  it('re-runs, cancels and approves', async () => {
+    const original = await fixture.seedRun({
+      status: 'complete',
+      parameters: { 'train.epochs': 5 },
+      config: undefined,
+    });
+    // A run created through the orchestrator carries its stored configuration.
+    const launched = await call({
+      path: '/api/runs',
+      documented: '/api/runs',
+      method: 'post',
+      token: fixture.adminToken,
+      body: {
+        repository: REPOSITORY,
+        commit: fixture.head,
+        name: 'train-evaluate',
+        parameters: { 'train.epochs': 5 },
+      },
+    });
+    expect(launched.status).toBe(201);
+    const rerun = await call({
+      path: `/api/runs/${String(launched.body.id)}/rerun`,
+      documented: '/api/runs/{id}/rerun',
+      method: 'post',
+      token: fixture.adminToken,
+    });
+    expect(rerun.status).toBe(201);
+    expect(rerun.body).toMatchObject({
+      commit: fixture.head,
+      parameters: { 'train.epochs': 5 },
+      trigger: { event: 'rerun' },
+    });
+    expect(rerun.body.id).not.toBe(launched.body.id);
+    const noConfig = await call({
+      path: `/api/runs/${original.id}/rerun`,
+      documented: '/api/runs/{id}/rerun',
+      method: 'post',
+      token: fixture.adminToken,
+    });
+    expect(noConfig.status).toBe(409);
+
+    const cancelled = await call({
+      path: `/api/runs/${String(rerun.body.id)}/cancel`,
+      documented: '/api/runs/{id}/cancel',
+      method: 'post',
+      token: fixture.adminToken,
+    });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled by ci',
+    });
+    const again = await call({
+      path: `/api/runs/${String(rerun.body.id)}/cancel`,
+      documented: '/api/runs/{id}/cancel',
+      method: 'post',
+      token: fixture.adminToken,
+    });
+    expect(again.status).toBe(409);
+
+    const held = await fixture.orchestrator.runs.getRun(
+      String(launched.body.id),
+    );
+    const waiting = await fixture.seedRun({
+      status: 'waiting-approval',
+      nodes: ['train', 'evaluate'].map((name) => ({
+        name,
+        step: name,
+        status: 'pending' as const,
+        attempt: 1,
+      })),
+      config: held!.config,
+      name: 'train-evaluate',
+    });
+    const approved = await call({
+      path: `/api/runs/${waiting.id}/approve`,
+      documented: '/api/runs/{id}/approve',
+      method: 'post',
+      token: fixture.adminToken,
+      body: { approver: 'octocat' },
+    });
+    expect(approved.status).toBe(200);
+    expect(String(approved.body.reason)).toMatch(/approved by @octocat/);
+    const twice = await call({
+      path: `/api/runs/${waiting.id}/approve`,
+      documented: '/api/runs/{id}/approve',
+      method: 'post',
+      token: fixture.adminToken,
+    });
+    expect(twice.status).toBe(409);
+  });
+
+  it('lists repositories and deliveries', async () => {
+    await fixture.seedRun();
+    const repositories = await call({
+      path: '/api/repositories',
+      documented: '/api/repositories',
+    });
+    expect(repositories.body.repositories).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: REPOSITORY })]),
+    );
+    const deliveries = await call({
+      path: '/api/deliveries',
+      documented: '/api/deliveries',
+    });
+    expect(deliveries.body.deliveries).toEqual([]);
+  });
+});

@@ -20,6 +20,8 @@ export interface FindingInput {
   message: string;
   /** Point at the mapping key rather than its value (unknown keys). */
   atKey?: boolean;
+  /** kiln's own advice, see `Finding.advice`. */
+  advice?: boolean;
 }
 
 export function addFinding(sink: FindingSink, input: FindingInput): void {
@@ -33,6 +35,7 @@ export function addFinding(sink: FindingSink, input: FindingInput): void {
     path: formatPath(input.path),
     severity: input.severity,
     message: input.message,
+    ...(input.advice ? { advice: true as const } : {}),
   });
 }
 
@@ -50,4 +53,13 @@ export function addWarning(
   message: string,
 ): void {
   addFinding(sink, { path, severity: 'warning', message });
+}
+
+/** A warning from a check Valohai's linter doesn't make. */
+export function addAdvice(
+  sink: FindingSink,
+  path: readonly PathSegment[],
+  message: string,
+): void {
+  addFinding(sink, { path, severity: 'warning', message, advice: true });
 }

@@ -20,6 +20,13 @@ export interface Finding {
   severity: Severity;
   /** One sentence saying what is wrong and how to fix it. */
   message: string;
+  /**
+   * Set on kiln's own advice — checks Valohai's linter doesn't make (an
+   * edge into an undeclared input, a cycle, an unconnected node). Always a
+   * warning; `kiln validate` shows it, `kiln plan --json` leaves it out so
+   * its `warnings` are exactly Valohai's.
+   */
+  advice?: true;
 }
 
 /** `kiln.yaml:12:5 error: unknown key "imagee" … — did you mean "image"?` */

@@ -7,7 +7,7 @@
 import type { Step } from './config-model.js';
 import { formatSuggestion } from './closest-name.js';
 import { isMapping, quoteName } from './describe-value.js';
-import { addError, addWarning } from './finding-sink.js';
+import { addAdvice, addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
 import {
   canonicalSocketType,
@@ -85,7 +85,7 @@ function lintTargetDeclared(
     (item) => item.name,
   );
   if (declared.includes(socket.key)) return;
-  addWarning(
+  addAdvice(
     sink,
     path,
     `node ${quoteName(socket.node)} runs step ${quoteName(step.name)}, which declares no ${type} ${quoteName(socket.key)}${formatSuggestion(socket.key, declared)}`,

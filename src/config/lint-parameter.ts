@@ -5,7 +5,8 @@
 import { addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
 import { asNumber } from './py-scalars.js';
-import { pythonRepr, pythonStr } from './python-repr.js';
+import { pythonRepr } from './python-repr.js';
+import { pythonStr } from './python-str.js';
 import type { PathSegment } from './yaml-document.js';
 
 // Python's int(str(v), 10) and float(str(v)) accept surrounding spaces

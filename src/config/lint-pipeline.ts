@@ -2,7 +2,7 @@
 import type { Pipeline, Step } from './config-model.js';
 import { formatSuggestion } from './closest-name.js';
 import { isMapping, quoteName } from './describe-value.js';
-import { addError, addWarning } from './finding-sink.js';
+import { addAdvice, addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
 import { lintEdges, lintPipelineParameters } from './lint-edges.js';
 import type { NodeTable } from './lint-edges.js';
@@ -192,14 +192,14 @@ export function lintPipeline(
     nodes,
   });
   for (const cycle of findCycles(pipeline)) {
-    addWarning(
+    addAdvice(
       sink,
       nodePaths.get(cycle[0] ?? '') ?? path,
       `${where} has a cycle through nodes ${cycle.map(quoteName).join(', ')}; kiln will not run it until an edge is removed`,
     );
   }
   for (const name of findUnconnectedNodes(pipeline)) {
-    addWarning(
+    addAdvice(
       sink,
       nodePaths.get(name) ?? path,
       `node ${quoteName(name)} in ${where} has no edges; it runs on its own`,

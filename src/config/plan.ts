@@ -55,13 +55,17 @@ export interface PlannableConfig {
   plannable: boolean;
 }
 
-/** Pure; `valid` is false exactly when there is an error finding. */
+/**
+ * Pure; `valid` is false exactly when there is an error finding. `warnings`
+ * are Valohai's (and the plural-socket leniency); kiln's own advice
+ * (`Finding.advice`) is shown by `kiln validate`, not here.
+ */
 export function planFile(loaded: PlannableConfig): PlanJson {
   const errors = loaded.findings
     .filter((finding) => finding.severity === 'error')
     .map(formatFinding);
   const warnings = loaded.findings
-    .filter((finding) => finding.severity === 'warning')
+    .filter((finding) => finding.severity === 'warning' && !finding.advice)
     .map(formatFinding);
   return {
     valid: errors.length === 0,

@@ -20,12 +20,11 @@ import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import type { StepJob } from '../queue/step-jobs.js';
 import { buildConfigFiles, toJsonValue } from './container-contract.js';
 import { finishNode } from './finish-node.js';
+import type { NodeOutcome } from './node-outcome.js';
 import { prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
 import { runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
-
-export type NodeOutcome = 'stale' | 'reused' | 'complete' | 'error' | 'stopped';
 
 export function executionIdFor(job: StepJob): string {
   return `${job.runId}-${job.nodeIndex}-${job.attempt}`;

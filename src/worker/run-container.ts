@@ -23,7 +23,7 @@ import { isFinalRunStatus } from '../orchestrator/next-run-actions.js';
 import type { StepJob } from '../queue/step-jobs.js';
 import { RuntimeError, type RunResult } from '../runtime/runtime.js';
 import { buildStepSpec, type ExecutionFolders } from './build-step-spec.js';
-import type { NodeOutcome } from './execute-node.js';
+import type { NodeOutcome } from './node-outcome.js';
 import { finishNode } from './finish-node.js';
 import { reuseKey } from './reuse-key.js';
 import type { WorkerDeps } from './worker-deps.js';

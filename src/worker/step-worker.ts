@@ -6,7 +6,8 @@
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { StepJob } from '../queue/step-jobs.js';
-import { executeNode, type NodeOutcome } from './execute-node.js';
+import { executeNode } from './execute-node.js';
+import type { NodeOutcome } from './node-outcome.js';
 import { finishNode } from './finish-node.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -15,6 +16,13 @@ export interface StepWorkerOptions {
   concurrency: number;
   connection: ConnectionOptions;
   prefix?: string;
+  /**
+   * BullMQ's job lock and stalled-job check: a step held by a worker that
+   * died is taken up by another after about lock + interval.
+   * @defaultValue 30000 each (BullMQ's defaults)
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 export function startStepWorker(
@@ -47,6 +55,8 @@ export function startStepWorker(
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
       autorun: true,
     },
   );

@@ -37,3 +37,7 @@ echo "== tests"
 export CI="${CI:-false}"
 npx vitest run --reporter=default --reporter=json --outputFile=test-results/vitest.json
 node scripts/print-test-summary.mjs test-results/vitest.json
+echo "== demo"
+# kiln's main job end to end: the iris example pushed to a git server runs
+# in containers and the PR comparison is rendered.
+npm run -s demo -- --ci

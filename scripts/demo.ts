@@ -1,0 +1,267 @@
+/**
+ * `npm run demo`: kiln's main job, end to end, on this machine. Starts
+ * kiln (`kiln up`: server, worker, a private redis-server), pushes the iris
+ * example to a bare git repository whose post-receive hook sends kiln the
+ * push, waits for that run, then pushes a branch that changes a parameter
+ * and sends the `pull_request` delivery GitHub would send — and prints the
+ * PR comment kiln renders, comparing the branch with main.
+ *
+ *   npm run demo            keeps kiln running at the end (Ctrl-C stops it)
+ *   npm run demo -- --ci    exits 0 only when both runs completed and the
+ *                           comparison was rendered; stops everything
+ *
+ * With KILN_GITHUB_API_URL and a token set, the runs also report there,
+ * as any repository's do (KILN_DEMO_REPOSITORY=owner/name picks the repo).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { postDelivery } from '../src/forge/github/post-delivery.js';
+import { connectRedis, ensurePrivateRedis } from '../src/redis/index.js';
+import { DockerRuntime } from '../src/runtime/docker/docker-runtime.js';
+import { createStores } from '../src/store/index.js';
+import {
+  freePort,
+  startKiln,
+  tail,
+  waitForRun,
+  type KilnProcess,
+} from './demo-kiln.js';
+import {
+  buildPullRequestPayload,
+  commitParameterChange,
+  createDemoRepository,
+  headOf,
+  pushBranch,
+} from './demo-repository.js';
+import { renderComment, showRun } from './demo-report.js';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const ci = process.argv.includes('--ci');
+const image = 'kiln-examples/python-sklearn:1';
+const repositoryName = process.env.KILN_DEMO_REPOSITORY ?? 'kiln-demo/iris';
+const runTimeoutMs = 10 * 60_000;
+const change = { branch: 'tune-c', parameter: 'C', value: '0.01' };
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const step = (line: string) => say(`\n== ${line}`);
+
+interface Started {
+  dir?: string;
+  kiln?: KilnProcess;
+  redis?: Redis;
+  stopRedis?: () => Promise<void>;
+  workerId: string;
+  runtime: 'docker' | 'local';
+}
+
+const started: Started = {
+  workerId: `kiln-demo-${randomBytes(4).toString('hex')}`,
+  runtime: 'docker',
+};
+
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await started.kiln?.stop().catch(() => undefined);
+    if (started.runtime === 'docker') {
+      // Containers a stopped worker handed back would wait for it forever.
+      await new DockerRuntime({ workerId: started.workerId })
+        .reapOrphans(new Set())
+        .catch(() => 0);
+    }
+    started.redis?.disconnect();
+    await started.stopRedis?.().catch(() => undefined);
+    if (started.dir) await rm(started.dir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`\n${signal}: stopping what the demo started…`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+function checkMachine(): void {
+  for (const command of ['git', 'redis-server']) {
+    const found = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command]);
+    if (found.status !== 0) {
+      throw new Error(
+        `${command} is not installed: run ./scripts/demo.sh (or scripts/setup-machine.sh)`,
+      );
+    }
+  }
+  const docker = spawnSync(
+    'docker',
+    ['version', '--format', '{{.Server.Version}}'],
+    {
+      timeout: 15_000,
+    },
+  );
+  if (docker.status !== 0) {
+    started.runtime = 'local';
+    say(
+      'note: no Docker engine answers, so the steps run as local processes (no container isolation).\n' +
+        '      They need python3 with scikit-learn on this machine; start dockerd to use containers.',
+    );
+    return;
+  }
+  const found = spawnSync('docker', ['image', 'inspect', image], {
+    stdio: 'ignore',
+  });
+  if (found.status !== 0) {
+    throw new Error(
+      `image ${image} is missing: run scripts/build-test-images.sh`,
+    );
+  }
+}
+
+async function main(): Promise<number> {
+  checkMachine();
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-demo-'));
+  started.dir = dir;
+  const dataDir = join(dir, 'data');
+  const secret = randomBytes(32).toString('hex');
+  const port = Number(process.env.KILN_DEMO_PORT ?? (await freePort()));
+
+  step(`starting kiln (data in ${dataDir}, runtime ${started.runtime})`);
+  const redis = await ensurePrivateRedis({ dataDir });
+  started.stopRedis = redis.stop;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KILN_DATA_DIR: dataDir,
+    KILN_HOST: '127.0.0.1',
+    KILN_PORT: String(port),
+    KILN_PUBLIC_URL: `http://localhost:${port}`,
+    KILN_WEBHOOK_SECRET: secret,
+    KILN_ALLOW_LOCAL_REPOSITORIES: 'true',
+    KILN_RUNTIME: started.runtime,
+    KILN_WORKER_ID: started.workerId,
+    KILN_LOG_LEVEL: process.env.KILN_LOG_LEVEL ?? 'info',
+  };
+  delete env.REDIS_URL;
+  const kiln = await startKiln({
+    root,
+    env,
+    port,
+    logFile: join(dir, 'kiln.log'),
+  });
+  started.kiln = kiln;
+  say(`kiln is up: ${kiln.url} (log: ${kiln.logFile})`);
+  const client = connectRedis(redis.url, { role: 'producer' });
+  started.redis = client;
+  const stores = createStores(client, { prefix: 'kiln' });
+
+  step(
+    `pushing the iris example to a git server with kiln's post-receive hook`,
+  );
+  const repository = await createDemoRepository({
+    dir,
+    fullName: repositoryName,
+    example: join(root, 'pipelines', 'examples', 'iris'),
+    hooksDir: join(root, 'webhooks'),
+    webhookUrl: `${kiln.url}/webhooks/github`,
+    webhookSecret: secret,
+  });
+  for (const line of await pushBranch(repository, 'main'))
+    say(`  hook: ${line}`);
+  const mainRun = await waitForRun({
+    runs: stores.runs,
+    repository: repository.fullName,
+    ref: 'refs/heads/main',
+    known: new Set(),
+    timeoutMs: runTimeoutMs,
+    kiln,
+    print: say,
+  });
+  await showRun(stores, mainRun, kiln);
+
+  step(
+    `a pull request: branch ${change.branch} sets ${change.parameter}=${change.value}`,
+  );
+  await commitParameterChange(repository, change);
+  for (const line of await pushBranch(repository, change.branch))
+    say(`  hook: ${line}`);
+  const headSha = await headOf(repository, change.branch);
+  const baseSha = await headOf(repository, 'main');
+  const answer = await postDelivery({
+    url: `${kiln.url}/webhooks/github`,
+    secret,
+    event: 'pull_request',
+    payload: buildPullRequestPayload({
+      repository,
+      number: 1,
+      title: `Try ${change.parameter}=${change.value}`,
+      headBranch: change.branch,
+      headSha,
+      baseBranch: 'main',
+      baseSha,
+      sender: 'demo',
+    }),
+  });
+  say(
+    `  pull_request delivery ${answer.deliveryId}: HTTP ${answer.status} ${answer.body}`,
+  );
+  if (answer.status !== 202)
+    throw new Error('kiln did not queue the pull_request delivery');
+  const prRun = await waitForRun({
+    runs: stores.runs,
+    repository: repository.fullName,
+    ref: 'refs/pull/1/head',
+    known: new Set(),
+    timeoutMs: runTimeoutMs,
+    kiln,
+    print: say,
+  });
+  await showRun(stores, prRun, kiln);
+
+  step('the pull request comment kiln posts (compared with main)');
+  const body = await renderComment({
+    stores,
+    redis: client,
+    run: prRun,
+    baseSha,
+    kiln,
+  });
+  say(body);
+
+  const ok =
+    mainRun.status === 'complete' &&
+    prRun.status === 'complete' &&
+    body.includes('| metric |');
+  step(
+    ok
+      ? 'done: both runs completed and the comparison is above'
+      : 'the demo did not complete',
+  );
+  if (!ok) {
+    say(await tail(kiln.logFile));
+    return 1;
+  }
+  if (ci) return 0;
+  say(
+    `kiln keeps running: open ${kiln.url}/ to look around. Ctrl-C stops kiln, its Redis and removes ${dir}.`,
+  );
+  await kiln.exited;
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  process.stderr.write(
+    `demo failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  if (started.kiln)
+    process.stderr.write(`${await tail(started.kiln.logFile)}\n`);
+} finally {
+  await cleanup();
+}
+process.exit(code);

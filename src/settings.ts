@@ -33,11 +33,16 @@ export const Settings = z.object({
   webhookMaxBytes: z.coerce.number().int().min(1024),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   allowLocalRepositories: z.boolean(),
-  runtime: z.enum(['docker', 'local', 'auto'], {
+  runtime: z.enum(['docker', 'local', 'auto', 'null'], {
     message: 'must be docker, local or auto',
   }),
   concurrency: z.coerce.number().int().min(1, 'must be at least 1').max(256),
   workerId: z.string().min(1),
+  /** BullMQ job lock: a dead worker's step is taken up after about this. */
+  lockDurationMs: z.coerce.number().int().min(1000).max(3_600_000),
+  stalledIntervalMs: z.coerce.number().int().min(500).max(3_600_000),
+  /** How long a stopping worker waits for its steps before handing them back. */
+  shutdownGraceMs: z.coerce.number().int().min(0).max(3_600_000),
   logLevel: z.enum([
     'trace',
     'debug',
@@ -83,6 +88,9 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   runtime: 'KILN_RUNTIME',
   concurrency: 'KILN_CONCURRENCY',
   workerId: 'KILN_WORKER_ID',
+  lockDurationMs: 'KILN_LOCK_DURATION_MS',
+  stalledIntervalMs: 'KILN_STALLED_INTERVAL_MS',
+  shutdownGraceMs: 'KILN_SHUTDOWN_GRACE_MS',
   logLevel: 'KILN_LOG_LEVEL',
   githubApiUrl: 'KILN_GITHUB_API_URL',
   githubToken: 'KILN_GITHUB_TOKEN',
@@ -126,6 +134,9 @@ export function readSettings(
     runtime: value('runtime') ?? 'auto',
     concurrency: value('concurrency') ?? 2,
     workerId: value('workerId') ?? hostname(),
+    lockDurationMs: value('lockDurationMs') ?? 30_000,
+    stalledIntervalMs: value('stalledIntervalMs') ?? 30_000,
+    shutdownGraceMs: value('shutdownGraceMs') ?? 30_000,
     logLevel: value('logLevel') ?? 'info',
     githubApiUrl: value('githubApiUrl'),
     githubToken: value('githubToken'),

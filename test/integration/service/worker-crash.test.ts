@@ -1,0 +1,92 @@
+/**
+ * A worker SIGKILLed while its step runs: another worker takes the step up
+ * once the job's lock lapses, removes the orphan container before starting
+ * the new one, and the step completes exactly once (reliability plan F1,
+ * invariants I1–I3).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSYBOX_IMAGE, haveImage, haveRedis } from '../../helpers/services.js';
+import {
+  containersOf,
+  startServiceFixture,
+  waitFor,
+  waitForRun,
+  watchContainerCount,
+  workerOfRunningContainer,
+  type ServiceFixture,
+  type WorkerProcess,
+} from './service-fixture.js';
+
+const ok = haveRedis() && haveImage(BUSYBOX_IMAGE);
+
+const CONFIG = `- step:
+    name: slow
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - echo "begin"
+      - sleep 8
+      - 'echo ''{"slept": 8}'''
+      - echo "finished-once"
+`;
+
+describe.skipIf(!ok)('a worker killed mid-step', () => {
+  let fixture: ServiceFixture;
+  beforeAll(async () => {
+    fixture = await startServiceFixture();
+  }, 120_000);
+  afterAll(async () => {
+    await fixture?.close();
+  }, 60_000);
+
+  it('completes the step exactly once on another worker, never two containers at once', async () => {
+    const workers: WorkerProcess[] = [
+      await fixture.spawnWorker({ id: 'crash-w1', runtime: 'docker' }),
+      await fixture.spawnWorker({ id: 'crash-w2', runtime: 'docker' }),
+    ];
+    const created = await fixture.startRun(CONFIG, 'slow');
+    const watch = watchContainerCount(created.id);
+    let holder: string | undefined;
+    expect(created.status).toBe('queued');
+    await waitFor('the step container to run', 120_000, () => {
+      holder = workerOfRunningContainer(created.id);
+      return holder !== undefined;
+    }).catch(async (error: unknown) => {
+      throw new Error(
+        `${String(error)}\n${await fixture.describe(created.id)}`,
+      );
+    });
+    const victim = workers.find((worker) => worker.id === holder);
+    expect(victim).toBeDefined();
+    victim?.child.kill('SIGKILL');
+    expect(await victim?.exited).toBeNull();
+
+    const run = await waitForRun(
+      fixture,
+      created.id,
+      (item) => item.status === 'complete' || item.status === 'error',
+      180_000,
+    );
+    const maxContainers = await watch.stop();
+    expect(run.status).toBe('complete');
+    expect(maxContainers).toBeLessThanOrEqual(1);
+    // The replacement ran on the survivor, and no container is left over.
+    expect(containersOf(created.id)).toEqual([]);
+    const [node] = run.nodes;
+    expect(node?.status).toBe('complete');
+    expect(node?.attempt).toBe(1);
+
+    const executions = await fixture.executionsOf(run);
+    expect(executions).toHaveLength(1);
+    const [execution] = executions;
+    expect(execution?.id).toBe(node?.executionId);
+    expect(execution?.status).toBe('complete');
+    expect(execution?.attempt).toBe(1);
+    expect(execution?.metrics).toMatchObject({ slept: 8 });
+    const log = await fixture.logText(execution?.id ?? '');
+    // The orphan's output may or may not have reached the store before the
+    // kill; the replacement's did, and only one container got to the end.
+    expect(log.split('\n').filter((line) => line === 'finished-once')).toEqual([
+      'finished-once',
+    ]);
+  }, 300_000);
+});

@@ -16,6 +16,7 @@ import { checkRedis } from '../redis/check-redis.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
 import { createStores } from '../store/create-stores.js';
@@ -108,6 +109,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
 }
 
 async function pickRuntime(settings: Settings, notes: string[]): Promise<Runtime> {
+  if (settings.runtime === 'null') {
+    notes.push(
+      'runtime: null (KILN_RUNTIME=null): steps are not run, each succeeds at once; for benchmarks and tests only',
+    );
+    return new NullRuntime();
+  }
   if (settings.runtime === 'local') {
     notes.push('runtime: local processes (KILN_RUNTIME=local): steps run on this host without container isolation');
     return new LocalRuntime();

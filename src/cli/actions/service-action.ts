@@ -23,8 +23,6 @@ export interface ServiceOptions {
 
 type Role = 'up' | 'server' | 'worker';
 
-const SHUTDOWN_GRACE_MS = 30_000;
-
 export async function serviceAction(
   role: Role,
   options: ServiceOptions,
@@ -95,6 +93,8 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
     queue: DEFAULT_STEP_QUEUE,
     concurrency: settings.concurrency,
     connection: engine.bullConnection,
+    lockDurationMs: settings.lockDurationMs,
+    stalledIntervalMs: settings.stalledIntervalMs,
   });
   logger.info(
     {
@@ -107,7 +107,7 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
   return async () => {
     const graceful = worker.close();
     const timer = new Promise<'timeout'>((resolve) =>
-      setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
+      setTimeout(() => resolve('timeout'), settings.shutdownGraceMs).unref(),
     );
     if ((await Promise.race([graceful, timer])) === 'timeout') {
       logger.warn(

@@ -42,7 +42,9 @@ export interface CreateEngineOptions {
   runsSteps: boolean;
 }
 
-export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
+export async function createEngine(
+  options: CreateEngineOptions,
+): Promise<Engine> {
   const { settings, logger } = options;
   const notes: string[] = [];
   await mkdir(settings.dataDir, { recursive: true });
@@ -50,10 +52,15 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   let url = settings.redisUrl;
   let stopPrivate: (() => Promise<void>) | undefined;
   if (!url) {
-    const local = await ensurePrivateRedis({ dataDir: settings.dataDir, logger });
+    const local = await ensurePrivateRedis({
+      dataDir: settings.dataDir,
+      logger,
+    });
     url = local.url;
     if (local.started) {
-      notes.push(`started a private redis-server (data in ${join(settings.dataDir, 'redis')}); set REDIS_URL to use your own`);
+      notes.push(
+        `started a private redis-server (data in ${join(settings.dataDir, 'redis')}); set REDIS_URL to use your own`,
+      );
       stopPrivate = local.stop;
     }
   }
@@ -71,7 +78,9 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
 
   const prefix = settings.redisPrefix;
   const stores = createStores(redis, { prefix });
-  const queues = createStepQueues(bullConnection);
+  const queues = createStepQueues(bullConnection, undefined, (error) =>
+    logger.warn({ err: error }, 'step queue connection problem'),
+  );
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
     runtime = await pickRuntime(settings, notes);
@@ -108,7 +117,10 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   };
 }
 
-async function pickRuntime(settings: Settings, notes: string[]): Promise<Runtime> {
+async function pickRuntime(
+  settings: Settings,
+  notes: string[],
+): Promise<Runtime> {
   if (settings.runtime === 'null') {
     notes.push(
       'runtime: null (KILN_RUNTIME=null): steps are not run, each succeeds at once; for benchmarks and tests only',
@@ -116,7 +128,9 @@ async function pickRuntime(settings: Settings, notes: string[]): Promise<Runtime
     return new NullRuntime();
   }
   if (settings.runtime === 'local') {
-    notes.push('runtime: local processes (KILN_RUNTIME=local): steps run on this host without container isolation');
+    notes.push(
+      'runtime: local processes (KILN_RUNTIME=local): steps run on this host without container isolation',
+    );
     return new LocalRuntime();
   }
   const docker = new DockerRuntime({ workerId: settings.workerId });

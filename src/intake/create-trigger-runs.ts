@@ -6,6 +6,7 @@
  * `cancel-superseded: false`. Run ids come from the delivery and the
  * trigger's position, so a re-processed delivery finds its runs.
  */
+import { isZeroObjectId } from '../git/object-id.js';
 import { createHash } from 'node:crypto';
 import { loadConfig } from '../config/load-config.js';
 import type {
@@ -131,7 +132,8 @@ async function changedPathsOrNull(
   deps: IntakeDeps,
   options: { source: RepositorySource; before: string | null; head: string },
 ): Promise<string[] | null> {
-  if (options.before === null) return null;
+  // A new branch's push has an all-zeros `before`: the changes are unknown.
+  if (options.before === null || isZeroObjectId(options.before)) return null;
   try {
     return await deps.git.changedPaths(
       options.source,

@@ -37,12 +37,18 @@ export interface StepQueues {
 }
 
 /** One BullMQ `Queue` per queue name, created on first use. */
-export function createStepQueues(connection: ConnectionOptions, prefix?: string): StepQueues {
+export function createStepQueues(
+  connection: ConnectionOptions,
+  prefix?: string,
+  onError: (error: Error) => void = () => undefined,
+): StepQueues {
   const queues = new Map<string, Queue>();
   function queueFor(name: string): Queue {
     let queue = queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection, prefix });
+      // Connection trouble surfaces in the failing call; don't crash on it.
+      queue.on('error', onError);
       queues.set(name, queue);
     }
     return queue;

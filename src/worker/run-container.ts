@@ -50,7 +50,6 @@ export async function runContainer(
     Object.create(null);
   const notes: string[] = [...(options.notes ?? [])];
   try {
-    if (!source.tree) await deps.git.ensureCommit(source, run.commit);
     tree = await deps.git.acquireTree(source, source.tree ?? run.commit);
     const secrets =
       run.trusted === false || !deps.secretsFor

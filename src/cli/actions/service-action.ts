@@ -80,6 +80,8 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
         active.add(node.executionId);
     }
   }
+  // One worker process per data dir: trees it doesn't hold are leftovers.
+  await deps.git.reap();
   const removed = await deps.runtime.reapOrphans(active);
   if (removed > 0)
     logger.warn({ removed }, 'removed containers left by a stopped worker');

@@ -20,7 +20,11 @@ import {
   readConfigAt,
   resolveRef,
 } from '../server/routes/api-launch.js';
-import { listRepositories, RUN_STATUSES } from '../server/routes/api-runs.js';
+import {
+  fullRef,
+  listRepositories,
+  RUN_STATUSES,
+} from '../server/routes/api-runs.js';
 import type { ServerDeps } from '../server/server-deps.js';
 import { CLIENT_SCRIPT, STYLESHEET } from './client-script.js';
 import { renderLayout } from './layout.js';
@@ -131,7 +135,7 @@ export function createWebRouter(deps: ServerDeps): Router {
     };
     const list = await runs.listRuns({
       repository: filters.repository,
-      ref: filters.branch,
+      ref: fullRef(filters.branch),
       commit: filters.commit,
       status: state,
       limit: limit + 1,
@@ -272,7 +276,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         const source = await findSource(deps, data.repository);
         const commit = /^[0-9a-f]{40}$/.test(data.at)
           ? data.at
-          : await resolveRef(source.url, data.at);
+          : (await resolveRef(source.url, data.at)).sha;
         await deps.git.ensureCommit(source, commit);
         const config = await readConfigAt(deps.git, source, commit);
         const loaded = loadConfig(config.text, { file: config.file });

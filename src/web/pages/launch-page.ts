@@ -4,6 +4,7 @@
  * defaults. It submits to `POST /api/runs` (client script).
  */
 import type { Config, Parameter } from '../../config/config-model.js';
+import { pythonStr } from '../../config/python-str.js';
 import { html, type SafeHtml } from '../html.js';
 
 export interface LaunchPageData {
@@ -103,10 +104,11 @@ export function launchFields(config: Config, name: string): LaunchField[] {
 
 function renderField(field: LaunchField): SafeHtml {
   const { parameter } = field;
+  // Defaults as Valohai would pass them (a YAML float stays `0.1`).
   const defaultText =
     parameter.default === undefined || parameter.default === null
       ? ''
-      : String(parameter.default);
+      : pythonStr(parameter.default);
   const id = `param-${field.name}`;
   let input: SafeHtml;
   if (parameter.choices && parameter.choices.length > 0) {
@@ -115,14 +117,14 @@ function renderField(field: LaunchField): SafeHtml {
       data-param="${field.name}"
       data-default="${defaultText}"
     >
-      ${parameter.choices.map((choice) => html`<option ${String(choice) === defaultText ? html`selected` : ''}>${String(choice)}</option>`)}
+      ${parameter.choices.map((choice) => html`<option ${pythonStr(choice) === defaultText ? html`selected` : ''}>${pythonStr(choice)}</option>`)}
     </select>`;
   } else if (parameter.type === 'flag') {
     input = html`<input
       type="checkbox"
       id="${id}"
       data-param="${field.name}"
-      ${parameter.default === true || defaultText === 'true' ? html`checked` : ''}
+      ${parameter.default === true ? html`checked` : ''}
     />`;
   } else if (parameter.type === 'integer' || parameter.type === 'float') {
     input = html`<input

@@ -1,0 +1,160 @@
+/**
+ * Everything kiln says about one run on GitHub, computed from the stores:
+ * the status, the comparison with the base branch and the PR comment body.
+ * Reads only; the writers post it.
+ */
+import type { Report } from '../config/config-model.js';
+import type { Finding } from '../config/finding.js';
+import type { ExecutionRecord } from '../model/execution.js';
+import type { RunRecord } from '../model/run.js';
+import { loadStoredConfig } from '../orchestrator/config-texts.js';
+import type { ExecutionStore, RunStore } from '../store/index.js';
+import type { Redis } from 'ioredis';
+import {
+  compareMetrics,
+  type MetricComparison,
+  type MetricValue,
+} from './compare-metrics.js';
+import { describeRun, type RunDescription } from './describe-run.js';
+import { findBaseRun, type CommitHistory } from './find-base-run.js';
+import { renderPrComment, runUrl } from './render-pr-comment.js';
+
+export interface RunReportDeps {
+  redis: Redis;
+  prefix: string;
+  runs: RunStore;
+  executions: ExecutionStore;
+  publicUrl?: string;
+  history?: CommitHistory;
+}
+
+export interface RunReport {
+  run: RunRecord;
+  context: string;
+  description: RunDescription;
+  targetUrl?: string;
+  comparisons: MetricComparison[];
+  findings: Finding[];
+  /** The PR comment (also the check run's summary). */
+  body: string;
+}
+
+export async function buildRunReport(
+  deps: RunReportDeps,
+  run: RunRecord,
+): Promise<RunReport> {
+  const report = await readReportItem(deps, run);
+  const executions = await listRunExecutions(deps.executions, run.id);
+  const head = pickMetrics(run, executions, report);
+  const base = run.trigger?.pullRequest
+    ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
+    : { label: 'base' };
+  let baseMetrics: Record<string, MetricValue> | undefined;
+  if (base.run) {
+    const baseExecutions = await listRunExecutions(
+      deps.executions,
+      base.run.id,
+    );
+    baseMetrics = pickMetrics(base.run, baseExecutions, report);
+  }
+  const comparisons = compareMetrics({ head, base: baseMetrics, report });
+  const description = describeRun({ run, comparisons, baseLabel: base.label });
+  const findings = readFindings(run.findings);
+  const body = renderPrComment({
+    run,
+    executions,
+    comparisons,
+    base,
+    findings,
+    publicUrl: deps.publicUrl,
+  });
+  return {
+    run,
+    context: statusContext(run.name),
+    description,
+    targetUrl: runUrl(deps.publicUrl, run.id),
+    comparisons,
+    findings,
+    body,
+  };
+}
+
+/** `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). */
+export function statusContext(name: string): string {
+  return `kiln/${name.slice(0, 100)}`;
+}
+
+async function readReportItem(
+  deps: RunReportDeps,
+  run: RunRecord,
+): Promise<Report | undefined> {
+  if (!run.config) return undefined;
+  try {
+    const loaded = await loadStoredConfig(
+      deps.redis,
+      deps.prefix,
+      run.config.key,
+      run.config.file,
+    );
+    return loaded?.config.reports[0];
+  } catch {
+    return undefined;
+  }
+}
+
+async function listRunExecutions(
+  store: ExecutionStore,
+  runId: string,
+): Promise<ExecutionRecord[]> {
+  return store.listExecutions({ runId, limit: 1000 });
+}
+
+/**
+ * The metrics a report shows: with a `report` item, the last value of each
+ * listed metric over the nodes in order; else every final metric of the
+ * last node that has any.
+ */
+export function pickMetrics(
+  run: RunRecord,
+  executions: readonly ExecutionRecord[],
+  report: Report | undefined,
+): Record<string, MetricValue> {
+  const byId = new Map(executions.map((item) => [item.id, item]));
+  const perNode = run.nodes
+    .map((node) =>
+      node.executionId ? byId.get(node.executionId)?.metrics : undefined,
+    )
+    .filter(
+      (metrics): metrics is Record<string, MetricValue> =>
+        metrics !== undefined && Object.keys(metrics).length > 0,
+    );
+  if (report && report.metrics.length > 0) {
+    const merged: Record<string, MetricValue> = {};
+    for (const metrics of perNode) {
+      for (const { name } of report.metrics) {
+        if (Object.hasOwn(metrics, name)) merged[name] = metrics[name] ?? null;
+      }
+    }
+    return merged;
+  }
+  return { ...(perNode.at(-1) ?? {}) };
+}
+
+function readFindings(stored: unknown): Finding[] {
+  if (!Array.isArray(stored)) return [];
+  return (stored as unknown[]).flatMap((item): Finding[] => {
+    if (typeof item !== 'object' || item === null) return [];
+    const value = item as Partial<Finding>;
+    if (typeof value.message !== 'string') return [];
+    return [
+      {
+        file: typeof value.file === 'string' ? value.file : 'kiln.yaml',
+        line: typeof value.line === 'number' ? value.line : 0,
+        column: typeof value.column === 'number' ? value.column : 0,
+        path: typeof value.path === 'string' ? value.path : '',
+        severity: value.severity === 'warning' ? 'warning' : 'error',
+        message: value.message,
+      },
+    ];
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * One report job: reads a run's latest state and brings GitHub in line
+ * with it (commit status, PR comment, check run). Idempotent: running it
+ * twice for the same state writes nothing the second time. Rate limits
+ * become a shared backoff; a 401 mints a new token once; a 422 is logged
+ * once and not retried.
+ */
+import type { Logger } from 'pino';
+import type { GithubClient } from '../forge/github/create-github-client.js';
+import type { RunRecord } from '../model/run.js';
+import { buildRunReport, type RunReportDeps } from './build-run-report.js';
+import {
+  extendBackoff,
+  GithubBackoffError,
+  rateLimitWaitMs,
+  readBackoff,
+} from './github-backoff.js';
+import { postCommitStatus } from './post-commit-status.js';
+import { commentMarker } from './render-pr-comment.js';
+import { upsertCheckRun } from './upsert-check-run.js';
+import { upsertPrComment } from './upsert-pr-comment.js';
+
+export interface ReportRunDeps extends RunReportDeps {
+  github: GithubClient;
+  logger: Logger;
+  now?: () => number;
+}
+
+const TERMINAL = new Set(['complete', 'error', 'stopped', 'cancelled']);
+
+/** Runs kiln can report on GitHub: `owner/name` and a real commit. */
+export function isReportable(run: RunRecord): boolean {
+  return (
+    /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(run.repository) &&
+    /^[0-9a-f]{40}$/.test(run.commit)
+  );
+}
+
+export async function reportRun(
+  deps: ReportRunDeps,
+  runId: string,
+): Promise<void> {
+  const now = deps.now ?? Date.now;
+  const until = await readBackoff(deps.redis, deps.prefix);
+  if (until > now()) throw new GithubBackoffError(until);
+  const run = await deps.runs.getRun(runId);
+  if (!run || !isReportable(run)) return;
+  try {
+    await writeReport(deps, run);
+  } catch (error) {
+    const wait = rateLimitWaitMs(error, now());
+    if (wait !== undefined) {
+      const next = now() + wait;
+      await extendBackoff(deps.redis, {
+        prefix: deps.prefix,
+        until: next,
+        now: now(),
+      });
+      throw new GithubBackoffError(next);
+    }
+    if ((error as { status?: number }).status === 401) {
+      // An expired or revoked token: mint a new one, once.
+      deps.github.forgetTokens();
+      await writeReport(deps, run);
+      return;
+    }
+    throw error;
+  }
+}
+
+async function writeReport(deps: ReportRunDeps, run: RunRecord) {
+  const report = await buildRunReport(deps, run);
+  const octokit = await deps.github.forRepository(
+    run.repository,
+    run.trigger?.installationId,
+  );
+  const superseded = run.status === 'cancelled';
+  await postCommitStatus({
+    redis: deps.redis,
+    prefix: deps.prefix,
+    octokit,
+    repository: run.repository,
+    sha: run.commit,
+    context: report.context,
+    state: report.description.state,
+    description: report.description.description,
+    targetUrl: report.targetUrl,
+    // A run cancelled before anything was posted leaves no trace.
+    onlyIfPosted: superseded,
+  });
+  const pullRequest = run.trigger?.pullRequest;
+  if (pullRequest && TERMINAL.has(run.status) && !superseded) {
+    await upsertPrComment({
+      redis: deps.redis,
+      prefix: deps.prefix,
+      octokit,
+      repository: run.repository,
+      pullRequest,
+      pipeline: run.name,
+      marker: commentMarker(run.name),
+      body: report.body,
+      counter: run.counter,
+    });
+  }
+  if (deps.github.canCreateCheckRuns) {
+    await upsertCheckRun({
+      redis: deps.redis,
+      prefix: deps.prefix,
+      octokit,
+      run,
+      name: report.context,
+      description: report.description,
+      summary: report.body,
+      findings: report.findings,
+      detailsUrl: report.targetUrl,
+      onlyIfCreated: superseded,
+    });
+  }
+}

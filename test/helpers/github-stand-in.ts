@@ -1,0 +1,758 @@
+/**
+ * A local stand-in for the GitHub REST API (node:http on 127.0.0.1) for
+ * tests and benchmarks. Every request is checked against GitHub's OpenAPI
+ * description (@octokit/openapi): method and path template, required path
+ * and query parameters, and the JSON body against the operation's schema.
+ * It enforces GitHub's documented limits (140-character status
+ * description, 65,536-character comment, 1,000 statuses per SHA and
+ * context, 80 content-creating requests a minute → secondary rate limit),
+ * keeps in-memory state for the endpoints kiln uses and fails on demand.
+ * Anything unknown or invalid is recorded: call `assertNoInvalidRequests()`.
+ */
+import { createVerify, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  createServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+const require = createRequire(import.meta.url);
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** The matched OpenAPI path template (`/repos/{owner}/{repo}/…`). */
+  route?: string;
+  time: number;
+  status?: number;
+  invalid?: string;
+}
+
+export interface StoredStatus {
+  repository: string;
+  sha: string;
+  state: string;
+  context: string;
+  description?: string;
+  target_url?: string;
+}
+
+export interface StoredComment {
+  id: number;
+  repository: string;
+  issue: number;
+  body: string;
+  edits: number;
+}
+
+export interface StoredCheckRun {
+  id: number;
+  repository: string;
+  head_sha: string;
+  name: string;
+  status: string;
+  conclusion?: string;
+  output?: { title?: string; summary?: string; annotations?: unknown[] };
+  updates: number;
+}
+
+export type FailureKind =
+  | 'server-error'
+  | 'bad-gateway-after-create'
+  | 'secondary-rate-limit'
+  | 'primary-rate-limit'
+  | 'unauthorized'
+  | 'slow';
+
+export interface FailureRule {
+  kind: FailureKind;
+  /** Only requests with this method (e.g. `POST`). */
+  method?: string;
+  /** Only paths containing this text. */
+  pathIncludes?: string;
+  /** How many requests fail; unlimited when absent (until `clearFailures`). */
+  times?: number;
+  /** `retry-after` seconds for rate limits; omit to send none. */
+  retryAfter?: number;
+  /** For `slow`. */
+  delayMs?: number;
+}
+
+export interface GithubStandInOptions {
+  /** Tokens accepted as-is (like a KILN_GITHUB_TOKEN). */
+  tokens?: string[];
+  /** App auth: the App's id and public key (JWTs are verified with it). */
+  app?: { id: string; publicKey: KeyObject | string };
+  /** Installation ids by repository (`owner/name`). */
+  installations?: Record<string, number>;
+  /** Lifetime of minted installation tokens. @defaultValue one hour */
+  tokenLifetimeMs?: number;
+  /** Content-creating requests allowed per minute. @defaultValue 80 */
+  contentPerMinute?: number;
+}
+
+export interface GithubStandIn {
+  url: string;
+  requests: RecordedRequest[];
+  invalid: RecordedRequest[];
+  statuses: StoredStatus[];
+  comments: StoredComment[];
+  checkRuns: StoredCheckRun[];
+  /** Installation tokens minted, in order. */
+  mintedTokens: Array<{
+    token: string;
+    installationId: number;
+    expiresAt: number;
+  }>;
+  fail(rule: FailureRule): void;
+  clearFailures(): void;
+  /** POST/PATCH/PUT/DELETE requests to the content endpoints. */
+  contentWrites(): RecordedRequest[];
+  /** The most content-creating requests seen in any 60-second window. */
+  maxWritesPerMinute(): number;
+  statusesFor(
+    repository: string,
+    sha: string,
+    context?: string,
+  ): StoredStatus[];
+  assertNoInvalidRequests(): void;
+  close(): Promise<void>;
+}
+
+const SPEC_FILE = 'node_modules/@octokit/openapi/generated/api.github.com.json';
+
+interface Operation {
+  template: string;
+  regex: RegExp;
+  literalLength: number;
+  method: string;
+  requiredQuery: string[];
+  hasBody: boolean;
+  bodyRequired: boolean;
+}
+
+interface Spec {
+  operations: Operation[];
+  validatorFor(operation: Operation): ValidateFunction;
+}
+
+let specCache: Spec | undefined;
+
+/** Parsed once per process: the description is 13 MB. */
+function loadSpec(): Spec {
+  if (specCache) return specCache;
+  const file = require
+    .resolve('@octokit/openapi/package.json')
+    .replace(/package\.json$/, 'generated/api.github.com.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+    paths: Record<string, Record<string, RawOperation>>;
+    components: { parameters: Record<string, RawParameter> };
+  };
+  const ajv = new Ajv({
+    strict: false,
+    allErrors: false,
+    validateSchema: false,
+  });
+  const addFormats = addFormatsModule as unknown as (ajv: Ajv) => void;
+  addFormats(ajv);
+  ajv.addSchema(doc, 'gh');
+  const operations: Operation[] = [];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    const source = template
+      .split('/')
+      .map((part) =>
+        part.startsWith('{')
+          ? '[^/]+'
+          : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('/');
+    for (const method of ['get', 'post', 'patch', 'put', 'delete']) {
+      const raw = item[method];
+      if (!raw) continue;
+      const parameters = [
+        ...((item as { parameters?: RawParameter[] }).parameters ?? []),
+        ...(raw.parameters ?? []),
+      ].map((parameter) =>
+        resolveParameter(parameter, doc.components.parameters),
+      );
+      operations.push({
+        template,
+        regex: new RegExp(`^${source}$`),
+        literalLength: template.replace(/\{[^}]+\}/g, '').length,
+        method: method.toUpperCase(),
+        requiredQuery: parameters
+          .filter((parameter) => parameter.in === 'query' && parameter.required)
+          .map((parameter) => parameter.name ?? ''),
+        hasBody: Boolean(raw.requestBody?.content?.['application/json']),
+        bodyRequired: Boolean(raw.requestBody?.required),
+      });
+    }
+  }
+  const validators = new Map<string, ValidateFunction>();
+  specCache = {
+    operations,
+    validatorFor(operation) {
+      const key = `${operation.method} ${operation.template}`;
+      let validate = validators.get(key);
+      if (!validate) {
+        const pointer = operation.template
+          .replace(/~/g, '~0')
+          .replace(/\//g, '~1');
+        validate = ajv.compile({
+          $ref: `gh#/paths/${encodeURIComponent(pointer)}/${operation.method.toLowerCase()}/requestBody/content/application~1json/schema`,
+        });
+        validators.set(key, validate);
+      }
+      return validate;
+    },
+  };
+  return specCache;
+}
+
+interface RawParameter {
+  $ref?: string;
+  name?: string;
+  in?: string;
+  required?: boolean;
+}
+
+interface RawOperation {
+  parameters?: RawParameter[];
+  requestBody?: { required?: boolean; content?: Record<string, unknown> };
+}
+
+function resolveParameter(
+  parameter: RawParameter,
+  components: Record<string, RawParameter>,
+): RawParameter {
+  if (!parameter.$ref) return parameter;
+  const name = parameter.$ref.split('/').at(-1) ?? '';
+  return components[name] ?? parameter;
+}
+
+function matchOperation(spec: Spec, method: string, path: string) {
+  let best: Operation | undefined;
+  for (const operation of spec.operations) {
+    if (operation.method !== method || !operation.regex.test(path)) continue;
+    if (!best || operation.literalLength > best.literalLength) best = operation;
+  }
+  return best;
+}
+
+const CONTENT_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+function isContentWrite(request: RecordedRequest): boolean {
+  return (
+    CONTENT_METHODS.has(request.method) &&
+    !request.path.startsWith('/app/') &&
+    request.status !== undefined
+  );
+}
+
+export async function startGithubStandIn(
+  options: GithubStandInOptions = {},
+): Promise<GithubStandIn> {
+  const spec = loadSpec();
+  const requests: RecordedRequest[] = [];
+  const invalid: RecordedRequest[] = [];
+  const statuses: StoredStatus[] = [];
+  const comments: StoredComment[] = [];
+  const checkRuns: StoredCheckRun[] = [];
+  const minted: GithubStandIn['mintedTokens'] = [];
+  const failures: FailureRule[] = [];
+  const perMinute = options.contentPerMinute ?? 80;
+  let nextId = 1000;
+  let baseUrl = '';
+
+  function reject(request: RecordedRequest, reason: string) {
+    request.invalid = reason;
+    invalid.push(request);
+  }
+
+  function send(
+    response: ServerResponse,
+    request: RecordedRequest,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    request.status = status;
+    response.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+      ...headers,
+    });
+    response.end(body === undefined ? '' : JSON.stringify(body));
+  }
+
+  function takeFailure(request: RecordedRequest): FailureRule | undefined {
+    const index = failures.findIndex(
+      (rule) =>
+        (!rule.method || rule.method === request.method) &&
+        (!rule.pathIncludes || request.path.includes(rule.pathIncludes)),
+    );
+    if (index < 0) return undefined;
+    const rule = failures[index] as FailureRule;
+    if (rule.times !== undefined) {
+      rule.times -= 1;
+      if (rule.times <= 0) failures.splice(index, 1);
+    }
+    return rule;
+  }
+
+  function authorize(
+    incoming: IncomingMessage,
+    request: RecordedRequest,
+    appLevel: boolean,
+  ): string | undefined {
+    const header = incoming.headers.authorization ?? '';
+    const [scheme = '', value = ''] = header.split(' ');
+    if (appLevel) {
+      if (!options.app)
+        return 'App endpoints need the stand-in started with `app`';
+      if (scheme.toLowerCase() !== 'bearer')
+        return 'App endpoints need a JWT (bearer)';
+      return verifyJwt(value, options.app);
+    }
+    if (scheme.toLowerCase() !== 'token' && scheme.toLowerCase() !== 'bearer')
+      return 'missing credentials';
+    if (options.tokens?.includes(value)) return undefined;
+    const token = minted.find((item) => item.token === value);
+    if (!token) return 'Bad credentials';
+    if (token.expiresAt <= Date.now()) return 'Bad credentials (token expired)';
+    void request;
+    return undefined;
+  }
+
+  async function handle(incoming: IncomingMessage, response: ServerResponse) {
+    const url = new URL(incoming.url ?? '/', 'http://stand-in');
+    const method = (incoming.method ?? 'GET').toUpperCase();
+    const raw = await readBody(incoming);
+    const request: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: undefined,
+      time: Date.now(),
+    };
+    requests.push(request);
+    if (raw.length > 0) {
+      try {
+        request.body = JSON.parse(raw) as unknown;
+      } catch {
+        reject(request, 'body is not JSON');
+        return send(response, request, 400, {
+          message: 'Problems parsing JSON',
+        });
+      }
+    }
+    const operation = matchOperation(spec, method, url.pathname);
+    if (!operation) {
+      reject(request, `no ${method} ${url.pathname} in GitHub's REST API`);
+      return send(response, request, 404, { message: 'Not Found' });
+    }
+    request.route = operation.template;
+    const problem = validateRequest(spec, operation, request);
+    if (problem) {
+      reject(request, problem);
+      return send(response, request, 422, {
+        message: `Invalid request: ${problem}`,
+      });
+    }
+    const appLevel =
+      operation.template.startsWith('/app/') ||
+      operation.template === '/repos/{owner}/{repo}/installation';
+    const authProblem = authorize(incoming, request, appLevel);
+    if (authProblem)
+      return send(response, request, 401, { message: authProblem });
+
+    const rule = takeFailure(request);
+    if (rule?.kind === 'slow') await sleep(rule.delayMs ?? 1000);
+    if (rule?.kind === 'server-error')
+      return send(response, request, 500, { message: 'Server Error' });
+    if (rule?.kind === 'unauthorized')
+      return send(response, request, 401, { message: 'Bad credentials' });
+    if (rule?.kind === 'secondary-rate-limit') {
+      return send(
+        response,
+        request,
+        403,
+        secondaryMessage(),
+        rule.retryAfter === undefined
+          ? {}
+          : { 'retry-after': String(rule.retryAfter) },
+      );
+    }
+    if (rule?.kind === 'primary-rate-limit') {
+      return send(
+        response,
+        request,
+        403,
+        { message: 'API rate limit exceeded' },
+        {
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': String(
+            Math.floor(Date.now() / 1000) + (rule.retryAfter ?? 60),
+          ),
+        },
+      );
+    }
+    if (CONTENT_METHODS.has(method) && !appLevel) {
+      const since = Date.now() - 60_000;
+      const recent = requests.filter(
+        (item) =>
+          item !== request &&
+          isContentWrite(item) &&
+          item.time > since &&
+          item.status !== 403,
+      ).length;
+      if (recent >= perMinute) {
+        return send(response, request, 403, secondaryMessage(), {
+          'retry-after': '60',
+        });
+      }
+    }
+    const result = route(operation.template, request);
+    if (rule?.kind === 'bad-gateway-after-create')
+      return send(response, request, 502, { message: 'Bad Gateway' });
+    return send(response, request, result.status, result.body, result.headers);
+  }
+
+  function route(
+    template: string,
+    request: RecordedRequest,
+  ): { status: number; body?: unknown; headers?: Record<string, string> } {
+    const parts = request.path.split('/').map(decodeURIComponent);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const repository = `${parts[2]}/${parts[3]}`;
+    switch (`${request.method} ${template}`) {
+      case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
+        const description = body.description as string | undefined;
+        if (description !== undefined && description.length > 140)
+          return unprocessable(
+            'description is too long (maximum is 140 characters)',
+          );
+        const context = (body.context as string | undefined) ?? 'default';
+        const sha = parts[5] ?? '';
+        if (
+          statuses.filter(
+            (item) =>
+              item.sha === sha &&
+              item.context === context &&
+              item.repository === repository,
+          ).length >= 1000
+        )
+          return unprocessable(
+            'This SHA and context has reached the maximum number of statuses.',
+          );
+        const status: StoredStatus = {
+          repository,
+          sha,
+          state: String(body.state),
+          context,
+          description,
+          target_url: body.target_url as string | undefined,
+        };
+        statuses.push(status);
+        return { status: 201, body: { id: nextId++, ...status } };
+      }
+      case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+        const issue = Number(parts[5]);
+        const all = comments.filter(
+          (item) => item.repository === repository && item.issue === issue,
+        );
+        const perPage = Math.min(
+          100,
+          Number(request.query.per_page ?? 30) || 30,
+        );
+        const page = Math.max(1, Number(request.query.page ?? 1) || 1);
+        const slice = all.slice((page - 1) * perPage, page * perPage);
+        const last = Math.max(1, Math.ceil(all.length / perPage));
+        const links: string[] = [];
+        const pageUrl = (n: number) =>
+          `${baseUrl}${request.path}?per_page=${perPage}&page=${n}`;
+        if (page < last)
+          links.push(
+            `<${pageUrl(page + 1)}>; rel="next"`,
+            `<${pageUrl(last)}>; rel="last"`,
+          );
+        if (page > 1)
+          links.push(
+            `<${pageUrl(1)}>; rel="first"`,
+            `<${pageUrl(page - 1)}>; rel="prev"`,
+          );
+        return {
+          status: 200,
+          body: slice.map(commentJson),
+          headers: links.length > 0 ? { link: links.join(', ') } : {},
+        };
+      }
+      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
+        const text = String(body.body);
+        if (text.length > 65_536)
+          return unprocessable(
+            'Body is too long (maximum is 65536 characters)',
+          );
+        const comment: StoredComment = {
+          id: nextId++,
+          repository,
+          issue: Number(parts[5]),
+          body: text,
+          edits: 0,
+        };
+        comments.push(comment);
+        return { status: 201, body: commentJson(comment) };
+      }
+      case 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}': {
+        const comment = comments.find(
+          (item) =>
+            item.id === Number(parts[6]) && item.repository === repository,
+        );
+        if (!comment) return { status: 404, body: { message: 'Not Found' } };
+        const text = String(body.body);
+        if (text.length > 65_536)
+          return unprocessable(
+            'Body is too long (maximum is 65536 characters)',
+          );
+        comment.body = text;
+        comment.edits += 1;
+        return { status: 200, body: commentJson(comment) };
+      }
+      case 'POST /repos/{owner}/{repo}/check-runs':
+      case 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': {
+        const output = body.output as StoredCheckRun['output'];
+        if ((output?.annotations?.length ?? 0) > 50)
+          return unprocessable('at most 50 annotations per request');
+        if ((output?.summary?.length ?? 0) > 65_535)
+          return unprocessable('output.summary is too long');
+        let run: StoredCheckRun | undefined;
+        if (request.method === 'POST') {
+          run = {
+            id: nextId++,
+            repository,
+            head_sha: String(body.head_sha),
+            name: String(body.name),
+            status: 'queued',
+            updates: 0,
+          };
+          checkRuns.push(run);
+        } else {
+          run = checkRuns.find((item) => item.id === Number(parts[5]));
+          if (!run) return { status: 404, body: { message: 'Not Found' } };
+          run.updates += 1;
+        }
+        run.status = String(
+          body.status ?? (body.conclusion ? 'completed' : run.status),
+        );
+        if (body.conclusion) run.conclusion = String(body.conclusion);
+        if (output) run.output = output;
+        return {
+          status: request.method === 'POST' ? 201 : 200,
+          body: { ...run },
+        };
+      }
+      case 'POST /app/installations/{installation_id}/access_tokens': {
+        const installationId = Number(parts[3]);
+        if (
+          !Object.values(options.installations ?? {}).includes(installationId)
+        )
+          return { status: 404, body: { message: 'Not Found' } };
+        const token = `ghs_${nextId++}${Math.random().toString(36).slice(2)}`;
+        const expiresAt = Date.now() + (options.tokenLifetimeMs ?? 3_600_000);
+        minted.push({ token, installationId, expiresAt });
+        return {
+          status: 201,
+          body: {
+            token,
+            expires_at: new Date(expiresAt)
+              .toISOString()
+              .replace(/\.\d{3}Z$/, 'Z'),
+            permissions: {
+              statuses: 'write',
+              checks: 'write',
+              pull_requests: 'write',
+              contents: 'read',
+              metadata: 'read',
+            },
+            repository_selection: 'all',
+          },
+        };
+      }
+      case 'GET /repos/{owner}/{repo}/installation': {
+        const id = options.installations?.[repository];
+        if (id === undefined)
+          return { status: 404, body: { message: 'Not Found' } };
+        return {
+          status: 200,
+          body: {
+            id,
+            app_id: Number(options.app?.id ?? 0),
+            account: { login: parts[2] },
+          },
+        };
+      }
+    }
+    reject(
+      request,
+      `the stand-in does not implement ${request.method} ${template}`,
+    );
+    return {
+      status: 501,
+      body: { message: 'Not implemented by the stand-in' },
+    };
+  }
+
+  function commentJson(comment: StoredComment) {
+    return {
+      id: comment.id,
+      body: comment.body,
+      html_url: `https://github.test/${comment.repository}/pull/${comment.issue}#issuecomment-${comment.id}`,
+      user: { login: 'kiln[bot]', type: 'Bot' },
+    };
+  }
+
+  const server = createServer((incoming, response) => {
+    handle(incoming, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        response.writeHead(500);
+        response.end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    url: baseUrl,
+    requests,
+    invalid,
+    statuses,
+    comments,
+    checkRuns,
+    mintedTokens: minted,
+    fail: (rule) => failures.push({ ...rule }),
+    clearFailures: () => failures.splice(0),
+    contentWrites: () => requests.filter(isContentWrite),
+    maxWritesPerMinute() {
+      const times = requests.filter(isContentWrite).map((item) => item.time);
+      let max = 0;
+      for (let start = 0, end = 0; end < times.length; end += 1) {
+        while ((times[end] ?? 0) - (times[start] ?? 0) >= 60_000) start += 1;
+        max = Math.max(max, end - start + 1);
+      }
+      return max;
+    },
+    statusesFor: (repository, sha, context) =>
+      statuses.filter(
+        (item) =>
+          item.repository === repository &&
+          item.sha === sha &&
+          (context === undefined || item.context === context),
+      ),
+    assertNoInvalidRequests() {
+      if (invalid.length > 0) {
+        throw new Error(
+          `kiln made ${invalid.length} request(s) GitHub would refuse:\n${invalid
+            .map((item) => `  ${item.method} ${item.path}: ${item.invalid}`)
+            .join('\n')}`,
+        );
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function unprocessable(message: string) {
+  return {
+    status: 422,
+    body: {
+      message: 'Validation Failed',
+      errors: [{ message }],
+      documentation_url: 'https://docs.github.com/rest',
+    },
+  };
+}
+
+function secondaryMessage() {
+  return {
+    message:
+      'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+    documentation_url:
+      'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+  };
+}
+
+function validateRequest(
+  spec: Spec,
+  operation: Operation,
+  request: RecordedRequest,
+) {
+  for (const name of operation.requiredQuery) {
+    if (request.query[name] === undefined)
+      return `query parameter ${name} is required`;
+  }
+  if (request.body === undefined) {
+    return operation.bodyRequired ? 'a JSON body is required' : undefined;
+  }
+  if (!operation.hasBody) return 'this operation takes no JSON body';
+  const validate = spec.validatorFor(operation);
+  if (validate(request.body)) return undefined;
+  return (validate.errors ?? [])
+    .map((error) => `body${error.instancePath} ${error.message ?? ''}`)
+    .join('; ');
+}
+
+function verifyJwt(
+  jwt: string,
+  app: { id: string; publicKey: KeyObject | string },
+): string | undefined {
+  const [header = '', payload = '', signature = ''] = jwt.split('.');
+  const verifier = createVerify('RSA-SHA256');
+  verifier.update(`${header}.${payload}`);
+  if (!verifier.verify(app.publicKey, Buffer.from(signature, 'base64url')))
+    return 'A JSON web token could not be decoded (bad signature)';
+  let claims: { iss?: unknown; exp?: unknown; iat?: unknown };
+  try {
+    claims = JSON.parse(
+      Buffer.from(payload, 'base64url').toString('utf8'),
+    ) as typeof claims;
+  } catch {
+    return 'A JSON web token could not be decoded';
+  }
+  if (String(claims.iss) !== app.id)
+    return `JWT iss ${String(claims.iss)} is not the App ${app.id}`;
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof claims.exp !== 'number' || claims.exp < now)
+    return "'Expiration time' claim ('exp') is in the past";
+  if (claims.exp - now > 600)
+    return "'Expiration time' claim ('exp') is too far in the future";
+  return undefined;
+}
+
+async function readBody(incoming: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    size += (chunk as Buffer).length;
+    if (size > 5 * 1024 * 1024) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export { SPEC_FILE };

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import { createEngine, type Engine } from '../../engine/create-engine.js';
+import { startIntakeWorker } from '../../intake/start-intake-worker.js';
 import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../orchestrator/advance-run.js';
 import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
@@ -136,7 +137,8 @@ async function startServerRole(
       ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
       : [],
   });
-  const intake = await startIntake(engine);
+  // The intake worker turns queued deliveries into runs.
+  const intake = startIntakeWorker(engine);
   const server: Server = createServer(app);
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -158,22 +160,6 @@ async function startServerRole(
   }
   return async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await intake();
+    await intake.close();
   };
-}
-
-/** The intake worker turns queued deliveries into runs (part of the server role). */
-async function startIntake(engine: Engine): Promise<() => Promise<void>> {
-  try {
-    const module = (await import('../../intake/start-intake-worker.js')) as {
-      startIntakeWorker?: (engine: Engine) => { close(): Promise<void> };
-    };
-    const worker = module.startIntakeWorker?.(engine);
-    return async () => {
-      await worker?.close();
-    };
-  } catch (error) {
-    engine.logger.error({ err: error }, 'webhook intake is not available');
-    return async () => undefined;
-  }
 }

@@ -116,7 +116,9 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
       logger.warn(
         'steps still running after the grace period: handing them back to the queue',
       );
-      await worker.close(true);
+      // Not `close(true)`: BullMQ returns the pending graceful close, which
+      // waits for the steps. Exiting lets their locks lapse instead, so they
+      // become stalled jobs that another worker takes up.
     }
   };
 }

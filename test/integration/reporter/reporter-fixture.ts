@@ -3,7 +3,7 @@
  * that write realistic runs and executions straight into the stores (the
  * way the orchestrator and workers do).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -56,8 +56,9 @@ export const CONFIG = `
         goal: minimize
 `;
 
+/** A commit SHA per seed whose first 7 characters differ too. */
 export function sha(seed: number): string {
-  return seed.toString(16).padStart(8, '0').repeat(5);
+  return createHash('sha1').update(String(seed)).digest('hex');
 }
 
 export interface ReporterFixture {

@@ -124,11 +124,25 @@ function changedFiles(sha) {
   return files;
 }
 
-/** Commits new to the repository with this push, oldest first, like GitHub. */
-function pushedCommits({ before, after, ref }) {
+/**
+ * Commits new to the repository with this push, oldest first, like GitHub.
+ * A new ref lists what no ref had before the push: refs this push updated
+ * are left out (they already point at the new commits when the hook runs),
+ * except as far as earlier refs of the same push listed them. Not `--all`:
+ * it includes HEAD, which may already point at the pushed commit.
+ */
+function pushedCommits({ before, after, pushedRefs, earlier }) {
   if (!commitOf(after)) return [];
   const args = ZERO.test(before)
-    ? ['rev-list', '--reverse', after, '--not', `--exclude=${ref}`, '--all']
+    ? [
+        'rev-list',
+        '--reverse',
+        after,
+        '--not',
+        ...pushedRefs.map((pushed) => `--exclude=${pushed}`),
+        '--glob=refs/*',
+        ...earlier.filter((sha) => !ZERO.test(sha)),
+      ]
     : ['rev-list', '--reverse', `${before}..${after}`];
   try {
     return git(args).split('\n').filter(Boolean).slice(-MAX_COMMITS);
@@ -143,7 +157,14 @@ function pushedCommits({ before, after, ref }) {
  * sends that consumers read (kiln reads ref, before, after, repository,
  * head_commit, sender).
  */
-export function buildPushPayload({ before, after, ref, settings }) {
+export function buildPushPayload({
+  before,
+  after,
+  ref,
+  settings,
+  pushedRefs = [ref],
+  earlier = [],
+}) {
   const deleted = ZERO.test(after);
   const created = ZERO.test(before);
   const [owner, name] = settings.fullName.split('/');
@@ -168,7 +189,10 @@ export function buildPushPayload({ before, after, ref, settings }) {
   };
   const commits = deleted
     ? []
-    : describeCommits(pushedCommits({ before, after, ref }), repository);
+    : describeCommits(
+        pushedCommits({ before, after, pushedRefs, earlier }),
+        repository,
+      );
   const headSha = deleted ? null : commitOf(after);
   const head =
     headSha === null
@@ -275,6 +299,7 @@ async function main() {
     return 0;
   }
   let failures = 0;
+  const updates = [];
   for (const line of (await readStdin()).split('\n')) {
     const [before, after, ref] = line.trim().split(/\s+/);
     if (!before || !after || !ref) continue;
@@ -286,8 +311,19 @@ async function main() {
       process.stderr.write(`kiln: skipped a malformed ref update line\n`);
       continue;
     }
+    updates.push({ before, after, ref });
+  }
+  const pushedRefs = updates.map((update) => update.ref);
+  for (const [index, { before, after, ref }] of updates.entries()) {
     try {
-      const payload = buildPushPayload({ before, after, ref, settings });
+      const payload = buildPushPayload({
+        before,
+        after,
+        ref,
+        settings,
+        pushedRefs,
+        earlier: updates.slice(0, index).map((update) => update.after),
+      });
       const result = await sendDelivery({
         url: settings.url,
         secret: settings.secret,

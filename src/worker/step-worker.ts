@@ -55,8 +55,13 @@ export function startStepWorker(
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
+      // Only when given: an explicit undefined would replace BullMQ's default.
+      ...(options.lockDurationMs === undefined
+        ? {}
+        : { lockDuration: options.lockDurationMs }),
+      ...(options.stalledIntervalMs === undefined
+        ? {}
+        : { stalledInterval: options.stalledIntervalMs }),
       autorun: true,
     },
   );

@@ -128,11 +128,11 @@ function readChecked(
       (warning) => warning.code !== 'TAG_RESOLVE_FAILED',
     ),
   ];
-  // Like PyYAML, only the first: the parser's later errors are mostly
-  // echoes of it (a tab indent gives half a dozen).
-  const firstProblem = parseProblems.sort((a, b) => a.pos[0] - b.pos[0])[0];
-  if (firstProblem) {
-    return error(firstProblem.pos[0], describeParseProblem(firstProblem));
+  if (parseProblems.length > 0) {
+    for (const problem of parseProblems) {
+      error(problem.pos[0], describeParseProblem(problem));
+    }
+    return undefined;
   }
 
   const root = yamlDocument.contents;

@@ -501,7 +501,6 @@ describe('readYaml hostile input', () => {
   it('reports tab indentation with its position', () => {
     const document = read('a:\n\tb: 1\n');
     expect(document.value).toBeUndefined();
-    expect(document.findings).toHaveLength(1);
     expect(errors(document.findings)[0]).toMatchObject({ line: 2, column: 1 });
     expect(errors(document.findings)[0]?.message).toMatch(/tab/i);
   });

@@ -34,7 +34,13 @@ export function collectItems(
   document: unknown,
 ): { items: RawItem[]; usable: boolean } {
   if (document === null || document === undefined) {
-    return { items: [], usable: true };
+    // Valohai's linter rejects it too (None is not of type 'array').
+    addError(
+      sink,
+      [],
+      'the file is empty: write a list of items, starting with "- step:"',
+    );
+    return { items: [], usable: false };
   }
   if (!Array.isArray(document)) {
     addError(

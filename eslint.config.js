@@ -65,7 +65,8 @@ export default tseslint.config(
                 '**/server/**',
                 '**/forge/**',
               ],
-              message: 'The config/model/metrics core is pure: no I/O, no adapters.',
+              message:
+                'The config/model/metrics core is pure: no I/O, no adapters.',
             },
           ],
         },

@@ -122,6 +122,7 @@ function renderView(
 }
 
 function truncate(text: string, width: number): string {
+  // eslint-disable-next-line no-control-regex -- terminal safety: strip them
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return clean.length > width ? `${clean.slice(0, width - 1)}…` : clean;
 }

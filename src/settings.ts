@@ -24,6 +24,8 @@ export const Settings = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only'),
   port: Port,
+  /** Workers' /healthz, /readyz and /metrics listener; off when unset. */
+  workerPort: Port.optional(),
   host: z.string().min(1),
   publicUrl: z
     .url({ message: 'must be a URL such as https://kiln.example.com' })
@@ -78,6 +80,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   redisUrl: 'REDIS_URL',
   redisPrefix: 'KILN_REDIS_PREFIX',
   port: 'KILN_PORT',
+  workerPort: 'KILN_WORKER_PORT',
   host: 'KILN_HOST',
   publicUrl: 'KILN_PUBLIC_URL',
   webhookSecret: 'KILN_WEBHOOK_SECRET',
@@ -121,6 +124,7 @@ export function readSettings(
     redisUrl: value('redisUrl'),
     redisPrefix: value('redisPrefix') ?? 'kiln',
     port: value('port') ?? 8080,
+    workerPort: value('workerPort'),
     host: value('host') ?? '0.0.0.0',
     publicUrl: value('publicUrl'),
     webhookSecret: value('webhookSecret'),

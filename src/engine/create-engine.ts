@@ -19,6 +19,7 @@ import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
+import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
 
@@ -32,6 +33,8 @@ export interface Engine {
   deps: WorkerDeps;
   /** Said once at start: private Redis started, local runtime chosen… */
   notes: string[];
+  /** GitHub reporting: every role enqueues; server roles start its worker. */
+  reporter: Reporter;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,17 @@ export async function createEngine(
     workerId: settings.workerId,
   };
   await mkdir(deps.workDir, { recursive: true });
+  const reporter = createReporter({
+    redis,
+    bullConnection,
+    prefix,
+    runs: stores.runs,
+    executions: stores.executions,
+    logger,
+    settings,
+  });
+  if (reporter.enabled) deps.onRunChange = reporter.onRunChange;
+  notes.push(...reporter.notes);
 
   return {
     settings,
@@ -108,7 +122,9 @@ export async function createEngine(
     bullConnection,
     deps,
     notes,
+    reporter,
     async close() {
+      await reporter.close();
       await queues.close();
       redis.disconnect();
       bullConnection.disconnect();

@@ -141,6 +141,7 @@ async function startServerRole(
   });
   // The intake worker turns queued deliveries into runs.
   const intake = startIntakeWorker(engine);
+  engine.reporter.startReportWorker();
   const server: Server = createServer(app);
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;

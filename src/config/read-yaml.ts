@@ -128,10 +128,11 @@ function readChecked(
       (warning) => warning.code !== 'TAG_RESOLVE_FAILED',
     ),
   ];
-  if (parseProblems.length > 0) {
-    for (const problem of parseProblems) {
-      error(problem.pos[0], describeParseProblem(problem));
-    }
+  // Like PyYAML, report the first problem: the parser's later errors are
+  // mostly echoes of it (one tab yields half a dozen).
+  const first = parseProblems.sort((a, b) => a.pos[0] - b.pos[0])[0];
+  if (first) {
+    error(first.pos[0], describeParseProblem(first));
     return undefined;
   }
 

@@ -5,11 +5,13 @@
 import { Command } from 'commander';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerPlanCommand } from './commands/plan.js';
+import { registerRemoteCommands } from './commands/remote.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerSecretCommands } from './commands/secret.js';
 import { registerServiceCommands } from './commands/service.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { readPackageVersion } from './read-package-version.js';
 
@@ -23,11 +25,13 @@ const program = new Command('kiln')
 // Commands register here, one line each (keep alphabetical).
 registerExecutionCommands(program);
 registerPlanCommand(program);
+registerRemoteCommands(program);
 registerReplayCommand(program);
 registerRunCommand(program);
 registerSchemaCommand(program);
 registerSecretCommands(program);
 registerServiceCommands(program);
+registerTokenCommands(program);
 registerValidateCommand(program);
 
 try {

@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import { createWebRouter } from '../web/web-router.js';
 import { createApiRouter } from './routes/api.js';
 import { createHealthRouter } from './routes/health.js';
+import { createMetricsRouter } from './routes/metrics.js';
 import { createWebhooksRouter } from './routes/webhooks.js';
 import type { ServerDeps } from './server-deps.js';
 
@@ -15,6 +16,7 @@ export function createApp(deps: ServerDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(createHealthRouter(deps));
+  app.use(createMetricsRouter(deps)); // counts webhook answers: before them
   // Routers register here, one line each: webhooks first (raw body).
   app.use(createWebhooksRouter(deps));
   app.use(createApiRouter(deps));

@@ -4,6 +4,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
 import type { Settings } from '../settings.js';
+import type { KilnMetrics } from '../telemetry/create-kiln-metrics.js';
 
 /**
  * What the HTTP server needs. The server never runs containers: it creates
@@ -21,4 +22,6 @@ export interface ServerDeps {
   git?: Pick<GitMaterialiser, 'ensureCommit' | 'readFile'>;
   /** Serves output downloads (absent: 503). */
   artifacts?: ArtifactStore;
+  /** Shared with the worker in `kiln up`; the /metrics route makes one otherwise. */
+  metrics?: KilnMetrics;
 }

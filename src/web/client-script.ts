@@ -123,7 +123,8 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
 export const STYLESHEET = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #111; }
 header nav { display: flex; gap: 1em; padding: .6em 1em; background: #1f2937; align-items: center; }
-header a, header button { color: #e5e7eb; text-decoration: none; }
+header a { color: #e5e7eb; text-decoration: none; }
+header button { color: #e5e7eb; background: none; border: 1px solid #6b7280; border-radius: 3px; cursor: pointer; }
 .brand { font-weight: bold; color: #fbbf24 !important; }
 .user { margin-left: auto; color: #9ca3af; }
 main { padding: 1em 1.5em; }

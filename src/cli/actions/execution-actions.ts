@@ -13,6 +13,8 @@ import {
   formatTable,
 } from '../format-values.js';
 import { findExecution, openRecords } from '../open-records.js';
+import { remoteFromEnv } from '../remote-client.js';
+import { remoteLogsAction } from './remote-actions.js';
 
 export async function listExecutionsAction(options: {
   repository?: string;
@@ -111,6 +113,9 @@ export async function logsAction(
   reference: string,
   options: { follow?: boolean; stream?: string },
 ): Promise<void> {
+  // With KILN_URL the log comes from that kiln's API (and SSE), not Redis.
+  const remote = remoteFromEnv();
+  if (remote) return remoteLogsAction(remote, reference, options);
   const engine = await openRecords();
   try {
     const record = await findExecution(engine, reference);

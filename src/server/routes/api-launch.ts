@@ -99,8 +99,10 @@ export async function launchRun(
       503,
       'this kiln server cannot read git: launch from `kiln up` or `kiln server`',
     );
-  const commit =
-    request.commit ?? (await resolveRef(source.url, request.ref ?? ''));
+  const resolved = request.commit
+    ? { sha: request.commit, ref: undefined }
+    : await resolveRef(source.url, request.ref ?? '');
+  const commit = resolved.sha;
   await git.ensureCommit(source, commit).catch((error: unknown) => {
     throw new ApiError(
       422,
@@ -117,7 +119,7 @@ export async function launchRun(
     repository: request.repository,
     source: { id: source.id, url: source.url },
     commit,
-    ref: request.ref,
+    ref: resolved.ref,
     name: request.name,
     parameters: request.parameters,
     configText,
@@ -240,7 +242,10 @@ export async function readConfigAt(
 }
 
 /** A branch or tag to its commit with `git ls-remote` (no clone needed). */
-export async function resolveRef(url: string, ref: string): Promise<string> {
+export async function resolveRef(
+  url: string,
+  ref: string,
+): Promise<{ sha: string; ref: string }> {
   const output = await new Promise<string>((resolve, reject) => {
     execFile(
       'git',
@@ -263,15 +268,14 @@ export async function resolveRef(url: string, ref: string): Promise<string> {
     );
   });
   const lines = output.split('\n').filter(Boolean);
+  const branch = lines.find((item) => item.endsWith(`\trefs/heads/${ref}`));
   // An annotated tag's peeled line (^{}) names the commit.
-  const peeled = lines.find((line) => line.endsWith(`refs/tags/${ref}^{}`));
-  const line =
-    lines.find((item) => item.endsWith(`\trefs/heads/${ref}`)) ??
-    peeled ??
+  const tag =
+    lines.find((item) => item.endsWith(`\trefs/tags/${ref}^{}`)) ??
     lines.find((item) => item.endsWith(`\trefs/tags/${ref}`));
-  const found = line?.split('\t')[0];
+  const found = (branch ?? tag)?.split('\t')[0];
   if (!found || !sha.test(found)) {
     throw new ApiError(422, `no branch or tag "${ref}" in the repository`);
   }
-  return found;
+  return { sha: found, ref: branch ? `refs/heads/${ref}` : `refs/tags/${ref}` };
 }

@@ -52,7 +52,7 @@ export function createApiRunsRouter(context: ApiContext): Router {
         `state must be one of ${RUN_STATUSES.join(', ')}`,
       );
     }
-    const branch = readString(req.query.branch, 'branch');
+    const branch = fullRef(readString(req.query.branch, 'branch'));
     const list = await runs.listRuns({
       repository: readString(req.query.repository, 'repository'),
       ref: branch,
@@ -179,4 +179,10 @@ export async function listRepositories(
     }
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `main` → `refs/heads/main`; a full ref is kept. */
+export function fullRef(branch: string | undefined): string | undefined {
+  if (branch === undefined) return undefined;
+  return branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
 }

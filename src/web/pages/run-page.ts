@@ -182,6 +182,6 @@ function renderExecution(item: RunPageExecution): SafeHtml {
     ${names.map((name) => renderChart(`${record.id}:${name}`, { title: name, xLabel: 'step', series: [seriesOf(events, name, name)] }))}
     <h3>Log</h3>
     <pre class="log" data-log="${record.id}" data-after="${last}">
-${log.map((line) => html`<span class="${line.stream}">${line.text} </span>`)}</pre>
+${log.map((line) => html`<span class="${line.stream}">${line.text}${'\n'}</span>`)}</pre>
   </section>`;
 }

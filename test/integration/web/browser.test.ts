@@ -11,6 +11,17 @@ import {
   type Page,
 } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// What page.evaluate callbacks see; this project's TS has no DOM lib.
+interface BrowserGlobals {
+  document: {
+    querySelector(selector: string): {
+      textContent: string | null;
+      getAttribute(name: string): string | null;
+    } | null;
+  };
+  kilnCharts: Record<string, { data: number[][] } | undefined>;
+}
 import { haveRedis, requireService } from '../../helpers/services.js';
 import { REPOSITORY, startWebFixture, type WebFixture } from './web-fixture.js';
 
@@ -123,14 +134,14 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     expect(launched.id).toBe(run.id);
 
     const log = page.locator(`pre[data-log="${execution.id}"]`);
-    await expect(log.textContent()).resolves.toContain('epoch 1 starting');
+    await expect(log.textContent()).resolves.toContain('epoch 1 starting\n');
     // Lines written while the page is open arrive over SSE.
     await fixture.orchestrator.executions.appendLog(execution.id, [
       line(1, 'epoch 2 <b>bold?</b>'),
     ]);
     await page.waitForFunction(
       (id) =>
-        document
+        (globalThis as unknown as BrowserGlobals).document
           .querySelector(`pre[data-log="${id}"]`)
           ?.textContent?.includes('epoch 2 <b>bold?</b>'),
       execution.id,
@@ -138,11 +149,7 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     expect(await log.locator('b').count()).toBe(0);
 
     const data = await page.evaluate((key) => {
-      const chart = (
-        window as unknown as {
-          kilnCharts: Record<string, { data: number[][] }>;
-        }
-      ).kilnCharts[key];
+      const chart = (globalThis as unknown as BrowserGlobals).kilnCharts[key];
       return chart ? chart.data : null;
     }, `${execution.id}:loss`);
     expect(data).toEqual([
@@ -159,7 +166,7 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     });
     await page.waitForFunction(
       (id) =>
-        document
+        (globalThis as unknown as BrowserGlobals).document
           .querySelector(`pre[data-log="${id}"]`)
           ?.getAttribute('data-ended') === 'true',
       execution.id,
@@ -203,11 +210,8 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     ).toBe('false');
     const data = await page.evaluate(
       () =>
-        (
-          window as unknown as {
-            kilnCharts: Record<string, { data: number[][] }>;
-          }
-        ).kilnCharts['compare:loss']?.data,
+        (globalThis as unknown as BrowserGlobals).kilnCharts['compare:loss']
+          ?.data,
     );
     expect(data).toEqual([
       [1, 2],

@@ -9,7 +9,9 @@ describe('api/openapi.json', () => {
   it('validates against the OpenAPI 3.1 schema', async () => {
     const validator = new Validator();
     const result = await validator.validate(
-      JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as object,
+      JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as Parameters<
+        Validator['validate']
+      >[0],
     );
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../../src/model/run.js';
+import { compareMetrics } from '../../../src/reporter/compare-metrics.js';
+import { escapeMarkdown } from '../../../src/reporter/escape-markdown.js';
+import {
+  commentMarker,
+  renderPrComment,
+  truncateBody,
+} from '../../../src/reporter/render-pr-comment.js';
+
+const head: RunRecord = {
+  id: 'r-head',
+  counter: 12,
+  repository: 'acme/models',
+  commit: 'c0ffee1'.padEnd(40, '0'),
+  kind: 'pipeline',
+  name: 'train',
+  status: 'complete',
+  parameters: { lr: 0.05, epochs: 3 },
+  nodes: [
+    {
+      name: 'fit',
+      step: 'fit',
+      status: 'complete',
+      attempt: 1,
+      executionId: 'e1',
+      startedAt: '2026-11-24T10:00:00.000Z',
+      endedAt: '2026-11-24T10:01:05.000Z',
+    },
+  ],
+  createdAt: '2026-11-24T10:00:00.000Z',
+  endedAt: '2026-11-24T10:01:05.000Z',
+};
+const base: RunRecord = {
+  ...head,
+  id: 'r-base',
+  counter: 10,
+  commit: 'ba5e000'.padEnd(40, '0'),
+  parameters: { lr: 0.1, epochs: 3 },
+};
+
+describe('escapeMarkdown', () => {
+  it.each([
+    ['a|b', 'a\\|b'],
+    ['`code`', '\\`code\\`'],
+    ['<img src=x>', '&lt;img src=x&gt;'],
+    ['[link](http://x)', '\\[link\\](http://x)'],
+    ['*bold* _it_', '\\*bold\\* \\_it\\_'],
+    ['@octocat', '@\u200boctocat'],
+    ['two\nlines', 'two lines'],
+    ['&amp;', '&amp;amp;'],
+  ])('%s', (text, escaped) => {
+    expect(escapeMarkdown(text)).toBe(escaped);
+  });
+});
+
+describe('renderPrComment', () => {
+  it('starts with the marker and shows metrics, steps, parameters and links', () => {
+    const comparisons = compareMetrics({
+      head: { accuracy: 0.973 },
+      base: { accuracy: 0.961 },
+      report: { metrics: [{ name: 'accuracy', goal: 'maximize' }] },
+    });
+    const body = renderPrComment({
+      run: head,
+      executions: [],
+      comparisons,
+      base: { label: 'main', run: base },
+      publicUrl: 'https://kiln.example.com/',
+    });
+    const lines = body.split('\n');
+
+    expect(lines[0]).toBe(commentMarker('train'));
+    expect(lines[1]).toBe(
+      '### ✅ kiln · train · run [#12](https://kiln.example.com/runs/r-head)',
+    );
+    expect(lines).toContain('| metric | base (main @ ba5e000) | this PR | Δ |');
+    expect(lines).toContain('| accuracy | 0.961 | 0.973 | ▲ +0.012 better |');
+    expect(lines).toContain('| fit | complete | 1m05s |');
+    expect(lines).toContain('| lr | 0.1 | 0.05 |');
+    expect(lines.some((line) => line.startsWith('| epochs'))).toBe(false);
+  });
+
+  it('keeps hostile metric names and values inert', () => {
+    const comparisons = compareMetrics({
+      head: { '<script>|@admin': '[x](javascript:1)' },
+    });
+    const body = renderPrComment({
+      run: head,
+      executions: [],
+      comparisons,
+      base: { label: 'main' },
+    });
+    const row = body
+      .split('\n')
+      .find((line) => line.startsWith('|') && line.includes('script'));
+
+    expect(row).toBe(
+      '| &lt;script&gt;\\|@\u200badmin | — | \\[x\\](javascript:1) | new |',
+    );
+  });
+
+  it('lists configuration findings with file:line', () => {
+    const body = renderPrComment({
+      run: { ...head, status: 'error', nodes: [] },
+      executions: [],
+      comparisons: [],
+      base: { label: 'main' },
+      findings: [
+        {
+          file: 'kiln.yaml',
+          line: 3,
+          column: 1,
+          path: '',
+          severity: 'error',
+          message: 'unknown key "imagee"',
+        },
+      ],
+    });
+
+    expect(body.split('\n')).toContain(
+      '- error `kiln.yaml:3`: unknown key "imagee"',
+    );
+  });
+
+  it('truncates visibly at a line end within the limit', () => {
+    const long = Array.from(
+      { length: 5000 },
+      (_, index) => `line ${index}`,
+    ).join('\n');
+    const cut = truncateBody(long, 1000);
+
+    expect(cut.length).toBeLessThanOrEqual(1000);
+    expect(cut).toMatch(/report truncated/);
+    expect(
+      cut
+        .split('\n')
+        .filter((line) => line.startsWith('line '))
+        .every((line) => /^line \d+$/.test(line)),
+    ).toBe(true);
+  });
+
+  it('keeps the pipeline name from closing the marker comment', () => {
+    expect(commentMarker('a --> b')).toBe(
+      '<!-- kiln:pr-comment pipeline=a%20--%3E%20b -->',
+    );
+  });
+});

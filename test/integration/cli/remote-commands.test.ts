@@ -1,0 +1,152 @@
+/**
+ * `kiln token`, `submit`, `status`, `compare` and `logs -f` as a user runs
+ * them (the real CLI in a child process) against a real kiln server.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveRedis } from '../../helpers/services.js';
+import {
+  REPOSITORY,
+  startWebFixture,
+  type WebFixture,
+} from '../web/web-fixture.js';
+
+const run = promisify(execFile);
+const kiln = join(process.cwd(), 'bin', 'kiln.js');
+
+describe.skipIf(!haveRedis())('remote CLI commands', () => {
+  let fixture: WebFixture;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    fixture = await startWebFixture();
+    dataDir = mkdtempSync(join(tmpdir(), 'kiln-cli-remote-'));
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      KILN_URL: fixture.url,
+      KILN_TOKEN: fixture.adminToken,
+      KILN_LOG_LEVEL: 'silent',
+      ...extra,
+    };
+  }
+
+  async function cli(args: string[], extra: Record<string, string> = {}) {
+    return run('node', [kiln, ...args], { env: env(extra), timeout: 60_000 });
+  }
+
+  it('creates, lists and revokes tokens; the token works once and then not', async () => {
+    const local = {
+      REDIS_URL: fixture.redis.url,
+      KILN_REDIS_PREFIX: 'kw',
+      KILN_DATA_DIR: dataDir,
+    };
+    const created = await cli(
+      ['token', 'create', '--name', 'airflow', '--role', 'viewer'],
+      local,
+    );
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^kiln_[A-Za-z0-9_-]{40,}$/);
+    expect(created.stderr).toContain('shown only now');
+    const listed = await cli(['token', 'list'], local);
+    expect(listed.stdout).toMatch(/airflow\s+viewer/);
+    expect(listed.stdout).not.toContain(token);
+    expect((await fixture.request('/api/runs', { token })).status).toBe(200);
+    await cli(['token', 'revoke', 'airflow'], local);
+    expect((await fixture.request('/api/runs', { token })).status).toBe(401);
+  });
+
+  it('submits a run with a parameter and shows its status', async () => {
+    await fixture.seedRun();
+    const submitted = await cli([
+      'submit',
+      'train',
+      '--repository',
+      REPOSITORY,
+      '--ref',
+      'main',
+      '--param',
+      'epochs=7',
+      '--json',
+    ]);
+    const created = JSON.parse(submitted.stdout) as {
+      id: string;
+      parameters: unknown;
+    };
+    expect(created.parameters).toEqual({ epochs: '7' });
+    const stored = await fixture.orchestrator.runs.getRun(created.id);
+    expect(stored?.parameters).toEqual({ epochs: '7' });
+    const status = await cli(['status', created.id]);
+    expect(status.stdout).toContain(`run ${created.id}`);
+    expect(status.stdout).toMatch(/train\s+(pending|queued)/);
+    const list = await cli(['status']);
+    expect(list.stdout).toContain(created.id);
+    await expect(
+      cli(['submit', 'train', '--repository', REPOSITORY, '--param', 'nope=1']),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining('"nope" is not a parameter'),
+    });
+    await expect(cli(['status'], { KILN_TOKEN: '' })).rejects.toMatchObject({
+      stderr: expect.stringContaining('KILN_TOKEN'),
+    });
+  });
+
+  it('compares executions side by side, marking differences', async () => {
+    const a = await fixture.seedExecution({
+      id: 'e-cli-a',
+      parameters: { learning_rate: 0.1, epochs: 3 },
+      metrics: { loss: 0.4 },
+    });
+    const b = await fixture.seedExecution({
+      id: 'e-cli-b',
+      parameters: { learning_rate: 0.2, epochs: 3 },
+      metrics: { loss: 0.3 },
+    });
+    const { stdout } = await cli(['compare', a.id, b.id]);
+    expect(stdout).toMatch(/\*learning_rate\s+0\.1\s+0\.2/);
+    expect(stdout).toMatch(/ epochs\s+3\s+3/);
+    expect(stdout).toMatch(/\*metric:loss\s+0\.4\s+0\.3/);
+  });
+
+  it('follows a log over the API until the execution ends', async () => {
+    const execution = await fixture.seedExecution({
+      id: `e-cli-logs-${Date.now()}`,
+      status: 'started',
+    });
+    const store = fixture.orchestrator.executions;
+    const line = (seq: number) => ({
+      seq,
+      time: new Date().toISOString(),
+      stream: 'stdout' as const,
+      text: `remote line ${seq}`,
+    });
+    await store.appendLog(execution.id, [line(0)]);
+    const child = spawn('node', [kiln, 'logs', execution.id, '-f'], {
+      env: env(),
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', resolve),
+    );
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('remote line 0')) resolve();
+      });
+    });
+    await store.appendLog(execution.id, [line(1)]);
+    await store.updateExecution(execution.id, { status: 'complete' });
+    expect(await exited).toBe(0);
+    expect(output).toBe('remote line 0\nremote line 1\n');
+  }, 60_000);
+});

@@ -15,6 +15,11 @@ import { createSecretStore } from '../../secrets/secret-store.js';
 import { createApp } from '../../server/create-app.js';
 import { readSettings } from '../../settings.js';
 import { startStepWorker } from '../../worker/step-worker.js';
+import { startWorkerListener } from '../../server/start-worker-listener.js';
+import {
+  createKilnMetrics,
+  type KilnMetrics,
+} from '../../telemetry/create-kiln-metrics.js';
 
 export interface ServiceOptions {
   port?: string;
@@ -38,9 +43,16 @@ export async function serviceAction(
   const engine = await createEngine({ settings, logger, runsSteps });
   for (const note of engine.notes) logger.warn({ role }, note);
   const closers: Array<() => Promise<void>> = [];
+  const metrics = createKilnMetrics({
+    redis: engine.redis,
+    prefix: settings.redisPrefix,
+    runs: engine.deps.runs,
+  });
+  closers.push(() => metrics.close());
 
-  if (runsSteps) closers.push(await startWorkerRole(engine));
-  if (role !== 'worker') closers.push(await startServerRole(engine, runsSteps));
+  if (runsSteps) closers.push(await startWorkerRole(engine, metrics));
+  if (role !== 'worker')
+    closers.push(await startServerRole(engine, runsSteps, metrics));
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -63,7 +75,10 @@ export async function serviceAction(
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
+async function startWorkerRole(
+  engine: Engine,
+  metrics: KilnMetrics,
+): Promise<() => Promise<void>> {
   const { deps, settings, logger } = engine;
   const secrets = createSecretStore(deps.redis, deps.prefix);
   deps.secretsFor = (repository) => secrets.values(repository);
@@ -107,7 +122,33 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
     },
     'worker started',
   );
+  worker.on('completed', (job) =>
+    metrics.observeStepJob('completed', jobSeconds(job)),
+  );
+  worker.on('failed', (job) =>
+    metrics.observeStepJob('failed', job ? jobSeconds(job) : undefined),
+  );
+  const listener =
+    settings.workerPort === undefined
+      ? undefined
+      : await startWorkerListener({
+          deps: {
+            settings,
+            logger,
+            redis: engine.redis,
+            orchestrator: deps,
+            metrics,
+            readinessChecks: [
+              { name: 'runtime', check: () => deps.runtime.ping() },
+            ],
+          },
+          port: settings.workerPort,
+          host: settings.host,
+        });
+  if (listener)
+    logger.info({ port: listener.port }, 'worker health and metrics listening');
   return async () => {
+    await listener?.close();
     const graceful = worker.close();
     const timer = new Promise<'timeout'>((resolve) =>
       setTimeout(() => resolve('timeout'), settings.shutdownGraceMs).unref(),
@@ -126,6 +167,7 @@ async function startWorkerRole(engine: Engine): Promise<() => Promise<void>> {
 async function startServerRole(
   engine: Engine,
   withWorker: boolean,
+  metrics: KilnMetrics,
 ): Promise<() => Promise<void>> {
   const { deps, settings, logger } = engine;
   const app = createApp({
@@ -135,6 +177,7 @@ async function startServerRole(
     orchestrator: deps,
     git: deps.git,
     artifacts: deps.artifacts,
+    metrics,
     readinessChecks: withWorker
       ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
       : [],
@@ -165,4 +208,14 @@ async function startServerRole(
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await intake.close();
   };
+}
+
+/** From taking the job to finishing it (BullMQ's own timestamps). */
+function jobSeconds(job: {
+  processedOn?: number;
+  finishedOn?: number;
+}): number | undefined {
+  if (job.processedOn === undefined || job.finishedOn === undefined)
+    return undefined;
+  return (job.finishedOn - job.processedOn) / 1000;
 }

@@ -7,6 +7,7 @@ import { constructPyFloat, constructPyInt } from './construct-py-number.js';
 import { constructPyTimestamp } from './construct-py-timestamp.js';
 import type { PyTimestamp } from './py-scalars.js';
 import { PyFloat } from './py-scalars.js';
+import { formatFloat } from './python-str.js';
 
 /** `implicit`: a plain, untagged scalar; the others: an explicit `!!tag`. */
 export type ScalarTag = 'implicit' | 'str' | 'int' | 'float' | 'bool' | 'null';
@@ -123,7 +124,7 @@ function readFloat(text: string): ScalarResolution {
     : String(value);
   return ok({
     value: new PyFloat(value),
-    keyText: formatPyFloat(value),
+    keyText: formatFloat(value),
     keyIdentity: `n:${identity}`,
   });
 }
@@ -142,29 +143,4 @@ function toTimestamp(stamp: PyTimestamp): ResolvedScalar {
 
 function ok(scalar: ResolvedScalar): ScalarResolution {
   return { ok: true, scalar };
-}
-
-/**
- * Python's `repr(float)`: the shortest round-trip digits (JavaScript finds
- * the same ones), positional for exponents -4..15, else `1e-05` style.
- */
-export function formatPyFloat(value: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
-  const sign = value < 0 ? '-' : '';
-  const [mantissa = '0', exponentText = '0'] = Math.abs(value)
-    .toExponential()
-    .split('e');
-  const digits = mantissa.replace('.', '');
-  const exponent = Number(exponentText);
-  if (exponent < -4 || exponent >= 16) {
-    const head = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const expSign = exponent < 0 ? '-' : '+';
-    return `${sign}${head}e${expSign}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
-  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
-  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
-  const fraction = digits.slice(exponent + 1);
-  return `${sign}${whole}.${fraction === '' ? '0' : fraction}`;
 }

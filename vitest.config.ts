@@ -7,7 +7,7 @@ export default defineConfig({
     // redis-servers; two cores do not gain from more parallel files.
     fileParallelism: true,
     maxWorkers: 2,
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     env: {
       // Real git in temp dirs, never the developer's global config.

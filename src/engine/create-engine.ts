@@ -95,7 +95,11 @@ export async function createEngine(
     runs: stores.runs,
     queues,
     logger,
-    git: new GitMaterialiser({ cacheDir: join(settings.dataDir, 'git') }),
+    git: new GitMaterialiser({
+      cacheDir: join(settings.dataDir, 'git'),
+      // Steps of one pipeline share their commit's tree.
+      treeLingerMs: 30_000,
+    }),
     runtime,
     artifacts: new FsArtifactStore(join(settings.dataDir, 'artifacts')),
     workDir: join(settings.dataDir, 'work'),

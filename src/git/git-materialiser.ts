@@ -39,6 +39,12 @@ export interface GitMaterialiserOptions {
   fetchAttempts?: number;
   /** First pause between fetch rounds, doubling. @defaultValue 500 */
   fetchRetryDelayMs?: number;
+  /**
+   * How long a tree nobody holds is kept for the next step on the same
+   * commit (rebuilding costs an archive and an extract); 0 removes it at
+   * the last release. @defaultValue 0
+   */
+  treeLingerMs?: number;
 }
 
 export interface ReadFileOptions {
@@ -62,6 +68,8 @@ interface TreeBuild {
 interface HeldTree {
   holders: number;
   path: string;
+  /** Set while nobody holds the tree: removes it unless taken again. */
+  expiry?: NodeJS.Timeout;
 }
 
 const defaultMaxBytes = 10 * 1024 * 1024;
@@ -69,6 +77,9 @@ const localTimeoutMs = 120_000;
 const maxSubmoduleDepth = 3;
 // A mirror being created by a concurrent call is younger than this.
 const mirrorTempGraceMs = 10 * 60_000;
+// Commits known to be in a mirror (objects never leave a mirror), so a step
+// does not spawn git to check again; bounded, cleared when full.
+const presentLimit = 10_000;
 
 /**
  * Turns (repository, SHA) into what workers and the server need: a file at a
@@ -88,9 +99,11 @@ export class GitMaterialiser {
   readonly #fetchTimeoutMs: number;
   readonly #fetchAttempts: number;
   readonly #fetchRetryDelayMs: number;
+  readonly #treeLingerMs: number;
   readonly #repoLock = new KeyedLock();
   readonly #treeLock = new KeyedLock();
   readonly #held = new Map<string, HeldTree>();
+  readonly #present = new Set<string>();
   /** Temp names (`.tmp-*`, `.tmp-*.tar`) of trees being built right now. */
   readonly #building = new Set<string>();
 
@@ -99,6 +112,7 @@ export class GitMaterialiser {
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? 300_000;
     this.#fetchAttempts = options.fetchAttempts ?? 3;
     this.#fetchRetryDelayMs = options.fetchRetryDelayMs ?? 500;
+    this.#treeLingerMs = options.treeLingerMs ?? 0;
   }
 
   get #treesDir(): string {
@@ -122,18 +136,23 @@ export class GitMaterialiser {
 
   async #ensure(source: CheckedSource, sha: string): Promise<string> {
     const mirrorDir = this.#mirrorDir(source);
+    const known = `${mirrorDir}\0${sha}`;
+    if (this.#present.has(known)) return mirrorDir;
     await this.#repoLock.runExclusive(source.mirrorName, async () => {
       await ensureMirror(mirrorDir);
       const type = await readObjectType(mirrorDir, sha);
-      if (type === 'commit' || type === 'tree') return;
-      await fetchCommit({
-        mirrorDir,
-        source,
-        sha,
-        timeoutMs: this.#fetchTimeoutMs,
-        attempts: this.#fetchAttempts,
-        retryDelayMs: this.#fetchRetryDelayMs,
-      });
+      if (type !== 'commit' && type !== 'tree') {
+        await fetchCommit({
+          mirrorDir,
+          source,
+          sha,
+          timeoutMs: this.#fetchTimeoutMs,
+          attempts: this.#fetchAttempts,
+          retryDelayMs: this.#fetchRetryDelayMs,
+        });
+      }
+      if (this.#present.size >= presentLimit) this.#present.clear();
+      this.#present.add(known);
     });
     return mirrorDir;
   }
@@ -208,6 +227,8 @@ export class GitMaterialiser {
     const path = await this.#treeLock.runExclusive(id, async () => {
       const held = this.#held.get(id);
       if (held) {
+        clearTimeout(held.expiry);
+        held.expiry = undefined;
         held.holders += 1;
         return held.path;
       }
@@ -279,6 +300,22 @@ export class GitMaterialiser {
       if (!held) return;
       held.holders -= 1;
       if (held.holders > 0) return;
+      if (this.#treeLingerMs <= 0) {
+        this.#held.delete(sha);
+        await removeTree(held.path);
+        return;
+      }
+      held.expiry = setTimeout(() => {
+        void this.#expire(sha).catch(() => undefined);
+      }, this.#treeLingerMs);
+      held.expiry.unref();
+    });
+  }
+
+  async #expire(sha: string): Promise<void> {
+    await this.#treeLock.runExclusive(sha, async () => {
+      const held = this.#held.get(sha);
+      if (!held || held.holders > 0) return;
       this.#held.delete(sha);
       await removeTree(held.path);
     });

@@ -2,6 +2,7 @@
  * The page shell every page shares: navigation, the stylesheet, uPlot (served
  * by kiln from node_modules under /static/vendor/) and kiln's client script.
  */
+import type { Response } from 'express';
 import { html, type SafeHtml } from './html.js';
 
 export interface LayoutOptions {
@@ -57,4 +58,8 @@ export function renderLayout(options: LayoutOptions): string {
       </body>
     </html>`.value
   }`;
+}
+
+export function sendPage(res: Response, options: LayoutOptions): void {
+  res.type('text/html').send(renderLayout(options));
 }

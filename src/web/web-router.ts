@@ -4,16 +4,13 @@
  * the BullMQ board at /admin/queues (admin only). Pages read the stores
  * directly; everything a page does goes through the JSON API.
  */
-import { createRequire } from 'node:module';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { loadConfig } from '../config/load-config.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
 import type { RunStatus } from '../model/run.js';
 import { loadRunPlan } from '../orchestrator/load-run-plan.js';
-import { DEFAULT_STEP_QUEUE } from '../queue/step-jobs.js';
 import { authFor } from '../server/auth/auth-for.js';
-import { SESSION_COOKIE, type Principal } from '../server/auth/create-auth.js';
-import { INTAKE_QUEUE } from '../intake/intake-queue.js';
+import type { Principal } from '../server/auth/create-auth.js';
 import { ApiError } from '../server/routes/api-context.js';
 import {
   findSource,
@@ -26,16 +23,16 @@ import {
   RUN_STATUSES,
 } from '../server/routes/api-runs.js';
 import type { ServerDeps } from '../server/server-deps.js';
-import { CLIENT_SCRIPT, STYLESHEET } from './client-script.js';
-import { renderLayout } from './layout.js';
+import { createQueueBoard } from './create-queue-board.js';
+import { sendPage } from './layout.js';
 import { renderComparePage, type CompareItem } from './pages/compare-page.js';
 import { renderDeliveriesPage } from './pages/deliveries-page.js';
 import { renderLaunchPage, type LaunchPageData } from './pages/launch-page.js';
 import { renderLoginPage } from './pages/login-page.js';
 import { renderRunPage } from './pages/run-page.js';
 import { renderRunsPage } from './pages/runs-page.js';
+import { createSessionRouter } from './session-router.js';
 
-const require = createRequire(import.meta.url);
 const idPattern = /^[A-Za-z0-9._-]{1,128}$/;
 const logTail = 500;
 
@@ -54,61 +51,7 @@ export function createWebRouter(deps: ServerDeps): Router {
     next();
   });
 
-  router.get('/static/kiln.js', (_req, res) => {
-    res.type('application/javascript').send(CLIENT_SCRIPT);
-  });
-  router.get('/static/kiln.css', (_req, res) => {
-    res.type('text/css').send(STYLESHEET);
-  });
-  router.get('/static/vendor/uPlot.iife.min.js', (_req, res) => {
-    res.sendFile(require.resolve('uplot/dist/uPlot.iife.min.js'));
-  });
-  router.get('/static/vendor/uPlot.min.css', (_req, res) => {
-    res.sendFile(require.resolve('uplot/dist/uPlot.min.css'));
-  });
-
-  router.get('/login', (req, res) => {
-    sendPage(res, {
-      title: 'Log in',
-      body: renderLoginPage({ next: safeNext(req.query.next) }),
-    });
-  });
-  router.post(
-    '/login',
-    express.urlencoded({ extended: false, limit: '4kb' }),
-    async (req, res) => {
-      const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
-      const token = typeof body.token === 'string' ? body.token.trim() : '';
-      const record = token ? await auth.tokens.verifyToken(token) : null;
-      if (!record) {
-        res.status(401);
-        sendPage(res, {
-          title: 'Log in',
-          body: renderLoginPage({
-            next: safeNext(body.next),
-            problem:
-              'That token is not valid: check it or create one with kiln token create.',
-          }),
-        });
-        return;
-      }
-      const secure = deps.settings.publicUrl?.startsWith('https://')
-        ? '; Secure'
-        : '';
-      res.setHeader(
-        'Set-Cookie',
-        `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${secure}`,
-      );
-      res.redirect(303, safeNext(body.next));
-    },
-  );
-  router.post('/logout', (_req, res) => {
-    res.setHeader(
-      'Set-Cookie',
-      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
-    );
-    res.redirect(303, '/login');
-  });
+  router.use(createSessionRouter(deps, auth));
 
   router.get('/', (_req, res) => res.redirect(302, '/runs'));
 
@@ -333,41 +276,4 @@ export function createWebRouter(deps: ServerDeps): Router {
   }
 
   return router;
-}
-
-function sendPage(
-  res: Response,
-  options: Parameters<typeof renderLayout>[0],
-): void {
-  res.type('text/html').send(renderLayout(options));
-}
-
-/** Only a local path: a login never redirects to another site. */
-function safeNext(value: unknown): string {
-  return typeof value === 'string' &&
-    /^\/(?![/\\])[^\s]*$/.test(value) &&
-    value.length < 1000
-    ? value
-    : '/runs';
-}
-
-async function createQueueBoard(deps: ServerDeps): Promise<Router> {
-  const [
-    { createBullBoard },
-    { BullMQAdapter },
-    { ExpressAdapter },
-    { Queue },
-  ] = await Promise.all([
-    import('@bull-board/api'),
-    import('@bull-board/api/bullMQAdapter'),
-    import('@bull-board/express'),
-    import('bullmq'),
-  ]);
-  const adapter = new ExpressAdapter();
-  adapter.setBasePath('/admin/queues');
-  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE].map(
-    (name) => new BullMQAdapter(new Queue(name, { connection: deps.redis })),
-  );
-  createBullBoard({ queues, serverAdapter: adapter });
-  return adapter.getRouter() as Router;
 }

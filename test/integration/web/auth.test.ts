@@ -97,6 +97,24 @@ describe.skipIf(!haveRedis())('API auth', () => {
       token: fixture.viewerToken,
     });
     expect(board.status).toBe(403);
+    const anonymousBoard = await fixture.request('/admin/queues');
+    expect(anonymousBoard.status).toBe(401);
+    // bull-board 6 on express 5 and BullMQ 6: the page and its queue API.
+    const adminBoard = await fixture.request('/admin/queues', {
+      token: fixture.adminToken,
+    });
+    expect(adminBoard.status).toBe(200);
+    expect(await adminBoard.text()).toMatch(/<html/i);
+    const queues = await fixture.request('/admin/queues/api/queues', {
+      token: fixture.adminToken,
+    });
+    expect(queues.status).toBe(200);
+    const names = (
+      (await queues.json()) as { queues: Array<{ name: string }> }
+    ).queues.map((queue) => queue.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['kiln-steps', 'kiln-intake']),
+    );
   });
 
   it('logs in with a token form: HttpOnly SameSite=Strict cookie, same-origin POSTs only', async () => {

@@ -1,0 +1,30 @@
+/**
+ * The BullMQ board (`@bull-board/express`) for kiln's step and intake
+ * queues, built on first use so a server that never shows it opens no
+ * queue objects.
+ */
+import type { Router } from 'express';
+import { INTAKE_QUEUE } from '../intake/intake-queue.js';
+import { DEFAULT_STEP_QUEUE } from '../queue/step-jobs.js';
+import type { ServerDeps } from '../server/server-deps.js';
+
+export async function createQueueBoard(deps: ServerDeps): Promise<Router> {
+  const [
+    { createBullBoard },
+    { BullMQAdapter },
+    { ExpressAdapter },
+    { Queue },
+  ] = await Promise.all([
+    import('@bull-board/api'),
+    import('@bull-board/api/bullMQAdapter'),
+    import('@bull-board/express'),
+    import('bullmq'),
+  ]);
+  const adapter = new ExpressAdapter();
+  adapter.setBasePath('/admin/queues');
+  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE].map(
+    (name) => new BullMQAdapter(new Queue(name, { connection: deps.redis })),
+  );
+  createBullBoard({ queues, serverAdapter: adapter });
+  return adapter.getRouter() as Router;
+}

@@ -1,0 +1,84 @@
+/**
+ * kiln's static files (its script, stylesheet and uPlot from node_modules)
+ * and the token login: the form posts a token, the server checks it and
+ * sets an HttpOnly, SameSite=Strict session cookie.
+ */
+import { createRequire } from 'node:module';
+import express, { Router } from 'express';
+import type { Auth } from '../server/auth/create-auth.js';
+import { SESSION_COOKIE } from '../server/auth/create-auth.js';
+import type { ServerDeps } from '../server/server-deps.js';
+import { CLIENT_SCRIPT, STYLESHEET } from './client-script.js';
+import { renderLoginPage } from './pages/login-page.js';
+import { sendPage } from './layout.js';
+
+const require = createRequire(import.meta.url);
+
+export function createSessionRouter(deps: ServerDeps, auth: Auth): Router {
+  const router = Router();
+  router.get('/static/kiln.js', (_req, res) => {
+    res.type('application/javascript').send(CLIENT_SCRIPT);
+  });
+  router.get('/static/kiln.css', (_req, res) => {
+    res.type('text/css').send(STYLESHEET);
+  });
+  router.get('/static/vendor/uPlot.iife.min.js', (_req, res) => {
+    res.sendFile(require.resolve('uplot/dist/uPlot.iife.min.js'));
+  });
+  router.get('/static/vendor/uPlot.min.css', (_req, res) => {
+    res.sendFile(require.resolve('uplot/dist/uPlot.min.css'));
+  });
+
+  router.get('/login', (req, res) => {
+    sendPage(res, {
+      title: 'Log in',
+      body: renderLoginPage({ next: safeNext(req.query.next) }),
+    });
+  });
+  router.post(
+    '/login',
+    express.urlencoded({ extended: false, limit: '4kb' }),
+    async (req, res) => {
+      const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      const record = token ? await auth.tokens.verifyToken(token) : null;
+      if (!record) {
+        res.status(401);
+        sendPage(res, {
+          title: 'Log in',
+          body: renderLoginPage({
+            next: safeNext(body.next),
+            problem:
+              'That token is not valid: check it or create one with kiln token create.',
+          }),
+        });
+        return;
+      }
+      const secure = deps.settings.publicUrl?.startsWith('https://')
+        ? '; Secure'
+        : '';
+      res.setHeader(
+        'Set-Cookie',
+        `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${secure}`,
+      );
+      res.redirect(303, safeNext(body.next));
+    },
+  );
+  router.post('/logout', (_req, res) => {
+    res.setHeader(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+    );
+    res.redirect(303, '/login');
+  });
+
+  return router;
+}
+
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' &&
+    /^\/(?![/\\])[^\s]*$/.test(value) &&
+    value.length < 1000
+    ? value
+    : '/runs';
+}

@@ -260,9 +260,30 @@ export function createWebRouter(deps: ServerDeps): Router {
   );
 
   async function tail(id: string) {
-    // The newest lines: read the last page by seq.
-    const last = await executions.readLog(id, { limit: 10_000 });
-    return last.slice(-logTail);
+    const first = await executions.readLog(id, { limit: 10_000 });
+    if (first.length < 10_000) return first.slice(-logTail);
+    // A long log: find its end by doubling then halving with one-line
+    // reads, so only the last lines are read, whatever the log's length.
+    let low = first[first.length - 1]!.seq;
+    let step = 10_000;
+    const hasAfter = async (seq: number) =>
+      (await executions.readLog(id, { afterSeq: seq, limit: 1 })).length > 0;
+    while (await hasAfter(low + step)) {
+      low += step;
+      step *= 2;
+    }
+    let high = low + step;
+    while (high - low > logTail) {
+      const middle = Math.floor((low + high) / 2);
+      if (await hasAfter(middle)) low = middle;
+      else high = middle;
+    }
+    const start = low - logTail;
+    const lines = await executions.readLog(id, {
+      afterSeq: start < 0 ? undefined : start,
+      limit: 10_000,
+    });
+    return lines.slice(-logTail);
   }
 
   async function pageAccess(

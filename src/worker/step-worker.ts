@@ -34,20 +34,24 @@ export function startStepWorker(
     async (job: Job<StepJob>) => {
       const data = StepJob.parse(job.data);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // Every line logged while this step is handled names its run and node.
+      const scoped: WorkerDeps = {
+        ...deps,
+        logger: deps.logger.child({
+          runId: data.runId,
+          node: data.node,
+          attempt: job.attemptsMade + 1,
+        }),
+      };
       try {
-        return await executeNode(deps, data, { lastAttempt });
+        return await executeNode(scoped, data, { lastAttempt });
       } catch (error) {
-        deps.logger.warn(
-          {
-            err: error,
-            runId: data.runId,
-            node: data.node,
-            attempt: job.attemptsMade + 1,
-          },
+        scoped.logger.warn(
+          { err: error },
           'step failed for an infrastructure reason',
         );
         if (!lastAttempt) throw error;
-        await failNode(deps, data, error);
+        await failNode(scoped, data, error);
         return 'error';
       }
     },

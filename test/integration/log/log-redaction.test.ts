@@ -1,0 +1,70 @@
+/**
+ * kiln's logger as a process uses it (JSON lines on stderr): tokens and
+ * secrets are redacted wherever the documented paths put them, and child
+ * loggers keep the run and execution ids on every line.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..', '..');
+
+const script = `
+import { createLogger } from './src/log.ts';
+const logger = createLogger({ level: 'info' });
+logger.info({ req: { headers: { authorization: 'token ghp_SECRET1', 'x-hub-signature-256': 'sha256=SECRET2' } } }, 'request');
+logger.info({ headers: { authorization: 'Bearer SECRET3' } }, 'call');
+logger.info({ settings: { githubToken: 'SECRET4', webhookSecret: 'SECRET5', port: 8080 } }, 'settings');
+logger.info({ token: 'SECRET6', github: { token: 'SECRET7' } }, 'tokens');
+logger.child({ runId: 'run-1', node: 'train' }).info({ executionId: 'run-1-1-1' }, 'step');
+logger.flush?.();
+`;
+
+async function logLines(): Promise<Array<Record<string, unknown>>> {
+  const { stderr } = await run(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    { cwd: root, timeout: 60_000 },
+  );
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('log lines', () => {
+  it('redact tokens, secrets, authorization headers and signatures', async () => {
+    const lines = await logLines();
+    const text = JSON.stringify(lines);
+    expect(lines).toHaveLength(5);
+    for (let i = 1; i <= 7; i += 1) expect(text).not.toContain(`SECRET${i}`);
+    expect(lines[0]).toMatchObject({
+      req: {
+        headers: {
+          authorization: '[redacted]',
+          'x-hub-signature-256': '[redacted]',
+        },
+      },
+    });
+    expect(lines[1]).toMatchObject({
+      headers: { authorization: '[redacted]' },
+    });
+    // Redaction is by path: other fields stay readable.
+    expect(lines[2]).toMatchObject({
+      settings: { githubToken: '[redacted]', port: 8080 },
+    });
+  });
+
+  it('keep run and execution ids on lines of a child logger', async () => {
+    const lines = await logLines();
+    expect(lines.at(-1)).toMatchObject({
+      name: 'kiln',
+      runId: 'run-1',
+      node: 'train',
+      executionId: 'run-1-1-1',
+      msg: 'step',
+    });
+  });
+});

@@ -12,7 +12,8 @@ export function applyOverride(step: Step, override?: StepOverride): Step {
     command: override.command ?? step.command,
     image: override.image ?? step.image,
     environment: override.environment ?? step.environment,
-    runtimeConfigPreset: override.runtimeConfigPreset ?? step.runtimeConfigPreset,
+    runtimeConfigPreset:
+      override.runtimeConfigPreset ?? step.runtimeConfigPreset,
     mounts: override.mounts ?? step.mounts,
     parameters: mergeByName(step.parameters, override.parameters),
     inputs: mergeByName(step.inputs, override.inputs),

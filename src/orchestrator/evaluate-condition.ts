@@ -10,8 +10,7 @@ export interface ConditionContext {
 }
 
 export type ConditionResult =
-  | { ok: true; value: boolean }
-  | { ok: false; message: string };
+  { ok: true; value: boolean } | { ok: false; message: string };
 
 const COMPARISON = /^(.+?)\s*(<=|>=|==|!=|<|>)\s*(.+)$/;
 

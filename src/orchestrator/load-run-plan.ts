@@ -4,7 +4,11 @@ import type { RunRecord } from '../model/run.js';
 import { applyOverride } from './apply-override.js';
 import { loadStoredConfig } from './config-texts.js';
 import type { OrchestratorDeps } from './orchestrator-deps.js';
-import { buildRunGraph, type RunGraph, type RunGraphNode } from './run-graph.js';
+import {
+  buildRunGraph,
+  type RunGraph,
+  type RunGraphNode,
+} from './run-graph.js';
 
 export interface RunPlan {
   loaded: LoadedConfig;
@@ -42,7 +46,10 @@ export async function loadRunPlan(
 }
 
 /** The step a node runs, with the node's override applied. */
-export function stepForNode(plan: RunPlan, node: RunGraphNode): Step | undefined {
+export function stepForNode(
+  plan: RunPlan,
+  node: RunGraphNode,
+): Step | undefined {
   const step = plan.loaded.config.steps.find((item) => item.name === node.step);
   return step ? applyOverride(step, node.node?.override) : undefined;
 }

@@ -82,9 +82,7 @@ export function nextRunActions(graph: RunGraph, run: RunRecord): RunActions {
   for (const [node, reason] of blocked) actions.skip.push({ node, reason });
 
   // 4. Nothing left to do: the run is over.
-  const settled = new Set([
-    ...actions.skip.map((item) => item.node),
-  ]);
+  const settled = new Set([...actions.skip.map((item) => item.node)]);
   const unfinished = graph.nodes.some((node) => {
     const status = statusOf(node.name);
     return (
@@ -95,8 +93,7 @@ export function nextRunActions(graph: RunGraph, run: RunRecord): RunActions {
   });
   if (!unfinished && actions.enqueue.length === 0) {
     const failed = graph.nodes.filter(
-      (node) =>
-        statusOf(node.name) === 'error' && node.onError !== 'continue',
+      (node) => statusOf(node.name) === 'error' && node.onError !== 'continue',
     );
     const stopped = graph.nodes.filter(
       (node) => statusOf(node.name) === 'stopped',
@@ -116,9 +113,7 @@ export function nextRunActions(graph: RunGraph, run: RunRecord): RunActions {
 }
 
 type Verdict =
-  | { kind: 'ready' }
-  | { kind: 'wait' }
-  | { kind: 'blocked'; reason: string };
+  { kind: 'ready' } | { kind: 'wait' } | { kind: 'blocked'; reason: string };
 
 function upstreamVerdict(
   node: RunGraphNode,
@@ -133,7 +128,10 @@ function upstreamVerdict(
     const upstream = graph.nodes.find((item) => item.name === name);
     if (status === 'error' && upstream?.onError === 'continue') continue;
     if (status === 'error' || status === 'stopped') {
-      return { kind: 'blocked', reason: `upstream node "${name}" ${status === 'error' ? 'failed' : 'was stopped'}` };
+      return {
+        kind: 'blocked',
+        reason: `upstream node "${name}" ${status === 'error' ? 'failed' : 'was stopped'}`,
+      };
     }
     if (status === 'skipped' || blocked.has(name)) {
       return { kind: 'blocked', reason: `upstream node "${name}" was skipped` };
@@ -152,6 +150,7 @@ function windDown(
   for (const node of graph.nodes) {
     const status = statusOf(node.name);
     if (status === 'pending') actions.skip.push({ node: node.name, reason });
-    else if (ACTIVE.includes(status)) actions.stop.push({ node: node.name, reason });
+    else if (ACTIVE.includes(status))
+      actions.stop.push({ node: node.name, reason });
   }
 }

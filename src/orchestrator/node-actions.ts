@@ -5,7 +5,10 @@
  */
 import type { NodeAction } from '../config/config-model.js';
 import type { RunStatus } from '../model/run.js';
-import { evaluateCondition, type ConditionContext } from './evaluate-condition.js';
+import {
+  evaluateCondition,
+  type ConditionContext,
+} from './evaluate-condition.js';
 
 export interface ActionOutcome {
   status: Extract<RunStatus, 'stopped' | 'error' | 'waiting-approval'>;
@@ -39,13 +42,19 @@ export function evaluateNodeActions(options: {
     for (const then of action.then) {
       if (then === 'stop-pipeline') {
         return {
-          outcome: { status: 'stopped', reason: `node "${options.node}" stopped the pipeline${why}` },
+          outcome: {
+            status: 'stopped',
+            reason: `node "${options.node}" stopped the pipeline${why}`,
+          },
           notes,
         };
       }
       if (then === 'error-pipeline') {
         return {
-          outcome: { status: 'error', reason: `node "${options.node}" failed the pipeline${why}` },
+          outcome: {
+            status: 'error',
+            reason: `node "${options.node}" failed the pipeline${why}`,
+          },
           notes,
         };
       }

@@ -27,7 +27,9 @@ export interface NodeValues {
   notes: string[];
 }
 
-export function resolveNodeValues(options: ResolveNodeValuesOptions): NodeValues {
+export function resolveNodeValues(
+  options: ResolveNodeValuesOptions,
+): NodeValues {
   const { node, step, pipeline, runParameters, upstream } = options;
   const parameters: Record<string, unknown> = Object.create(null);
   const inputs: Record<string, string[]> = Object.create(null);
@@ -52,7 +54,8 @@ export function resolveNodeValues(options: ResolveNodeValuesOptions): NodeValues
     const dotted = name.startsWith(`${node.name}.`)
       ? name.slice(node.name.length + 1)
       : undefined;
-    if (dotted !== undefined && declared.has(dotted)) parameters[dotted] = value;
+    if (dotted !== undefined && declared.has(dotted))
+      parameters[dotted] = value;
     else if (!pipeline && declared.has(name)) parameters[name] = value;
   }
 

@@ -38,8 +38,7 @@ export interface RunGraph {
 }
 
 export type RunGraphResult =
-  | { ok: true; graph: RunGraph }
-  | { ok: false; message: string };
+  { ok: true; graph: RunGraph } | { ok: false; message: string };
 
 const PLURALS: Record<string, string> = {
   outputs: 'output',
@@ -113,7 +112,10 @@ function buildPipelineGraph(pipeline: Pipeline): RunGraphResult {
       };
     }
     const deps = upstream.get(edge.target.node) ?? [];
-    if (edge.source.node !== edge.target.node && !deps.includes(edge.source.node)) {
+    if (
+      edge.source.node !== edge.target.node &&
+      !deps.includes(edge.source.node)
+    ) {
       deps.push(edge.source.node);
     }
     incoming.get(edge.target.node)?.push(edge);
@@ -154,7 +156,8 @@ function buildPipelineGraph(pipeline: Pipeline): RunGraphResult {
   };
 }
 
-type OrderResult = { ok: true; order: string[] } | { ok: false; cycle: string[] };
+type OrderResult =
+  { ok: true; order: string[] } | { ok: false; cycle: string[] };
 
 /** Kahn's algorithm, stable: among ready nodes, declaration order wins. */
 function topologicalOrder(

@@ -179,7 +179,12 @@ export function createWebRouter(deps: ServerDeps): Router {
       title: 'Compare',
       user: viewer?.name,
       charts: true,
-      body: renderComparePage(items),
+      body: renderComparePage(
+        items,
+        items.length === 0
+          ? await executions.listExecutions({ limit: 50 })
+          : [],
+      ),
     });
   });
 

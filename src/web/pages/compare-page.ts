@@ -11,14 +11,11 @@ export interface CompareItem {
   events: MetricsEvent[];
 }
 
-export function renderComparePage(items: CompareItem[]): SafeHtml {
-  if (items.length === 0) {
-    return html`<form method="get" action="/compare">
-      <p>Execution ids to compare:</p>
-      <input name="e" placeholder="execution id" />
-      <input name="e" placeholder="execution id" /> <button>Compare</button>
-    </form>`;
-  }
+export function renderComparePage(
+  items: CompareItem[],
+  recent: readonly ExecutionRecord[] = [],
+): SafeHtml {
+  if (items.length === 0) return renderPicker(recent);
   const label = (record: ExecutionRecord) =>
     `#${record.counter} ${record.node ?? record.step} @ ${record.commit.slice(0, 7)}`;
   const metrics: string[] = [];
@@ -79,4 +76,44 @@ export function renderComparePage(items: CompareItem[]): SafeHtml {
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+/** Recent executions (any commit) with check boxes: pick, then compare. */
+function renderPicker(recent: readonly ExecutionRecord[]): SafeHtml {
+  return html`<form method="get" action="/compare" id="compare-picker">
+    <p>Pick executions to compare (any commits), or give their ids.</p>
+    <table class="executions">
+      <thead>
+        <tr>
+          <th></th>
+          <th>execution</th>
+          <th>repository</th>
+          <th>commit</th>
+          <th>step</th>
+          <th>status</th>
+          <th>metrics</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${recent.map(
+          (record) =>
+            html`<tr>
+              <td><input type="checkbox" name="e" value="${record.id}" /></td>
+              <td>#${record.counter} <code>${record.id}</code></td>
+              <td>${record.repository}</td>
+              <td><code>${record.commit.slice(0, 12)}</code></td>
+              <td>${record.node ?? record.step}</td>
+              <td>${record.status}</td>
+              <td>
+                ${Object.entries(record.metrics)
+                  .slice(0, 3)
+                  .map(([key, value]) => `${key}=${String(value)} `)}
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <input name="e" placeholder="execution id" />
+    <button>Compare</button>
+  </form>`;
 }

@@ -128,6 +128,9 @@ export function createReporter(deps: ReporterDeps): Reporter {
       await job.moveToDelayed(Date.now() + debounceMs, token);
       throw new DelayedError();
     }
+    // Changes from now on schedule a new job instead of folding into this
+    // one, which may already have read the run.
+    await job.removeDeduplicationKey().catch(() => false);
     try {
       await reportRun(
         {

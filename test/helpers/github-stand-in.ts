@@ -10,18 +10,14 @@
  * Anything unknown or invalid is recorded: call `assertNoInvalidRequests()`.
  */
 import { createVerify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   createServer,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-
-const require = createRequire(import.meta.url);
+import { loadSpec, matchOperation, validateRequest } from './github-openapi.js';
+import { createGithubState } from './github-stand-in-state.js';
 
 export interface RecordedRequest {
   method: string;
@@ -126,126 +122,6 @@ export interface GithubStandIn {
   close(): Promise<void>;
 }
 
-const SPEC_FILE = 'node_modules/@octokit/openapi/generated/api.github.com.json';
-
-interface Operation {
-  template: string;
-  regex: RegExp;
-  literalLength: number;
-  method: string;
-  requiredQuery: string[];
-  hasBody: boolean;
-  bodyRequired: boolean;
-}
-
-interface Spec {
-  operations: Operation[];
-  validatorFor(operation: Operation): ValidateFunction;
-}
-
-let specCache: Spec | undefined;
-
-/** Parsed once per process: the description is 13 MB. */
-function loadSpec(): Spec {
-  if (specCache) return specCache;
-  const file = require
-    .resolve('@octokit/openapi/package.json')
-    .replace(/package\.json$/, 'generated/api.github.com.json');
-  const doc = JSON.parse(readFileSync(file, 'utf8')) as {
-    paths: Record<string, Record<string, RawOperation>>;
-    components: { parameters: Record<string, RawParameter> };
-  };
-  const ajv = new Ajv({
-    strict: false,
-    allErrors: false,
-    validateSchema: false,
-  });
-  const addFormats = addFormatsModule as unknown as (ajv: Ajv) => void;
-  addFormats(ajv);
-  ajv.addSchema(doc, 'gh');
-  const operations: Operation[] = [];
-  for (const [template, item] of Object.entries(doc.paths)) {
-    const source = template
-      .split('/')
-      .map((part) =>
-        part.startsWith('{')
-          ? '[^/]+'
-          : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-      )
-      .join('/');
-    for (const method of ['get', 'post', 'patch', 'put', 'delete']) {
-      const raw = item[method];
-      if (!raw) continue;
-      const parameters = [
-        ...((item as { parameters?: RawParameter[] }).parameters ?? []),
-        ...(raw.parameters ?? []),
-      ].map((parameter) =>
-        resolveParameter(parameter, doc.components.parameters),
-      );
-      operations.push({
-        template,
-        regex: new RegExp(`^${source}$`),
-        literalLength: template.replace(/\{[^}]+\}/g, '').length,
-        method: method.toUpperCase(),
-        requiredQuery: parameters
-          .filter((parameter) => parameter.in === 'query' && parameter.required)
-          .map((parameter) => parameter.name ?? ''),
-        hasBody: Boolean(raw.requestBody?.content?.['application/json']),
-        bodyRequired: Boolean(raw.requestBody?.required),
-      });
-    }
-  }
-  const validators = new Map<string, ValidateFunction>();
-  specCache = {
-    operations,
-    validatorFor(operation) {
-      const key = `${operation.method} ${operation.template}`;
-      let validate = validators.get(key);
-      if (!validate) {
-        const pointer = operation.template
-          .replace(/~/g, '~0')
-          .replace(/\//g, '~1');
-        validate = ajv.compile({
-          $ref: `gh#/paths/${encodeURIComponent(pointer)}/${operation.method.toLowerCase()}/requestBody/content/application~1json/schema`,
-        });
-        validators.set(key, validate);
-      }
-      return validate;
-    },
-  };
-  return specCache;
-}
-
-interface RawParameter {
-  $ref?: string;
-  name?: string;
-  in?: string;
-  required?: boolean;
-}
-
-interface RawOperation {
-  parameters?: RawParameter[];
-  requestBody?: { required?: boolean; content?: Record<string, unknown> };
-}
-
-function resolveParameter(
-  parameter: RawParameter,
-  components: Record<string, RawParameter>,
-): RawParameter {
-  if (!parameter.$ref) return parameter;
-  const name = parameter.$ref.split('/').at(-1) ?? '';
-  return components[name] ?? parameter;
-}
-
-function matchOperation(spec: Spec, method: string, path: string) {
-  let best: Operation | undefined;
-  for (const operation of spec.operations) {
-    if (operation.method !== method || !operation.regex.test(path)) continue;
-    if (!best || operation.literalLength > best.literalLength) best = operation;
-  }
-  return best;
-}
-
 const CONTENT_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 function isContentWrite(request: RecordedRequest): boolean {
@@ -262,14 +138,11 @@ export async function startGithubStandIn(
   const spec = loadSpec();
   const requests: RecordedRequest[] = [];
   const invalid: RecordedRequest[] = [];
-  const statuses: StoredStatus[] = [];
-  const comments: StoredComment[] = [];
-  const checkRuns: StoredCheckRun[] = [];
-  const minted: GithubStandIn['mintedTokens'] = [];
+  let baseUrl = '';
+  const state = createGithubState(options, () => baseUrl);
+  const { statuses, comments, checkRuns, minted } = state;
   const failures: FailureRule[] = [];
   const perMinute = options.contentPerMinute ?? 80;
-  let nextId = 1000;
-  let baseUrl = '';
 
   function reject(request: RecordedRequest, reason: string) {
     request.invalid = reason;
@@ -421,203 +294,19 @@ export async function startGithubStandIn(
         });
       }
     }
-    const result = route(operation.template, request);
+    const result = state.route(operation.template, request);
+    if (!result) {
+      reject(
+        request,
+        `the stand-in does not implement ${method} ${operation.template}`,
+      );
+      return send(response, request, 501, {
+        message: 'Not implemented by the stand-in',
+      });
+    }
     if (rule?.kind === 'bad-gateway-after-create')
       return send(response, request, 502, { message: 'Bad Gateway' });
     return send(response, request, result.status, result.body, result.headers);
-  }
-
-  function route(
-    template: string,
-    request: RecordedRequest,
-  ): { status: number; body?: unknown; headers?: Record<string, string> } {
-    const parts = request.path.split('/').map(decodeURIComponent);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const repository = `${parts[2]}/${parts[3]}`;
-    switch (`${request.method} ${template}`) {
-      case 'POST /repos/{owner}/{repo}/statuses/{sha}': {
-        const description = body.description as string | undefined;
-        if (description !== undefined && description.length > 140)
-          return unprocessable(
-            'description is too long (maximum is 140 characters)',
-          );
-        const context = (body.context as string | undefined) ?? 'default';
-        const sha = parts[5] ?? '';
-        if (
-          statuses.filter(
-            (item) =>
-              item.sha === sha &&
-              item.context === context &&
-              item.repository === repository,
-          ).length >= 1000
-        )
-          return unprocessable(
-            'This SHA and context has reached the maximum number of statuses.',
-          );
-        const status: StoredStatus = {
-          repository,
-          sha,
-          state: String(body.state),
-          context,
-          description,
-          target_url: body.target_url as string | undefined,
-        };
-        statuses.push(status);
-        return { status: 201, body: { id: nextId++, ...status } };
-      }
-      case 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments': {
-        const issue = Number(parts[5]);
-        const all = comments.filter(
-          (item) => item.repository === repository && item.issue === issue,
-        );
-        const perPage = Math.min(
-          100,
-          Number(request.query.per_page ?? 30) || 30,
-        );
-        const page = Math.max(1, Number(request.query.page ?? 1) || 1);
-        const slice = all.slice((page - 1) * perPage, page * perPage);
-        const last = Math.max(1, Math.ceil(all.length / perPage));
-        const links: string[] = [];
-        const pageUrl = (n: number) =>
-          `${baseUrl}${request.path}?per_page=${perPage}&page=${n}`;
-        if (page < last)
-          links.push(
-            `<${pageUrl(page + 1)}>; rel="next"`,
-            `<${pageUrl(last)}>; rel="last"`,
-          );
-        if (page > 1)
-          links.push(
-            `<${pageUrl(1)}>; rel="first"`,
-            `<${pageUrl(page - 1)}>; rel="prev"`,
-          );
-        return {
-          status: 200,
-          body: slice.map(commentJson),
-          headers: links.length > 0 ? { link: links.join(', ') } : {},
-        };
-      }
-      case 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments': {
-        const text = String(body.body);
-        if (text.length > 65_536)
-          return unprocessable(
-            'Body is too long (maximum is 65536 characters)',
-          );
-        const comment: StoredComment = {
-          id: nextId++,
-          repository,
-          issue: Number(parts[5]),
-          body: text,
-          edits: 0,
-        };
-        comments.push(comment);
-        return { status: 201, body: commentJson(comment) };
-      }
-      case 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}': {
-        const comment = comments.find(
-          (item) =>
-            item.id === Number(parts[6]) && item.repository === repository,
-        );
-        if (!comment) return { status: 404, body: { message: 'Not Found' } };
-        const text = String(body.body);
-        if (text.length > 65_536)
-          return unprocessable(
-            'Body is too long (maximum is 65536 characters)',
-          );
-        comment.body = text;
-        comment.edits += 1;
-        return { status: 200, body: commentJson(comment) };
-      }
-      case 'POST /repos/{owner}/{repo}/check-runs':
-      case 'PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}': {
-        const output = body.output as StoredCheckRun['output'];
-        if ((output?.annotations?.length ?? 0) > 50)
-          return unprocessable('at most 50 annotations per request');
-        if ((output?.summary?.length ?? 0) > 65_535)
-          return unprocessable('output.summary is too long');
-        let run: StoredCheckRun | undefined;
-        if (request.method === 'POST') {
-          run = {
-            id: nextId++,
-            repository,
-            head_sha: String(body.head_sha),
-            name: String(body.name),
-            status: 'queued',
-            updates: 0,
-          };
-          checkRuns.push(run);
-        } else {
-          run = checkRuns.find((item) => item.id === Number(parts[5]));
-          if (!run) return { status: 404, body: { message: 'Not Found' } };
-          run.updates += 1;
-        }
-        run.status = String(
-          body.status ?? (body.conclusion ? 'completed' : run.status),
-        );
-        if (body.conclusion) run.conclusion = String(body.conclusion);
-        if (output) run.output = output;
-        return {
-          status: request.method === 'POST' ? 201 : 200,
-          body: { ...run },
-        };
-      }
-      case 'POST /app/installations/{installation_id}/access_tokens': {
-        const installationId = Number(parts[3]);
-        if (
-          !Object.values(options.installations ?? {}).includes(installationId)
-        )
-          return { status: 404, body: { message: 'Not Found' } };
-        const token = `ghs_${nextId++}${Math.random().toString(36).slice(2)}`;
-        const expiresAt = Date.now() + (options.tokenLifetimeMs ?? 3_600_000);
-        minted.push({ token, installationId, expiresAt });
-        return {
-          status: 201,
-          body: {
-            token,
-            expires_at: new Date(expiresAt)
-              .toISOString()
-              .replace(/\.\d{3}Z$/, 'Z'),
-            permissions: {
-              statuses: 'write',
-              checks: 'write',
-              pull_requests: 'write',
-              contents: 'read',
-              metadata: 'read',
-            },
-            repository_selection: 'all',
-          },
-        };
-      }
-      case 'GET /repos/{owner}/{repo}/installation': {
-        const id = options.installations?.[repository];
-        if (id === undefined)
-          return { status: 404, body: { message: 'Not Found' } };
-        return {
-          status: 200,
-          body: {
-            id,
-            app_id: Number(options.app?.id ?? 0),
-            account: { login: parts[2] },
-          },
-        };
-      }
-    }
-    reject(
-      request,
-      `the stand-in does not implement ${request.method} ${template}`,
-    );
-    return {
-      status: 501,
-      body: { message: 'Not implemented by the stand-in' },
-    };
-  }
-
-  function commentJson(comment: StoredComment) {
-    return {
-      id: comment.id,
-      body: comment.body,
-      html_url: `https://github.test/${comment.repository}/pull/${comment.issue}#issuecomment-${comment.id}`,
-      user: { login: 'kiln[bot]', type: 'Bot' },
-    };
   }
 
   const server = createServer((incoming, response) => {
@@ -677,17 +366,6 @@ export async function startGithubStandIn(
   };
 }
 
-function unprocessable(message: string) {
-  return {
-    status: 422,
-    body: {
-      message: 'Validation Failed',
-      errors: [{ message }],
-      documentation_url: 'https://docs.github.com/rest',
-    },
-  };
-}
-
 function secondaryMessage() {
   return {
     message:
@@ -695,26 +373,6 @@ function secondaryMessage() {
     documentation_url:
       'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
   };
-}
-
-function validateRequest(
-  spec: Spec,
-  operation: Operation,
-  request: RecordedRequest,
-) {
-  for (const name of operation.requiredQuery) {
-    if (request.query[name] === undefined)
-      return `query parameter ${name} is required`;
-  }
-  if (request.body === undefined) {
-    return operation.bodyRequired ? 'a JSON body is required' : undefined;
-  }
-  if (!operation.hasBody) return 'this operation takes no JSON body';
-  const validate = spec.validatorFor(operation);
-  if (validate(request.body)) return undefined;
-  return (validate.errors ?? [])
-    .map((error) => `body${error.instancePath} ${error.message ?? ''}`)
-    .join('; ');
 }
 
 function verifyJwt(
@@ -754,5 +412,3 @@ async function readBody(incoming: IncomingMessage): Promise<string> {
   }
   return Buffer.concat(chunks).toString('utf8');
 }
-
-export { SPEC_FILE };

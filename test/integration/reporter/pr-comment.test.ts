@@ -150,7 +150,11 @@ describe.skipIf(!haveRedis())('pull request comment', () => {
         edits: 0,
       });
     }
-    const keys = await fixture.redis.keys(`${fixture.prefix}:github:comment:*`);
+    let keys: string[] = [];
+    await waitUntil(async () => {
+      keys = await fixture.redis.keys(`${fixture.prefix}:github:comment:*`);
+      return keys.length === 1;
+    }, 'the stored comment id');
     await fixture.redis.del(...keys);
 
     await push(sha(402), { accuracy: 0.97, loss: 0.2 });

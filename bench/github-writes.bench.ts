@@ -1,0 +1,253 @@
+/**
+ * M8, GitHub write amplification (docs benchmarks.md §9 M8): a burst of
+ * P = 20 pushes to one pull request, each running K = 3 pipelines of N = 20
+ * steps, against the GitHub stand-in (test/helpers/github-stand-in.ts) on a
+ * private redis-server. Run state changes are written to the stores the
+ * way the orchestrator does (every node start and end calls onRunChange);
+ * a third of the pushes are superseded by the next one shortly after they
+ * start. Baseline: the minimum number of content-creating requests, per
+ * surviving commit 1 pending + 1 final status per context and 1
+ * create-or-update of each pipeline's PR comment. Target: issued ÷ minimum
+ * ≤ 1.1, and never more than 80 writes in any 60 s window. Also prints the
+ * time from the last run's end to its final status next to the stand-in's
+ * raw round trip.
+ *
+ *   npx tsx bench/github-writes.bench.ts   (or npm run bench:github)
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import type { RunRecord } from '../src/model/run.js';
+import { createGithubClient } from '../src/forge/github/create-github-client.js';
+import { createReporter } from '../src/reporter/start-reporter.js';
+import { createStores } from '../src/store/index.js';
+import { startGithubStandIn } from '../test/helpers/github-stand-in.js';
+import { startTestRedis } from '../test/helpers/redis-server.js';
+
+const PUSHES = 20;
+const PIPELINES = ['train-a', 'train-b', 'train-c'];
+const STEPS = 20;
+const STEP_MS = 100;
+const REPO = 'acme/models';
+const PR = 12;
+const TOKEN = 'ghp_bench';
+
+function sha(seed: number): string {
+  return createHash('sha1').update(`bench-${seed}`).digest('hex');
+}
+
+async function main(): Promise<void> {
+  const server = await startTestRedis();
+  const github = await startGithubStandIn({ tokens: [TOKEN] });
+  const redis = new Redis(server.url);
+  const bull = new Redis(server.url, { maxRetriesPerRequest: null });
+  const prefix = 'bench';
+  const stores = createStores(redis, { prefix });
+  const logger = pino({ level: 'silent' });
+  const client = createGithubClient({
+    settings: { githubApiUrl: github.url, githubToken: TOKEN },
+    logger,
+  });
+  // Production settings: 1 s debounce, ≥ 1 s between writes.
+  const reporter = createReporter({
+    redis,
+    bullConnection: bull,
+    prefix,
+    runs: stores.runs,
+    executions: stores.executions,
+    logger,
+    settings: { publicUrl: 'https://kiln.example.com' },
+    github: client,
+  });
+  reporter.startReportWorker();
+  try {
+    const surviving: string[] = [];
+    let counter = 0;
+    let lastEnd = 0;
+    for (let push = 0; push < PUSHES; push += 1) {
+      const commit = sha(push);
+      const superseded = push % 3 === 1 && push < PUSHES - 1;
+      const runs: RunRecord[] = [];
+      for (const name of PIPELINES) {
+        counter += 1;
+        const run: RunRecord = {
+          id: `rbench${counter}`,
+          counter,
+          repository: REPO,
+          commit,
+          ref: `refs/pull/${PR}/head`,
+          kind: 'pipeline',
+          name,
+          status: 'queued',
+          parameters: { learning_rate: 0.1 },
+          nodes: Array.from({ length: STEPS }, (_, index) => ({
+            name: `step-${index}`,
+            step: `step-${index}`,
+            status: 'pending' as const,
+            attempt: 1,
+          })),
+          trigger: {
+            event: 'pull_request',
+            pullRequest: PR,
+            baseRef: 'main',
+            baseSha: sha(1000),
+            fork: false,
+          },
+          createdAt: new Date().toISOString(),
+        };
+        await stores.runs.createRun(run);
+        reporter.onRunChange(run.id);
+        runs.push(run);
+      }
+      if (superseded) {
+        await sleep(150);
+        for (const run of runs) {
+          await stores.runs.updateRun(run.id, {
+            status: 'cancelled',
+            supersededBy: sha(push + 1),
+            endedAt: new Date().toISOString(),
+          });
+          reporter.onRunChange(run.id);
+        }
+      } else {
+        await Promise.all(runs.map((run) => playRun(run)));
+        surviving.push(commit);
+        lastEnd = Date.now();
+      }
+    }
+
+    const last = surviving.at(-1) ?? '';
+    const lastFinalAt = await waitFor(() => {
+      const finals = PIPELINES.map((name) =>
+        github
+          .statusesFor(REPO, last, `kiln/${name}`)
+          .find((item) => item.state !== 'pending'),
+      );
+      return finals.every(Boolean);
+    });
+    await waitFor(() =>
+      PIPELINES.every((name) =>
+        github.comments.some(
+          (item) =>
+            item.body.includes(`pipeline=${name} `) &&
+            item.body.includes(last.slice(0, 7)),
+        ),
+      ),
+    );
+    await sleep(3000);
+
+    const writes = github
+      .contentWrites()
+      .filter((item) => item.path.startsWith(`/repos/${REPO}/`)).length;
+    const minimum = surviving.length * PIPELINES.length * 3;
+    const ratio = writes / minimum;
+    const perMinute = github.maxWritesPerMinute();
+    // Measured after the burst so its writes stay out of the 60 s windows.
+    const rawRoundTrip = await measureRoundTrip(github.url);
+    const latency = lastFinalAt - lastEnd;
+    const result = {
+      id: 'M8',
+      name: 'github-writes',
+      pushes: PUSHES,
+      surviving: surviving.length,
+      contexts: PIPELINES.length,
+      steps: STEPS,
+      writes,
+      minimum,
+      ratio: Number(ratio.toFixed(3)),
+      maxWritesPerMinute: perMinute,
+      statuses: github.statuses.length,
+      comments: github.comments.length,
+      commentEdits: github.comments.reduce((sum, item) => sum + item.edits, 0),
+      latencyMs: latency,
+      rawRoundTripMs: Number(rawRoundTrip.toFixed(2)),
+      invalidRequests: github.invalid.length,
+      pass: ratio <= 1.1 && perMinute <= 80 && github.invalid.length === 0,
+    };
+    process.stdout.write(
+      `M8 github-writes: ${writes} content-creating requests for a minimum of ${minimum} → ratio ${result.ratio} (target ≤ 1.1); at most ${perMinute} in any 60 s (limit 80); last final status ${latency} ms after the run ended (raw round trip ${result.rawRoundTripMs} ms); ${result.pass ? 'PASS' : 'FAIL'}\n`,
+    );
+    const out = join(
+      dirname(fileURLToPath(import.meta.url)),
+      '..',
+      '.bench-out',
+      'results.jsonl',
+    );
+    mkdirSync(dirname(out), { recursive: true });
+    appendFileSync(
+      out,
+      `${JSON.stringify({ ...result, time: new Date().toISOString() })}\n`,
+    );
+    github.assertNoInvalidRequests();
+  } finally {
+    await reporter.close();
+    redis.disconnect();
+    bull.disconnect();
+    await github.close();
+    await server.close();
+  }
+
+  async function playRun(run: RunRecord): Promise<void> {
+    const started = new Date().toISOString();
+    await stores.runs.updateRun(run.id, {
+      status: 'running',
+      startedAt: started,
+    });
+    reporter.onRunChange(run.id);
+    for (const node of run.nodes) {
+      await stores.runs.updateRunNode(run.id, node.name, {
+        status: 'started',
+        startedAt: new Date().toISOString(),
+      });
+      reporter.onRunChange(run.id);
+      await sleep(STEP_MS);
+      await stores.runs.updateRunNode(run.id, node.name, {
+        status: 'complete',
+        endedAt: new Date().toISOString(),
+      });
+      reporter.onRunChange(run.id);
+    }
+    await stores.runs.updateRun(run.id, {
+      status: 'complete',
+      endedAt: new Date().toISOString(),
+    });
+    reporter.onRunChange(run.id);
+  }
+}
+
+async function measureRoundTrip(url: string): Promise<number> {
+  const times: number[] = [];
+  for (let index = 0; index < 21; index += 1) {
+    const start = performance.now();
+    await fetch(`${url}/repos/acme/warmup/statuses/${sha(9999)}`, {
+      method: 'POST',
+      headers: {
+        authorization: `token ${TOKEN}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ state: 'success', context: `warmup-${index}` }),
+    });
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[10] ?? 0;
+}
+
+async function waitFor(
+  check: () => boolean,
+  timeoutMs = 600_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error('timed out waiting for the reports');
+    await sleep(20);
+  }
+  return Date.now();
+}
+
+await main();

@@ -82,7 +82,10 @@ function cleanup(): Promise<void> {
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  // `on`, not `once`: a terminal's Ctrl-C may arrive twice (directly and
+  // relayed by tsx); the second must not cut the cleanup short.
+  process.on(signal, () => {
+    if (cleaning) return;
     say(`\n${signal}: stopping what the demo started…`);
     void cleanup().finally(() => process.exit(130));
   });

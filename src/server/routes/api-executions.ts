@@ -20,12 +20,15 @@ import {
 
 const pollMs = 500;
 const streamBatch = 500;
+// Each open stream polls Redis; past this many, new ones are refused.
+const maxStreams = 500;
 
 export function createApiExecutionsRouter(context: ApiContext): Router {
   const { deps, auth } = context;
   const { executions } = deps.orchestrator;
   const router = Router();
   const read = auth.requireRole('read');
+  let openStreams = 0;
 
   router.get('/api/executions', read, async (req, res) => {
     const { limit, offset } = readPaging(req.query, 200);
@@ -62,6 +65,14 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
 
   router.get('/api/executions/:id/logs/stream', read, async (req, res) => {
     const execution = await getExecution(req.params.id);
+    if (openStreams >= maxStreams) {
+      res.setHeader('Retry-After', '10');
+      throw new ApiError(503, 'too many open log streams: retry in a moment');
+    }
+    openStreams += 1;
+    res.on('close', () => {
+      openStreams -= 1;
+    });
     const resumeFrom = req.headers['last-event-id'] ?? req.query.after;
     let after =
       typeof resumeFrom === 'string' && /^\d{1,15}$/.test(resumeFrom)

@@ -7,6 +7,7 @@ import { exportTree } from './export-tree.js';
 import { fetchCommit, readObjectType } from './fetch-commit.js';
 import { KeyedLock } from './keyed-lock.js';
 import { listChangedPaths } from './list-changed-paths.js';
+import { mergeBaseOf } from './merge-base.js';
 import { assertObjectId, isZeroObjectId } from './object-id.js';
 import { checkRepositorySource } from './repository-source.js';
 import type { CheckedSource, RepositorySource } from './repository-source.js';
@@ -208,6 +209,38 @@ export class GitMaterialiser {
       head: headId,
       timeoutMs: localTimeoutMs,
     });
+  }
+
+  /**
+   * The merge base of two commits (fetched when missing); null when their
+   * histories are unrelated. For comparing a pull request with its base.
+   */
+  async mergeBase(
+    source: RepositorySource,
+    a: string,
+    b: string,
+  ): Promise<string | null> {
+    const checked = checkRepositorySource(source);
+    const aId = assertObjectId(a, 'a');
+    const bId = assertObjectId(b, 'b');
+    await this.#ensure(checked, aId);
+    const mirrorDir = await this.#ensure(checked, bId);
+    return mergeBaseOf({
+      mirrorDir,
+      a: aId,
+      b: bId,
+      timeoutMs: localTimeoutMs,
+    });
+  }
+
+  /** Whether `ancestor` is `commit` or one of its ancestors. */
+  async isAncestor(
+    source: RepositorySource,
+    ancestor: string,
+    commit: string,
+  ): Promise<boolean> {
+    const base = await this.mergeBase(source, ancestor, commit);
+    return base !== null && base === ancestor.toLowerCase();
   }
 
   /**

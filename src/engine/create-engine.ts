@@ -19,6 +19,7 @@ import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
+import { createGitCommitHistory } from '../reporter/git-commit-history.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
@@ -115,6 +116,7 @@ export async function createEngine(
     executions: stores.executions,
     logger,
     settings,
+    history: createGitCommitHistory(deps.git),
   });
   if (reporter.enabled) deps.onRunChange = reporter.onRunChange;
   notes.push(...reporter.notes);

@@ -40,9 +40,8 @@ export async function findBaseRun(
   const baseRef = run.trigger?.baseRef;
   if (!baseRef) return { label: 'base' };
   const branch = baseRef.replace(/^refs\/heads\//, '');
-  const mergeBase =
-    (await history?.mergeBase(run).catch(() => undefined)) ??
-    run.trigger?.baseSha;
+  const fromHistory = await history?.mergeBase(run).catch(() => undefined);
+  const mergeBase = fromHistory ?? run.trigger?.baseSha;
   const found = await runs.listRuns({
     repository: run.repository,
     ref: `refs/heads/${branch}`,
@@ -55,7 +54,8 @@ export async function findBaseRun(
       candidate.kind === run.kind &&
       candidate.id !== run.id,
   );
-  if (!history || !mergeBase) {
+  // The mirror could not answer (no history, or the fetch failed).
+  if (!history || !fromHistory) {
     // Without the history, the run at the base commit, else the newest
     // one created before this run, stands in.
     const chosen =
@@ -65,9 +65,9 @@ export async function findBaseRun(
   }
   for (const candidate of candidates) {
     const before =
-      candidate.commit === mergeBase ||
+      candidate.commit === fromHistory ||
       (await history
-        .isAncestor(run, candidate.commit, mergeBase)
+        .isAncestor(run, candidate.commit, fromHistory)
         .catch(() => false));
     if (before) return { label: branch, mergeBase, run: candidate };
   }

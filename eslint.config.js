@@ -8,6 +8,7 @@ export default tseslint.config(
       'dist/',
       'coverage/',
       'test-results/',
+      '.bench-out/',
       '.kiln/',
       'src/web/static/vendor/',
     ],

@@ -3,13 +3,47 @@
  * comments (paginated with Link headers), check runs, installation tokens
  * and installations, with GitHub's documented limits (422s).
  */
-import type {
-  GithubStandInOptions,
-  RecordedRequest,
-  StoredCheckRun,
-  StoredComment,
-  StoredStatus,
-} from './github-stand-in.js';
+import type { GithubStandInOptions } from './github-stand-in.js';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** The matched OpenAPI path template (`/repos/{owner}/{repo}/…`). */
+  route?: string;
+  time: number;
+  status?: number;
+  invalid?: string;
+}
+
+export interface StoredStatus {
+  repository: string;
+  sha: string;
+  state: string;
+  context: string;
+  description?: string;
+  target_url?: string;
+}
+
+export interface StoredComment {
+  id: number;
+  repository: string;
+  issue: number;
+  body: string;
+  edits: number;
+}
+
+export interface StoredCheckRun {
+  id: number;
+  repository: string;
+  head_sha: string;
+  name: string;
+  status: string;
+  conclusion?: string;
+  output?: { title?: string; summary?: string; annotations?: unknown[] };
+  updates: number;
+}
 
 export interface RouteResult {
   status: number;

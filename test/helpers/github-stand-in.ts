@@ -17,47 +17,20 @@ import {
 } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSpec, matchOperation, validateRequest } from './github-openapi.js';
-import { createGithubState } from './github-stand-in-state.js';
+import {
+  createGithubState,
+  type RecordedRequest,
+  type StoredCheckRun,
+  type StoredComment,
+  type StoredStatus,
+} from './github-stand-in-state.js';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  body: unknown;
-  /** The matched OpenAPI path template (`/repos/{owner}/{repo}/…`). */
-  route?: string;
-  time: number;
-  status?: number;
-  invalid?: string;
-}
-
-export interface StoredStatus {
-  repository: string;
-  sha: string;
-  state: string;
-  context: string;
-  description?: string;
-  target_url?: string;
-}
-
-export interface StoredComment {
-  id: number;
-  repository: string;
-  issue: number;
-  body: string;
-  edits: number;
-}
-
-export interface StoredCheckRun {
-  id: number;
-  repository: string;
-  head_sha: string;
-  name: string;
-  status: string;
-  conclusion?: string;
-  output?: { title?: string; summary?: string; annotations?: unknown[] };
-  updates: number;
-}
+export type {
+  RecordedRequest,
+  StoredCheckRun,
+  StoredComment,
+  StoredStatus,
+} from './github-stand-in-state.js';
 
 export type FailureKind =
   | 'server-error'

@@ -259,7 +259,8 @@ export async function startGithubStandIn(
           item !== request &&
           isContentWrite(item) &&
           item.time > since &&
-          item.status !== 403,
+          // Writes GitHub carried out; refused ones are not counted here.
+          (item.status ?? 0) < 300,
       ).length;
       if (recent >= perMinute) {
         return send(response, request, 403, secondaryMessage(), {

@@ -5,6 +5,7 @@
  * the dispatch benchmarks (M2, M3); `runToEnd` creates a run and resolves
  * when it ended.
  */
+import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Worker } from 'bullmq';
@@ -100,6 +101,7 @@ export async function startNullEngine(options: {
       await engine.close();
       raw.disconnect();
       await redis.close();
+      rmSync(repoDir, { recursive: true, force: true });
     },
   };
 }

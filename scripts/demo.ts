@@ -144,6 +144,9 @@ async function main(): Promise<number> {
     KILN_PUBLIC_URL: `http://localhost:${port}`,
     KILN_WEBHOOK_SECRET: secret,
     KILN_ALLOW_LOCAL_REPOSITORIES: 'true',
+    // The demo's kiln listens on loopback only: let its pages be read
+    // without a token (actions still need one).
+    KILN_PUBLIC_READ: 'true',
     KILN_RUNTIME: started.runtime,
     KILN_WORKER_ID: started.workerId,
     KILN_LOG_LEVEL: process.env.KILN_LOG_LEVEL ?? 'info',

@@ -51,6 +51,15 @@ export async function createTriggerRuns(
       pullRequest: kind === 'pull_request' ? event.number : undefined,
       sender: event.sender,
       fork: kind === 'pull_request' ? event.fork : false,
+      installationId: event.installationId,
+      // The reporter compares a pull request with its base branch's runs.
+      ...(kind === 'pull_request'
+        ? {
+            baseRef: `refs/heads/${event.baseBranch}`,
+            baseSha: event.baseSha,
+            headRef: event.headBranch,
+          }
+        : {}),
     },
     trusted: !(kind === 'pull_request' && event.fork),
     requireApproval:

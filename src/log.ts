@@ -24,7 +24,9 @@ export const REDACT_PATHS = [
   'settings.githubPrivateKey',
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+export function createLogger(
+  options: { level?: string; name?: string } = {},
+): Logger {
   return pino(
     {
       name: options.name ?? 'kiln',

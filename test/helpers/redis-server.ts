@@ -92,12 +92,17 @@ export async function startTestRedis(): Promise<TestRedis> {
   async function stop(options: { hard?: boolean } = {}): Promise<void> {
     const running = child;
     child = undefined;
-    if (!running || running.exitCode !== null) return;
+    if (!running || running.exitCode !== null || running.signalCode !== null) {
+      return;
+    }
     const exited = new Promise<void>((resolve) =>
       running.once('exit', () => resolve()),
     );
     running.kill(options.hard ? 'SIGKILL' : 'SIGTERM');
+    // A server busy with an AOF rewrite may take a while; never hang a test.
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(timer);
   }
 
   await start();

@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   'settings.webhookSecretPrevious',
   'settings.githubToken',
   'settings.githubPrivateKey',
+  'settings.registryAuth',
 ];
 
 export function createLogger(

@@ -62,6 +62,22 @@ export const Settings = z.object({
     .optional(),
   githubPrivateKey: z.string().min(1).optional(),
   publicRead: z.boolean(),
+  /** Registry host → credentials, for pulling step images. */
+  registryAuth: z.record(
+    z.string().min(1),
+    z.object({
+      username: z
+        .string({ message: 'each registry needs a "username"' })
+        .min(1),
+      password: z
+        .string({ message: 'each registry needs a "password"' })
+        .min(1),
+    }),
+    {
+      message:
+        'must be JSON like {"ghcr.io": {"username": "me", "password": "TOKEN"}}',
+    },
+  ),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -100,6 +116,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubAppId: 'KILN_GITHUB_APP_ID',
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
   publicRead: 'KILN_PUBLIC_READ',
+  registryAuth: 'KILN_REGISTRY_AUTH',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -149,6 +166,7 @@ export function readSettings(
     publicRead: ['1', 'true', 'yes'].includes(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),
+    registryAuth: parseJsonSetting(value('registryAuth')) ?? {},
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
@@ -164,8 +182,27 @@ export function readSettings(
     parsed.error.issues.map((issue) => {
       const key = issue.path[0] as keyof Settings | undefined;
       const name = key ? ENV_NAMES[key] : 'settings';
-      const given = key ? value(key) : undefined;
+      // Never echo a secret back, even a malformed one.
+      const given = key && !SECRET_SETTINGS.has(key) ? value(key) : undefined;
       return `${name}${given === undefined ? '' : `=${JSON.stringify(String(given))}`}: ${issue.message}`;
     }),
   );
+}
+
+const SECRET_SETTINGS = new Set<keyof Settings>([
+  'webhookSecret',
+  'webhookSecretPrevious',
+  'githubToken',
+  'githubPrivateKey',
+  'registryAuth',
+]);
+
+/** A JSON setting; text that is not JSON is passed on for zod to reject. */
+function parseJsonSetting(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
 }

@@ -155,7 +155,16 @@ async function pickRuntime(
     );
     return new LocalRuntime();
   }
-  const docker = new DockerRuntime({ workerId: settings.workerId });
+  const registryAuth = Object.fromEntries(
+    Object.entries(settings.registryAuth).map(([host, auth]) => [
+      host,
+      { ...auth, serveraddress: host },
+    ]),
+  );
+  const docker = new DockerRuntime({
+    workerId: settings.workerId,
+    registryAuth,
+  });
   if (await docker.ping()) return docker;
   if (settings.runtime === 'docker') {
     throw new Error(

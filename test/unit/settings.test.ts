@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { readSettings, SettingsError } from '../../src/settings.js';
+
+describe('readSettings', () => {
+  it('applies defaults and reads the environment', () => {
+    const settings = readSettings({
+      KILN_PORT: '9090',
+      KILN_DATA_DIR: '/tmp/k',
+    });
+
+    expect(settings).toMatchObject({
+      port: 9090,
+      dataDir: '/tmp/k',
+      runtime: 'auto',
+      publicRead: false,
+      registryAuth: {},
+    });
+  });
+
+  it('lets flags win over the environment', () => {
+    expect(readSettings({ KILN_PORT: '9090' }, { port: '7070' }).port).toBe(
+      7070,
+    );
+  });
+
+  it('lists every problem with the variable to fix', () => {
+    const attempt = () =>
+      readSettings({ KILN_PORT: 'eighty', KILN_RUNTIME: 'podman' });
+
+    expect(attempt).toThrow(SettingsError);
+    expect(attempt).toThrow(/KILN_PORT="eighty": must be a number/);
+    expect(attempt).toThrow(/KILN_RUNTIME="podman"/);
+  });
+
+  it('reads registry credentials and never echoes them when malformed', () => {
+    const good = readSettings({
+      KILN_REGISTRY_AUTH: '{"ghcr.io":{"username":"me","password":"s3cret"}}',
+    });
+    let message = '';
+    try {
+      readSettings({
+        KILN_REGISTRY_AUTH: '{"ghcr.io":{"username":"me","pass":"s3cret"}}',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    expect(good.registryAuth).toEqual({
+      'ghcr.io': { username: 'me', password: 's3cret' },
+    });
+    expect(message).toMatch(
+      /KILN_REGISTRY_AUTH: each registry needs a "password"/,
+    );
+    expect(message).not.toContain('s3cret');
+  });
+});

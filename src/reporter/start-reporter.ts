@@ -65,6 +65,8 @@ export interface ReporterDeps {
 export interface Reporter {
   /** Whether anything will be posted (GitHub is configured). */
   enabled: boolean;
+  /** The GitHub client, or null when GitHub is not configured. */
+  github: GithubClient | null;
   /** Said once at start (e.g. that nothing will be posted). */
   notes: string[];
   onRunChange(runId: string): void;
@@ -170,6 +172,7 @@ export function createReporter(deps: ReporterDeps): Reporter {
 
   return {
     enabled: github !== null,
+    github,
     notes,
     onRunChange(runId) {
       if (!github) return;

@@ -24,4 +24,10 @@ export interface ServerDeps {
   artifacts?: ArtifactStore;
   /** Shared with the worker in `kiln up`; the /metrics route makes one otherwise. */
   metrics?: KilnMetrics;
+  /**
+   * Whether a GitHub login is a collaborator with write access (set when
+   * GitHub is configured). Without it, approving a held fork run rests on
+   * the admin token alone.
+   */
+  isCollaborator?: (repository: string, login: string) => Promise<boolean>;
 }

@@ -230,6 +230,20 @@ export function createGithubState(
           },
         };
       }
+      case 'GET /repos/{owner}/{repo}/collaborators/{username}/permission': {
+        const permission =
+          options.collaborators?.[repository]?.[parts[5] ?? ''];
+        if (permission === undefined)
+          return { status: 404, body: { message: 'Not Found' } };
+        return {
+          status: 200,
+          body: {
+            permission,
+            role_name: permission,
+            user: { login: parts[5], id: 1, type: 'User' },
+          },
+        };
+      }
       case 'GET /repos/{owner}/{repo}/installation': {
         const id = options.installations?.[repository];
         if (id === undefined)

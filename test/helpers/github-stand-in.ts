@@ -65,6 +65,8 @@ export interface GithubStandInOptions {
   tokenLifetimeMs?: number;
   /** Content-creating requests allowed per minute. @defaultValue 80 */
   contentPerMinute?: number;
+  /** Collaborator permissions by repository, then login (`write`, `read`…). */
+  collaborators?: Record<string, Record<string, string>>;
 }
 
 export interface GithubStandIn {

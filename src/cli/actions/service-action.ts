@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import { createEngine, type Engine } from '../../engine/create-engine.js';
+import { createCollaboratorCheck } from '../../forge/github/check-collaborator.js';
 import { startIntakeWorker } from '../../intake/start-intake-worker.js';
 import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../orchestrator/advance-run.js';
@@ -178,6 +179,7 @@ async function startServerRole(
     git: deps.git,
     artifacts: deps.artifacts,
     metrics,
+    isCollaborator: createCollaboratorCheck(engine.reporter.github),
     readinessChecks: withWorker
       ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
       : [],

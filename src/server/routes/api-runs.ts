@@ -121,11 +121,13 @@ export function createApiRunsRouter(context: ApiContext): Router {
       );
     }
     try {
-      // The admin token is the authority here: the operator gave it out.
+      // With GitHub configured, the approver must be a collaborator with
+      // write access; otherwise the admin token is the authority (the
+      // operator gave it out).
       const approved = await approveRun(deps.orchestrator, {
         runId: run.id,
         approver,
-        isCollaborator: async () => true,
+        isCollaborator: deps.isCollaborator ?? (async () => true),
       });
       res.json(approved);
     } catch (error) {

@@ -17,7 +17,7 @@ import {
 } from './compare-metrics.js';
 import { describeRun, type RunDescription } from './describe-run.js';
 import { findBaseRun, type CommitHistory } from './find-base-run.js';
-import { renderPrComment, runUrl } from './render-pr-comment.js';
+import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
 
 export interface RunReportDeps {
   redis: Redis;
@@ -44,18 +44,16 @@ export async function buildRunReport(
   run: RunRecord,
 ): Promise<RunReport> {
   const report = await readReportItem(deps, run);
-  const executions = await listRunExecutions(deps.executions, run.id);
+  const executions = await loadNodeExecutions(deps.executions, run);
   const head = pickMetrics(run, executions, report);
-  const base = run.trigger?.pullRequest
+  const base: BaseInfo = run.trigger?.pullRequest
     ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
     : { label: 'base' };
   let baseMetrics: Record<string, MetricValue> | undefined;
   if (base.run) {
-    const baseExecutions = await listRunExecutions(
-      deps.executions,
-      base.run.id,
-    );
+    const baseExecutions = await loadNodeExecutions(deps.executions, base.run);
     baseMetrics = pickMetrics(base.run, baseExecutions, report);
+    base.parameters = effectiveParameters(base.run, baseExecutions);
   }
   const comparisons = compareMetrics({ head, base: baseMetrics, report });
   const description = describeRun({ run, comparisons, baseLabel: base.label });
@@ -63,6 +61,7 @@ export async function buildRunReport(
   const body = renderPrComment({
     run,
     executions,
+    parameters: effectiveParameters(run, executions),
     comparisons,
     base,
     findings,
@@ -102,11 +101,45 @@ async function readReportItem(
   }
 }
 
-async function listRunExecutions(
+/**
+ * The executions behind a run's nodes, reused ones included (a reused node
+ * points at an execution of an earlier run).
+ */
+async function loadNodeExecutions(
   store: ExecutionStore,
-  runId: string,
+  run: RunRecord,
 ): Promise<ExecutionRecord[]> {
-  return store.listExecutions({ runId, limit: 1000 });
+  const records: ExecutionRecord[] = [];
+  for (const node of run.nodes) {
+    const record = node.executionId
+      ? await store.getExecution(node.executionId)
+      : null;
+    if (record) records.push(record);
+  }
+  return records;
+}
+
+/**
+ * The parameter values the run's steps actually ran with (defaults from the
+ * YAML at its commit included), as `node.parameter` for pipelines — what a
+ * reviewer needs to see when a branch changes a default.
+ */
+export function effectiveParameters(
+  run: RunRecord,
+  executions: readonly ExecutionRecord[],
+): Record<string, unknown> {
+  const byId = new Map(executions.map((item) => [item.id, item]));
+  // The launch's own overrides (pipeline parameters included), then what
+  // each step really ran with.
+  const values: Record<string, unknown> = { ...run.parameters };
+  for (const node of run.nodes) {
+    const record = node.executionId ? byId.get(node.executionId) : undefined;
+    if (!record) continue;
+    for (const [name, value] of Object.entries(record.parameters)) {
+      values[run.kind === 'pipeline' ? `${node.name}.${name}` : name] = value;
+    }
+  }
+  return values;
 }
 
 /**

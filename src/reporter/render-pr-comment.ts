@@ -31,6 +31,8 @@ export interface BaseInfo {
 
 export interface RenderPrCommentOptions {
   run: RunRecord;
+  /** The values the run's steps ran with; defaults to the run's overrides. */
+  parameters?: Record<string, unknown>;
   executions: readonly ExecutionRecord[];
   comparisons: readonly MetricComparison[];
   base: BaseInfo;
@@ -171,19 +173,16 @@ function renderNodes(options: RenderPrCommentOptions): string[] {
 }
 
 function renderParameters(options: RenderPrCommentOptions): string[] {
-  const { run, base } = options;
+  const { base } = options;
   if (!base.run) return [];
+  const parameters = options.parameters ?? options.run.parameters;
   const baseParameters = base.parameters ?? base.run.parameters;
   const names = [
-    ...new Set([
-      ...Object.keys(run.parameters),
-      ...Object.keys(baseParameters),
-    ]),
+    ...new Set([...Object.keys(parameters), ...Object.keys(baseParameters)]),
   ].sort();
   const differing = names.filter(
     (name) =>
-      JSON.stringify(run.parameters[name]) !==
-      JSON.stringify(baseParameters[name]),
+      JSON.stringify(parameters[name]) !== JSON.stringify(baseParameters[name]),
   );
   if (differing.length === 0) return [];
   const out = [
@@ -194,7 +193,7 @@ function renderParameters(options: RenderPrCommentOptions): string[] {
   ];
   for (const name of differing) {
     out.push(
-      `| ${escapeMarkdown(name)} | ${escapeMarkdown(show(baseParameters[name]))} | ${escapeMarkdown(show(run.parameters[name]))} |`,
+      `| ${escapeMarkdown(name)} | ${escapeMarkdown(show(baseParameters[name]))} | ${escapeMarkdown(show(parameters[name]))} |`,
     );
   }
   out.push('');

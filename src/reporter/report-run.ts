@@ -30,6 +30,8 @@ const TERMINAL = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
 /** Runs kiln can report on GitHub: `owner/name` and a real commit. */
 export function isReportable(run: RunRecord): boolean {
+  // `kiln run` records a local checkout: nothing on GitHub to report to.
+  if (run.source?.id.startsWith('local/')) return false;
   return (
     /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(run.repository) &&
     /^[0-9a-f]{40}$/.test(run.commit)

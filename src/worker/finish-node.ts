@@ -8,6 +8,7 @@ import { loadRunPlan } from '../orchestrator/load-run-plan.js';
 import { evaluateNodeActions } from '../orchestrator/node-actions.js';
 import { isFinalRunStatus } from '../orchestrator/next-run-actions.js';
 import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
+import type { ExecutionStore } from '../store/index.js';
 import type { StepJob } from '../queue/step-jobs.js';
 
 export async function finishNode(
@@ -65,4 +66,42 @@ export async function finishNode(
     }
   }
   await advanceRun(deps, run.id);
+}
+
+/**
+ * Ends a node that could not run for an infrastructure reason (engine down,
+ * fetch failed, retries used up): its execution, if any, and the node are
+ * marked failed with the reason, then the run advances.
+ */
+export async function failNodeForInfrastructure(
+  deps: OrchestratorDeps & { executions: ExecutionStore },
+  options: {
+    run: RunRecord;
+    job: StepJob;
+    executionId?: string;
+    error: unknown;
+  },
+): Promise<void> {
+  const { run, job } = options;
+  const message =
+    options.error instanceof Error
+      ? options.error.message
+      : String(options.error);
+  if (options.executionId) {
+    await deps.executions.updateExecution(
+      options.executionId,
+      {
+        status: 'error',
+        endReason: { kind: 'infra-error', message },
+        endedAt: new Date().toISOString(),
+      },
+      { attempt: job.attempt },
+    );
+  }
+  await finishNode(deps, {
+    run,
+    job,
+    status: 'error',
+    message: `infrastructure: ${message}`,
+  });
 }

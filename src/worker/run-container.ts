@@ -24,7 +24,7 @@ import type { StepJob } from '../queue/step-jobs.js';
 import { RuntimeError, type RunResult } from '../runtime/runtime.js';
 import { buildStepSpec, type ExecutionFolders } from './build-step-spec.js';
 import type { NodeOutcome } from './node-outcome.js';
-import { finishNode } from './finish-node.js';
+import { failNodeForInfrastructure, finishNode } from './finish-node.js';
 import { reuseKey } from './reuse-key.js';
 import type { WorkerDeps } from './worker-deps.js';
 
@@ -91,18 +91,11 @@ export async function runContainer(
     const retryable =
       !(error instanceof RuntimeError) || error.code !== 'IMAGE_UNAVAILABLE';
     if (retryable && !options.context.lastAttempt) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    const reason: EndReason = { kind: 'infra-error', message };
-    await deps.executions.updateExecution(
-      record.id,
-      { status: 'error', endReason: reason, endedAt: new Date().toISOString() },
-      { attempt: job.attempt },
-    );
-    await finishNode(deps, {
+    await failNodeForInfrastructure(deps, {
       run,
       job,
-      status: 'error',
-      message: `infrastructure: ${message}`,
+      executionId: record.id,
+      error,
     });
     return 'error';
   }

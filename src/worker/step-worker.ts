@@ -8,7 +8,7 @@ import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { StepJob } from '../queue/step-jobs.js';
 import { executeNode } from './execute-node.js';
 import type { NodeOutcome } from './node-outcome.js';
-import { finishNode } from './finish-node.js';
+import { failNodeForInfrastructure } from './finish-node.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 export interface StepWorkerOptions {
@@ -95,22 +95,10 @@ async function failNode(
   const node = run?.nodes.find((item) => item.name === job.node);
   if (!run || !node || node.attempt !== job.attempt) return;
   if (node.status !== 'queued' && node.status !== 'started') return;
-  const message = error instanceof Error ? error.message : String(error);
-  if (node.executionId) {
-    await deps.executions.updateExecution(
-      node.executionId,
-      {
-        status: 'error',
-        endReason: { kind: 'infra-error', message },
-        endedAt: new Date().toISOString(),
-      },
-      { attempt: job.attempt },
-    );
-  }
-  await finishNode(deps, {
+  await failNodeForInfrastructure(deps, {
     run,
     job,
-    status: 'error',
-    message: `infrastructure: ${message}`,
+    executionId: node.executionId,
+    error,
   });
 }

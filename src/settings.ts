@@ -7,6 +7,7 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { KilnError } from './errors.js';
 
 const Port = z.coerce
   .number({ message: 'must be a number' })
@@ -81,12 +82,11 @@ export const Settings = z.object({
 });
 export type Settings = z.infer<typeof Settings>;
 
-export class SettingsError extends Error {
+export class SettingsError extends KilnError {
   readonly code = 'INVALID_SETTINGS';
   readonly problems: string[];
   constructor(problems: string[]) {
     super(`kiln can't start with these settings:\n  ${problems.join('\n  ')}`);
-    this.name = 'SettingsError';
     this.problems = problems;
   }
 }

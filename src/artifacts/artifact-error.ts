@@ -1,8 +1,9 @@
+import { KilnError } from '../errors.js';
 export type ArtifactErrorCode =
   'NOT_FOUND' | 'INVALID_DIGEST' | 'NOT_A_FILE' | 'IO_FAILED';
 
 /** An artifact store operation failed; `code` says why. */
-export class ArtifactError extends Error {
+export class ArtifactError extends KilnError {
   readonly code: ArtifactErrorCode;
 
   constructor(
@@ -11,7 +12,6 @@ export class ArtifactError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = 'ArtifactError';
     this.code = code;
   }
 }

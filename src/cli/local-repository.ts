@@ -14,16 +14,16 @@ import {
   resolveRevision,
   snapshotWorkTree,
 } from '../git/inspect-work-tree.js';
+import { KilnError } from '../errors.js';
 
 export const CONFIG_FILES = ['kiln.yaml', 'valohai.yaml'] as const;
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-export class LocalRunError extends Error {
+export class LocalRunError extends KilnError {
   readonly code:
     'DIRTY_WORK_TREE' | 'NO_COMMIT' | 'NO_CONFIG' | 'CONFIG_TOO_LARGE';
   constructor(code: LocalRunError['code'], message: string) {
     super(message);
-    this.name = 'LocalRunError';
     this.code = code;
   }
 }

@@ -8,6 +8,7 @@ import { createEngine, type Engine } from '../engine/create-engine.js';
 import { createLogger } from '../log.js';
 import type { ExecutionRecord } from '../model/execution.js';
 import { readSettings } from '../settings.js';
+import { KilnError } from '../errors.js';
 
 export async function openRecords(): Promise<Engine> {
   const settings = readSettings(process.env);
@@ -15,13 +16,12 @@ export async function openRecords(): Promise<Engine> {
   return createEngine({ settings, logger, runsSteps: false });
 }
 
-export class ExecutionNotFoundError extends Error {
+export class ExecutionNotFoundError extends KilnError {
   readonly code = 'EXECUTION_NOT_FOUND';
   constructor(reference: string) {
     super(
       `no execution "${reference}": use an id from \`kiln executions\`, or #N for this repository's counter`,
     );
-    this.name = 'ExecutionNotFoundError';
   }
 }
 

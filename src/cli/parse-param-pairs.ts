@@ -1,9 +1,9 @@
 /** `--param name=value` pairs → a map; the value is kept as text (the step's type converts it). */
-export class ParamSyntaxError extends Error {
+import { KilnError } from '../errors.js';
+export class ParamSyntaxError extends KilnError {
   readonly code = 'PARAM_SYNTAX';
   constructor(pair: string) {
     super(`--param "${pair}" is not NAME=VALUE (e.g. --param lr=0.01)`);
-    this.name = 'ParamSyntaxError';
   }
 }
 

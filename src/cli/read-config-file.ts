@@ -6,6 +6,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KilnError } from '../errors.js';
 
 /** Refuse anything larger: real configuration files are a few KiB. */
 export const maxConfigBytes = 1024 * 1024;
@@ -18,7 +19,7 @@ export type ConfigFileErrorCode =
   | 'CONFIG_NOT_UTF8'
   | 'CONFIG_UNREADABLE';
 
-export class ConfigFileError extends Error {
+export class ConfigFileError extends KilnError {
   readonly code: ConfigFileErrorCode;
   readonly file: string;
   constructor(options: {
@@ -27,7 +28,6 @@ export class ConfigFileError extends Error {
     message: string;
   }) {
     super(options.message);
-    this.name = 'ConfigFileError';
     this.code = options.code;
     this.file = options.file;
   }

@@ -4,13 +4,13 @@
  * last seq when the connection drops).
  */
 import type { LogLine } from '../model/log-line.js';
+import { KilnError } from '../errors.js';
 
-export class RemoteError extends Error {
+export class RemoteError extends KilnError {
   readonly code = 'REMOTE_FAILED';
   readonly status: number;
   constructor(status: number, message: string) {
     super(message);
-    this.name = 'RemoteError';
     this.status = status;
   }
 }

@@ -9,6 +9,7 @@ import { PyFloat } from './py-scalars.js';
 import { pySplit, pyStrip } from './py-whitespace.js';
 import { pythonStr } from './python-str.js';
 import { shellQuote } from './shell-quote.js';
+import { KilnError } from '../errors.js';
 
 export { resolveParameterValues } from './resolve-parameter-values.js';
 
@@ -16,13 +17,12 @@ export { resolveParameterValues } from './resolve-parameter-values.js';
 const MAX_COMMAND_CHARS = 16 * 1024 * 1024;
 
 /** Thrown when the built command would exceed `MAX_COMMAND_CHARS`. */
-export class CommandTooLongError extends Error {
+export class CommandTooLongError extends KilnError {
   readonly code = 'COMMAND_TOO_LONG';
   constructor(step: string) {
     super(
       `the command of step "${step}" grows beyond ${MAX_COMMAND_CHARS} characters once parameters are filled in; use fewer {parameters} placeholders`,
     );
-    this.name = 'CommandTooLongError';
   }
 }
 

@@ -4,16 +4,16 @@
  * scheduler (run order, what must finish before a node may start).
  */
 import type { Pipeline } from './config-model.js';
+import { KilnError } from '../errors.js';
 
 /** Thrown by `topologicalOrder` for a cyclic pipeline (kiln will not run it). */
-export class PipelineCycleError extends Error {
+export class PipelineCycleError extends KilnError {
   readonly code = 'PIPELINE_CYCLE' as const;
   readonly nodes: string[];
   constructor(pipeline: string, nodes: string[]) {
     super(
       `pipeline "${pipeline}" has a cycle through ${nodes.join(', ')}; remove one of the edges between them`,
     );
-    this.name = 'PipelineCycleError';
     this.nodes = nodes;
   }
 }

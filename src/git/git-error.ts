@@ -2,6 +2,7 @@
  * The failure codes of the git adapter. Callers branch on `code`, never on
  * the message: the message is for people and says how to fix the problem.
  */
+import { KilnError } from '../errors.js';
 export type GitErrorCode =
   | 'COMMIT_NOT_FOUND'
   | 'FETCH_FAILED'
@@ -22,13 +23,12 @@ const retryableCodes: ReadonlySet<GitErrorCode> = new Set([
   'GIT_FAILED',
 ]);
 
-export class GitError extends Error {
+export class GitError extends KilnError {
   readonly code: GitErrorCode;
   readonly retryable: boolean;
 
   constructor(code: GitErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'GitError';
     this.code = code;
     this.retryable = retryableCodes.has(code);
   }

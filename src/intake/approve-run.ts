@@ -10,14 +10,14 @@ import type { RunRecord } from '../model/run.js';
 import { advanceRun, runLockKey } from '../orchestrator/advance-run.js';
 import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
 import { withLock } from '../queue/run-lock.js';
+import { KilnError } from '../errors.js';
 
 export type ApprovalErrorCode = 'NOT_FOUND' | 'NOT_WAITING' | 'NOT_ALLOWED';
 
-export class ApprovalError extends Error {
+export class ApprovalError extends KilnError {
   readonly code: ApprovalErrorCode;
   constructor(code: ApprovalErrorCode, message: string) {
     super(message);
-    this.name = 'ApprovalError';
     this.code = code;
   }
 }

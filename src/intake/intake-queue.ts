@@ -9,6 +9,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { KilnError } from '../errors.js';
 
 export const INTAKE_QUEUE = 'kiln-intake';
 
@@ -32,13 +33,12 @@ export function intakeJobId(deliveryId: string): string {
   return `d-${deliveryId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
-export class EnqueueTimeoutError extends Error {
+export class EnqueueTimeoutError extends KilnError {
   readonly code = 'ENQUEUE_TIMEOUT';
   constructor(ms: number) {
     super(
       `queueing the delivery took longer than ${ms} ms (is Redis reachable?); GitHub can redeliver it`,
     );
-    this.name = 'EnqueueTimeoutError';
   }
 }
 

@@ -5,6 +5,7 @@
  * follows (Valohai counts the first JSON object on a line). Objects are
  * null-prototype, duplicate keys keep the last value, nesting is bounded.
  */
+import { KilnError } from '../errors.js';
 
 export type PythonJsonResult =
   | { ok: true; value: unknown }
@@ -13,7 +14,7 @@ export type PythonJsonResult =
 /** Deeper nesting is refused: metrics use at most two levels anyway. */
 export const MAX_JSON_DEPTH = 64;
 
-class JsonSyntaxError extends Error {
+class JsonSyntaxError extends KilnError {
   readonly code = 'JSON_SYNTAX';
   readonly reason: 'invalid-json' | 'too-deep';
   constructor(reason: 'invalid-json' | 'too-deep') {

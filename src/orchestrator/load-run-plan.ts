@@ -9,17 +9,17 @@ import {
   type RunGraph,
   type RunGraphNode,
 } from './run-graph.js';
+import { KilnError } from '../errors.js';
 
 export interface RunPlan {
   loaded: LoadedConfig;
   graph: RunGraph;
 }
 
-export class RunPlanError extends Error {
+export class RunPlanError extends KilnError {
   readonly code = 'RUN_PLAN_UNAVAILABLE';
   constructor(message: string) {
     super(message);
-    this.name = 'RunPlanError';
   }
 }
 

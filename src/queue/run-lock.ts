@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { KilnError } from '../errors.js';
 
 const RELEASE = `
 -- KEYS[1] lock key; ARGV[1] holder token
@@ -17,11 +18,10 @@ end
 return 0
 `;
 
-export class LockTimeoutError extends Error {
+export class LockTimeoutError extends KilnError {
   readonly code = 'LOCK_TIMEOUT';
   constructor(key: string) {
     super(`could not take lock ${key}: another process holds it; retry later`);
-    this.name = 'LockTimeoutError';
   }
 }
 

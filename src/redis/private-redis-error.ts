@@ -1,8 +1,9 @@
+import { KilnError } from '../errors.js';
 export type PrivateRedisErrorCode =
   'REDIS_NOT_INSTALLED' | 'START_FAILED' | 'UNRESPONSIVE' | 'LOCK_TIMEOUT';
 
 /** The private redis-server could not be found or started. */
-export class PrivateRedisError extends Error {
+export class PrivateRedisError extends KilnError {
   readonly code: PrivateRedisErrorCode;
   constructor(
     code: PrivateRedisErrorCode,
@@ -10,7 +11,6 @@ export class PrivateRedisError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = 'PrivateRedisError';
     this.code = code;
   }
 }

@@ -1,7 +1,8 @@
+import { KilnError } from '../errors.js';
 export type RedisConfigErrorCode = 'EVICTION_POLICY' | 'UNREACHABLE';
 
 /** Redis is unusable for kiln as configured or reached; the message says the fix. */
-export class RedisConfigError extends Error {
+export class RedisConfigError extends KilnError {
   readonly code: RedisConfigErrorCode;
   constructor(
     code: RedisConfigErrorCode,
@@ -9,7 +10,6 @@ export class RedisConfigError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = 'RedisConfigError';
     this.code = code;
   }
 }

@@ -4,6 +4,7 @@
  * of them wait (GitHub may ban an integration that keeps going).
  */
 import type { Redis } from 'ioredis';
+import { KilnError } from '../errors.js';
 
 export function backoffKey(prefix: string): string {
   return `${prefix}:github:backoff-until`;
@@ -39,14 +40,13 @@ export async function extendBackoff(
   );
 }
 
-export class GithubBackoffError extends Error {
+export class GithubBackoffError extends KilnError {
   readonly code = 'GITHUB_BACKOFF';
   readonly until: number;
   constructor(until: number) {
     super(
       `GitHub asked kiln to slow down: reports wait until ${new Date(until).toISOString()}`,
     );
-    this.name = 'GithubBackoffError';
     this.until = until;
   }
 }

@@ -17,6 +17,7 @@
  *   since a leftover container of the same execution is removed first.
  */
 import type { EndReason } from '../model/end-reason.js';
+import { KilnError } from '../errors.js';
 
 export interface BindMount {
   hostPath: string;
@@ -118,11 +119,10 @@ export type RuntimeErrorCode =
   'ENGINE_UNREACHABLE' | 'IMAGE_UNAVAILABLE' | 'START_FAILED';
 
 /** An infrastructure failure: retrying later may succeed. */
-export class RuntimeError extends Error {
+export class RuntimeError extends KilnError {
   readonly code: RuntimeErrorCode;
   constructor(code: RuntimeErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'RuntimeError';
     this.code = code;
   }
 }

@@ -5,6 +5,7 @@
  * network, password) as you would the secrets themselves.
  */
 import type { Redis } from 'ioredis';
+import { KilnError } from '../errors.js';
 
 /** Names that would change how the step's process or kiln itself behaves. */
 const BLOCKED = new Set([
@@ -27,11 +28,10 @@ const BLOCKED = new Set([
   'IFS',
 ]);
 
-export class SecretNameError extends Error {
+export class SecretNameError extends KilnError {
   readonly code = 'INVALID_SECRET_NAME';
   constructor(name: string, why: string) {
     super(`secret name "${name}" ${why}`);
-    this.name = 'SecretNameError';
   }
 }
 

@@ -6,15 +6,15 @@
  * memory stays bounded by the cap whatever the client sends.
  */
 import type { IncomingMessage } from 'node:http';
+import { KilnError } from '../errors.js';
 
 export type BodyReadErrorCode =
   'BODY_TOO_LARGE' | 'BODY_TIMEOUT' | 'BODY_ABORTED';
 
-export class BodyReadError extends Error {
+export class BodyReadError extends KilnError {
   readonly code: BodyReadErrorCode;
   constructor(code: BodyReadErrorCode, message: string) {
     super(message);
-    this.name = 'BodyReadError';
     this.code = code;
   }
 }

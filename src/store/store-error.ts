@@ -1,11 +1,11 @@
+import { KilnError } from '../errors.js';
 export type StoreErrorCode = 'NOT_FOUND' | 'INVALID_ARGUMENT';
 
 /** A store call that can't be done as asked (not a Redis failure). */
-export class StoreError extends Error {
+export class StoreError extends KilnError {
   readonly code: StoreErrorCode;
   constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'StoreError';
     this.code = code;
   }
 }

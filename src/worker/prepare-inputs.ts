@@ -12,12 +12,12 @@ import {
 } from '../artifacts/download-input.js';
 import type { InputFileRecord } from '../model/execution.js';
 import type { WorkerDeps } from './worker-deps.js';
+import { KilnError } from '../errors.js';
 
-export class InputPreparationError extends Error {
+export class InputPreparationError extends KilnError {
   readonly code = 'INPUT_UNAVAILABLE';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'InputPreparationError';
   }
 }
 

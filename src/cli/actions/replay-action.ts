@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import { postDelivery } from '../../forge/github/post-delivery.js';
 import { readSettings } from '../../settings.js';
+import { KilnError } from '../../errors.js';
 
 export interface ReplayOptions {
   event?: string;
@@ -13,11 +14,10 @@ export interface ReplayOptions {
   delivery?: string;
 }
 
-export class ReplayError extends Error {
+export class ReplayError extends KilnError {
   readonly code: 'REPLAY_FILE' | 'REPLAY_SETTINGS';
   constructor(code: ReplayError['code'], message: string) {
     super(message);
-    this.name = 'ReplayError';
     this.code = code;
   }
 }

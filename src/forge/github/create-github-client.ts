@@ -19,6 +19,7 @@ import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { Settings } from '../../settings.js';
+import { KilnError } from '../../errors.js';
 
 const KilnOctokit = Octokit.plugin(retry, throttling);
 export type GithubOctokit = InstanceType<typeof KilnOctokit>;
@@ -43,11 +44,10 @@ export interface GithubClient {
   forgetTokens(): void;
 }
 
-export class GithubClientError extends Error {
+export class GithubClientError extends KilnError {
   readonly code = 'GITHUB_NOT_INSTALLED';
   constructor(message: string) {
     super(message);
-    this.name = 'GithubClientError';
   }
 }
 

@@ -5,6 +5,7 @@
  * webhooks/ does the same in plain JavaScript.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { KilnError } from '../../errors.js';
 
 export interface PostDeliveryOptions {
   /** e.g. `http://localhost:8080/webhooks/github` */
@@ -28,11 +29,10 @@ export interface DeliveryAnswer {
   body: string;
 }
 
-export class DeliveryPostError extends Error {
+export class DeliveryPostError extends KilnError {
   readonly code = 'DELIVERY_POST_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'DeliveryPostError';
   }
 }
 

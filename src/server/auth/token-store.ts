@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { KilnError } from '../../errors.js';
 
 export const TOKEN_ROLES = ['viewer', 'admin'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -21,11 +22,10 @@ export interface TokenRecord {
 
 export type TokenErrorCode = 'NAME_TAKEN' | 'INVALID_NAME' | 'INVALID_ROLE';
 
-export class TokenError extends Error {
+export class TokenError extends KilnError {
   readonly code: TokenErrorCode;
   constructor(code: TokenErrorCode, message: string) {
     super(message);
-    this.name = 'TokenError';
     this.code = code;
   }
 }

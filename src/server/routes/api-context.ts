@@ -7,18 +7,18 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Auth } from '../auth/create-auth.js';
 import type { ServerDeps } from '../server-deps.js';
+import { KilnError } from '../../errors.js';
 
 export interface ApiContext {
   deps: ServerDeps;
   auth: Auth;
 }
 
-export class ApiError extends Error {
+export class ApiError extends KilnError {
   readonly code = 'API_ERROR';
   readonly status: number;
   constructor(status: number, message: string) {
     super(message);
-    this.name = 'ApiError';
     this.status = status;
   }
 }

@@ -39,6 +39,8 @@ export interface CollectOutputsLimits {
   maxFiles?: number;
   /** Directory levels below the outputs folder. @defaultValue 32 */
   maxDepth?: number;
+  /** Stops between files (a cancelled step stores no more). */
+  signal?: AbortSignal;
 }
 
 export const SIDECAR_SUFFIX = '.metadata.json';
@@ -140,6 +142,7 @@ export async function collectOutputs(
   });
   const files: CollectedOutput[] = [];
   for (const path of found.sort()) {
+    limits.signal?.throwIfAborted();
     try {
       const { sha256, size } = await store.put(join(outputsDir, path));
       files.push(toOutput({ path, sha256, size }, metadata.get(path)));

@@ -11,9 +11,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
-import { createStepQueues } from '../queue/step-jobs.js';
+import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
+import {
+  createStreamFollower,
+  type StreamFollower,
+} from '../redis/stream-follower.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
@@ -22,6 +27,12 @@ import type { Settings } from '../settings.js';
 import { createGitCommitHistory } from '../reporter/git-commit-history.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
+import { createEventTimes, type EventTimes } from '../store/event-times.js';
+import {
+  createRunEventFeed,
+  type RunEventFeed,
+} from '../store/run-event-feed.js';
+import { createStopWatcher } from '../store/stop-watcher.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
 
 export interface Engine {
@@ -31,7 +42,14 @@ export interface Engine {
   redis: Redis;
   /** For BullMQ workers and queues (waits for Redis to come back). */
   bullConnection: Redis;
+  /** Every key and queue of this kiln (under KILN_REDIS_PREFIX). */
+  keys: RedisKeys;
   deps: WorkerDeps;
+  eventTimes: EventTimes;
+  /** Follows run event streams (pages, `kiln run`, stop requests). */
+  follower: StreamFollower;
+  /** Runs, status changes and logs as they happen. */
+  feed: RunEventFeed;
   /** Said once at start: private Redis started, local runtime chosen… */
   notes: string[];
   /** GitHub reporting: every role enqueues; server roles start its worker. */
@@ -80,21 +98,25 @@ export async function createEngine(
     throw error;
   }
 
-  const prefix = settings.redisPrefix;
-  const stores = createStores(redis, { prefix });
-  const queues = createStepQueues(bullConnection, undefined, (error) =>
+  const stores = createStores(redis, { prefix: settings.redisPrefix });
+  const { keys } = stores;
+  const steps = createStepQueue(bullConnection, keys.bullPrefix, (error) =>
     logger.warn({ err: error }, 'step queue connection problem'),
   );
+  const follower = createStreamFollower({
+    redis,
+    onError: (error) => logger.warn({ err: error }, 'event stream'),
+  });
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
     runtime = await pickRuntime(settings, notes);
   }
   const deps: WorkerDeps = {
-    redis,
-    prefix,
     executions: stores.executions,
     runs: stores.runs,
-    queues,
+    configs: stores.configs,
+    steps,
+    stops: createStopWatcher(follower, keys),
     logger,
     git: new GitMaterialiser({
       cacheDir: join(settings.dataDir, 'git'),
@@ -111,14 +133,14 @@ export async function createEngine(
   const reporter = createReporter({
     redis,
     bullConnection,
-    prefix,
+    keys,
     runs: stores.runs,
+    configs: stores.configs,
     executions: stores.executions,
     logger,
     settings,
     history: createGitCommitHistory(deps.git),
   });
-  if (reporter.enabled) deps.onRunChange = reporter.onRunChange;
   notes.push(...reporter.notes);
 
   return {
@@ -126,12 +148,18 @@ export async function createEngine(
     logger,
     redis,
     bullConnection,
+    keys,
     deps,
+    eventTimes: createEventTimes(redis, keys),
+    follower,
+    feed: createRunEventFeed(follower, keys),
     notes,
     reporter,
     async close() {
       await reporter.close();
-      await queues.close();
+      deps.stops.close();
+      await follower.close();
+      await steps.close();
       redis.disconnect();
       bullConnection.disconnect();
       await stopPrivate?.();

@@ -15,12 +15,12 @@ import type {
 } from '../forge/github/to-trigger-event.js';
 import { isGitError } from '../git/git-error.js';
 import type { RepositorySource } from '../git/repository-source.js';
-import { createRun } from '../orchestrator/create-run.js';
+import { createRun } from '../control/create-run.js';
 import { makeOutcome, type DeliveryOutcome } from './delivery-outcome.js';
 import type { IntakeJob } from './intake-queue.js';
 import { matchTriggers, needsChangedPaths } from './match-triggers.js';
 import type { IntakeDeps } from './intake-deps.js';
-import { recordEventTime, supersedeRuns } from './supersede-runs.js';
+import { supersedeRuns } from '../control/supersede-runs.js';
 
 export interface CreateRunsInput {
   job: IntakeJob;
@@ -69,7 +69,7 @@ export async function createTriggerRuns(
   };
   if (!loaded.valid) {
     // One failed run carries the findings, so the problem shows where runs do.
-    const run = await createRun(deps.orchestrator, {
+    const run = await createRun(deps.control, {
       ...common,
       name: loaded.config.triggers[0]?.run || file,
       id: runIdFor(job.deliveryId, 'config'),
@@ -109,12 +109,8 @@ export async function createTriggerRuns(
   const cancelled: string[] = [];
   for (const { trigger, index } of matches) {
     const id = runIdFor(job.deliveryId, String(index));
-    await recordEventTime(deps.orchestrator.redis, {
-      prefix: deps.orchestrator.prefix,
-      runId: id,
-      eventTime,
-    });
-    const run = await createRun(deps.orchestrator, {
+    await deps.eventTimes.record(id, eventTime);
+    const run = await createRun(deps.control, {
       ...common,
       id,
       name: trigger.run,
@@ -122,7 +118,10 @@ export async function createTriggerRuns(
     });
     runIds.push(run.id);
     if (trigger.cancelSuperseded && run.status !== 'error') {
-      const result = await supersedeRuns(deps.orchestrator, run);
+      const result = await supersedeRuns(
+        { ...deps.control, eventTimes: deps.eventTimes },
+        run,
+      );
       cancelled.push(...result.cancelled);
     }
   }

@@ -20,8 +20,8 @@ export interface IntakeWorkerDeps extends IntakeDeps {
   logger: Logger;
   /** Deliveries processed at once. @defaultValue 4 */
   concurrency?: number;
-  /** BullMQ key prefix. @defaultValue BullMQ's own (`bull`) */
-  bullPrefix?: string;
+  /** BullMQ key prefix (`RedisKeys.bullPrefix`). */
+  bullPrefix: string;
 }
 
 export interface IntakeWorker {
@@ -104,11 +104,11 @@ export function startIntakeWorker(
 function depsFromEngine(engine: Engine): IntakeWorkerDeps {
   const { settings } = engine;
   return {
-    orchestrator: engine.deps,
+    control: engine.deps,
+    eventTimes: engine.eventTimes,
     git: engine.deps.git,
-    deliveries: createDeliveryLog(engine.redis, {
-      prefix: settings.redisPrefix,
-    }),
+    deliveries: createDeliveryLog(engine.redis, { keys: engine.keys }),
+    bullPrefix: engine.keys.bullPrefix,
     allowLocalRepositories: settings.allowLocalRepositories,
     connection: engine.bullConnection,
     logger: engine.logger,

@@ -3,7 +3,8 @@
  * API through dockerode) and local processes (machines without Docker).
  *
  * Contract:
- * - The worker calls `prepareImage` then `run` for one execution attempt, and
+ * - The worker calls `findImage` (a cheap check, never a pull) and, when the
+ *   image is missing, `prepareImage`, then `run` for one execution attempt, and
  *   `reapOrphans` once at start and before re-running an attempt that may
  *   have left a container behind.
  * - `run` resolves (never rejects) for anything the step did: exit codes,
@@ -98,8 +99,20 @@ export interface PreparedImage {
 
 export interface Runtime {
   readonly kind: 'docker' | 'local';
-  /** Uses an image present on the host, else pulls it. Idempotent. */
-  prepareImage(image: string): Promise<PreparedImage>;
+  /**
+   * Whether steps read the execution's folders (repository, inputs,
+   * outputs, config) from the worker's disk. A runtime that runs nothing
+   * (the null runtime of the dispatch benchmarks) says false and the worker
+   * prepares none. @defaultValue true
+   */
+  readonly workspace?: boolean;
+  /** The image if the engine has it (no pull); null when it must be pulled. */
+  findImage(image: string): Promise<PreparedImage | null>;
+  /**
+   * Uses an image present on the host, else pulls it; `signal` aborts a
+   * pull (rejecting with the signal's reason). Idempotent.
+   */
+  prepareImage(image: string, signal?: AbortSignal): Promise<PreparedImage>;
   /** Runs one attempt; `signal` aborts it (reason `stopped`). */
   run(
     spec: StepSpec,

@@ -8,7 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { loadConfig } from '../config/load-config.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
 import type { RunStatus } from '../model/run.js';
-import { loadRunPlan } from '../orchestrator/load-run-plan.js';
+import { loadRunPlan } from '../control/load-run-plan.js';
 import { authFor } from '../server/auth/auth-for.js';
 import type { Principal } from '../server/auth/create-auth.js';
 import { ApiError } from '../server/routes/api-context.js';
@@ -39,7 +39,7 @@ const logTail = 500;
 export function createWebRouter(deps: ServerDeps): Router {
   const auth = authFor(deps);
   const router = Router();
-  const { runs, executions } = deps.orchestrator;
+  const { runs, executions } = deps.control;
 
   router.use((_req, res, next) => {
     res.setHeader(
@@ -128,7 +128,7 @@ export function createWebRouter(deps: ServerDeps): Router {
       });
       return;
     }
-    const graph = await loadRunPlan(deps.orchestrator, run).then(
+    const graph = await loadRunPlan(deps.control.configs, run).then(
       (plan) =>
         plan.graph.nodes.map((node) => ({
           name: node.name,
@@ -192,7 +192,7 @@ export function createWebRouter(deps: ServerDeps): Router {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
     const log = createDeliveryLog(deps.redis, {
-      prefix: deps.settings.redisPrefix,
+      keys: deps.keys,
     });
     sendPage(res, {
       title: 'Deliveries',

@@ -28,10 +28,13 @@ export async function prepareInputs(
     uris: Record<string, string[]>;
     dir: string;
     repository: string;
+    /** Stops between files (a cancelled step downloads no more). */
+    signal?: AbortSignal;
   },
 ): Promise<InputFileRecord[]> {
   const records: InputFileRecord[] = [];
   for (const input of options.inputs) {
+    options.signal?.throwIfAborted();
     const uris = options.uris[input.name] ?? input.default;
     const folder = join(options.dir, input.name);
     await mkdir(folder, { recursive: true });
@@ -44,6 +47,7 @@ export async function prepareInputs(
       continue;
     }
     for (const uri of uris) {
+      options.signal?.throwIfAborted();
       records.push(
         await prepareOne(deps, {
           input,

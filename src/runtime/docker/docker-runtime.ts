@@ -89,18 +89,28 @@ export class DockerRuntime implements Runtime {
     this.#nofileLimit = options.nofileLimit;
   }
 
-  async prepareImage(image: string): Promise<PreparedImage> {
+  async findImage(image: string): Promise<PreparedImage | null> {
     const reference = checkImageReference(image);
     const present = await this.#inspectImage(image);
-    if (present !== null) {
-      return { image, digest: pickDigest(present, reference) };
-    }
+    return present === null
+      ? null
+      : { image, digest: pickDigest(present, reference) };
+  }
+
+  async prepareImage(
+    image: string,
+    signal?: AbortSignal,
+  ): Promise<PreparedImage> {
+    const found = await this.findImage(image);
+    if (found) return found;
+    const reference = checkImageReference(image);
     await pullImage({
       docker: this.#docker,
       image,
       reference,
       registryAuth: this.#registryAuth,
       timeoutMs: this.#pullTimeoutMs,
+      signal,
     });
     const pulled = await this.#inspectImage(image);
     if (pulled === null) {

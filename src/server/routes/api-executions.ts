@@ -25,7 +25,7 @@ const maxStreams = 500;
 
 export function createApiExecutionsRouter(context: ApiContext): Router {
   const { deps, auth } = context;
-  const { executions } = deps.orchestrator;
+  const { executions } = deps.control;
   const router = Router();
   const read = auth.requireRole('read');
   let openStreams = 0;
@@ -152,7 +152,7 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
   router.get('/api/deliveries', read, async (req, res) => {
     const { limit, offset } = readPaging(req.query, 500);
     const log = createDeliveryLog(deps.redis, {
-      prefix: deps.settings.redisPrefix,
+      keys: deps.keys,
     });
     res.json({
       deliveries: await log.listDeliveries({ limit, offset }),

@@ -10,7 +10,7 @@ import { formatFinding } from '../../config/finding.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { RunRecord } from '../../model/run.js';
 import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
-import { createRun } from '../../orchestrator/create-run.js';
+import { createRun } from '../../control/create-run.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
 import type { Principal } from '../auth/create-auth.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -115,7 +115,7 @@ export async function launchRun(
     commit,
   );
   checkLaunchable(configText, configFile, request);
-  return createRun(deps.orchestrator, {
+  return createRun(deps.control, {
     repository: request.repository,
     source: { id: source.id, url: source.url },
     commit,
@@ -172,8 +172,7 @@ export async function rerunRun(
       `run ${run.id} ran an uncommitted work tree: commit it and launch again`,
     );
   }
-  const prefix = deps.orchestrator.prefix;
-  const configText = await deps.redis.get(`${prefix}:config:${run.config.key}`);
+  const configText = await deps.control.configs.load(run.config.key);
   if (configText === null) {
     throw new ApiError(
       409,
@@ -181,7 +180,7 @@ export async function rerunRun(
     );
   }
   checkLaunchable(configText, run.config.file, run);
-  return createRun(deps.orchestrator, {
+  return createRun(deps.control, {
     repository: run.repository,
     source: { id: run.source.id, url: run.source.url },
     commit: run.commit,
@@ -199,7 +198,7 @@ export async function findSource(
   deps: ServerDeps,
   repository: string,
 ): Promise<{ id: string; url: string }> {
-  const runs = await deps.orchestrator.runs.listRuns({
+  const runs = await deps.control.runs.listRuns({
     repository,
     limit: 100,
   });

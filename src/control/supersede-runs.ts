@@ -13,29 +13,10 @@
  * Limits: GitHub's times have one-second resolution, so two pushes in the
  * same second are ordered by arrival.
  */
-import type { Redis } from 'ioredis';
 import type { RunRecord } from '../model/run.js';
-import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
-import { cancelRun } from './cancel-run.js';
-
-const eventTimeTtlSeconds = 30 * 24 * 3600;
-
-function eventTimeKey(prefix: string, runId: string): string {
-  return `${prefix}:intake:event-time:${runId}`;
-}
-
-/** Stores the event time of a run; call before creating the run. */
-export async function recordEventTime(
-  redis: Redis,
-  options: { prefix: string; runId: string; eventTime: number },
-): Promise<void> {
-  await redis.set(
-    eventTimeKey(options.prefix, options.runId),
-    String(options.eventTime),
-    'EX',
-    eventTimeTtlSeconds,
-  );
-}
+import { applyRunEvent } from './apply-run-event.js';
+import type { EventTimes } from '../store/event-times.js';
+import type { ControlDeps } from './control-deps.js';
 
 export interface SupersedeResult {
   /** Runs this call cancelled (possibly `run` itself). */
@@ -50,7 +31,7 @@ export interface SupersedeResult {
  * triggers may start the same pipeline with different parameters).
  */
 export async function supersedeRuns(
-  deps: OrchestratorDeps,
+  deps: ControlDeps & { eventTimes: EventTimes },
   run: RunRecord,
 ): Promise<SupersedeResult> {
   if (!run.ref) return { cancelled: [], newest: run.id };
@@ -69,21 +50,22 @@ export async function supersedeRuns(
   if (!group.some((other) => other.id === run.id)) group.push(run);
   if (group.length < 2) return { cancelled: [], newest: run.id };
 
-  const times = await deps.redis.mget(
-    group.map((other) => eventTimeKey(deps.prefix, other.id)),
-  );
+  const times = await deps.eventTimes.times(group.map((other) => other.id));
   const ordered = group
     .map((other, index) => ({ run: other, time: Number(times[index] ?? 0) }))
     .sort(compareAge);
   const newest = ordered[ordered.length - 1]?.run ?? run;
   const cancelled: string[] = [];
   for (const { run: older } of ordered.slice(0, -1)) {
-    const done = await cancelRun(deps, {
+    const done = await applyRunEvent(deps, {
       runId: older.id,
-      reason: `cancelled — superseded by ${newest.commit.slice(0, 7)}`,
-      supersededBy: newest.id,
+      event: {
+        type: 'superseded',
+        reason: `cancelled — superseded by ${newest.commit.slice(0, 7)}`,
+        by: newest.id,
+      },
     });
-    if (done) cancelled.push(older.id);
+    if (done.applied) cancelled.push(older.id);
   }
   return { cancelled, newest: newest.id };
 }

@@ -170,14 +170,16 @@ function renderParameter(parameter: Parameter, value: unknown): string[] {
 }
 
 /**
- * `Parameter._get_pass_as_template`. A flag with `pass-true-as` or
- * `pass-false-as` renders the matching side even when it has no value
- * (Valohai treats "no value" as false there).
+ * `ParameterMap.build_parameter_by_name` then
+ * `Parameter._get_pass_as_template`: a parameter without a value renders
+ * nothing, a flag's `pass-false-as` included (Valohai skips a None value
+ * before it looks at the templates).
  */
 function chooseTemplate(
   parameter: Parameter,
   value: unknown,
 ): string | undefined {
+  if (value === undefined) return undefined;
   if (parameter.type === 'flag') {
     if (parameter.passTrueAs || parameter.passFalseAs) {
       return (
@@ -187,7 +189,6 @@ function chooseTemplate(
     }
     if (!isTruthy(value)) return undefined;
   }
-  if (value === undefined) return undefined;
   if (parameter.passAs) return parameter.passAs;
   return parameter.type === 'flag' ? '--{name}' : '--{name}={value}';
 }

@@ -182,8 +182,9 @@ describe('buildCommand flags', () => {
     [{ passTrueAs: '--yes' }, false, ''],
     [{ passFalseAs: '--no' }, true, ''],
     [{ passFalseAs: '--no' }, false, '--no'],
-    // Valohai renders a flag with no value as false here.
-    [{ passFalseAs: '--no' }, undefined, '--no'],
+    // Valohai skips a parameter with no value before choosing a template.
+    [{ passFalseAs: '--no' }, undefined, ''],
+    [{ passTrueAs: '--yes', passFalseAs: '--no' }, undefined, ''],
     [
       { passTrueAs: '--{name}={v}', passFalseAs: '--{name}={v}' },
       false,

@@ -101,11 +101,26 @@ describe('readYaml scalar typing (PyYAML SafeLoader, YAML 1.1)', () => {
     },
   );
 
-  it('warns when an int is too large to be kept exactly', () => {
-    const document = read('seed: 12345678901234567890\n');
-    expect(document.findings).toMatchObject([
-      { severity: 'warning', path: 'seed', line: 1, column: 7 },
-    ]);
+  it.each<[string, unknown]>([
+    ['9007199254740991', 9007199254740991],
+    ['9007199254740992', 9007199254740992n],
+    ['9007199254740993', 9007199254740993n],
+    ['-9007199254740993', -9007199254740993n],
+    ['12345678901234567890', 12345678901234567890n],
+    ['1_0000_0000_0000_0000_0001', 100000000000000000001n],
+    ['0x20000000000001', 9007199254740993n],
+    ['!!int "9007199254740993"', 9007199254740993n],
+  ])(
+    'keeps every digit of the int %j (a bigint beyond 2^53)',
+    (source, expected) => {
+      expect(scalar(source)).toStrictEqual(expected);
+    },
+  );
+
+  it('reads a huge int key as its digits', () => {
+    expect(read('9007199254740993: a\n').value).toEqual({
+      '9007199254740993': 'a',
+    });
   });
 
   it('turns non-string keys into their Python str() text', () => {

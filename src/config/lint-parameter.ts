@@ -1,9 +1,11 @@
 /**
  * Parameter checks from valohai-yaml's `Parameter.lint` (warnings) and its
- * constructor (a `multiple` flag cannot be built: an error).
+ * constructor (a `multiple` flag cannot be built: an error), and the
+ * templates Valohai's builder would fail on (lint-pass-as.ts).
  */
 import { addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
+import { lintPassAs } from './lint-pass-as.js';
 import { asExactNumber, asNumber } from './py-scalars.js';
 import { pythonRepr } from './python-repr.js';
 import { pythonStr } from './python-str.js';
@@ -125,6 +127,7 @@ export function lintParameter(
       }
     }
   }
+  lintPassAs(sink, { raw, path, where });
   if (!isTruthy(raw.default)) return;
   // valohai-yaml lists every item of a list default, multiple or not.
   const values = Array.isArray(raw.default) ? raw.default : [raw.default];

@@ -53,7 +53,7 @@ export function checkFormatSpec(
     spec.grouping !== undefined &&
     typeOrDefault !== undefined &&
     !GROUPING_TYPES.has(typeOrDefault) &&
-    !(spec.grouping === '_' && typeOrDefault in BASES)
+    !(spec.grouping === '_' && Object.hasOwn(BASES, typeOrDefault))
   ) {
     return `Cannot specify '${spec.grouping}' with '${typeOrDefault}'.`;
   }

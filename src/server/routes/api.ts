@@ -24,6 +24,10 @@ export function readOpenApiText(): string {
   return openApiText;
 }
 
+/**
+ * `express.json` with `parseExactJson`: a JSON body (read as text) becomes
+ * `req.body`; malformed JSON is a 400, as before.
+ */
 function parseJsonBody(req: Request, _res: Response, next: NextFunction) {
   if (typeof req.body !== 'string') {
     next();

@@ -292,6 +292,23 @@ describe.skipIf(!haveRedis())('REST API', () => {
     expect(await runCount()).toBe(before + 1);
   });
 
+  it('keeps every digit of an integer parameter beyond 2^53', async () => {
+    await fixture.seedRun();
+
+    const created = await call({
+      path: '/api/runs',
+      documented: '/api/runs',
+      method: 'post',
+      token: fixture.adminToken,
+      body: `{"repository": "${REPOSITORY}", "ref": "main", "name": "train", "parameters": {"epochs": 9007199254740993}}`,
+    });
+
+    expect(created.status).toBe(201);
+    expect(created.body.status).not.toBe('error');
+    // JSON has no exact number that size for JavaScript: the digits as text.
+    expect(created.body.parameters).toEqual({ epochs: '9007199254740993' });
+  });
+
   it('refuses bad launches with a message and creates nothing', async () => {
     await fixture.seedRun();
     const before = await runCount();

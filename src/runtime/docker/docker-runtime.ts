@@ -30,9 +30,15 @@ import { pullImage } from './pull-image.js';
 import type { RegistryCredentials } from './pull-image.js';
 import { callEngine, runContainer } from './run-container.js';
 import type { RuntimeLogger } from './run-container.js';
+import { selectStepNetwork } from './select-step-network.js';
+import type {
+  SelectedStepNetwork,
+  StepNetworkSetting,
+} from './select-step-network.js';
 
 export type { RegistryCredentials } from './pull-image.js';
 export type { RuntimeLogger } from './run-container.js';
+export type { StepNetworkSetting } from './select-step-network.js';
 
 export interface DockerRuntimeOptions {
   /** A ready client; wins over `socketPath`. */
@@ -57,6 +63,11 @@ export interface DockerRuntimeOptions {
    * engine's own hard limit. @defaultValue 16384
    */
   nofileLimit?: number;
+  /**
+   * How `network: true` steps get a network (select-step-network.ts).
+   * @defaultValue `{ mode: 'isolated', name: 'kiln-steps', stateDir: <tmp>/kiln-step-network }`
+   */
+  stepNetwork?: StepNetworkSetting;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -70,6 +81,7 @@ export class DockerRuntime implements Runtime {
   readonly #logger: RuntimeLogger | undefined;
   readonly #pullTimeoutMs: number | undefined;
   readonly #nofileLimit: number | undefined;
+  readonly #stepNetwork: SelectedStepNetwork;
 
   constructor(options: DockerRuntimeOptions = {}) {
     // Without a socket path dockerode follows DOCKER_HOST like the docker
@@ -87,6 +99,12 @@ export class DockerRuntime implements Runtime {
     this.#logger = options.logger;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#nofileLimit = options.nofileLimit;
+    this.#stepNetwork = selectStepNetwork(this.#docker, options.stepNetwork);
+  }
+
+  /** How `network: true` steps stand, for the worker's start-up notes. */
+  async checkStepNetwork(): Promise<{ ok: boolean; notes: string[] }> {
+    return this.#stepNetwork.check();
   }
 
   async prepareImage(image: string): Promise<PreparedImage> {
@@ -122,6 +140,8 @@ export class DockerRuntime implements Runtime {
       spec,
       workerId: this.#workerId,
       nofileLimit: this.#nofileLimit,
+      // Checked before every `network: true` container: fail-closed.
+      network: spec.network ? await this.#stepNetwork.attach() : undefined,
     });
     if (!built.ok) {
       throw new RuntimeError(

@@ -19,6 +19,7 @@ import {
   buildContainerOptions,
   toContainerName,
 } from './build-container-options.js';
+import type { ContainerNetwork } from './build-container-options.js';
 import {
   describeDockerError,
   getDockerStatusCode,
@@ -99,7 +100,14 @@ export class DockerRuntime implements Runtime {
     this.#logger = options.logger;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#nofileLimit = options.nofileLimit;
-    this.#stepNetwork = selectStepNetwork(this.#docker, options.stepNetwork);
+    this.#stepNetwork = selectStepNetwork(this.#docker, {
+      setting: options.stepNetwork,
+      onRecheckFailure: (error) =>
+        this.#logger?.warn(
+          { err: error },
+          'the step network lost its rules while steps run and kiln could not put them back',
+        ),
+    });
   }
 
   /** How `network: true` steps stand, for the worker's start-up notes. */
@@ -136,12 +144,27 @@ export class DockerRuntime implements Runtime {
     signal?: AbortSignal,
   ): Promise<RunResult> {
     checkImageReference(spec.image);
+    // Checked before every `network: true` container (fail-closed), and
+    // again every few seconds while it runs.
+    const lease = spec.network ? await this.#stepNetwork.attach() : null;
+    try {
+      return await this.#runOn(lease?.network, spec, sink, signal);
+    } finally {
+      lease?.release();
+    }
+  }
+
+  async #runOn(
+    network: ContainerNetwork | undefined,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal: AbortSignal | undefined,
+  ): Promise<RunResult> {
     const built = buildContainerOptions({
       spec,
       workerId: this.#workerId,
       nofileLimit: this.#nofileLimit,
-      // Checked before every `network: true` container: fail-closed.
-      network: spec.network ? await this.#stepNetwork.attach() : undefined,
+      network,
     });
     if (!built.ok) {
       throw new RuntimeError(

@@ -31,12 +31,20 @@ export type StepNetworkSetting =
     }
   | { mode: 'unsafe-host' };
 
+export interface StepNetworkLease {
+  network: ContainerNetwork;
+  /** Call when the container is gone; idempotent. */
+  release(): void;
+}
+
 export interface SelectedStepNetwork {
   /**
    * The network for one container, checked each time (fail-closed);
    * rejects with `NETWORK_UNAVAILABLE` when isolation can't be confirmed.
+   * While any lease is held the rules are checked again every few seconds
+   * and put back when gone (a firewall reload during a long step).
    */
-  attach(): Promise<ContainerNetwork>;
+  attach(): Promise<StepNetworkLease>;
   /**
    * Prepares the network and says how it stands, for start-up notes;
    * never throws. `ok: false`: `network: true` steps will fail, with the
@@ -51,13 +59,23 @@ export const DEFAULT_STEP_NETWORK: StepNetworkSetting = {
   stateDir: join(tmpdir(), 'kiln-step-network'),
 };
 
+export interface SelectStepNetworkOptions {
+  /** @defaultValue DEFAULT_STEP_NETWORK */
+  setting?: StepNetworkSetting;
+  /** How often rules are checked while steps hold a lease. @defaultValue 5000 */
+  recheckMs?: number;
+  /** Told when such a check fails (the rules could not be put back). */
+  onRecheckFailure?: (error: unknown) => void;
+}
+
 export function selectStepNetwork(
   docker: Dockerode,
-  setting: StepNetworkSetting = DEFAULT_STEP_NETWORK,
+  options: SelectStepNetworkOptions = {},
 ): SelectedStepNetwork {
+  const setting = options.setting ?? DEFAULT_STEP_NETWORK;
   if (setting.mode === 'unsafe-host') {
     return {
-      attach: async () => ({ mode: 'host' }),
+      attach: async () => ({ network: { mode: 'host' }, release() {} }),
       check: async () => ({
         ok: true,
         notes: [
@@ -67,10 +85,33 @@ export function selectStepNetwork(
     };
   }
   const network = new StepNetwork({ docker, ...setting });
+  let held = 0;
+  let timer: NodeJS.Timeout | undefined;
   return {
     async attach() {
       const ready = await network.ensure();
-      return { mode: ready.networkMode, resolvConfPath: ready.resolvConfPath };
+      held += 1;
+      timer ??= setInterval(() => {
+        network.ensure().catch((error: unknown) => {
+          options.onRecheckFailure?.(error);
+        });
+      }, options.recheckMs ?? 5000).unref();
+      let released = false;
+      return {
+        network: {
+          mode: ready.networkMode,
+          resolvConfPath: ready.resolvConfPath,
+        },
+        release() {
+          if (released) return;
+          released = true;
+          held -= 1;
+          if (held === 0) {
+            clearInterval(timer);
+            timer = undefined;
+          }
+        },
+      };
     },
     async check() {
       try {

@@ -75,6 +75,18 @@ async function execIn(container: string, command: string): Promise<string> {
   }
 }
 
+/** `nft` output, '' when it fails (the table is absent). */
+async function execNft(args: string[]): Promise<string> {
+  try {
+    return execFileSync('nft', args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return '';
+  }
+}
+
 async function greet(host: string, port: number, send = ''): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host, port }, () => socket.write(send));
@@ -350,6 +362,36 @@ describe.skipIf(!ok)('kiln step network (real Docker, nftables)', () => {
         encoding: 'utf8',
       }),
     ).toContain('managed by kiln');
+  });
+
+  it('puts its rules back while a long step runs', async () => {
+    const abort = new AbortController();
+    let announce: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (announce = resolve));
+    const running = runtime.run(
+      specFor(['echo started', 'sleep 60'], true),
+      {
+        stdout: (chunk) => {
+          if (chunk.toString().includes('started')) announce();
+        },
+        stderr: () => undefined,
+      },
+      abort.signal,
+    );
+    await started;
+    const table = toTableName(name);
+
+    execFileSync('nft', ['delete', 'table', 'inet', table]);
+    let listing = '';
+    const deadline = Date.now() + 15_000;
+    while (!listing.includes('managed by kiln') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      listing = await execNft(['list', 'table', 'inet', table]);
+    }
+    abort.abort();
+    await running;
+
+    expect(listing).toContain('managed by kiln');
   });
 
   it.each([

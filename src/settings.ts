@@ -6,14 +6,49 @@
  */
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { KilnError } from './errors.js';
+import { parseIpv4Cidr, toNumber } from './net/parse-ipv4-cidr.js';
 
 const Port = z.coerce
   .number({ message: 'must be a number' })
   .int('must be a whole number')
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
+
+const LOOPBACK = {
+  first: toNumber('127.0.0.0'),
+  last: toNumber('127.255.255.255'),
+};
+
+/** An allowed range for steps; loopback is refused since it can't work. */
+const AllowedRange = z.string().transform((text, context) => {
+  const parsed = parseIpv4Cidr(text);
+  if (!parsed.ok) {
+    context.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  if (parsed.first <= LOOPBACK.last && parsed.last >= LOOPBACK.first) {
+    context.addIssue({
+      code: 'custom',
+      message: `${parsed.cidr} overlaps loopback (127.0.0.0/8): a step never reaches this machine's addresses, whatever is allowed — list only the ranges steps need`,
+    });
+    return z.NEVER;
+  }
+  return parsed.cidr;
+});
+
+const DnsServer = z
+  .string()
+  .refine(
+    (text) => isIPv4(text),
+    'must be IPv4 addresses, e.g. 1.1.1.1,9.9.9.9',
+  )
+  .refine(
+    (text) => !text.startsWith('127.'),
+    "a resolver on loopback (such as systemd-resolved at 127.0.0.53) is out of a step's reach: name the resolvers it forwards to",
+  );
 
 export const Settings = z.object({
   dataDir: z.string().min(1),
@@ -79,6 +114,24 @@ export const Settings = z.object({
         'must be JSON like {"ghcr.io": {"username": "me", "password": "TOKEN"}}',
     },
   ),
+  /**
+   * The Docker network (and Linux bridge, and nftables table) kiln keeps
+   * for `network: true` steps: public addresses only (docs/security.md).
+   */
+  stepNetwork: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{0,14}$/,
+      'lower-case letters, digits and -, starting with a letter, at most 15 (it names a Linux bridge)',
+    ),
+  /** Non-public IPv4 ranges steps may reach anyway (a package mirror). */
+  stepNetworkAllow: z.array(AllowedRange),
+  /** Resolvers written into steps' resolv.conf; unset: the host's. */
+  stepNetworkDns: z.array(DnsServer).min(1).optional(),
+  /** `network: true` shares the host's network (the old, unsafe way). */
+  unsafeStepHostNetwork: z.boolean(),
+  /** Start even when steps could reach a Redis without a password. */
+  unsafeRedisWithoutPassword: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -117,6 +170,11 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
   publicRead: 'KILN_PUBLIC_READ',
   registryAuth: 'KILN_REGISTRY_AUTH',
+  stepNetwork: 'KILN_STEP_NETWORK',
+  stepNetworkAllow: 'KILN_STEP_NETWORK_ALLOW',
+  stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
+  unsafeStepHostNetwork: 'KILN_UNSAFE_STEP_HOST_NETWORK',
+  unsafeRedisWithoutPassword: 'KILN_UNSAFE_REDIS_WITHOUT_PASSWORD',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -167,6 +225,13 @@ export function readSettings(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),
     registryAuth: parseJsonSetting(value('registryAuth')) ?? {},
+    stepNetwork: value('stepNetwork') ?? 'kiln-steps',
+    stepNetworkAllow: parseListSetting(value('stepNetworkAllow')) ?? [],
+    stepNetworkDns: parseListSetting(value('stepNetworkDns')),
+    unsafeStepHostNetwork: parseBooleanSetting(value('unsafeStepHostNetwork')),
+    unsafeRedisWithoutPassword: parseBooleanSetting(
+      value('unsafeRedisWithoutPassword'),
+    ),
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
@@ -196,6 +261,16 @@ const SECRET_SETTINGS = new Set<keyof Settings>([
   'githubPrivateKey',
   'registryAuth',
 ]);
+
+/** A comma- or space-separated list; anything else is passed on to zod. */
+function parseListSetting(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  return raw.split(/[\s,]+/).filter((item) => item !== '');
+}
+
+function parseBooleanSetting(raw: unknown): boolean {
+  return ['1', 'true', 'yes'].includes(String(raw ?? 'false').toLowerCase());
+}
 
 /** A JSON setting; text that is not JSON is passed on for zod to reject. */
 function parseJsonSetting(raw: unknown): unknown {

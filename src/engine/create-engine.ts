@@ -13,6 +13,7 @@ import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
+import { checkRedisExposure } from '../redis/check-redis-exposure.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import {
@@ -91,6 +92,15 @@ export async function createEngine(
   try {
     const { warnings } = await checkRedis(redis);
     notes.push(...warnings);
+    const exposure = await checkRedisExposure({
+      url,
+      policy: {
+        hostNetwork: settings.unsafeStepHostNetwork,
+        allow: settings.stepNetworkAllow,
+      },
+      allowUnprotected: settings.unsafeRedisWithoutPassword,
+    });
+    notes.push(...exposure.warnings);
   } catch (error) {
     redis.disconnect();
     bullConnection.disconnect();
@@ -192,8 +202,21 @@ async function pickRuntime(
   const docker = new DockerRuntime({
     workerId: settings.workerId,
     registryAuth,
+    stepNetwork: settings.unsafeStepHostNetwork
+      ? { mode: 'unsafe-host' }
+      : {
+          mode: 'isolated',
+          name: settings.stepNetwork,
+          allow: settings.stepNetworkAllow,
+          dns: settings.stepNetworkDns,
+          stateDir: join(settings.dataDir, 'step-network'),
+        },
   });
-  if (await docker.ping()) return docker;
+  if (await docker.ping()) {
+    // Said at start so the operator learns now, not from a failed step.
+    notes.push(...(await docker.checkStepNetwork()).notes);
+    return docker;
+  }
   if (settings.runtime === 'docker') {
     throw new Error(
       'KILN_RUNTIME=docker but no Docker engine answers: start dockerd (or set DOCKER_HOST), or use KILN_RUNTIME=local',

@@ -129,7 +129,11 @@ export interface Runtime {
 }
 
 export type RuntimeErrorCode =
-  'ENGINE_UNREACHABLE' | 'IMAGE_UNAVAILABLE' | 'START_FAILED';
+  | 'ENGINE_UNREACHABLE'
+  | 'IMAGE_UNAVAILABLE'
+  | 'START_FAILED'
+  /** `network: true` asked, and the host can't give an isolated network. */
+  | 'NETWORK_UNAVAILABLE';
 
 /** An infrastructure failure: retrying later may succeed. */
 export class RuntimeError extends KilnError {

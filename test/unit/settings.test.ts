@@ -53,4 +53,47 @@ describe('readSettings', () => {
     );
     expect(message).not.toContain('s3cret');
   });
+
+  it("gives steps kiln's isolated network by default, with both unsafe modes off", () => {
+    expect(readSettings({})).toMatchObject({
+      stepNetwork: 'kiln-steps',
+      stepNetworkAllow: [],
+      stepNetworkDns: undefined,
+      unsafeStepHostNetwork: false,
+      unsafeRedisWithoutPassword: false,
+    });
+  });
+
+  it('reads the step network settings', () => {
+    const settings = readSettings({
+      KILN_STEP_NETWORK: 'steps-2',
+      KILN_STEP_NETWORK_ALLOW: '10.1.0.0/16, 192.168.5.7',
+      KILN_STEP_NETWORK_DNS: '1.1.1.1,9.9.9.9',
+      KILN_UNSAFE_STEP_HOST_NETWORK: 'true',
+      KILN_UNSAFE_REDIS_WITHOUT_PASSWORD: '1',
+    });
+
+    expect(settings).toMatchObject({
+      stepNetwork: 'steps-2',
+      stepNetworkAllow: ['10.1.0.0/16', '192.168.5.7/32'],
+      stepNetworkDns: ['1.1.1.1', '9.9.9.9'],
+      unsafeStepHostNetwork: true,
+      unsafeRedisWithoutPassword: true,
+    });
+  });
+
+  it.each([
+    [
+      { KILN_STEP_NETWORK: 'Kiln_Steps' },
+      /KILN_STEP_NETWORK="Kiln_Steps": lower-case/,
+    ],
+    [{ KILN_STEP_NETWORK: 'a-very-long-network' }, /at most 15/],
+    [{ KILN_STEP_NETWORK_ALLOW: '10.1.2.3/16' }, /write 10\.1\.0\.0\/16/],
+    [{ KILN_STEP_NETWORK_ALLOW: '0.0.0.0/0' }, /overlaps loopback/],
+    [{ KILN_STEP_NETWORK_ALLOW: '127.0.0.1' }, /overlaps loopback/],
+    [{ KILN_STEP_NETWORK_DNS: '127.0.0.53' }, /systemd-resolved/],
+    [{ KILN_STEP_NETWORK_DNS: 'dns.example' }, /IPv4 addresses/],
+  ])('refuses %o', (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
 });

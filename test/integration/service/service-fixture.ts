@@ -40,6 +40,10 @@ export interface SpawnWorkerOptions {
   concurrency?: number;
   /** @defaultValue 30000 */
   shutdownGraceMs?: number;
+  /** More environment (settings) for this worker. */
+  env?: Record<string, string>;
+  /** @defaultValue true: resolve once it logged "worker started" */
+  waitUntilStarted?: boolean;
 }
 
 export interface ServiceFixture {
@@ -49,7 +53,11 @@ export interface ServiceFixture {
   hostDir: string;
   spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>;
   /** Commits `kiln.yaml` and creates a run of `name` on that commit. */
-  startRun(configText: string, name: string): Promise<RunRecord>;
+  startRun(
+    configText: string,
+    name: string,
+    options?: { trusted?: boolean },
+  ): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord>;
   executionsOf(run: RunRecord): Promise<ExecutionRecord[]>;
   logText(executionId: string): Promise<string>;
@@ -99,6 +107,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
         KILN_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
         KILN_SHUTDOWN_GRACE_MS: String(options.shutdownGraceMs ?? 30_000),
         KILN_LOG_LEVEL: 'info',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -115,6 +124,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
       exited,
     };
     workers.push(worker);
+    if (options.waitUntilStarted === false) return worker;
     await waitFor(`worker ${options.id} started`, 60_000, () => {
       if (child.exitCode !== null)
         throw new Error(`worker ${options.id} exited:\n${output}`);
@@ -126,6 +136,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
   async function startRun(
     configText: string,
     name: string,
+    options: { trusted?: boolean } = {},
   ): Promise<RunRecord> {
     execFileSync('sh', ['-c', 'cat > "$1"', 'sh', join(repoDir, 'kiln.yaml')], {
       input: configText,
@@ -141,6 +152,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
       name,
       configText,
       configFile: 'kiln.yaml',
+      trusted: options.trusted,
     });
   }
 

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
+import { createGitCredentials } from '../forge/github/create-git-credentials.js';
+import { createGithubClient } from '../forge/github/create-github-client.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueues } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
@@ -20,6 +22,7 @@ import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
 import { createGitCommitHistory } from '../reporter/git-commit-history.js';
+import { extendBackoff } from '../reporter/github-backoff.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
@@ -85,6 +88,17 @@ export async function createEngine(
   const queues = createStepQueues(bullConnection, undefined, (error) =>
     logger.warn({ err: error }, 'step queue connection problem'),
   );
+  // One GitHub client for reports and git: private repositories are
+  // fetched with the App's installation tokens (or KILN_GITHUB_TOKEN).
+  const github = createGithubClient({
+    settings,
+    logger,
+    onRateLimited: (seconds) =>
+      void extendBackoff(redis, {
+        prefix,
+        until: Date.now() + seconds * 1000,
+      }).catch(() => undefined),
+  });
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
     runtime = await pickRuntime(settings, notes);
@@ -100,6 +114,10 @@ export async function createEngine(
       cacheDir: join(settings.dataDir, 'git'),
       // Steps of one pipeline share their commit's tree.
       treeLingerMs: 30_000,
+      credentials: createGitCredentials({
+        github,
+        apiUrl: settings.githubApiUrl,
+      }),
     }),
     runtime,
     artifacts: new FsArtifactStore(join(settings.dataDir, 'artifacts')),
@@ -116,6 +134,7 @@ export async function createEngine(
     executions: stores.executions,
     logger,
     settings,
+    github,
     history: createGitCommitHistory(deps.git),
   });
   if (reporter.enabled) deps.onRunChange = reporter.onRunChange;

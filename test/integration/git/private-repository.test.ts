@@ -23,7 +23,7 @@ import {
   type GithubStandIn,
   type GithubStandInOptions,
 } from '../../helpers/github-stand-in.js';
-import { makeTempDir, removeTempDir } from './git-fixture.js';
+import { git, makeTempDir, removeTempDir } from './git-fixture.js';
 import {
   createServedRepo,
   servedMap,
@@ -134,6 +134,53 @@ describe('private repositories over git smart HTTP', () => {
       expect(request.token).toBe(stand.mintedTokens[0]?.token);
     }
     stand.assertNoInvalidRequests();
+  });
+
+  it('fetches a private submodule of the same installation with its own token', async () => {
+    const lib = createServedRepo(root, 'acme/lib');
+    lib.commit({ 'lib.py': 'x = 1\n' });
+    git(privateRepo.work.dir, [
+      '-c',
+      'protocol.file.allow=always',
+      'submodule',
+      'add',
+      '-q',
+      lib.bareDir,
+      'vendor/lib',
+    ]);
+    // Relative, as on GitHub: resolved against the parent's clone URL.
+    git(privateRepo.work.dir, [
+      'config',
+      '-f',
+      '.gitmodules',
+      'submodule.vendor/lib.url',
+      '../lib.git',
+    ]);
+    const sha = privateRepo.commit({ 'kiln.yaml': 'a: 1\n' });
+    await startStandIn({
+      installations: { 'acme/private': INSTALLATION, 'acme/lib': INSTALLATION },
+      git: { repositories: servedMap([privateRepo, lib]) },
+    });
+    const materialiser = appMaterialiser();
+
+    const tree = await materialiser.acquireTree(sourceOf(privateRepo), sha, {
+      submodules: true,
+    });
+
+    expect(readFileSync(join(tree.path, 'vendor/lib/lib.py'), 'utf8')).toBe(
+      'x = 1\n',
+    );
+    await tree.release();
+    expect(stand.mintedTokens.map((item) => item.repositories)).toEqual([
+      ['acme/private'],
+      ['acme/lib'],
+    ]);
+    const libToken = stand.mintedTokens[1]?.token;
+    const libRequests = stand.gitRequests.filter(
+      (item) => item.repository === 'acme/lib',
+    );
+    expect(libRequests.length).toBeGreaterThanOrEqual(2);
+    expect(libRequests.every((item) => item.token === libToken)).toBe(true);
   });
 
   it('resolves a branch and an annotated tag with ls-remote and the token', async () => {

@@ -18,7 +18,7 @@ export interface ServedRepo {
 
 export function createServedRepo(root: string, name: string): ServedRepo {
   const bareDir = join(root, 'srv', `${name}.git`);
-  git(root, ['init', '-q', '--bare', bareDir]);
+  git(root, ['init', '-q', '--bare', '-b', 'main', bareDir]);
   const work = createTestRepo(join(root, 'work', name));
   return {
     name,

@@ -163,25 +163,37 @@ function createAppClient(
     },
     forgetTokens: () => cache.clear(),
     async readToken(repository, readOptions = {}) {
-      const installationId = await lookUp(repository).catch(
-        (error: unknown) => {
-          // Not installed: fetch without a token (a public repository
-          // still works; a private one fails with "install the App").
-          if (error instanceof GithubClientError) return undefined;
-          throw error;
-        },
-      );
-      if (installationId === undefined) return undefined;
-      const { token } = await appAuth({
-        type: 'installation',
-        installationId,
-        // Least privilege: the token in git's environment reads this one
-        // repository and can do nothing else.
-        repositoryNames: [repository.split('/')[1] ?? ''],
-        permissions: { contents: 'read' },
-        refresh: readOptions.refresh === true,
-      });
-      return token;
+      // A second round only after GitHub refused to mint for the cached
+      // installation: the App was reinstalled (a new installation id) or
+      // the installation lost the repository.
+      for (let round = 0; round < 2; round += 1) {
+        const installationId = await lookUp(repository).catch(
+          (error: unknown) => {
+            // Not installed: fetch without a token (a public repository
+            // still works; a private one fails with "install the App").
+            if (error instanceof GithubClientError) return undefined;
+            throw error;
+          },
+        );
+        if (installationId === undefined) return undefined;
+        try {
+          const { token } = await appAuth({
+            type: 'installation',
+            installationId,
+            // Least privilege: the token in git's environment reads this
+            // one repository and can do nothing else.
+            repositoryNames: [repository.split('/')[1] ?? ''],
+            permissions: { contents: 'read' },
+            refresh: readOptions.refresh === true || round > 0,
+          });
+          return token;
+        } catch (error) {
+          const status = (error as { status?: number }).status;
+          if (status !== 404 && status !== 422) throw error;
+          installations.delete(repository);
+        }
+      }
+      return undefined;
     },
   };
 

@@ -238,6 +238,27 @@ describe('private repositories over git smart HTTP', () => {
     expect(stand.gitRequests.at(-1)?.token).toBe(stand.mintedTokens[1]?.token);
   });
 
+  it('follows the App to its new installation when it is reinstalled', async () => {
+    const installations = { 'acme/private': INSTALLATION };
+    await startStandIn({ installations });
+    const git = appMaterialiser();
+    const one = privateRepo.commit({ 'a.txt': '1' });
+    await git.ensureCommit(sourceOf(privateRepo), one);
+    installations['acme/private'] = INSTALLATION + 1;
+
+    const two = privateRepo.commit({ 'a.txt': '2' });
+    await git.ensureCommit(sourceOf(privateRepo), two);
+
+    expect(stand.mintedTokens.map((item) => item.installationId)).toEqual([
+      INSTALLATION,
+      INSTALLATION + 1,
+    ]);
+    expect(stand.gitRequests.at(-1)).toMatchObject({
+      status: 200,
+      token: stand.mintedTokens[1]?.token,
+    });
+  });
+
   it('says "install the App on it" for a repository outside the installation, without retrying', async () => {
     const sha = otherRepo.commit({ 'kiln.yaml': 'a: 1\n' });
     await startStandIn();

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
+import { createGitCredentials } from '../forge/github/create-git-credentials.js';
+import { createGithubClient } from '../forge/github/create-github-client.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
@@ -26,6 +28,7 @@ import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
 import { createGitCommitHistory } from '../reporter/git-commit-history.js';
+import { extendBackoff } from '../reporter/github-backoff.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
 import { createEventTimes, type EventTimes } from '../store/event-times.js';
@@ -117,6 +120,17 @@ export async function createEngine(
     redis,
     onError: (error) => logger.warn({ err: error }, 'event stream'),
   });
+  // One GitHub client for reports and git: private repositories are
+  // fetched with the App's installation tokens (or KILN_GITHUB_TOKEN).
+  const github = createGithubClient({
+    settings,
+    logger,
+    onRateLimited: (seconds) =>
+      void extendBackoff(redis, {
+        keys,
+        until: Date.now() + seconds * 1000,
+      }).catch(() => undefined),
+  });
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
     runtime = await pickRuntime(settings, notes);
@@ -132,6 +146,10 @@ export async function createEngine(
       cacheDir: join(settings.dataDir, 'git'),
       // Steps of one pipeline share their commit's tree.
       treeLingerMs: 30_000,
+      credentials: createGitCredentials({
+        github,
+        apiUrl: settings.githubApiUrl,
+      }),
     }),
     runtime,
     artifacts: new FsArtifactStore(join(settings.dataDir, 'artifacts')),
@@ -149,6 +167,7 @@ export async function createEngine(
     executions: stores.executions,
     logger,
     settings,
+    github,
     history: createGitCommitHistory(deps.git),
   });
   notes.push(...reporter.notes);

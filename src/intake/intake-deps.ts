@@ -16,6 +16,8 @@ export interface IntakeDeps {
   deliveries: DeliveryLog;
   /** Accept absolute paths and file:// clone URLs (KILN_ALLOW_LOCAL_REPOSITORIES). */
   allowLocalRepositories: boolean;
+  /** GitHub's git origin (KILN_GITHUB_API_URL's): its clone URLs are accepted even over http. */
+  githubOrigin?: string;
   /** Largest configuration file read. @defaultValue 1 MiB */
   maxConfigBytes?: number;
   logger?: Logger;

@@ -117,6 +117,7 @@ async function act(
   const refused = checkCloneUrl(
     event.repository.cloneUrl,
     deps.allowLocalRepositories,
+    deps.githubOrigin,
   );
   if (refused) return makeOutcome('rejected', { reason: refused });
   const sha = event.sha;
@@ -136,8 +137,13 @@ async function act(
   return createTriggerRuns(deps, { job, event, source, sha, ...config });
 }
 
-function checkCloneUrl(url: string, allowLocal: boolean): string | null {
+function checkCloneUrl(
+  url: string,
+  allowLocal: boolean,
+  githubOrigin?: string,
+): string | null {
   if (url.startsWith('https://')) return null;
+  if (githubOrigin && url.startsWith(`${githubOrigin}/`)) return null;
   if (isAbsolute(url) || url.startsWith('file://')) {
     return allowLocal
       ? null

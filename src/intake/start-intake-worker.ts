@@ -10,6 +10,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/create-engine.js';
+import { githubGitOrigin } from '../forge/github/github-git-origin.js';
 import { createDeliveryLog } from './delivery-log.js';
 import { INTAKE_QUEUE, IntakeJob } from './intake-queue.js';
 import { processDelivery, type IntakeDeps } from './process-delivery.js';
@@ -110,6 +111,7 @@ function depsFromEngine(engine: Engine): IntakeWorkerDeps {
     deliveries: createDeliveryLog(engine.redis, { keys: engine.keys }),
     bullPrefix: engine.keys.bullPrefix,
     allowLocalRepositories: settings.allowLocalRepositories,
+    githubOrigin: githubGitOrigin(settings.githubApiUrl),
     connection: engine.bullConnection,
     logger: engine.logger,
     concurrency: Math.max(2, settings.concurrency),

@@ -224,7 +224,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         const source = await findSource(deps, data.repository);
         const commit = /^[0-9a-f]{40}$/.test(data.at)
           ? data.at
-          : (await resolveRef(source.url, data.at)).sha;
+          : (await resolveRef(deps.git, source, data.at)).sha;
         await deps.git.ensureCommit(source, commit);
         const config = await readConfigAt(deps.git, source, commit);
         const loaded = loadConfig(config.text, { file: config.file });

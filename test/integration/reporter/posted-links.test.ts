@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubClient } from '../../../src/forge/github/create-github-client.js';
-import { createStepQueues } from '../../../src/queue/step-jobs.js';
 import { createTokenStore } from '../../../src/server/auth/token-store.js';
 import { createApp } from '../../../src/server/create-app.js';
+import type { RunRecord } from '../../../src/model/run.js';
 import { readSettings } from '../../../src/settings.js';
 import {
   startGithubStandIn,
@@ -40,9 +40,10 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
   let kilnUrl: string;
   let viewerToken: string;
   let dataDir: string;
-  let closeQueues: () => Promise<void>;
   let baseId: string;
   let headId: string;
+  let basePrepare: string;
+  let headTrain: string;
 
   beforeAll(async () => {
     redis = await startTestRedis();
@@ -54,22 +55,14 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
       KILN_REDIS_PREFIX: fixture.prefix,
       KILN_LOG_LEVEL: 'silent',
     });
-    const queues = createStepQueues(fixture.bull);
-    closeQueues = () => queues.close();
     const logger = pino({ level: 'silent' });
     server = createServer(
       createApp({
         settings,
         logger,
         redis: fixture.redis,
-        orchestrator: {
-          redis: fixture.redis,
-          prefix: fixture.prefix,
-          runs: fixture.stores.runs,
-          executions: fixture.stores.executions,
-          queues,
-          logger,
-        },
+        keys: fixture.stores.keys,
+        control: fixture.control,
       }),
     );
     await new Promise<void>((resolve) =>
@@ -79,7 +72,7 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     kilnUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     viewerToken = (
       await createTokenStore(fixture.redis, {
-        prefix: fixture.prefix,
+        keys: fixture.stores.keys,
       }).createToken({ name: 'reviewer', role: 'viewer' })
     ).token;
 
@@ -111,7 +104,7 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     // A base run on main, then a pull request run whose `prepare` node
     // reuses the base run's execution (so its step lives on another page).
     const base = await fixture.createRun({ commit: sha(1) });
-    await fixture.completeRun(base, { accuracy: 0.9 }, reporter);
+    const baseDone = await fixture.completeRun(base, { accuracy: 0.9 });
     const head = await fixture.createRun({
       commit: sha(2),
       ref: `refs/pull/${PR}/head`,
@@ -125,16 +118,16 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     });
     baseId = base.id;
     headId = head.id;
-    const done = await fixture.completeRun(head, { accuracy: 0.93 }, reporter);
-    await fixture.stores.runs.updateRunNode(done.id, 'prepare', {
-      executionId: `${base.id}-prepare`,
-    });
-    reporter.onRunChange(done.id);
+    basePrepare = executionOf(baseDone, 'prepare');
+    const done = await fixture.completeRun(
+      head,
+      { accuracy: 0.93 },
+      { reuse: { prepare: basePrepare } },
+    );
+    headTrain = executionOf(done, 'train');
     await waitUntil(
       () =>
-        github.comments.some((item) =>
-          item.body.includes(`${base.id}-prepare`),
-        ) &&
+        github.comments.some((item) => item.body.includes(basePrepare)) &&
         github.checkRuns.filter((item) => item.status === 'completed')
           .length === 2,
       'the final comment and check runs',
@@ -146,7 +139,6 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
       server?.close(() => resolve());
     });
     await fixture?.close();
-    await closeQueues?.();
     await github?.close();
     await redis?.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -180,9 +172,9 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
       expect.arrayContaining([
         `${kilnUrl}/runs/${baseId}`,
         `${kilnUrl}/runs/${headId}`,
-        `${kilnUrl}/runs/${headId}#execution-${headId}-train`,
+        `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
         // The reused node: its execution is on the base run's page.
-        `${kilnUrl}/runs/${baseId}#execution-${baseId}-prepare`,
+        `${kilnUrl}/runs/${baseId}#execution-${basePrepare}`,
       ]),
     );
     for (const link of links) {
@@ -215,3 +207,9 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     expect(page.status).toBe(200);
   });
 });
+
+function executionOf(run: RunRecord, node: string): string {
+  const id = run.nodes.find((item) => item.name === node)?.executionId;
+  if (!id) throw new Error(`node ${node} of run ${run.id} has no execution`);
+  return id;
+}

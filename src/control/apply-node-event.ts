@@ -50,6 +50,8 @@ export interface ApplyNodeEventOptions {
 export type ApplyNodeEventResult =
   | {
       applied: true;
+      /** The stored state the change was applied to. */
+      from: RunNodeState;
       node: RunNodeState;
       runStatus: RunStatus;
       /** Counter of the execution this change created. */
@@ -206,6 +208,7 @@ export async function applyNodeEvent(
     }
     return {
       applied: true,
+      from,
       node: to,
       runStatus: result.status,
       ...(result.counter !== undefined ? { counter: result.counter } : {}),

@@ -120,6 +120,13 @@ export interface Runtime {
     signal?: AbortSignal,
   ): Promise<RunResult>;
   /**
+   * Removes the container (or process) of one execution if this engine has
+   * it: called when a worker takes over a node whose previous attempt's
+   * worker was lost, so one node never has two containers on an engine.
+   * Idempotent. Optional: a runtime without leftovers needs none.
+   */
+  removeExecution?(executionId: string): Promise<void>;
+  /**
    * Removes containers labelled by kiln whose execution id is not in `keep`.
    * Returns how many were removed. Idempotent.
    */

@@ -13,6 +13,7 @@ import { listIds } from './list-ids.js';
 import { parseRunEvent } from './parse-run-event.js';
 import { parseNodeState, parseRunRecord } from './parse-run-record.js';
 import { toFieldChanges } from './record-fields.js';
+import { encodeNode } from './encode-node.js';
 import { toStoredJson } from './to-stored-json.js';
 import {
   applyNodeScript,
@@ -140,8 +141,7 @@ export function createRedisRunStore(
       const { nodes, ...header } = record;
       const { set } = toFieldChanges(header, new Set(['id']));
       const fields = ['id', JSON.stringify(record.id), ...set];
-      for (const node of nodes)
-        fields.push(`n:${node.name}`, toStoredJson(node));
+      for (const node of nodes) fields.push(`n:${node.name}`, encodeNode(node));
       for (const [name, waits] of Object.entries(init.waits)) {
         fields.push(`w:${name}`, String(waits));
       }
@@ -197,8 +197,8 @@ export function createRedisRunStore(
       const payload: Record<string, unknown> = {
         ...runContext(run, at),
         node: change.to.name,
-        from: version(change.from),
-        to: toStoredJson(change.to),
+        from: encodeNode(change.from),
+        to: encodeNode(change.to),
         terminal:
           isTerminalNode(change.to.status) &&
           !isTerminalNode(change.from.status),
@@ -223,13 +223,13 @@ export function createRedisRunStore(
         payload.release = change.release.map((item) => [
           item.name,
           item.waits,
-          toStoredJson(item.queued),
+          encodeNode(item.queued),
         ]);
       }
       if (change.block?.length) {
         payload.block = change.block.map((node) => [
           node.name,
-          toStoredJson(node),
+          encodeNode(node),
         ]);
       }
       if (change.createExecution) {
@@ -361,8 +361,8 @@ export function createRedisRunStore(
         nodes: change.nodes.map((node) => {
           const entry: unknown[] = [
             node.to.name,
-            version(node.from),
-            toStoredJson(node.to),
+            encodeNode(node.from),
+            encodeNode(node.to),
             node.terminal,
           ];
           if (node.tally) entry.push(node.tally);
@@ -452,15 +452,6 @@ const FIXED_EXECUTION_FIELDS: ReadonlySet<string> = new Set([
   'runId',
   'createdAt',
 ]);
-
-function version(node: RunNodeState) {
-  return {
-    status: node.status,
-    attempt: node.attempt,
-    generation: node.generation,
-    ...(node.phase ? { phase: node.phase } : {}),
-  };
-}
 
 async function readStream(
   redis: Redis,

@@ -31,12 +31,6 @@ local function moveStatus(p, old, new)
   redis.call('ZADD', p.statusPrefix .. new, score, p.runId)
   if not contains(p.active, new) then redis.call('ZREM', p.activeKey, p.runId) end
 end
-local function nodeMatches(stored, want)
-  return stored.status == want.status
-    and (tonumber(stored.attempt) or 0) == want.attempt
-    and (tonumber(stored.generation) or 0) == want.generation
-    and (stored.phase or '') == (want.phase or '')
-end
 -- A stream id '<ms>-<seq>' as a microsecond-scale score (the indexes'
 -- unit since schema 1), without a TIME call.
 local function scoreOf(id)
@@ -111,7 +105,7 @@ export const applyNodeScript: StoreScript = {
     KEYS[7] execution log stream   KEYS[8] execution metrics list
     KEYS[9] reuse key         KEYS[10] control stream
     ARGV[1] JSON {
-      runId, node, from: {status, attempt, generation, phase}, to: <node JSON>,
+      runId, node, from: <node JSON it was computed from>, to: <node JSON>,
       runIn: [status...] (refuse unless the run is in one),
       start: {from: [status...], to, at} (the run starts),
       terminal (bool), tally ('failed' | 'stopped' | nil),
@@ -137,11 +131,11 @@ local nodeField = 'n:' .. p.node
 local got = redis.call('HMGET', KEYS[1], 'status', nodeField, 'left', 'failed', 'stopped')
 if not got[1] or not got[2] then return cjson.encode({ code = 'missing' }) end
 local status = cjson.decode(got[1])
-local stored = cjson.decode(got[2])
 if p.runIn and not contains(p.runIn, status) then
   return cjson.encode({ code = 'run', node = got[2], status = status })
 end
-if not nodeMatches(stored, p.from) then
+-- Node JSON is canonical (encode-node.ts): equal text, equal state.
+if got[2] ~= p.from then
   return cjson.encode({ code = 'moved', node = got[2], status = status })
 end
 local left, failed, stopped = num(got[3]), num(got[4]), num(got[5])
@@ -280,7 +274,7 @@ export const applyRunScript: StoreScript = {
     ARGV[1] JSON {
       runId, from (the run's status), to (new status or nil),
       fields: [field, json, ...], remove: [field, ...] (run header),
-      nodes: [[node, {status, attempt, generation, phase}, to JSON,
+      nodes: [[node, from JSON, to JSON,
                terminal (bool), tally ('failed' | 'stopped' | nil)], ...],
       execs: [[execution key, field, json, ...], ...] (existing records only),
       stop: [json, ...], events: [json, ...], reason,
@@ -304,7 +298,7 @@ for from = 1, #fields, 500 do
   for i, text in ipairs(part) do stored[from + i - 1] = text end
 end
 for i, node in ipairs(p.nodes) do
-  if not stored[i] or not nodeMatches(cjson.decode(stored[i]), node[2]) then
+  if stored[i] ~= node[2] then
     return cjson.encode({ code = 'moved', status = status })
   end
 end

@@ -32,6 +32,7 @@ import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import type { RunGraphNode } from '../orchestrator/run-graph.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
 import type { StepJob } from '../queue/step-jobs.js';
+import { GitError } from '../git/git-error.js';
 import { RuntimeError } from '../runtime/runtime.js';
 import type { DatumRecord } from '../store/index.js';
 import { buildStepSpec, type ExecutionFolders } from './build-step-spec.js';
@@ -166,6 +167,10 @@ export async function executeNode(
   const attempt = node.attempt;
   const executionId = node.executionId as string;
   let counter = claim.counter ?? 0;
+  if (claim.from.status === 'started' && claim.from.executionId) {
+    // A takeover: the lost attempt's container must not run beside ours.
+    await deps.runtime.removeExecution?.(claim.from.executionId);
+  }
 
   const abort = new AbortController();
   let stoppedBy: string | undefined;
@@ -419,10 +424,14 @@ export async function executeNode(
     return status;
   } catch (error) {
     if (stoppedBy !== undefined) return 'stopped';
-    const imageMissing =
-      error instanceof RuntimeError && error.code === 'IMAGE_UNAVAILABLE';
-    if (imageMissing && step) cache.forgetImage(step.image);
-    const retry = !context.lastAttempt && !imageMissing;
+    if (
+      error instanceof RuntimeError &&
+      error.code === 'IMAGE_UNAVAILABLE' &&
+      step
+    ) {
+      cache.forgetImage(step.image);
+    }
+    const retry = !context.lastAttempt && !isPermanent(error);
     const message = error instanceof Error ? error.message : String(error);
     await report({ type: 'infra-failure', attempt, message, retry });
     if (retry) throw new RetryLater(message, { cause: error });
@@ -432,6 +441,19 @@ export async function executeNode(
     if (workspace)
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Infrastructure failures a retry can't fix: an image that can't be had,
+ * a step network that can't be isolated, a repository kiln has no access to.
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof RuntimeError) {
+    return (
+      error.code === 'IMAGE_UNAVAILABLE' || error.code === 'NETWORK_UNAVAILABLE'
+    );
+  }
+  return error instanceof GitError && !error.retryable;
 }
 
 /** Execution records of the node's upstream nodes (for its edges). */

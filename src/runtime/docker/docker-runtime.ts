@@ -211,6 +211,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async removeExecution(executionId: string): Promise<void> {
+    const spec = { executionId, image: '' };
+    const containers = await callEngine('list', spec, () =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [`${KILN_LABELS.execution}=${executionId}`] },
+      }),
+    );
+    for (const info of containers) await this.#removeContainer(info.Id, spec);
+  }
+
   async reapOrphans(keep: ReadonlySet<string> = new Set()): Promise<number> {
     const labels = [`${KILN_LABELS.managed}=true`];
     if (this.#reapOnlyOwn) {

@@ -44,6 +44,7 @@ import { InputPreparationError, prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
 import { describeEnd, runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
+import { whileStoreDown } from './while-store-down.js';
 import { randomBytes } from 'node:crypto';
 
 /** Thrown to the queue: the attempt failed for an infrastructure reason and is retried. */
@@ -188,13 +189,15 @@ export async function executeNode(
     event: NodeEvent,
     extra: Partial<Parameters<typeof applyNodeEvent>[1]> = {},
   ): Promise<boolean> => {
-    const result = await applyNodeEvent(deps, {
-      run,
-      graph: plan.graph,
-      from: node,
-      event,
-      ...extra,
-    });
+    const result = await whileStoreDown(() =>
+      applyNodeEvent(deps, {
+        run,
+        graph: plan.graph,
+        from: node,
+        event,
+        ...extra,
+      }),
+    );
     if (!result.applied) {
       stopNow(result.node?.message ?? result.why);
       return false;

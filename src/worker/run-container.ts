@@ -14,6 +14,7 @@ import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
 import type { RunResult, StepSpec } from '../runtime/runtime.js';
 import type { WorkerDeps } from './worker-deps.js';
+import { whileStoreDown } from './while-store-down.js';
 
 export interface ContainerOutcome {
   result: RunResult;
@@ -98,7 +99,11 @@ function createWriteChain(
   return {
     append: (lines: LogLine[], metrics: MetricsEvent[]) =>
       queue(() =>
-        deps.executions.appendOutput(executionId, { lines, metrics }),
+        // Lines wait in order while Redis is away; a retried append of the
+        // same seq is skipped by the store.
+        whileStoreDown(() =>
+          deps.executions.appendOutput(executionId, { lines, metrics }),
+        ),
       ),
     flush: () => chain,
   };

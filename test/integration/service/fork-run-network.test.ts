@@ -78,7 +78,7 @@ describe.skipIf(!ok)('a fork run with network: true', () => {
 
   beforeAll(async () => {
     fixture = await startServiceFixture();
-    await createSecretStore(fixture.deps.redis, 'kiln').set(
+    await createSecretStore(fixture.redisClient, fixture.keys).set(
       REPOSITORY,
       'FORK_TOKEN',
       SECRET,

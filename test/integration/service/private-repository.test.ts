@@ -249,7 +249,7 @@ describe.skipIf(!haveRedis())('a private repository through kiln up', () => {
 
   it('records a push of a repository outside the installation as "install the App on it"', async () => {
     const sha = secret.commit({ 'kiln.yaml': KILN_YAML });
-    const deliveries = createDeliveryLog(client, { prefix: PREFIX });
+    const deliveries = createDeliveryLog(client, { keys: stores.keys });
 
     const delivery = await deliverPush(secret, sha);
 
@@ -275,7 +275,7 @@ describe.skipIf(!haveRedis())('a private repository through kiln up', () => {
   it('launches by branch name through POST /api/runs: ls-remote carries the token', async () => {
     const next = models.commit({ 'data.txt': 'second\n' });
     const { token } = await createTokenStore(client, {
-      prefix: PREFIX,
+      keys: stores.keys,
     }).createToken({ name: 'ci', role: 'admin' });
     const before = stand.gitRequests.length;
 

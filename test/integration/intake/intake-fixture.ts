@@ -77,6 +77,8 @@ export interface PostOptions {
 export interface IntakeFixture {
   redis: TestRedis;
   url: string;
+  /** The server's Redis client (fails fast while Redis is down). */
+  client: Redis;
   keys: RedisKeys;
   control: ControlDeps;
   eventTimes: EventTimes;
@@ -172,6 +174,7 @@ export async function startIntakeFixture(
   return {
     redis,
     url: `http://127.0.0.1:${port}`,
+    client: producer,
     keys,
     control,
     eventTimes,

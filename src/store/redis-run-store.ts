@@ -106,11 +106,11 @@ export function createRedisRunStore(
 
   const headers = new Map<string, RunRecord>();
   /** Identity fields never change: cached per process. */
-  async function identity(runId: string): Promise<RunRecord> {
+  async function identity(runId: string): Promise<RunRecord | null> {
     const cached = headers.get(runId);
     if (cached) return cached;
     const header = await getRunHeader(runId);
-    if (!header) throw new Error(`run ${runId} does not exist`);
+    if (!header) return null;
     if (headers.size > 1000) headers.clear();
     headers.set(runId, header);
     return header;
@@ -188,6 +188,7 @@ export function createRedisRunStore(
 
     async applyNode(change): Promise<NodeChangeResult> {
       const run = await identity(change.runId);
+      if (!run) return { code: 'missing' };
       const { at } = change;
       const execution =
         change.createExecution?.id ??
@@ -329,6 +330,7 @@ export function createRedisRunStore(
 
     async applyRun(change): Promise<RunChangeResult> {
       const run = await identity(change.runId);
+      if (!run) return { code: 'missing' };
       const { at } = change;
       const { set, remove } = toFieldChanges(
         change.run ?? {},
@@ -438,8 +440,9 @@ export function createRedisRunStore(
       return readStream(redis, keys.events, readOptions);
     },
 
-    async lastEventId() {
-      const [last] = await redis.xrevrange(keys.events, '+', '-', 'COUNT', 1);
+    async lastEventId(runId) {
+      const key = runId === undefined ? keys.events : keys.runEvents(runId);
+      const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
       return last?.[0] ?? '0-0';
     },
   };

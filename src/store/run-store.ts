@@ -187,6 +187,9 @@ export interface RunStore {
   ): Promise<StoredRunEvent[]>;
   /** Every run's status changes in order. */
   readEvents(options?: ReadEventsOptions): Promise<StoredRunEvent[]>;
-  /** The id of the newest global event ('0-0' when none): follow from here. */
-  lastEventId(): Promise<string>;
+  /**
+   * The id of the newest event ('0-0' when none) of a run's stream, or of
+   * the global one: read it before the state you show, follow from it.
+   */
+  lastEventId(runId?: string): Promise<string>;
 }

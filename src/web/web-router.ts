@@ -76,6 +76,8 @@ export function createWebRouter(deps: ServerDeps): Router {
       commit: text(req.query.commit),
       state,
     };
+    // Read before the list: a change in between is shown twice, never lost.
+    const eventsAfter = deps.feed ? await runs.lastEventId() : undefined;
     const list = await runs.listRuns({
       repository: filters.repository,
       ref: fullRef(filters.branch),
@@ -107,6 +109,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         limit,
         hasMore: list.length > limit,
         states: RUN_STATUSES,
+        ...(eventsAfter ? { eventsAfter } : {}),
       }),
     });
   });
@@ -115,7 +118,11 @@ export function createWebRouter(deps: ServerDeps): Router {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
     const id = req.params.id;
-    const run = idPattern.test(id) ? await runs.getRun(id) : null;
+    const valid = idPattern.test(id);
+    // Read before the run: a change in between is shown twice, never lost.
+    const eventsAfter =
+      valid && deps.feed ? await runs.lastEventId(id) : undefined;
+    const run = valid ? await runs.getRun(id) : null;
     if (!run) {
       res.status(404);
       sendPage(res, {
@@ -155,6 +162,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         graph,
         executions: items,
         canAct: viewer?.role === 'admin',
+        ...(eventsAfter ? { eventsAfter } : {}),
       }),
     });
   });

@@ -10,6 +10,7 @@ import { authFor } from '../auth/auth-for.js';
 import { parseExactJson } from '../parse-exact-json.js';
 import type { ServerDeps } from '../server-deps.js';
 import { ApiError, createApiErrorHandler } from './api-context.js';
+import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
 
@@ -70,6 +71,7 @@ export function createApiRouter(deps: ServerDeps): Router {
   });
   router.use(createApiRunsRouter(context));
   router.use(createApiExecutionsRouter(context));
+  router.use(createApiEventsRouter(context));
   router.use('/api', (_req, _res, next) => {
     next(new ApiError(404, 'no such API endpoint: see /api/openapi.json'));
   });

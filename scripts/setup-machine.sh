@@ -12,6 +12,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v chromium >/dev/null || need+=(chromium)
 command -v file >/dev/null || need+=(file)
+# S3 tests: Ceph's radosgw (started by the tests, scripts/start-ceph-s3.sh)
+command -v radosgw >/dev/null || need+=(ceph-mon ceph-osd radosgw ceph-common)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -15,6 +15,8 @@ const Port = z.coerce
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
 
+const S3_LOCATION = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
+
 export const Settings = z.object({
   dataDir: z.string().min(1),
   redisUrl: z
@@ -79,6 +81,15 @@ export const Settings = z.object({
         'must be JSON like {"ghcr.io": {"username": "me", "password": "TOKEN"}}',
     },
   ),
+  /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
+  artifactsUrl: z
+    .string()
+    .regex(S3_LOCATION, 'must be s3://bucket or s3://bucket/prefix')
+    .optional(),
+  /** How the UI/API hands out outputs of an S3 store. */
+  artifactsDownload: z.enum(['presigned', 'proxy'], {
+    message: 'must be presigned or proxy',
+  }),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -117,6 +128,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
   publicRead: 'KILN_PUBLIC_READ',
   registryAuth: 'KILN_REGISTRY_AUTH',
+  artifactsUrl: 'KILN_ARTIFACTS_URL',
+  artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -167,6 +180,8 @@ export function readSettings(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),
     registryAuth: parseJsonSetting(value('registryAuth')) ?? {},
+    artifactsUrl: value('artifactsUrl'),
+    artifactsDownload: value('artifactsDownload') ?? 'presigned',
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
+import { createArtifactStore } from '../artifacts/create-artifact-store.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueues } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
@@ -52,6 +52,8 @@ export async function createEngine(
   const { settings, logger } = options;
   const notes: string[] = [];
   await mkdir(settings.dataDir, { recursive: true });
+  // First: a wrong KILN_ARTIFACTS_URL fails before anything is started.
+  const artifacts = await createArtifactStore(settings);
 
   let url = settings.redisUrl;
   let stopPrivate: (() => Promise<void>) | undefined;
@@ -102,7 +104,7 @@ export async function createEngine(
       treeLingerMs: 30_000,
     }),
     runtime,
-    artifacts: new FsArtifactStore(join(settings.dataDir, 'artifacts')),
+    artifacts,
     workDir: join(settings.dataDir, 'work'),
     host: hostname(),
     workerId: settings.workerId,

@@ -53,4 +53,28 @@ describe('readSettings', () => {
     );
     expect(message).not.toContain('s3cret');
   });
+
+  it('reads the artifact store settings', () => {
+    const defaults = readSettings({});
+    const set = readSettings({
+      KILN_ARTIFACTS_URL: 's3://ml-artifacts/kiln',
+      KILN_ARTIFACTS_DOWNLOAD: 'proxy',
+    });
+
+    expect(defaults.artifactsUrl).toBeUndefined();
+    expect(defaults.artifactsDownload).toBe('presigned');
+    expect(set).toMatchObject({
+      artifactsUrl: 's3://ml-artifacts/kiln',
+      artifactsDownload: 'proxy',
+    });
+  });
+
+  it('names the variable of a wrong store URL', () => {
+    const attempt = () =>
+      readSettings({ KILN_ARTIFACTS_URL: 'https://s3.amazonaws.com/bucket' });
+
+    expect(attempt).toThrow(
+      /KILN_ARTIFACTS_URL="https:\/\/s3.amazonaws.com\/bucket": must be s3:\/\/bucket or s3:\/\/bucket\/prefix/,
+    );
+  });
 });

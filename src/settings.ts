@@ -7,6 +7,7 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { isCidr } from './artifacts/input-fetch-policy.js';
 import { KilnError } from './errors.js';
 
 const Port = z.coerce
@@ -90,6 +91,23 @@ export const Settings = z.object({
   artifactsDownload: z.enum(['presigned', 'proxy'], {
     message: 'must be presigned or proxy',
   }),
+  /** Host names URL inputs may come from; empty: any public host. */
+  inputHosts: z.array(
+    z
+      .string()
+      .regex(
+        /^(\*\.)?[a-z0-9.-]+$/i,
+        'host names like data.example.com or *.example.com',
+      ),
+  ),
+  /** Networks inputs may be fetched from although private or loopback. */
+  inputPrivateNetworks: z.array(
+    z.string().refine(isCidr, 'networks in CIDR form, like 10.0.0.0/8'),
+  ),
+  /** Whose credentials s3:// inputs and upload stores use without the repository's own. */
+  dataCredentials: z.enum(['repository', 'worker'], {
+    message: 'must be repository or worker',
+  }),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -130,6 +148,9 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   registryAuth: 'KILN_REGISTRY_AUTH',
   artifactsUrl: 'KILN_ARTIFACTS_URL',
   artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
+  inputHosts: 'KILN_INPUT_HOSTS',
+  inputPrivateNetworks: 'KILN_INPUT_PRIVATE_NETWORKS',
+  dataCredentials: 'KILN_DATA_CREDENTIALS',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -182,6 +203,9 @@ export function readSettings(
     registryAuth: parseJsonSetting(value('registryAuth')) ?? {},
     artifactsUrl: value('artifactsUrl'),
     artifactsDownload: value('artifactsDownload') ?? 'presigned',
+    inputHosts: listSetting(value('inputHosts')),
+    inputPrivateNetworks: listSetting(value('inputPrivateNetworks')),
+    dataCredentials: value('dataCredentials') ?? 'repository',
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
@@ -211,6 +235,16 @@ const SECRET_SETTINGS = new Set<keyof Settings>([
   'githubPrivateKey',
   'registryAuth',
 ]);
+
+/** A comma-separated list (flags may pass an array). */
+function listSetting(raw: unknown): unknown {
+  if (raw === undefined) return [];
+  if (typeof raw !== 'string') return raw;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
 
 /** A JSON setting; text that is not JSON is passed on for zod to reject. */
 function parseJsonSetting(raw: unknown): unknown {

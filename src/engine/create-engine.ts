@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createArtifactStore } from '../artifacts/create-artifact-store.js';
+import { createDataLake } from '../artifacts/create-data-lake.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueues } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
@@ -105,6 +106,7 @@ export async function createEngine(
     }),
     runtime,
     artifacts,
+    ...createDataLake(settings),
     workDir: join(settings.dataDir, 'work'),
     host: hostname(),
     workerId: settings.workerId,

@@ -116,6 +116,7 @@ export async function executeNode(
         uris: values.inputs,
         dir: folders.inputs,
         repository: run.repository,
+        trusted: run.trusted !== false,
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

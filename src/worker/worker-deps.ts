@@ -1,4 +1,5 @@
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { InputFetcher } from '../artifacts/input-fetcher.js';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -20,6 +21,9 @@ export interface WorkerDeps extends OrchestratorDeps {
   secretsFor?: (repository: string) => Promise<Record<string, string>>;
   /** How often a running step checks whether it was cancelled. @defaultValue 1000 */
   cancelPollMs?: number;
-  /** Fetch https inputs with this (tests inject one). */
-  fetch?: typeof fetch;
+  /**
+   * Fetches URL inputs (https, s3) under the operator's policy, through the
+   * worker's cache. Absent: public https only, no cache between executions.
+   */
+  inputFetcher?: InputFetcher;
 }

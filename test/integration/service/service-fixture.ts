@@ -40,6 +40,8 @@ export interface SpawnWorkerOptions {
   concurrency?: number;
   /** @defaultValue 30000 */
   shutdownGraceMs?: number;
+  /** More environment (an S3 artifact store's settings…). */
+  env?: Record<string, string>;
 }
 
 export interface ServiceFixture {
@@ -99,6 +101,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
         KILN_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
         KILN_SHUTDOWN_GRACE_MS: String(options.shutdownGraceMs ?? 30_000),
         KILN_LOG_LEVEL: 'info',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,33 @@
+/**
+ * The worker's access to data outside kiln, from the settings: URL inputs
+ * (fetch policy, cache under the data dir) and upload stores, sharing one
+ * `DataStoreAccess` (whose credentials a run uses).
+ */
+import { join } from 'node:path';
+import type { Settings } from '../settings.js';
+import { DataStoreAccess } from './data-store-access.js';
+import { InputFetchPolicy } from './input-fetch-policy.js';
+import { InputFetcher } from './input-fetcher.js';
+
+export interface DataLake {
+  inputFetcher: InputFetcher;
+}
+
+export function createDataLake(
+  settings: Pick<
+    Settings,
+    'dataDir' | 'inputHosts' | 'inputPrivateNetworks' | 'dataCredentials'
+  >,
+): DataLake {
+  const access = new DataStoreAccess({ mode: settings.dataCredentials });
+  return {
+    inputFetcher: new InputFetcher({
+      policy: new InputFetchPolicy({
+        hosts: settings.inputHosts,
+        privateNetworks: settings.inputPrivateNetworks,
+      }),
+      cacheDir: join(settings.dataDir, 'input-cache'),
+      access,
+    }),
+  };
+}

@@ -108,6 +108,14 @@ export const Settings = z.object({
   dataCredentials: z.enum(['repository', 'worker'], {
     message: 'must be repository or worker',
   }),
+  /** `upload-store` names → `s3://bucket/prefix`. */
+  dataStores: z.record(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'store names: letters, digits, . _ -'),
+    z.string().regex(S3_LOCATION, 'each store must be s3://bucket/prefix'),
+    { message: 'must be JSON like {"lake": "s3://bucket/prefix"}' },
+  ),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -151,6 +159,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   inputHosts: 'KILN_INPUT_HOSTS',
   inputPrivateNetworks: 'KILN_INPUT_PRIVATE_NETWORKS',
   dataCredentials: 'KILN_DATA_CREDENTIALS',
+  dataStores: 'KILN_DATA_STORES',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -206,6 +215,7 @@ export function readSettings(
     inputHosts: listSetting(value('inputHosts')),
     inputPrivateNetworks: listSetting(value('inputPrivateNetworks')),
     dataCredentials: value('dataCredentials') ?? 'repository',
+    dataStores: parseJsonSetting(value('dataStores')) ?? {},
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {

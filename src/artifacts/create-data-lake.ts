@@ -8,15 +8,21 @@ import type { Settings } from '../settings.js';
 import { DataStoreAccess } from './data-store-access.js';
 import { InputFetchPolicy } from './input-fetch-policy.js';
 import { InputFetcher } from './input-fetcher.js';
+import { UploadStores } from './upload-stores.js';
 
 export interface DataLake {
   inputFetcher: InputFetcher;
+  uploadStores: UploadStores;
 }
 
 export function createDataLake(
   settings: Pick<
     Settings,
-    'dataDir' | 'inputHosts' | 'inputPrivateNetworks' | 'dataCredentials'
+    | 'dataDir'
+    | 'inputHosts'
+    | 'inputPrivateNetworks'
+    | 'dataCredentials'
+    | 'dataStores'
   >,
 ): DataLake {
   const access = new DataStoreAccess({ mode: settings.dataCredentials });
@@ -29,5 +35,6 @@ export function createDataLake(
       cacheDir: join(settings.dataDir, 'input-cache'),
       access,
     }),
+    uploadStores: new UploadStores({ stores: settings.dataStores, access }),
   };
 }

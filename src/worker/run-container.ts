@@ -27,6 +27,7 @@ import type { NodeOutcome } from './node-outcome.js';
 import { failNodeForInfrastructure, finishNode } from './finish-node.js';
 import { reuseKey } from './reuse-key.js';
 import type { WorkerDeps } from './worker-deps.js';
+import { writeThroughOutputs } from './write-through-outputs.js';
 
 export async function runContainer(
   deps: WorkerDeps,
@@ -106,6 +107,14 @@ export async function runContainer(
   const collected = await collectOutputs(
     options.folders.outputs,
     deps.artifacts,
+  );
+  notes.push(
+    ...(await writeThroughOutputs(deps, {
+      step,
+      run,
+      executionId: record.id,
+      files: collected.files,
+    })),
   );
   for (const file of collected.files) {
     const datum = `d${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;

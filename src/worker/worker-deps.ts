@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { InputFetcher } from '../artifacts/input-fetcher.js';
+import type { UploadStores } from '../artifacts/upload-stores.js';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -26,4 +27,6 @@ export interface WorkerDeps extends OrchestratorDeps {
    * worker's cache. Absent: public https only, no cache between executions.
    */
   inputFetcher?: InputFetcher;
+  /** Writes outputs through to a step's `upload-store`. Absent: not written. */
+  uploadStores?: UploadStores;
 }

@@ -62,6 +62,7 @@ describe('readSettings', () => {
       KILN_INPUT_HOSTS: 'data.example.com, *.lake.example.com',
       KILN_INPUT_PRIVATE_NETWORKS: '10.1.0.0/16,fd00::/8',
       KILN_DATA_CREDENTIALS: 'worker',
+      KILN_DATA_STORES: '{"lake": "s3://lake/outputs"}',
     });
 
     expect(defaults).toMatchObject({
@@ -69,6 +70,7 @@ describe('readSettings', () => {
       inputHosts: [],
       inputPrivateNetworks: [],
       dataCredentials: 'repository',
+      dataStores: {},
     });
     expect(defaults.artifactsUrl).toBeUndefined();
     expect(set).toMatchObject({
@@ -77,6 +79,7 @@ describe('readSettings', () => {
       inputHosts: ['data.example.com', '*.lake.example.com'],
       inputPrivateNetworks: ['10.1.0.0/16', 'fd00::/8'],
       dataCredentials: 'worker',
+      dataStores: { lake: 's3://lake/outputs' },
     });
   });
 
@@ -85,11 +88,13 @@ describe('readSettings', () => {
       readSettings({
         KILN_ARTIFACTS_URL: 'https://s3.amazonaws.com/bucket',
         KILN_INPUT_PRIVATE_NETWORKS: '10.0.0.0/8,everything',
+        KILN_DATA_STORES: '{"lake": "gs://bucket"}',
       });
 
     expect(attempt).toThrow(
       /KILN_ARTIFACTS_URL="https:\/\/s3.amazonaws.com\/bucket": must be s3:\/\/bucket or s3:\/\/bucket\/prefix/,
     );
     expect(attempt).toThrow(/KILN_INPUT_PRIVATE_NETWORKS=.*CIDR/);
+    expect(attempt).toThrow(/KILN_DATA_STORES.*s3:\/\/bucket\/prefix/);
   });
 });

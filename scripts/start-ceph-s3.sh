@@ -76,6 +76,10 @@ mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
 mon max pg per osd = 1000
+# A killed radosgw (tests kill one mid-upload) leaves its watch on the
+# control objects; metadata changes (new users, buckets) wait for it until
+# the OSD drops it: 10 s instead of 30.
+osd client watch timeout = 10
 # test-only speedups: commit mon state faster
 paxos propose interval = 0.05
 paxos min wait = 0.01

@@ -59,7 +59,11 @@ export interface TestS3 {
 
 export interface PrivateRadosgw {
   endpoint: string;
-  /** SIGKILL: the server vanishes mid-request. */
+  /**
+   * SIGKILL: the server vanishes mid-request. Its watch on the cluster
+   * lingers for the OSD's watch timeout (10 s here), which delays other
+   * files' metadata changes (new users, buckets) by as much.
+   */
   kill(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
@@ -139,22 +143,25 @@ async function start(): Promise<TestS3> {
         accessKeyId: `${id}access`,
         secretAccessKey: `${id}-${randomBytes(12).toString('hex')}`,
       };
-      const result = spawnSync(
-        'radosgw-admin',
-        [
-          '-c',
-          base.conf,
-          'user',
-          'create',
-          `--uid=${id}`,
-          `--display-name=${id}`,
-          `--access-key=${keys.accessKeyId}`,
-          `--secret-key=${keys.secretAccessKey}`,
-        ],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
+      const args = [
+        '-c',
+        base.conf,
+        'user',
+        'create',
+        `--uid=${id}`,
+        `--display-name=${id}`,
+        `--access-key=${keys.accessKeyId}`,
+        `--secret-key=${keys.secretAccessKey}`,
+      ];
+      const started = Date.now();
+      const result = spawnSync('radosgw-admin', args, {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       if (result.status !== 0) {
-        throw new Error(`radosgw-admin user create failed: ${result.stderr}`);
+        throw new Error(
+          `radosgw-admin user create failed after ${Date.now() - started} ms: status ${result.status}, signal ${result.signal}, error ${String(result.error)}, stderr ${result.stderr}, stdout ${result.stdout?.slice(0, 500)}`,
+        );
       }
       return keys;
     },
@@ -274,7 +281,18 @@ async function startPrivateRadosgw(
     kill,
     start: startOne,
     async close() {
-      await kill();
+      // SIGTERM: a radosgw that exits cleanly drops its watch on the
+      // cluster's control objects; a killed one leaves it to time out, and
+      // other files' new users and buckets wait for that.
+      const running = child;
+      child = undefined;
+      if (running && running.exitCode === null && running.signalCode === null) {
+        const exited = new Promise((done) => running.once('exit', done));
+        running.kill('SIGTERM');
+        const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
       rmSync(join(dir, 'run', `rgw-${id}.pid`), { force: true });
     },
   };

@@ -21,7 +21,7 @@ import type { StepJob } from '../queue/step-jobs.js';
 import { buildConfigFiles, toJsonValue } from './container-contract.js';
 import { finishNode } from './finish-node.js';
 import type { NodeOutcome } from './node-outcome.js';
-import { prepareInputs } from './prepare-inputs.js';
+import { InputPreparationError, prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
 import { runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
@@ -119,8 +119,15 @@ export async function executeNode(
         trusted: run.trusted !== false,
       });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      await finishNode(deps, { run, job, status: 'error', message });
+      // Anything but a problem with an input itself (an unreachable
+      // artifact store, a full disk) is infrastructure: retried.
+      if (!(error instanceof InputPreparationError)) throw error;
+      await finishNode(deps, {
+        run,
+        job,
+        status: 'error',
+        message: error.message,
+      });
       return 'error';
     }
     const prepared = await deps.runtime.prepareImage(step.image);

@@ -5,11 +5,14 @@
  * worker's `InputFetcher` under the operator's fetch policy, with the
  * repository's data-lake credentials for trusted runs only. Each file is
  * recorded with its size and sha256, and the ETag/version of the object
- * read; never with credentials.
+ * read; never with credentials. Problems with an input reject with
+ * `InputPreparationError`; an unreachable artifact store rejects with its
+ * `ArtifactError` (`UNAVAILABLE`), an infrastructure failure.
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Input } from '../config/config-model.js';
+import { ArtifactError } from '../artifacts/artifact-error.js';
 import { sanitiseFileName } from '../artifacts/download-input.js';
 import { defaultInputFetcher } from '../artifacts/input-fetcher.js';
 import type { InputFetcher } from '../artifacts/input-fetcher.js';
@@ -106,7 +109,23 @@ async function prepareOne(
       );
     }
     const name = sanitiseFileName(filename ?? basename(datum.path));
-    await deps.artifacts.copyTo(datum.sha256, join(folder, name));
+    try {
+      await deps.artifacts.copyTo(datum.sha256, join(folder, name));
+    } catch (error) {
+      // A store that can't be reached (or a full disk) is the
+      // infrastructure's failure and is thrown as is, to be retried; a
+      // missing or corrupt blob is this input's problem.
+      if (
+        error instanceof ArtifactError &&
+        (error.code === 'UNAVAILABLE' || error.code === 'IO_FAILED')
+      ) {
+        throw error;
+      }
+      throw new InputPreparationError(
+        `input "${input.name}": ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     return [
       {
         input: input.name,

@@ -29,6 +29,11 @@ import { collectOutputs } from '../../../src/artifacts/collect-outputs.js';
 import { createS3Client } from '../../../src/artifacts/create-s3-client.js';
 import { S3ArtifactStore } from '../../../src/artifacts/s3-artifact-store.js';
 import { saveArtifactCopy } from '../../../src/artifacts/save-artifact-copy.js';
+import {
+  InputPreparationError,
+  prepareInputs,
+} from '../../../src/worker/prepare-inputs.js';
+import type { WorkerDeps } from '../../../src/worker/worker-deps.js';
 import { haveCeph, startTestS3, type TestS3 } from '../../helpers/ceph-s3.js';
 
 const sha = (bytes: Buffer | string) =>
@@ -291,6 +296,70 @@ describe.skipIf(!haveCeph())('S3ArtifactStore on radosgw', () => {
         const { store: reader } = await storeAt('retried-reader');
         await reader.copyTo(put.sha256, dest);
         expect(sha(readFileSync(dest))).toBe(put.sha256);
+      } finally {
+        await rgw.close();
+      }
+    });
+
+    it("makes a datum input from an unreachable store an infrastructure error, a corrupt one the input's", async () => {
+      const rgw = await s3.startPrivateRadosgw();
+      try {
+        const { store: writer } = await storeAt('datum-writer');
+        const content = `model ${randomBytes(8).toString('hex')}`;
+        const good = await writer.put(file('datum.bin', content));
+        const bad = await writer.put(file('datum-bad.bin', `${content}!`));
+        await admin.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: writer.keyOf(bad.sha256),
+            Body: `${content}?`,
+            Metadata: { sha256: bad.sha256 },
+          }),
+        );
+        const { store } = await storeAt('datum-reader', {
+          endpoint: rgw.endpoint,
+          retry: { attempts: 2, delayMs: 100 },
+        });
+        const prepare = (sha256: string, size: number) =>
+          prepareInputs(
+            {
+              executions: {
+                resolveDatum: async (id: string) => ({
+                  id,
+                  sha256,
+                  size,
+                  path: 'model.bin',
+                  executionId: 'e1',
+                }),
+              } as unknown as WorkerDeps['executions'],
+              artifacts: store,
+            },
+            {
+              inputs: [
+                {
+                  name: 'model',
+                  default: [],
+                  optional: false,
+                  keepDirectories: 'none',
+                  download: 'always',
+                },
+              ],
+              uris: { model: ['datum://d1'] },
+              dir: mkdtempSync(join(dir, 'datum-inputs-')),
+              repository: 'acme/iris',
+              trusted: true,
+            },
+          );
+
+        const corrupt = await rejection(prepare(bad.sha256, bad.size));
+        await rgw.kill();
+        const down = await rejection(prepare(good.sha256, good.size));
+
+        expect(corrupt).toBeInstanceOf(InputPreparationError);
+        expect(corrupt.message).toContain('input "model"');
+        expect(corrupt.message).toContain('corrupt');
+        expect(down).not.toBeInstanceOf(InputPreparationError);
+        expect(down.code).toBe('UNAVAILABLE');
       } finally {
         await rgw.close();
       }

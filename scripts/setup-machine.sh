@@ -14,6 +14,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v file >/dev/null || need+=(file)
 # kiln's step network (network: true) is firewalled with nftables (docs/security.md).
 command -v nft >/dev/null || need+=(nftables)
+# S3 tests: Ceph's radosgw (started by the tests, scripts/start-ceph-s3.sh)
+command -v radosgw >/dev/null || need+=(ceph-mon ceph-osd radosgw ceph-common)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -8,6 +8,7 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { isCidr } from './artifacts/input-fetch-policy.js';
 import { KilnError } from './errors.js';
 import { parseIpv4Cidr, toNumber } from './net/parse-ipv4-cidr.js';
 
@@ -49,6 +50,7 @@ const DnsServer = z
     (text) => !text.startsWith('127.'),
     "a resolver on loopback (such as systemd-resolved at 127.0.0.53) is out of a step's reach: name the resolvers it forwards to",
   );
+const S3_LOCATION = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
 
 export const Settings = z.object({
   dataDir: z.string().min(1),
@@ -132,6 +134,40 @@ export const Settings = z.object({
   unsafeStepHostNetwork: z.boolean(),
   /** Start even when steps could reach a Redis without a password. */
   unsafeRedisWithoutPassword: z.boolean(),
+  /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
+  artifactsUrl: z
+    .string()
+    .regex(S3_LOCATION, 'must be s3://bucket or s3://bucket/prefix')
+    .optional(),
+  /** How the UI/API hands out outputs of an S3 store. */
+  artifactsDownload: z.enum(['presigned', 'proxy'], {
+    message: 'must be presigned or proxy',
+  }),
+  /** Host names URL inputs may come from; empty: any public host. */
+  inputHosts: z.array(
+    z
+      .string()
+      .regex(
+        /^(\*\.)?[a-z0-9.-]+$/i,
+        'host names like data.example.com or *.example.com',
+      ),
+  ),
+  /** Networks inputs may be fetched from although private or loopback. */
+  inputPrivateNetworks: z.array(
+    z.string().refine(isCidr, 'networks in CIDR form, like 10.0.0.0/8'),
+  ),
+  /** Whose credentials s3:// inputs and upload stores use without the repository's own. */
+  dataCredentials: z.enum(['repository', 'worker'], {
+    message: 'must be repository or worker',
+  }),
+  /** `upload-store` names → `s3://bucket/prefix`. */
+  dataStores: z.record(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'store names: letters, digits, . _ -'),
+    z.string().regex(S3_LOCATION, 'each store must be s3://bucket/prefix'),
+    { message: 'must be JSON like {"lake": "s3://bucket/prefix"}' },
+  ),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -175,6 +211,12 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
   unsafeStepHostNetwork: 'KILN_UNSAFE_STEP_HOST_NETWORK',
   unsafeRedisWithoutPassword: 'KILN_UNSAFE_REDIS_WITHOUT_PASSWORD',
+  artifactsUrl: 'KILN_ARTIFACTS_URL',
+  artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
+  inputHosts: 'KILN_INPUT_HOSTS',
+  inputPrivateNetworks: 'KILN_INPUT_PRIVATE_NETWORKS',
+  dataCredentials: 'KILN_DATA_CREDENTIALS',
+  dataStores: 'KILN_DATA_STORES',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -232,6 +274,12 @@ export function readSettings(
     unsafeRedisWithoutPassword: parseBooleanSetting(
       value('unsafeRedisWithoutPassword'),
     ),
+    artifactsUrl: value('artifactsUrl'),
+    artifactsDownload: value('artifactsDownload') ?? 'presigned',
+    inputHosts: parseListSetting(value('inputHosts')) ?? [],
+    inputPrivateNetworks: parseListSetting(value('inputPrivateNetworks')) ?? [],
+    dataCredentials: value('dataCredentials') ?? 'repository',
+    dataStores: parseJsonSetting(value('dataStores')) ?? {},
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {

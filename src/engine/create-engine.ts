@@ -9,9 +9,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
 import { createGitCredentials } from '../forge/github/create-git-credentials.js';
 import { createGithubClient } from '../forge/github/create-github-client.js';
+import { createArtifactStore } from '../artifacts/create-artifact-store.js';
+import { createDataLake } from '../artifacts/create-data-lake.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
@@ -74,6 +75,8 @@ export async function createEngine(
   const { settings, logger } = options;
   const notes: string[] = [];
   await mkdir(settings.dataDir, { recursive: true });
+  // First: a wrong KILN_ARTIFACTS_URL fails before anything is started.
+  const artifacts = await createArtifactStore(settings);
 
   let url = settings.redisUrl;
   let stopPrivate: (() => Promise<void>) | undefined;
@@ -152,7 +155,8 @@ export async function createEngine(
       }),
     }),
     runtime,
-    artifacts: new FsArtifactStore(join(settings.dataDir, 'artifacts')),
+    artifacts,
+    ...createDataLake(settings),
     workDir: join(settings.dataDir, 'work'),
     host: hostname(),
     workerId: settings.workerId,

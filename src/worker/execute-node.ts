@@ -42,6 +42,7 @@ import type { NodeCache } from './node-cache.js';
 import type { NodeOutcome } from './node-outcome.js';
 import { InputPreparationError, prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
+import { writeThroughOutputs } from './write-through-outputs.js';
 import { describeEnd, runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { whileStoreDown } from './while-store-down.js';
@@ -243,6 +244,7 @@ export async function executeNode(
           uris: values?.inputs ?? {},
           dir: folders.inputs,
           repository: run.repository,
+          trusted: run.trusted !== false,
           signal: abort.signal,
         });
       } catch (error) {
@@ -325,12 +327,24 @@ export async function executeNode(
     // 5. Outputs, kept whatever the exit (a failed step's files too).
     const outputs: OutputFileRecord[] = [];
     const datums: DatumRecord[] = [];
+    const skippedOutputs: string[] = [];
     if (workspace && (await readdir(folders.outputs)).length > 0) {
       if (!(await report({ type: 'phase', attempt, phase: 'uploading' })))
         return 'stopped';
       const collected = await collectOutputs(folders.outputs, deps.artifacts, {
         signal: abort.signal,
       });
+      skippedOutputs.push(
+        ...collected.skipped.map(
+          (item) => `output ${item.path} not stored: ${item.reason}`,
+        ),
+        ...(await writeThroughOutputs(deps, {
+          step,
+          run,
+          executionId,
+          files: collected.files,
+        })),
+      );
       for (const file of collected.files) {
         const datum = `d${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
         datums.push({
@@ -379,7 +393,11 @@ export async function executeNode(
         event: { type: 'action', ...action },
       });
     }
-    const notes = [...(values?.notes ?? []), ...outcome.notes];
+    const notes = [
+      ...(values?.notes ?? []),
+      ...outcome.notes,
+      ...skippedOutputs,
+    ];
     const close: Partial<ExecutionRecord> = {
       endReason: reason,
       metrics: outcome.metrics,

@@ -1,4 +1,6 @@
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { InputFetcher } from '../artifacts/input-fetcher.js';
+import type { UploadStores } from '../artifacts/upload-stores.js';
 import type { ControlDeps } from '../control/control-deps.js';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -27,6 +29,11 @@ export interface WorkerDeps extends ControlDeps {
    * missed (the control stream is the fast path). @defaultValue 10000
    */
   stopCheckMs?: number;
-  /** Fetch https inputs with this (tests inject one). */
-  fetch?: typeof fetch;
+  /**
+   * Fetches URL inputs (https, s3) under the operator's policy, through the
+   * worker's cache. Absent: public https only, no cache between executions.
+   */
+  inputFetcher?: InputFetcher;
+  /** Writes outputs through to a step's `upload-store`. Absent: not written. */
+  uploadStores?: UploadStores;
 }

@@ -420,8 +420,9 @@ export function createMemoryStores(): MemoryStores {
     async readEvents(options = {}) {
       return after(global, options.after).slice(0, options.count ?? 500);
     },
-    async lastEventId() {
-      return global[global.length - 1]?.id ?? '0-0';
+    async lastEventId(runId) {
+      const events = runId === undefined ? global : (runs.get(runId)?.events ?? []);
+      return events[events.length - 1]?.id ?? '0-0';
     },
   };
 

@@ -96,4 +96,48 @@ describe('readSettings', () => {
   ])('refuses %o', (env, message) => {
     expect(() => readSettings(env)).toThrow(message);
   });
+
+  it('reads the artifact store, the data lake and the input fetch policy', () => {
+    const defaults = readSettings({});
+    const set = readSettings({
+      KILN_ARTIFACTS_URL: 's3://ml-artifacts/kiln',
+      KILN_ARTIFACTS_DOWNLOAD: 'proxy',
+      KILN_INPUT_HOSTS: 'data.example.com, *.lake.example.com',
+      KILN_INPUT_PRIVATE_NETWORKS: '10.1.0.0/16,fd00::/8',
+      KILN_DATA_CREDENTIALS: 'worker',
+      KILN_DATA_STORES: '{"lake": "s3://lake/outputs"}',
+    });
+
+    expect(defaults).toMatchObject({
+      artifactsDownload: 'presigned',
+      inputHosts: [],
+      inputPrivateNetworks: [],
+      dataCredentials: 'repository',
+      dataStores: {},
+    });
+    expect(defaults.artifactsUrl).toBeUndefined();
+    expect(set).toMatchObject({
+      artifactsUrl: 's3://ml-artifacts/kiln',
+      artifactsDownload: 'proxy',
+      inputHosts: ['data.example.com', '*.lake.example.com'],
+      inputPrivateNetworks: ['10.1.0.0/16', 'fd00::/8'],
+      dataCredentials: 'worker',
+      dataStores: { lake: 's3://lake/outputs' },
+    });
+  });
+
+  it('names the variable of a wrong store URL or network', () => {
+    const attempt = () =>
+      readSettings({
+        KILN_ARTIFACTS_URL: 'https://s3.amazonaws.com/bucket',
+        KILN_INPUT_PRIVATE_NETWORKS: '10.0.0.0/8,everything',
+        KILN_DATA_STORES: '{"lake": "gs://bucket"}',
+      });
+
+    expect(attempt).toThrow(
+      /KILN_ARTIFACTS_URL="https:\/\/s3.amazonaws.com\/bucket": must be s3:\/\/bucket or s3:\/\/bucket\/prefix/,
+    );
+    expect(attempt).toThrow(/KILN_INPUT_PRIVATE_NETWORKS=.*CIDR/);
+    expect(attempt).toThrow(/KILN_DATA_STORES.*s3:\/\/bucket\/prefix/);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { saveArtifactCopy } from '../../artifacts/save-artifact-copy.js';
 import type { ExecutionRecord } from '../../model/execution.js';
 import { describeEnd } from '../../worker/run-container.js';
 import {
@@ -166,7 +167,8 @@ export async function outputsAction(
         const target = resolve(join(root, file.path));
         if (!target.startsWith(root + sep)) continue;
         await mkdir(dirname(target), { recursive: true });
-        await engine.deps.artifacts.copyTo(file.sha256, target);
+        // A copy the user owns, never a link into the store.
+        await saveArtifactCopy(engine.deps.artifacts, file.sha256, target);
         process.stdout.write(`${target}\n`);
       }
       return;

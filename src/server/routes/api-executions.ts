@@ -157,6 +157,19 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
         `the bytes of ${output.path} are no longer stored`,
       );
     }
+    if (deps.settings.artifactsDownload === 'presigned') {
+      // Object storage: the client fetches the bytes from the store itself
+      // with a short-lived presigned GET; kiln only checks access here.
+      const url = await artifacts.downloadUrl(output.sha256, {
+        contentDisposition: contentDisposition(output.path),
+        expiresInSeconds: PRESIGNED_SECONDS,
+      });
+      if (url !== null) {
+        res.setHeader('Cache-Control', 'no-store');
+        res.redirect(302, url);
+        return;
+      }
+    }
     const stream = await artifacts.open(output.sha256);
     res.status(200);
     res.setHeader('Content-Type', 'application/octet-stream');
@@ -170,6 +183,9 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
 
   return router;
 }
+
+/** How long a presigned download link works. */
+export const PRESIGNED_SECONDS = 15 * 60;
 
 /** `attachment` with an ASCII fallback and the RFC 5987 UTF-8 name. */
 export function contentDisposition(path: string): string {

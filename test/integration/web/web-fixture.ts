@@ -1,8 +1,9 @@
 /**
  * A real kiln server for API and browser tests: a private redis-server,
  * the stores, the control plane with a step queue (no worker unless asked),
- * git, an artifact store in a temp dir, `createApp` on a loopback port, and
- * one admin and one viewer token. A local git repository holds the
+ * the run event feed that live pages and log streams follow, git, an
+ * artifact store in a temp dir, `createApp` on a loopback port, and one
+ * admin and one viewer token. A local git repository holds the
  * configuration launches read; `seedRun` records a run whose source points
  * at it, `startRun` one whose first node a worker claimed.
  */
@@ -30,7 +31,9 @@ import { createTokenStore } from '../../../src/server/auth/token-store.js';
 import { createApp } from '../../../src/server/create-app.js';
 import type { ServerDeps } from '../../../src/server/server-deps.js';
 import { readSettings } from '../../../src/settings.js';
+import { createStreamFollower } from '../../../src/redis/stream-follower.js';
 import { createStores, type Stores } from '../../../src/store/create-stores.js';
+import { createRunEventFeed } from '../../../src/store/run-event-feed.js';
 import {
   commitAll,
   createRepo,
@@ -165,6 +168,11 @@ export async function startWebFixture(
     logger,
   };
   const configKey = await stores.configs.store(KILN_YAML);
+  // Live pages and log streams follow the run event streams.
+  const follower = createStreamFollower({
+    redis: producer,
+    onError: (error) => logger.warn({ err: error }, 'event stream'),
+  });
   const artifactsDir = join(temp, 'artifacts');
   const deps: ServerDeps = {
     settings,
@@ -172,6 +180,7 @@ export async function startWebFixture(
     redis: producer,
     keys: stores.keys,
     control,
+    feed: createRunEventFeed(follower, stores.keys),
     git: new GitMaterialiser({
       cacheDir: join(temp, 'git-cache'),
       fetchAttempts: 1,
@@ -385,6 +394,7 @@ export async function startWebFixture(
         server.closeAllConnections();
         server.close(() => resolve());
       });
+      await follower.close();
       await steps.close();
       producer.disconnect();
       bull.disconnect();

@@ -46,6 +46,33 @@ async function runFetch(
   });
 }
 
+/**
+ * Whether a branch or tag of the repository holds `sha` (it is then the
+ * repository's own code, not a fork's commit reached by its SHA). Fetches
+ * the current branches and tags first.
+ */
+export async function isOnBranchOrTag(
+  options: Omit<FetchCommitOptions, 'attempts' | 'retryDelayMs'>,
+): Promise<boolean> {
+  await runFetch(options, [
+    '+refs/heads/*:refs/kiln/heads/*',
+    '+refs/tags/*:refs/kiln/tags/*',
+  ]);
+  if (!(await isPresent(options.mirrorDir, options.sha))) return false;
+  const output = await createGit({
+    cwd: options.mirrorDir,
+    timeoutMs: 60_000,
+  }).raw([
+    'for-each-ref',
+    '--count=1',
+    `--contains=${options.sha}`,
+    '--format=%(refname)',
+    'refs/kiln/heads',
+    'refs/kiln/tags',
+  ]);
+  return output.trim() !== '';
+}
+
 function isPermanent(error: unknown): boolean {
   return error instanceof GitError && !error.retryable;
 }

@@ -4,7 +4,11 @@ import { join, resolve } from 'node:path';
 import { ensureMirror } from './ensure-mirror.js';
 import { exportSubmodules } from './export-submodules.js';
 import { exportTree } from './export-tree.js';
-import { fetchCommit, readObjectType } from './fetch-commit.js';
+import {
+  fetchCommit,
+  isOnBranchOrTag,
+  readObjectType,
+} from './fetch-commit.js';
 import type { GitCredentials } from './git-credentials.js';
 import { KeyedLock } from './keyed-lock.js';
 import { listChangedPaths } from './list-changed-paths.js';
@@ -285,6 +289,30 @@ export class GitMaterialiser {
       a: aId,
       b: bId,
       timeoutMs: localTimeoutMs,
+    });
+  }
+
+  /**
+   * Whether a branch or tag of the repository holds `sha` — the trust
+   * question for a run launched by SHA: a fork's commit can be fetched by
+   * its SHA through the base repository on GitHub, yet is not its code.
+   */
+  async isOnBranchOrTag(
+    source: RepositorySource,
+    sha: string,
+  ): Promise<boolean> {
+    const checked = checkRepositorySource(source);
+    const id = assertObjectId(sha);
+    const mirrorDir = this.#mirrorDir(checked);
+    return this.#repoLock.runExclusive(checked.mirrorName, async () => {
+      await ensureMirror(mirrorDir);
+      return isOnBranchOrTag({
+        mirrorDir,
+        source: checked,
+        sha: id,
+        timeoutMs: this.#fetchTimeoutMs,
+        credentials: this.#credentials,
+      });
     });
   }
 

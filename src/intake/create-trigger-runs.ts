@@ -16,6 +16,7 @@ import type {
 import { isGitError } from '../git/git-error.js';
 import type { RepositorySource } from '../git/repository-source.js';
 import { createRun } from '../control/create-run.js';
+import { decideTrust } from '../orchestrator/decide-trust.js';
 import { makeOutcome, type DeliveryOutcome } from './delivery-outcome.js';
 import type { IntakeJob } from './intake-queue.js';
 import { matchTriggers, needsChangedPaths } from './match-triggers.js';
@@ -38,6 +39,16 @@ export async function createTriggerRuns(
   const { event, source, sha, file, text, job } = input;
   const kind = event.kind;
   const loaded = loadConfig(text, { file });
+  const trust = decideTrust(
+    kind === 'pull_request'
+      ? {
+          how: 'pull_request',
+          fork: event.fork,
+          author: event.author ?? event.sender,
+          headRepository: event.headRepository,
+        }
+      : { how: 'push' },
+  );
   const common = {
     repository: event.repository.fullName,
     source: { id: source.id, url: source.url },
@@ -61,11 +72,8 @@ export async function createTriggerRuns(
           }
         : {}),
     },
-    trusted: !(kind === 'pull_request' && event.fork),
-    requireApproval:
-      kind === 'pull_request' && event.fork
-        ? `waiting for approval: pull request from fork ${event.headRepository} by @${event.author ?? event.sender ?? 'unknown'} — a collaborator with write access must approve it`
-        : undefined,
+    trusted: trust.trusted,
+    requireApproval: trust.hold,
   };
   if (!loaded.valid) {
     // One failed run carries the findings, so the problem shows where runs do.

@@ -26,7 +26,10 @@ export interface ServerDeps {
   /** For `/readyz`: extra checks (e.g. the Docker engine in `kiln up`). */
   readinessChecks?: Array<{ name: string; check: () => Promise<boolean> }>;
   /** Reads the configuration at a commit for API launches (absent: 503). */
-  git?: Pick<GitMaterialiser, 'ensureCommit' | 'readFile' | 'resolveRef'>;
+  git?: Pick<
+    GitMaterialiser,
+    'ensureCommit' | 'readFile' | 'resolveRef' | 'isOnBranchOrTag'
+  >;
   /** Serves output downloads (absent: 503). */
   artifacts?: ArtifactStore;
   /** Shared with the worker in `kiln up`; the /metrics route makes one otherwise. */

@@ -11,6 +11,7 @@ import { isGitError } from '../../git/git-error.js';
 import type { RunRecord } from '../../model/run.js';
 import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
 import { createRun } from '../../control/create-run.js';
+import { decideTrust } from '../../orchestrator/decide-trust.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
 import type { Principal } from '../auth/create-auth.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -115,6 +116,14 @@ export async function launchRun(
     commit,
   );
   checkLaunchable(configText, configFile, request);
+  // A branch or tag names the repository's own code; a bare SHA may be a
+  // fork's commit (GitHub serves those through the base repository).
+  const trust = decideTrust({
+    how: 'launch',
+    ...(resolved.ref === undefined
+      ? { onBranchOrTag: await git.isOnBranchOrTag(source, commit) }
+      : {}),
+  });
   return createRun(deps.control, {
     repository: request.repository,
     source: { id: source.id, url: source.url },
@@ -125,6 +134,8 @@ export async function launchRun(
     configText,
     configFile,
     trigger: { event: 'api', sender: principal.name },
+    trusted: trust.trusted,
+    requireApproval: trust.hold,
   });
 }
 
@@ -180,6 +191,7 @@ export async function rerunRun(
     );
   }
   checkLaunchable(configText, run.config.file, run);
+  const trust = decideTrust({ how: 'rerun', previousTrusted: run.trusted });
   return createRun(deps.control, {
     repository: run.repository,
     source: { id: run.source.id, url: run.source.url },
@@ -190,7 +202,8 @@ export async function rerunRun(
     configText,
     configFile: run.config.file,
     trigger: { event: 'rerun', sender: principal.name },
-    trusted: run.trusted,
+    trusted: trust.trusted,
+    requireApproval: trust.hold,
   });
 }
 

@@ -37,6 +37,8 @@ export interface DownloadInputOptions {
   cache?: InputCache;
   /** @defaultValue 5 */
   maxRedirects?: number;
+  /** Stops the download (a cancelled step); rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface DownloadedInput {
@@ -67,7 +69,10 @@ export async function downloadInput(
   const shown = `${url.protocol}//${url.host}${url.pathname}`;
   const name = sanitiseFileName(options.filename ?? lastSegment(url));
   const path = join(options.destDir, name);
-  const signal = AbortSignal.timeout(timeoutMs);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal
+    ? AbortSignal.any([timeout, options.signal])
+    : timeout;
   // The cache entry is per URL and per credential, so one repository's
   // password never unlocks a file for another.
   const identity = `http\n${recorded}\n${authorization ? createHash('sha256').update(authorization).digest('hex') : ''}`;
@@ -85,7 +90,8 @@ export async function downloadInput(
       ...(cached?.etag ? { 'if-none-match': cached.etag } : {}),
     },
   }).catch((error: unknown) => {
-    throw asInputError(error, shown, signal, timeoutMs);
+    options.signal?.throwIfAborted();
+    throw asInputError(error, shown, timeout, timeoutMs);
   });
 
   if (response.statusCode === 304 && options.cache && cached) {
@@ -132,7 +138,8 @@ export async function downloadInput(
       });
     }
   } catch (error) {
-    throw asInputError(error, shown, signal, timeoutMs);
+    options.signal?.throwIfAborted();
+    throw asInputError(error, shown, timeout, timeoutMs);
   }
   return {
     name,

@@ -37,6 +37,8 @@ export interface DownloadS3InputOptions {
   maxObjects?: number;
   /** Why the credentials may be missing, for a 403's message. */
   accessHint: string;
+  /** Stops the download (a cancelled step); rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface DownloadedS3Input {
@@ -63,7 +65,9 @@ export async function downloadS3Input(
   const wildcard = key.search(/[*]/);
   if (wildcard === -1) {
     const head = await send(options, `s3://${bucket}/${key}`, () =>
-      options.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+      options.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), {
+        abortSignal: options.signal,
+      }),
     );
     const object = {
       key,
@@ -91,6 +95,9 @@ export async function downloadS3Input(
           Prefix: literal,
           ContinuationToken: token,
         }),
+        {
+          abortSignal: options.signal,
+        },
       ),
     );
     for (const item of page.Contents ?? []) {
@@ -160,6 +167,9 @@ async function fetchObject(
           Key: object.key,
           IfMatch: object.etag,
         }),
+        {
+          abortSignal: options.signal,
+        },
       ),
     );
     knownVersionId = head.VersionId;
@@ -172,6 +182,9 @@ async function fetchObject(
           Key: object.key,
           ...(object.etag ? { IfMatch: object.etag } : {}),
         }),
+        {
+          abortSignal: options.signal,
+        },
       ),
     );
     const blob = await options.cache.blobs

@@ -42,6 +42,8 @@ export interface FetchInputRequest {
   trusted: boolean;
   /** The repository's secrets, read only when a trusted run needs them. */
   secrets?: () => Promise<Record<string, string>>;
+  /** Stops the download (a cancelled step); rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface FetchedInput {
@@ -84,6 +86,7 @@ export class InputFetcher {
         cache: this.cache,
         maxBytes: this.maxBytes,
         accessHint: store.accessHint,
+        ...(request.signal ? { signal: request.signal } : {}),
       });
     }
     const file = await downloadInput({
@@ -94,6 +97,7 @@ export class InputFetcher {
       cache: this.cache,
       maxBytes: this.maxBytes,
       timeoutMs: this.timeoutMs,
+      ...(request.signal ? { signal: request.signal } : {}),
     });
     const fetched: FetchedInput = {
       name: file.name,

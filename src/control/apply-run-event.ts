@@ -22,6 +22,7 @@ import {
 } from '../orchestrator/node-machine.js';
 import type { RunGraph } from '../orchestrator/run-graph.js';
 import {
+  isFinalRunStatus,
   runTransition,
   type RunControl,
   type RunMachineEvent,
@@ -74,7 +75,9 @@ export async function settleRun(
 ): Promise<void> {
   for (let round = 0; round < ROUNDS; round += 1) {
     const run = await deps.runs.getRun(options.runId);
-    if (!run || !allSettled(run.nodes)) return;
+    if (!run || isFinalRunStatus(run.status) || !allSettled(run.nodes)) {
+      return;
+    }
     const graph = options.graph ?? (await loadRunPlan(deps.configs, run)).graph;
     const event: RunMachineEvent = {
       type: 'drained',

@@ -322,7 +322,16 @@ export async function executeNode(
     } finally {
       await tree?.release();
     }
-    if (stoppedBy !== undefined) return 'stopped';
+    // A stopped attempt's last lines are its own: kept, though its end
+    // is not (the cancel already ended it).
+    const keepTail = () =>
+      whileStoreDown(() =>
+        deps.executions.appendOutput(executionId, outcome.tail),
+      );
+    if (stoppedBy !== undefined) {
+      await keepTail();
+      return 'stopped';
+    }
 
     // 5. Outputs, kept whatever the exit (a failed step's files too).
     const outputs: OutputFileRecord[] = [];
@@ -429,7 +438,10 @@ export async function executeNode(
         datums,
       },
     );
-    if (!finished) return 'stopped';
+    if (!finished) {
+      await keepTail();
+      return 'stopped';
+    }
     cache.rememberExecution({
       ...draft(digest, inputs)(executionId, attempt),
       counter,

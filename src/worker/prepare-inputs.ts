@@ -78,7 +78,12 @@ export async function prepareInputs(
           folder,
           count: uris.length,
           fetch: (request) =>
-            fetcher.fetch({ ...request, trusted: options.trusted, secrets }),
+            fetcher.fetch({
+              ...request,
+              trusted: options.trusted,
+              secrets,
+              ...(options.signal ? { signal: options.signal } : {}),
+            }),
         })),
       );
     }

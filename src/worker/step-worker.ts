@@ -46,16 +46,16 @@ export function startStepWorker(
     async (job: Job<StepJob>) => {
       const data = StepJob.parse(job.data);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      return executeNode(
-        // Every line logged while this step is handled names its run and node.
-        {
-          ...deps,
-          logger: deps.logger.child({ runId: data.runId, node: data.node }),
-        },
+      // Every line logged while this step is handled names its run and node.
+      const logger = deps.logger.child({ runId: data.runId, node: data.node });
+      const outcome = await executeNode(
+        { ...deps, logger },
         { cache, guard },
         data,
         { lastAttempt },
       );
+      logger.info({ outcome }, 'step job done');
+      return outcome;
     },
     {
       connection: options.connection,

@@ -421,7 +421,8 @@ export function createMemoryStores(): MemoryStores {
       return after(global, options.after).slice(0, options.count ?? 500);
     },
     async lastEventId(runId) {
-      const events = runId === undefined ? global : (runs.get(runId)?.events ?? []);
+      const events =
+        runId === undefined ? global : (runs.get(runId)?.events ?? []);
       return events[events.length - 1]?.id ?? '0-0';
     },
   };

@@ -31,7 +31,7 @@ export interface CreateRunRequest {
   /** Hold the run until someone approves it. */
   requireApproval?: string;
   queue?: string;
-  runtime?: 'docker' | 'local';
+  runtime?: 'docker' | 'kubernetes' | 'local';
   /** Deterministic id (e.g. from a delivery) to make creation idempotent. */
   id?: string;
 }

@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the Kubernetes v1.20.2 binaries the Kubernetes-runtime tests run against:
-# kube-apiserver, kube-scheduler and kubelet (1.20 still has dockershim, which drives the local
-# dockerd). Source: Debian bookworm's `kubernetes` SOURCE package with its vendored dependencies,
+# kube-apiserver, kube-scheduler, kubelet (1.20 still has dockershim, which drives the local
+# dockerd) and kubectl (kustomize and server-side dry-runs of deploy/kubernetes). Source: Debian bookworm's `kubernetes` SOURCE package with its vendored dependencies,
 # built offline with Debian's golang-go; only Debian's apt repositories are used and the system's
 # apt configuration is not modified (deb-src lives in a private apt state dir under $KUBE_WORK).
 # The binaries are cached in $KUBE_BIN (outside the repository); a second run reuses them.
-# Usage: KUBE_BIN=/var/cache/kiln/k8s KUBE_WORK=/var/tmp/kiln-kube-build scripts/build-kube.sh
+# Usage: KUBE_BIN=/var/cache/kiln/k8s KUBE_WORK=/var/tmp/kiln-kube-build scripts/build-kube.sh [--check]
+#   --check: only tell whether the cache is complete (exit 0) or not (exit 3).
+# Cost on a fresh 2-core machine: ≈ 8 min, 1.3 GB RAM, ≈ 3 GB under $KUBE_WORK.
 set -euo pipefail
 BIN=${KUBE_BIN:-/var/cache/kiln/k8s}
 W=${KUBE_WORK:-/var/tmp/kiln-kube-build}
 VERSION=v1.20.2
 # Bump when what this script builds changes, so cached binaries are rebuilt.
-RECIPE=kiln-kube-5
-TARGETS=(kube-apiserver kube-scheduler kubelet)
+RECIPE=kiln-kube-6
+TARGETS=(kube-apiserver kube-scheduler kubelet kubectl)
 
 have_all() {
   for t in "${TARGETS[@]}"; do
-    [ -x "$BIN/$t" ] && "$BIN/$t" --version 2>/dev/null | grep -q "$VERSION" || return 1
+    [ -x "$BIN/$t" ] && { "$BIN/$t" --version 2>/dev/null || "$BIN/$t" version --client 2>/dev/null; } |
+      grep -q "$VERSION" || return 1
   done
   [ -x "$BIN/pause" ] && [ "$(cat "$BIN/recipe" 2>/dev/null)" = "$RECIPE" ]
 }
 if have_all; then echo "kube binaries cached in $BIN"; exit 0; fi
+[ "${1:-}" = --check ] && { echo "kube binaries missing or outdated in $BIN: run scripts/build-kube.sh" >&2; exit 3; }
 
 if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -9,6 +9,7 @@
 #   KUBE_DIR   state dir, must not exist          (default /tmp/kiln-kube)
 #   KUBE_BIN   cached binaries                    (default /var/cache/kiln/k8s)
 #   KUBE_NODE  1: scheduler + kubelet; 0: API only (default 1)
+#   KUBE_NO_BUILD=1  fail (exit 3) instead of building missing binaries
 #   API_PORT ETCD_PORT ETCD_PEER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT
 #              ports                              (defaults 16443 12379 12380 10250 10248)
 #   NODE_IP    the node's address (default: the source address of the default
@@ -36,7 +37,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 t0=$(date +%s.%N)
 [ -e "$D" ] && { echo "$D exists; run scripts/stop-kube.sh first" >&2; exit 1; }
 [ "$NODE" = 0 ] || [ -n "$NODE_IP" ] || { echo "no default route to take the node IP from: set NODE_IP" >&2; exit 1; }
-KUBE_BIN="$BIN" bash "$here/build-kube.sh" >/dev/null
+if [ "${KUBE_NO_BUILD:-0}" = 1 ]; then
+  KUBE_BIN="$BIN" bash "$here/build-kube.sh" --check >/dev/null
+else
+  KUBE_BIN="$BIN" bash "$here/build-kube.sh" >/dev/null
+fi
 command -v etcd >/dev/null || { echo "etcd is not installed: apt-get install -y etcd-server" >&2; exit 1; }
 mkdir -p "$D"/{etcd,certs,log,kubelet,dockershim}
 : >"$D/pids"

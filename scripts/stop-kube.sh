@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Stops what scripts/start-kube.sh started in $KUBE_DIR (those PIDs only) and
 # deletes the dir. Pods are deleted through the API first so the kubelet
-# removes their containers; containers of those Pods still left in Docker
-# afterwards (a kubelet that died first) are removed by Pod uid.
+# stops their containers; what it leaves in Docker (exited containers it had
+# not garbage-collected yet, or all of them when it died first) is removed
+# afterwards: dockershim's containers (label io.kubernetes.docker.type), which
+# belong to this node since only one kubelet may drive the engine at a time
+# (see start-kube.sh).
 set -u
 D=${KUBE_DIR:-/tmp/kiln-kube}
 [ -d "$D" ] || exit 0
@@ -36,11 +39,11 @@ if [ -f "$D/pids" ]; then
   # shellcheck disable=SC2086
   [ -n "$alive" ] && kill -KILL $alive 2>/dev/null
 fi
-for uid in $uids; do
-  ids=$(docker ps -aq --filter "label=io.kubernetes.pod.uid=$uid")
+if grep -q '^kubelet ' "$D/pids" 2>/dev/null; then
+  ids=$(docker ps -aq --filter label=io.kubernetes.docker.type)
   # shellcheck disable=SC2086
   [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-done
+fi
 # The kubelet leaves bind mounts (secrets, emptyDir tmpfs) under its root dir.
 grep " $D/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
 rm -rf "$D"

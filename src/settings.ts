@@ -36,8 +36,8 @@ export const Settings = z.object({
   webhookMaxBytes: z.coerce.number().int().min(1024),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   allowLocalRepositories: z.boolean(),
-  runtime: z.enum(['docker', 'local', 'auto', 'null'], {
-    message: 'must be docker, local or auto',
+  runtime: z.enum(['docker', 'kubernetes', 'local', 'auto', 'null'], {
+    message: 'must be docker, kubernetes, local or auto',
   }),
   concurrency: z.coerce.number().int().min(1, 'must be at least 1').max(256),
   workerId: z.string().min(1),
@@ -79,6 +79,32 @@ export const Settings = z.object({
         'must be JSON like {"ghcr.io": {"username": "me", "password": "TOKEN"}}',
     },
   ),
+  /** KUBECONFIG as kubectl reads it (the Kubernetes runtime). */
+  kubeconfig: z.string().min(1).optional(),
+  kubernetesNamespace: z
+    .string()
+    .regex(
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      'must be a namespace name (lower-case letters, digits and -)',
+    )
+    .optional(),
+  kubernetesFiles: z.enum(['copy', 'host-path'], {
+    message: 'must be copy or host-path',
+  }),
+  kubernetesHelperImage: z.string().min(1),
+  /** Path of the environments file (environment → node pool). */
+  kubernetesEnvironments: z.string().min(1).optional(),
+  kubernetesNodeName: z.string().min(1).optional(),
+  kubernetesImagePullSecrets: z.array(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+        'must be Secret names separated by commas',
+      ),
+  ),
+  kubernetesUnschedulableTimeoutMs: z.coerce.number().int().min(0),
+  kubernetesImagePullGraceMs: z.coerce.number().int().min(0),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -117,6 +143,15 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
   publicRead: 'KILN_PUBLIC_READ',
   registryAuth: 'KILN_REGISTRY_AUTH',
+  kubeconfig: 'KUBECONFIG',
+  kubernetesNamespace: 'KILN_KUBERNETES_NAMESPACE',
+  kubernetesFiles: 'KILN_KUBERNETES_FILES',
+  kubernetesHelperImage: 'KILN_KUBERNETES_HELPER_IMAGE',
+  kubernetesEnvironments: 'KILN_KUBERNETES_ENVIRONMENTS',
+  kubernetesNodeName: 'KILN_KUBERNETES_NODE_NAME',
+  kubernetesImagePullSecrets: 'KILN_KUBERNETES_IMAGE_PULL_SECRETS',
+  kubernetesUnschedulableTimeoutMs: 'KILN_KUBERNETES_UNSCHEDULABLE_TIMEOUT_MS',
+  kubernetesImagePullGraceMs: 'KILN_KUBERNETES_IMAGE_PULL_GRACE_MS',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -167,6 +202,18 @@ export function readSettings(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),
     registryAuth: parseJsonSetting(value('registryAuth')) ?? {},
+    kubeconfig: value('kubeconfig'),
+    kubernetesNamespace: value('kubernetesNamespace'),
+    kubernetesFiles: value('kubernetesFiles') ?? 'copy',
+    kubernetesHelperImage: value('kubernetesHelperImage') ?? 'busybox:1.36',
+    kubernetesEnvironments: value('kubernetesEnvironments'),
+    kubernetesNodeName: value('kubernetesNodeName'),
+    kubernetesImagePullSecrets: parseListSetting(
+      value('kubernetesImagePullSecrets'),
+    ),
+    kubernetesUnschedulableTimeoutMs:
+      value('kubernetesUnschedulableTimeoutMs') ?? 600_000,
+    kubernetesImagePullGraceMs: value('kubernetesImagePullGraceMs') ?? 60_000,
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
@@ -196,6 +243,16 @@ const SECRET_SETTINGS = new Set<keyof Settings>([
   'githubPrivateKey',
   'registryAuth',
 ]);
+
+/** A comma-separated list setting; blanks dropped. */
+function parseListSetting(raw: unknown): unknown {
+  if (raw === undefined) return [];
+  if (typeof raw !== 'string') return raw;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
 
 /** A JSON setting; text that is not JSON is passed on for zod to reject. */
 function parseJsonSetting(raw: unknown): unknown {

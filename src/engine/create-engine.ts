@@ -15,6 +15,7 @@ import { createStepQueues } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { createKubernetesRuntime } from '../runtime/kubernetes/create-kubernetes-runtime.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -87,7 +88,7 @@ export async function createEngine(
   );
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
-    runtime = await pickRuntime(settings, notes);
+    runtime = await pickRuntime(settings, notes, logger);
   }
   const deps: WorkerDeps = {
     redis,
@@ -142,7 +143,11 @@ export async function createEngine(
 async function pickRuntime(
   settings: Settings,
   notes: string[],
+  logger: Logger,
 ): Promise<Runtime> {
+  if (settings.runtime === 'kubernetes') {
+    return createKubernetesRuntime(settings, notes, logger);
+  }
   if (settings.runtime === 'null') {
     notes.push(
       'runtime: null (KILN_RUNTIME=null): steps are not run, each succeeds at once; for benchmarks and tests only',

@@ -12,13 +12,13 @@
  *   ignores SIGTERM unless it handles it, so a stop (deadline, cancel,
  *   eviction) would wait out the whole grace period and end in SIGKILL. On
  *   SIGTERM it passes the signal to every other process of the container
- *   except the step's own shell; the shell then ends the way `set -e` says
- *   when its command exits, so a program that saves its work on SIGTERM
- *   reports its own exit code. A shell busy in builtins only gets SIGKILL
- *   when the grace period is over.
+ *   (the step's shell and whatever it started, like tini's process-group
+ *   kill in the Docker runtime) and then, unlike tini, stays until they all
+ *   exited, so a program that saves its work on SIGTERM gets the grace
+ *   period to do it. The exit code is the step shell's, as under Docker.
  *
- * Only `sh` builtins and `/proc` are used, so any image with /bin/sh works
- * (the Docker runtime needs /bin/sh too).
+ * Only `sh` builtins, `/proc` and (after a stop) `sleep` are used, so any
+ * image with /bin/sh works (the Docker runtime needs /bin/sh too).
  */
 import { buildStepScript } from '../build-step-script.js';
 
@@ -27,22 +27,39 @@ export const STEP_WRAPPER = [
   'exec </dev/null',
   'kiln_stop() {',
   '  kiln_stopping=1',
+  '  kiln_stopped=1',
   '  for kiln_p in /proc/[0-9]*; do',
   '    kiln_p=${kiln_p#/proc/}',
-  '    [ "$kiln_p" = 1 ] || [ "$kiln_p" = "$kiln_step" ] || kill -s TERM "$kiln_p" 2>/dev/null',
+  '    [ "$kiln_p" = 1 ] || kill -s TERM "$kiln_p" 2>/dev/null',
   '  done',
+  '}',
+  // Another live (not zombie) process than the wrapper?
+  'kiln_others() {',
+  '  for kiln_p in /proc/[0-9]*; do',
+  '    kiln_p=${kiln_p#/proc/}',
+  '    [ "$kiln_p" = 1 ] && continue',
+  '    kiln_stat=',
+  '    read -r kiln_stat 2>/dev/null <"/proc/$kiln_p/stat" || continue',
+  '    case "$kiln_stat" in *") Z "*) continue ;; esac',
+  '    return 0',
+  '  done',
+  '  return 1',
   '}',
   'trap kiln_stop TERM',
   '/bin/sh -c "$1" &',
   'kiln_step=$!',
   // A `wait` cut short by the trap returns >128 while the step still runs:
-  // wait again until it really ended, then exit with its status.
+  // wait again until it really ended.
   'while :; do',
   '  kiln_stopping=',
   '  wait "$kiln_step"',
   '  kiln_status=$?',
-  '  [ -z "$kiln_stopping" ] && exit "$kiln_status"',
+  '  [ -z "$kiln_stopping" ] && break',
   'done',
+  'if [ -n "$kiln_stopped" ]; then',
+  '  while kiln_others; do sleep 1; done',
+  'fi',
+  'exit "$kiln_status"',
 ].join('\n');
 
 export function buildPodCommand(commands: readonly string[]): string[] {

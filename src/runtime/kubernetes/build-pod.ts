@@ -8,8 +8,7 @@
  * - Files (`files`): `copy` puts the step's folders in an emptyDir — an init
  *   container unpacks what the runtime streams in through the API server,
  *   and a `kiln-files-out` sidecar stays up so the runtime can stream the
- *   writable folders (outputs) back after the step exited; a preStop hook
- *   keeps it up while a stopped Pod's outputs are taken. `host-path` mounts
+ *   writable folders (outputs) back after the step exited. `host-path` mounts
  *   the worker's folders from the node instead (same machine, or the same
  *   shared filesystem on every node), optionally pinned to `nodeName`.
  * - The environment (secrets included) goes in a Secret, referenced key by
@@ -26,7 +25,9 @@
  *   settings on Kubernetes (the kubelet's podPidsLimit), not per Pod.
  * - Time limit: `activeDeadlineSeconds` = the limit plus `startAllowance`
  *   (image pull, copy-in count toward a Pod's deadline); the runtime lowers
- *   it once the step starts, so the step itself gets the limit.
+ *   it once the step starts. kiln stops the step at its limit itself (so it
+ *   can still take its outputs); the deadline is the cluster's backstop for
+ *   a worker that died.
  */
 import { Pod, Secret } from 'kubernetes-models/v1';
 import type { IPod, IContainer, IVolumeMount } from 'kubernetes-models/v1';
@@ -61,8 +62,6 @@ export const POD_CONTAINERS = {
 export const FILES_ROOT = '/kiln';
 /** The last entry of the input archive; its absence means a cut stream. */
 export const INPUT_COMPLETE_MARKER = '.kiln-in-complete';
-/** Written once outputs are taken; releases the sidecar's preStop hook. */
-export const COLLECTED_MARKER = '.kiln-collected';
 
 export type FileMode = 'copy' | 'host-path';
 
@@ -210,17 +209,6 @@ export function buildPod(options: BuildPodOptions): BuildPodResult {
               '-c',
               'trap "exit 0" TERM; while :; do sleep 1; done',
             ],
-            lifecycle: {
-              preStop: {
-                exec: {
-                  command: [
-                    'sh',
-                    '-c',
-                    `while [ ! -e ${FILES_ROOT}/${COLLECTED_MARKER} ]; do sleep 1; done`,
-                  ],
-                },
-              },
-            },
             // Root that may read (never write) files of any owner: the step
             // may run as another user and leave 0600 outputs.
             securityContext: {

@@ -12,7 +12,7 @@
  * O_NOFOLLOW, so even a link that appeared some other way is never
  * followed. Modes are kept, minus set-id bits.
  */
-import { constants, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { copyFile, mkdir, open, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -96,7 +96,7 @@ async function unpackEntry(
         constants.O_NOFOLLOW,
       (header.mode ?? 0o644) & 0o777,
     );
-    await pipeline(entry, createWriteStream('', { fd: handle.fd }));
+    await pipeline(entry, handle.createWriteStream());
     state.unpacked.set(key, path);
     state.result.files += 1;
     state.result.bytes += header.size ?? 0;

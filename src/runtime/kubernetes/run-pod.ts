@@ -17,7 +17,6 @@ import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
 import type { StepLimitWatch } from '../watch-step-limits.js';
 import {
-  COLLECTED_MARKER,
   FILES_ROOT,
   INPUT_COMPLETE_MARKER,
   POD_CONTAINERS,
@@ -54,8 +53,15 @@ export interface RunPodOptions {
 
 /** Output still arriving after the exit was seen is waited for this long. */
 const OUTPUT_DRAIN_MS = 10_000;
-/** After the grace period, the kubelet has this long to kill the Pod. */
+/** After the grace period, the kubelet has this long to report the exit. */
 const FORCE_AFTER_MS = 10_000;
+/**
+ * The Pod's deadline is a backstop for a worker that died: kiln times the
+ * step itself (so it can take the outputs of a step it stopped), and the
+ * kubelet kills the Pod this long after kiln would have.
+ */
+const DEADLINE_BACKSTOP_S = 30;
+const SIGNAL_TIMEOUT_MS = 5_000;
 const POLL_MS = 1_000;
 const ATTACH_TRIES = 5;
 
@@ -221,23 +227,22 @@ async function followStep(
     forward(which, chunk);
   });
   const startedAt = new Date();
-  const deadlineSet = await lowerDeadline(options, watch);
+  await lowerDeadline(options, watch);
 
   let stopAskedAt: number | null = null;
-  let forceAt: number | null = null;
   limits = watchStepLimits({
-    // The kubelet enforces the time limit (activeDeadlineSeconds); kiln's
-    // own timer only when the deadline could not be set to the limit.
-    timeLimitMs: deadlineSet ? undefined : spec.timeLimitMs,
+    timeLimitMs: spec.timeLimitMs,
     noOutputTimeoutMs: spec.noOutputTimeoutMs,
     stopGraceMs: spec.stopGraceMs,
     signal: options.signal,
     sendSignal: async (stopSignal) => {
-      if (stopSignal === 'SIGTERM') {
-        stopAskedAt = Date.now();
+      stopAskedAt ??= Date.now();
+      if (stopSignal === 'SIGKILL') {
+        // The step ignored SIGTERM for the whole grace period: the kubelet
+        // kills it (its outputs go with the Pod, as they would have no time).
+        await deletePod(options, 0);
+      } else if (!(await signalStep(options))) {
         await deletePod(options, stopGraceSeconds(spec));
-      } else {
-        forceAt = Date.now() + FORCE_AFTER_MS;
       }
     },
   });
@@ -288,10 +293,6 @@ async function followStep(
             ? `the Pod of execution ${spec.executionId} was deleted while its step ran (its node was lost, or someone deleted it)`
             : `the Pod of execution ${spec.executionId} failed while its step ran: ${state.reason}${state.message ? `: ${state.message}` : ''}`,
         );
-      }
-      if (forceAt !== null && Date.now() >= forceAt) {
-        await deletePod(options, 0);
-        break;
       }
       checkReachable(options, watch);
       await waitForChange(watch, undefined, POLL_MS);
@@ -405,21 +406,22 @@ async function attachToStep(
 
 /**
  * The Pod's deadline counts from its start on the node (image pull and
- * copy-in included): once the step runs, lower it so the step itself gets
- * exactly its time limit. False when that failed (kiln then times it).
+ * copy-in included): once the step runs, lower it to the step's own time
+ * limit, plus the grace period and a margin (kiln stops the step first and
+ * takes its outputs; the deadline is for a worker that is gone).
  */
 async function lowerDeadline(
   options: RunPodOptions,
   watch: PodWatch,
-): Promise<boolean> {
+): Promise<void> {
   const { spec } = options;
-  if (spec.timeLimitMs === undefined) return true;
+  if (spec.timeLimitMs === undefined) return;
   const podStart = Date.parse(watch.pod?.status?.startTime ?? '');
-  if (!Number.isFinite(podStart)) return false;
-  const seconds = Math.max(
-    1,
-    Math.ceil((Date.now() - podStart + spec.timeLimitMs) / 1000),
-  );
+  if (!Number.isFinite(podStart)) return;
+  const seconds =
+    Math.ceil((Date.now() - podStart + spec.timeLimitMs) / 1000) +
+    stopGraceSeconds(spec) +
+    DEADLINE_BACKSTOP_S;
   try {
     await options.core.patchNamespacedPod({
       namespace: options.namespace,
@@ -428,11 +430,46 @@ async function lowerDeadline(
         { op: 'replace', path: '/spec/activeDeadlineSeconds', value: seconds },
       ],
     });
-    return true;
   } catch (error) {
     options.logger?.warn(
       { executionId: spec.executionId, reason: describeKubeError(error) },
-      'could not lower the Pod deadline; kiln times the step itself',
+      'could not lower the Pod deadline (kiln still times the step)',
+    );
+  }
+}
+
+/**
+ * SIGTERM to the step's PID 1 (the wrapper, which passes it on), through an
+ * exec of the image's own shell: the Pod is not deleted, so the kubelet
+ * keeps reporting it and the outputs can be taken once the step exited.
+ */
+async function signalStep(options: RunPodOptions): Promise<boolean> {
+  try {
+    const stream = await openContainerStream({
+      kubeConfig: options.kubeConfig,
+      namespace: options.namespace,
+      pod: options.name,
+      container: POD_CONTAINERS.step,
+      command: ['/bin/sh', '-c', 'kill -s TERM 1'],
+      stdin: false,
+      // At least one stream is required for an exec.
+      onStderr: () => undefined,
+    });
+    const ended = await Promise.race([
+      stream.ended,
+      new Promise<null>((resolve) =>
+        setTimeout(() => resolve(null), SIGNAL_TIMEOUT_MS).unref(),
+      ),
+    ]);
+    if (ended === null) stream.close();
+    return ended?.status?.status === 'Success';
+  } catch (error) {
+    options.logger?.warn(
+      {
+        executionId: options.spec.executionId,
+        reason: (error as Error).message,
+      },
+      'could not signal the step; deleting its Pod with grace instead',
     );
     return false;
   }
@@ -476,7 +513,7 @@ async function takeOutputs(
       command: [
         'sh',
         '-c',
-        `tar -c -f - -C ${FILES_ROOT} "$@"; s=$?; touch ${FILES_ROOT}/${COLLECTED_MARKER}; exit $s`,
+        `tar -c -f - -C ${FILES_ROOT} "$@"`,
         'kiln-take-outputs',
         ...wanted.map(({ key }) => key),
       ],

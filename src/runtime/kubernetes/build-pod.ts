@@ -180,24 +180,25 @@ export function buildPod(options: BuildPodOptions): BuildPodResult {
     resources: HELPER_RESOURCES,
     volumeMounts: [{ name: FILES_VOLUME, mountPath: FILES_ROOT }],
   };
-  const initContainers: IContainer[] = copy
-    ? [
-        {
-          ...helperBase,
-          name: POD_CONTAINERS.filesIn,
-          // Unpacks what the runtime writes to stdin; the marker is the
-          // archive's last entry, so a cut stream fails the Pod's start.
-          command: [
-            'sh',
-            '-c',
-            `tar -x -o -f - -C ${FILES_ROOT} && test -e ${FILES_ROOT}/${INPUT_COMPLETE_MARKER} && rm -f ${FILES_ROOT}/${INPUT_COMPLETE_MARKER}`,
-          ],
-          stdin: true,
-          stdinOnce: true,
-          securityContext: { ...HARDENED, runAsUser: 0, runAsNonRoot: false },
-        },
-      ]
-    : [];
+  const initContainers: IContainer[] =
+    copy && spec.mounts.length > 0
+      ? [
+          {
+            ...helperBase,
+            name: POD_CONTAINERS.filesIn,
+            // Unpacks what the runtime writes to stdin; the marker is the
+            // archive's last entry, so a cut stream fails the Pod's start.
+            command: [
+              'sh',
+              '-c',
+              `tar -x -o -f - -C ${FILES_ROOT} && test -e ${FILES_ROOT}/${INPUT_COMPLETE_MARKER} && rm -f ${FILES_ROOT}/${INPUT_COMPLETE_MARKER}`,
+            ],
+            stdin: true,
+            stdinOnce: true,
+            securityContext: { ...HARDENED, runAsUser: 0, runAsNonRoot: false },
+          },
+        ]
+      : [];
   const sidecars: IContainer[] =
     copy && writable.length > 0
       ? [

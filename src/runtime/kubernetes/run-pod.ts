@@ -64,6 +64,7 @@ const DEADLINE_BACKSTOP_S = 30;
 const SIGNAL_TIMEOUT_MS = 5_000;
 const POLL_MS = 1_000;
 const ATTACH_TRIES = 5;
+const ATTACH_FIRST_DELAY_MS = 100;
 
 export async function runPod(options: RunPodOptions): Promise<RunResult> {
   const watch = watchPod({
@@ -73,8 +74,26 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
     name: options.name,
     initial: options.created,
   });
+  const forward = createSinkForwarder(options.sink, options.logger);
+  let limits: StepLimitWatch | null = null;
+  const openStep = (stdin: boolean): Promise<ContainerStream> =>
+    openContainerStream({
+      kubeConfig: options.kubeConfig,
+      namespace: options.namespace,
+      pod: options.name,
+      container: POD_CONTAINERS.step,
+      stdin,
+      onStdout: (chunk) => {
+        limits?.noteOutput();
+        forward('stdout', chunk);
+      },
+      onStderr: (chunk) => {
+        limits?.noteOutput();
+        forward('stderr', chunk);
+      },
+    });
   try {
-    const started = await waitForStart(options, watch);
+    const started = await waitForStart(options, watch, openStep);
     if (started.kind === 'stopped') {
       const now = new Date();
       return {
@@ -84,33 +103,80 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
         endedAt: now,
       };
     }
-    return await followStep(options, watch);
+    const output = followOutput(options, watch, started.session, openStep);
+    return await followStep({
+      options,
+      watch,
+      output,
+      forward,
+      setLimits: (value) => (limits = value),
+    });
   } finally {
     watch.close();
   }
 }
 
-/** Until the step container runs (its gate still closed). */
+/**
+ * Until kiln is attached to the step container and has released its gate.
+ * Attaching is tried as soon as the Pod is on a node (and its files are
+ * in), not only once its status says the container runs: the kubelet
+ * reports a state change up to a second late, and the gate would make every
+ * step pay that twice (start and exit).
+ */
 async function waitForStart(
   options: RunPodOptions,
   watch: PodWatch,
-): Promise<{ kind: 'running' } | { kind: 'stopped' }> {
+  openStep: (stdin: boolean) => Promise<ContainerStream>,
+): Promise<
+  { kind: 'running'; session: ContainerStream } | { kind: 'stopped' }
+> {
   const { spec, signal } = options;
   let unschedulableSince: number | null = null;
   let pullFailingSince: number | null = null;
-  let filesSent = options.files !== 'copy';
+  let filesSent = options.files !== 'copy' || spec.mounts.length === 0;
+  let attachDelayMs = ATTACH_FIRST_DELAY_MS;
+  let failedWhileRunning = 0;
+  let lastAttachError = '';
   for (;;) {
     if (signal?.aborted) return { kind: 'stopped' };
     checkReachable(options, watch);
     const state = readPodState(watch.pod);
-    switch (state.kind) {
-      case 'step-running':
-        return { kind: 'running' };
-      case 'files-in-running':
-        if (!filesSent) {
-          await sendFiles(options);
-          filesSent = true;
+    const bound = Boolean(watch.pod?.spec?.nodeName);
+    if (
+      filesSent &&
+      bound &&
+      (state.kind === 'pending' || state.kind === 'step-running')
+    ) {
+      try {
+        const session = await openStep(true);
+        await session.write(Buffer.from('\n'));
+        return { kind: 'running', session };
+      } catch (error) {
+        lastAttachError = (error as Error).message;
+        if (
+          state.kind === 'step-running' &&
+          ++failedWhileRunning >= ATTACH_TRIES
+        ) {
+          throw new RuntimeError(
+            'START_FAILED',
+            `could not attach to the step of execution ${spec.executionId}: ${lastAttachError}`,
+          );
         }
+      }
+      // Not created yet (or an image still being pulled): try again soon,
+      // less often the longer it takes.
+      await waitForChange(watch, signal, attachDelayMs);
+      attachDelayMs = Math.min(POLL_MS, attachDelayMs * 1.5);
+      continue;
+    }
+    if (state.kind === 'files-in-running' && !filesSent) {
+      await sendFiles(options);
+      filesSent = true;
+      continue;
+    }
+    switch (state.kind) {
+      case 'files-in-running':
+      case 'step-running':
         break;
       case 'pending':
         pullFailingSince = null;
@@ -172,21 +238,34 @@ async function waitForStart(
 async function sendFiles(options: RunPodOptions): Promise<void> {
   const { spec } = options;
   const errors: Buffer[] = [];
-  let stream: ContainerStream;
-  try {
-    stream = await openContainerStream({
-      kubeConfig: options.kubeConfig,
-      namespace: options.namespace,
-      pod: options.name,
-      container: POD_CONTAINERS.filesIn,
-      stdin: true,
-      onStderr: (chunk) => void errors.push(chunk),
-      onStdout: (chunk) => void errors.push(chunk),
-    });
-  } catch (error) {
+  let stream: ContainerStream | null = null;
+  let lastError = '';
+  // The kubelet finds containers by Pod name: right after a leftover of the
+  // same name was replaced, it may still look at the old one for a moment.
+  for (
+    let attempt = 1;
+    attempt <= ATTACH_TRIES && stream === null;
+    attempt += 1
+  ) {
+    try {
+      stream = await openContainerStream({
+        kubeConfig: options.kubeConfig,
+        namespace: options.namespace,
+        pod: options.name,
+        container: POD_CONTAINERS.filesIn,
+        stdin: true,
+        onStderr: (chunk) => void errors.push(chunk),
+        onStdout: (chunk) => void errors.push(chunk),
+      });
+    } catch (error) {
+      lastError = (error as Error).message;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+  if (stream === null) {
     throw new RuntimeError(
       'START_FAILED',
-      `could not copy the step's files into its Pod: ${(error as Error).message}`,
+      `could not copy the step's files into its Pod: ${lastError}`,
     );
   }
   try {
@@ -214,23 +293,23 @@ async function sendFiles(options: RunPodOptions): Promise<void> {
   await stream.ended;
 }
 
+interface FollowStepOptions {
+  options: RunPodOptions;
+  watch: PodWatch;
+  output: { ended: Promise<void>; close(): void };
+  forward: (which: 'stdout' | 'stderr', chunk: Buffer) => void;
+  setLimits: (limits: StepLimitWatch) => void;
+}
+
 /** From the released gate to the step's end and its folders back. */
-async function followStep(
-  options: RunPodOptions,
-  watch: PodWatch,
-): Promise<RunResult> {
+async function followStep(follow: FollowStepOptions): Promise<RunResult> {
+  const { options, watch, output, forward } = follow;
   const { spec, logger } = options;
-  let limits: StepLimitWatch | null = null;
-  const forward = createSinkForwarder(options.sink, logger);
-  const output = await attachToStep(options, watch, (which, chunk) => {
-    limits?.noteOutput();
-    forward(which, chunk);
-  });
   const startedAt = new Date();
   await lowerDeadline(options, watch);
 
   let stopAskedAt: number | null = null;
-  limits = watchStepLimits({
+  const limits = watchStepLimits({
     timeLimitMs: spec.timeLimitMs,
     noOutputTimeoutMs: spec.noOutputTimeoutMs,
     stopGraceMs: spec.stopGraceMs,
@@ -246,6 +325,7 @@ async function followStep(
       }
     },
   });
+  follow.setLimits(limits);
 
   let ended: Extract<PodState, { kind: 'step-ended' }> | null = null;
   let stoppingSince: number | null = null;
@@ -331,51 +411,22 @@ async function followStep(
 }
 
 /**
- * Attaches to the step container (stdout, stderr and stdin) and releases
- * its gate. The container runs from here on; a session that drops while it
- * runs is re-attached (output printed in between is not streamed).
+ * The step's output session until the step exits. A session that drops
+ * while the step still runs is attached again (output printed in between
+ * is not streamed).
  */
-async function attachToStep(
+function followOutput(
   options: RunPodOptions,
   watch: PodWatch,
-  onOutput: (which: 'stdout' | 'stderr', chunk: Buffer) => void,
-): Promise<{ ended: Promise<void>; close(): void }> {
-  let current: ContainerStream | null = null;
+  first: ContainerStream,
+  openStep: (stdin: boolean) => Promise<ContainerStream>,
+): { ended: Promise<void>; close(): void } {
+  let current = first;
   let closed = false;
-  const open = (stdin: boolean): Promise<ContainerStream> =>
-    openContainerStream({
-      kubeConfig: options.kubeConfig,
-      namespace: options.namespace,
-      pod: options.name,
-      container: POD_CONTAINERS.step,
-      stdin,
-      onStdout: (chunk) => onOutput('stdout', chunk),
-      onStderr: (chunk) => onOutput('stderr', chunk),
-    });
-  let lastError: unknown;
-  for (
-    let attempt = 1;
-    attempt <= ATTACH_TRIES && current === null;
-    attempt += 1
-  ) {
-    try {
-      current = await open(true);
-    } catch (error) {
-      lastError = error;
-      await waitForChange(watch, undefined, 200 * attempt);
-    }
-  }
-  if (current === null) {
-    throw new RuntimeError(
-      'START_FAILED',
-      `could not attach to the step of execution ${options.spec.executionId}: ${(lastError as Error).message}`,
-    );
-  }
-  await current.write(Buffer.from('\n'));
-
+  const open = openStep;
   const ended = (async () => {
     for (;;) {
-      const session: ContainerStream = current!;
+      const session: ContainerStream = current;
       const end = await session.ended;
       // A clean end is the process exiting; only a dropped connection to a
       // step that still runs is attached again.

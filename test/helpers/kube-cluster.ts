@@ -44,6 +44,8 @@ export interface StartKubeOptions {
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** Where scripts/build-kube.sh caches the binaries (kubectl among them). */
+export const KUBE_BIN = process.env.KUBE_BIN ?? '/var/cache/kiln/k8s';
 const NODE_LOCK = join(tmpdir(), 'kiln-kube-node.lock');
 
 /** Whether scripts/build-kube.sh has cached the binaries. */

@@ -28,9 +28,9 @@ if have_all; then echo "kube binaries cached in $BIN"; exit 0; fi
 
 if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
 export DEBIAN_FRONTEND=noninteractive
-# gcc: kubelet is linked with cgo. etcd-server: the API server's store (used by start-kube.sh).
+# gcc: kubelet is linked with cgo. etcd-server, iproute2, openssl, curl: start-kube.sh.
 $sudo apt-get install -y -qq --no-install-recommends golang-go golang-github-modern-go-reflect2-dev gcc libc6-dev make rsync ca-certificates \
-  etcd-server conntrack iproute2 >/dev/null
+  etcd-server iproute2 openssl curl >/dev/null
 mkdir -p "$W/apt/lists/partial" "$W/apt/parts" "$W/src"
 # deb-src entries for the same Debian repositories the machine's apt already uses (deb822 or one-line form).
 for f in /etc/apt/sources.list.d/*.sources; do

@@ -210,11 +210,13 @@ export function buildPod(options: BuildPodOptions): BuildPodResult {
               '-c',
               'trap "exit 0" TERM; while :; do sleep 1; done',
             ],
-            // Root that may read (never write) files of any owner: the step
-            // may run as another user and leave 0600 outputs.
+            // Root that may read files of any owner (the step may run as
+            // another user and leave 0600 outputs). DAC_OVERRIDE rather than
+            // the narrower DAC_READ_SEARCH: the Pod Security "baseline"
+            // level allows the former only. The sidecar runs only tar.
             securityContext: {
               ...HARDENED,
-              capabilities: { drop: ['ALL'], add: ['DAC_READ_SEARCH'] },
+              capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE'] },
               runAsUser: 0,
               runAsNonRoot: false,
             },

@@ -327,6 +327,34 @@ describe.skipIf(!ok)(
       );
     });
 
+    it("reports the cluster's own deadline (a worker's timer that never fired) as timed out", async () => {
+      const dirs = await folders();
+      let patched = false;
+      const out = collect((text) => {
+        if (!text.includes('started') || patched) return;
+        patched = true;
+        // What a Pod whose worker stopped timing it meets: the kubelet's
+        // activeDeadlineSeconds, here brought forward to now.
+        void kilnPods().then((pods) =>
+          core.patchNamespacedPod({
+            namespace: 'default',
+            name: pods[0]!.metadata!.name!,
+            body: [
+              { op: 'replace', path: '/spec/activeDeadlineSeconds', value: 1 },
+            ],
+          }),
+        );
+      });
+
+      const result = await runtimeWith().run(
+        specFor(dirs, ['echo started', 'sleep 60'], { timeLimitMs: 120_000 }),
+        out.sink,
+      );
+
+      expect(result.reason).toEqual({ kind: 'timed-out', afterMs: 120_000 });
+      expect(await kilnPods()).toEqual([]);
+    });
+
     it('gives up on a Pod no node can take (UNSCHEDULABLE) and deletes it', async () => {
       const dirs = await folders();
       const runtime = runtimeWith({ unschedulableTimeoutMs: 2_000 });

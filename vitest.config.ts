@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Stops the shared Ceph radosgw that S3 tests start on first use.
+    globalSetup: ['test/helpers/ceph-global-setup.ts'],
     // Integration tests share one Docker engine and start their own
     // redis-servers; two cores do not gain from more parallel files.
     fileParallelism: true,

@@ -2,8 +2,9 @@
  * M8, GitHub write amplification (docs benchmarks.md §9 M8): a burst of
  * P = 20 pushes to one pull request, each running K = 3 pipelines of N = 20
  * steps, against the GitHub stand-in (test/helpers/github-stand-in.ts) on a
- * private redis-server. Run state changes are written to the stores the
- * way the orchestrator does (every node start and end calls onRunChange);
+ * private redis-server. Runs are created and moved through the control
+ * plane (`createRun`, each node claimed and finished with `applyNodeEvent`,
+ * as a worker reports it), and the reporter follows the run event stream;
  * a third of the pushes are superseded by the next one shortly after they
  * start. Baseline: the minimum number of content-creating requests, per
  * surviving commit 1 pending + 1 final status per context and 1
@@ -21,8 +22,15 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { applyNodeEvent } from '../src/control/apply-node-event.js';
+import { applyRunEvent } from '../src/control/apply-run-event.js';
+import type { ControlDeps } from '../src/control/control-deps.js';
+import { createRun } from '../src/control/create-run.js';
+import { loadRunPlan } from '../src/control/load-run-plan.js';
 import type { RunRecord } from '../src/model/run.js';
 import { createGithubClient } from '../src/forge/github/create-github-client.js';
+import { CLAIMABLE_RUN_STATUSES } from '../src/orchestrator/run-machine.js';
+import { createStepQueue } from '../src/queue/step-jobs.js';
 import { createReporter } from '../src/reporter/start-reporter.js';
 import { createStores } from '../src/store/index.js';
 import { startGithubStandIn } from '../test/helpers/github-stand-in.js';
@@ -35,6 +43,35 @@ const STEP_MS = 100;
 const REPO = 'acme/models';
 const PR = 12;
 const TOKEN = 'ghp_bench';
+
+/** N steps; each pipeline runs all of them (no edges: all queued at once). */
+const CONFIG = [
+  ...Array.from(
+    { length: STEPS },
+    (_, index) => `- step:
+    name: step-${index}
+    image: busybox
+    command: echo ${index}
+    parameters:
+      - name: learning_rate
+        type: float
+        default: 0.1
+`,
+  ),
+  ...PIPELINES.map(
+    (name) => `- pipeline:
+    name: ${name}
+    nodes:
+${Array.from(
+  { length: STEPS },
+  (_, index) => `      - name: step-${index}
+        type: execution
+        step: step-${index}
+`,
+).join('')}    edges: []
+`,
+  ),
+].join('');
 
 function sha(seed: number): string {
   return createHash('sha1').update(`bench-${seed}`).digest('hex');
@@ -52,12 +89,21 @@ async function main(): Promise<void> {
     settings: { githubApiUrl: github.url, githubToken: TOKEN },
     logger,
   });
+  const steps = createStepQueue(bull, stores.keys.bullPrefix);
+  const control: ControlDeps = {
+    runs: stores.runs,
+    executions: stores.executions,
+    configs: stores.configs,
+    steps,
+    logger,
+  };
   // Production settings: 1 s debounce, ≥ 1 s between writes.
   const reporter = createReporter({
     redis,
     bullConnection: bull,
-    prefix,
+    keys: stores.keys,
     runs: stores.runs,
+    configs: stores.configs,
     executions: stores.executions,
     logger,
     settings: { publicUrl: 'https://kiln.example.com' },
@@ -66,52 +112,46 @@ async function main(): Promise<void> {
   reporter.startReportWorker();
   try {
     const surviving: string[] = [];
-    let counter = 0;
     let lastEnd = 0;
     for (let push = 0; push < PUSHES; push += 1) {
       const commit = sha(push);
       const superseded = push % 3 === 1 && push < PUSHES - 1;
       const runs: RunRecord[] = [];
       for (const name of PIPELINES) {
-        counter += 1;
-        const run: RunRecord = {
-          id: `rbench${counter}`,
-          counter,
-          repository: REPO,
-          commit,
-          ref: `refs/pull/${PR}/head`,
-          kind: 'pipeline',
-          name,
-          status: 'queued',
-          parameters: { learning_rate: 0.1 },
-          nodes: Array.from({ length: STEPS }, (_, index) => ({
-            name: `step-${index}`,
-            step: `step-${index}`,
-            status: 'pending' as const,
-            attempt: 1,
-          })),
-          trigger: {
-            event: 'pull_request',
-            pullRequest: PR,
-            baseRef: 'main',
-            baseSha: sha(1000),
-            fork: false,
-          },
-          createdAt: new Date().toISOString(),
-        };
-        await stores.runs.createRun(run);
-        reporter.onRunChange(run.id);
-        runs.push(run);
+        runs.push(
+          await createRun(control, {
+            repository: REPO,
+            source: {
+              id: `github.com/${REPO}`,
+              url: `https://github.com/${REPO}.git`,
+            },
+            commit,
+            ref: `refs/pull/${PR}/head`,
+            name,
+            parameters: { learning_rate: 0.1 },
+            configText: CONFIG,
+            configFile: 'kiln.yaml',
+            trigger: {
+              event: 'pull_request',
+              pullRequest: PR,
+              baseRef: 'main',
+              baseSha: sha(1000),
+              fork: false,
+            },
+          }),
+        );
       }
       if (superseded) {
         await sleep(150);
         for (const run of runs) {
-          await stores.runs.updateRun(run.id, {
-            status: 'cancelled',
-            supersededBy: sha(push + 1),
-            endedAt: new Date().toISOString(),
+          await applyRunEvent(control, {
+            runId: run.id,
+            event: {
+              type: 'superseded',
+              reason: `superseded by ${sha(push + 1).slice(0, 7)}`,
+              by: sha(push + 1),
+            },
           });
-          reporter.onRunChange(run.id);
         }
       } else {
         await Promise.all(runs.map((run) => playRun(run)));
@@ -185,37 +225,73 @@ async function main(): Promise<void> {
     github.assertNoInvalidRequests();
   } finally {
     await reporter.close();
+    await steps.close();
     redis.disconnect();
     bull.disconnect();
     await github.close();
     await server.close();
   }
 
+  /** Each node in turn: claimed by a worker, then finished. */
   async function playRun(run: RunRecord): Promise<void> {
-    const started = new Date().toISOString();
-    await stores.runs.updateRun(run.id, {
-      status: 'running',
-      startedAt: started,
-    });
-    reporter.onRunChange(run.id);
-    for (const node of run.nodes) {
-      await stores.runs.updateRunNode(run.id, node.name, {
-        status: 'started',
-        startedAt: new Date().toISOString(),
+    const { graph } = await loadRunPlan(stores.configs, run);
+    for (const queued of run.nodes) {
+      const claim = await applyNodeEvent(control, {
+        run,
+        graph,
+        from: queued,
+        event: {
+          type: 'claim',
+          worker: 'bench',
+          generation: queued.generation,
+          phase: 'running',
+        },
+        runIn: CLAIMABLE_RUN_STATUSES,
+        execution: (id, attempt) => {
+          const now = new Date().toISOString();
+          return {
+            id,
+            repository: run.repository,
+            commit: run.commit,
+            step: queued.step,
+            runId: run.id,
+            node: queued.name,
+            image: 'busybox',
+            imageDigest: null,
+            command: [`echo ${queued.index}`],
+            parameters: { learning_rate: 0.1 },
+            inputs: [],
+            outputs: [],
+            metrics: {},
+            status: 'started',
+            runtime: 'docker',
+            host: 'bench',
+            attempt,
+            createdAt: now,
+            startedAt: now,
+          };
+        },
       });
-      reporter.onRunChange(run.id);
+      if (!claim.applied) throw new Error(`claim refused: ${claim.why}`);
       await sleep(STEP_MS);
-      await stores.runs.updateRunNode(run.id, node.name, {
-        status: 'complete',
-        endedAt: new Date().toISOString(),
+      const end = await applyNodeEvent(control, {
+        run,
+        graph,
+        from: claim.node,
+        event: {
+          type: 'finished',
+          attempt: claim.node.attempt,
+          outcome: 'complete',
+          message: 'exited with code 0',
+        },
+        close: {
+          endReason: { kind: 'exited', exitCode: 0 },
+          metrics: { accuracy: 0.9 },
+          endedAt: new Date().toISOString(),
+        },
       });
-      reporter.onRunChange(run.id);
+      if (!end.applied) throw new Error(`end refused: ${end.why}`);
     }
-    await stores.runs.updateRun(run.id, {
-      status: 'complete',
-      endedAt: new Date().toISOString(),
-    });
-    reporter.onRunChange(run.id);
   }
 }
 

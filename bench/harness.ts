@@ -10,7 +10,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrapMedianRatio, median, percentile } from './bench-stats.js';
 
+/**
+ * A side of a measure. It may resolve `{ measuredMs }` to time only part of
+ * its call — the span the measure defines (e.g. M2 counts from the root
+ * step's end, not the run's creation) — instead of the whole call.
+ */
 export type BenchFunction = () => unknown;
+
+function measuredOf(out: unknown): number | undefined {
+  if (out === null || typeof out !== 'object') return undefined;
+  const value = (out as { measuredMs?: unknown }).measuredMs;
+  return typeof value === 'number' && Number.isFinite(value)
+    ? value
+    : undefined;
+}
 
 export interface BenchmarkOptions {
   /** Measure id, e.g. `M0`. */
@@ -119,11 +132,18 @@ async function timeOnce(
   // With --expose-gc, one side's garbage is not collected on the other's time.
   (globalThis as { gc?: () => void }).gc?.();
   const start = performance.now();
+  let measured: number | undefined = 0;
   for (let i = 0; i < iterations; i += 1) {
     // Await only real promises: a sync subject must not pay a microtask.
-    const out = fn();
-    if (out instanceof Promise) await out;
+    let out = fn();
+    if (out instanceof Promise) out = await out;
+    const part = measuredOf(out);
+    measured =
+      part === undefined || measured === undefined
+        ? undefined
+        : measured + part;
   }
+  if (measured !== undefined) return measured / iterations;
   return (performance.now() - start) / iterations;
 }
 

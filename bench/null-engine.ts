@@ -11,8 +11,8 @@ import { pino } from 'pino';
 import type { Worker } from 'bullmq';
 import { createEngine, type Engine } from '../src/engine/create-engine.js';
 import type { RunRecord } from '../src/model/run.js';
-import { createRun } from '../src/orchestrator/create-run.js';
-import { isFinalRunStatus } from '../src/orchestrator/next-run-actions.js';
+import { createRun } from '../src/control/create-run.js';
+import { isFinalRunStatus } from '../src/orchestrator/run-machine.js';
 import { DEFAULT_STEP_QUEUE } from '../src/queue/step-jobs.js';
 import { readSettings } from '../src/settings.js';
 import { startStepWorker } from '../src/worker/step-worker.js';
@@ -29,6 +29,8 @@ export interface NullEngine {
   raw: Redis;
   /** Commits the config, creates a run of `name`, waits for its end. */
   runToEnd(configText: string, name: string): Promise<RunRecord>;
+  /** `performance.now()` when the last run's end was seen. */
+  lastEndedAt: number;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startNullEngine(options: {
     queue: DEFAULT_STEP_QUEUE,
     concurrency: options.concurrency,
     connection: engine.bullConnection,
+    prefix: engine.keys.bullPrefix,
   });
   await worker.waitUntilReady();
   const repoDir = createRepo({ 'README.md': 'bench\n' });
@@ -80,22 +83,36 @@ export async function startNullEngine(options: {
       configText,
       configFile: 'kiln.yaml',
     });
-    for (;;) {
-      const state = await engine.deps.runs.getRun(run.id);
-      if (state && isFinalRunStatus(state.status)) {
-        if (state.status !== 'complete')
-          throw new Error(`run ended ${state.status}: ${state.reason}`);
-        return state;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // The run's end arrives on the global stream (status changes only, so
+    // waiting costs no Redis work per step).
+    await new Promise<void>((resolve) => {
+      const stop = engine.feed.followAll('0', (events) => {
+        const ended = events.some(
+          ({ event }) =>
+            event.kind === 'run' &&
+            event.runId === run.id &&
+            isFinalRunStatus(event.status),
+        );
+        if (ended) {
+          handle.lastEndedAt = performance.now();
+          stop();
+          resolve();
+        }
+      });
+    });
+    const state = await engine.deps.runs.getRun(run.id);
+    if (state?.status !== 'complete') {
+      throw new Error(`run ended ${state?.status}: ${state?.reason}`);
     }
+    return state;
   }
 
-  return {
+  const handle: NullEngine = {
     engine,
     redis,
     raw,
     runToEnd,
+    lastEndedAt: 0,
     async close() {
       await worker.close();
       await engine.close();
@@ -104,6 +121,7 @@ export async function startNullEngine(options: {
       rmSync(repoDir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
 
 /** Total Redis commands served so far (`INFO commandstats`). */

@@ -1,7 +1,7 @@
 /**
  * M-UI, run page time to first render: the HTML of the run page of a
- * 50-node pipeline with 10,000 log lines in all (records written directly
- * into the stores on a private redis-server), fetched over HTTP to the last
+ * 50-node pipeline with 10,000 log lines in all (a finished run and its
+ * executions stored as they end up, on a private redis-server), fetched over HTTP to the last
  * byte, against a static file of the same size served by the same express
  * app (the floor: HTTP, express, the bytes). Prints the ratio.
  *
@@ -15,8 +15,8 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { RunRecord } from '../src/model/run.js';
-import { storeConfigText } from '../src/orchestrator/config-texts.js';
-import { createStepQueues } from '../src/queue/step-jobs.js';
+import { executionIdFor } from '../src/orchestrator/node-machine.js';
+import { createStepQueue } from '../src/queue/step-jobs.js';
 import { createTokenStore } from '../src/server/auth/token-store.js';
 import { createApp } from '../src/server/create-app.js';
 import { readSettings } from '../src/settings.js';
@@ -62,9 +62,9 @@ async function main(): Promise<void> {
     });
     const logger = pino({ level: 'silent' });
     const stores = createStores(client, { prefix: settings.redisPrefix });
-    const queues = createStepQueues(bull);
+    const steps = createStepQueue(bull, stores.keys.bullPrefix);
     const text = pipelineYaml();
-    const key = await storeConfigText(client, settings.redisPrefix, text);
+    const key = await stores.configs.store(text);
     const runId = 'rbench0001';
     const commit = 'a'.repeat(40);
     const run: RunRecord = {
@@ -80,17 +80,20 @@ async function main(): Promise<void> {
       nodes: Array.from({ length: NODES }, (_, index) => ({
         name: `n${index}`,
         step: `s${index}`,
+        index,
         status: 'complete' as const,
         attempt: 1,
-        executionId: `ebench${index}`,
+        generation: 1,
+        executionId: executionIdFor(runId, index, 1),
       })),
       createdAt: new Date().toISOString(),
       config: { file: 'kiln.yaml', key },
     };
-    await stores.runs.createRun(run);
+    // A finished run, stored as its last transition left it.
+    await stores.runs.createRun(run, { waits: {}, queued: [], skipped: [] });
     const perNode = LOG_LINES / NODES;
     for (let index = 0; index < NODES; index += 1) {
-      const id = `ebench${index}`;
+      const id = executionIdFor(runId, index, 1);
       await stores.executions.createExecution({
         id,
         counter: index + 1,
@@ -120,25 +123,21 @@ async function main(): Promise<void> {
         attempt: 1,
         createdAt: new Date().toISOString(),
       });
-      await stores.executions.appendLog(
-        id,
-        Array.from({ length: perNode }, (_, seq) => ({
+      await stores.executions.appendOutput(id, {
+        lines: Array.from({ length: perNode }, (_, seq) => ({
           seq,
           time: new Date().toISOString(),
           stream: 'stdout' as const,
           text: `epoch ${seq} loss=${(1 / (seq + 1)).toFixed(5)} some ordinary training output`,
         })),
-      );
-      await stores.executions.appendMetrics(
-        id,
-        Array.from({ length: METRICS_PER_NODE }, (_, step) => ({
+        metrics: Array.from({ length: METRICS_PER_NODE }, (_, step) => ({
           time: new Date(Date.now() + step).toISOString(),
           values: { step, loss: 1 / (step + 1), acc: step / METRICS_PER_NODE },
         })),
-      );
+      });
     }
     const { token } = await createTokenStore(client, {
-      prefix: settings.redisPrefix,
+      keys: stores.keys,
     }).createToken({ name: 'bench', role: 'viewer' });
 
     const app = express();
@@ -149,13 +148,8 @@ async function main(): Promise<void> {
         settings,
         logger,
         redis: client,
-        orchestrator: {
-          redis: client,
-          prefix: settings.redisPrefix,
-          ...stores,
-          queues,
-          logger,
-        },
+        keys: stores.keys,
+        control: { ...stores, steps, logger },
       }),
     );
     const server = createServer(app);
@@ -195,7 +189,7 @@ async function main(): Promise<void> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-    await queues.close();
+    await steps.close();
   } finally {
     client.disconnect();
     bull.disconnect();

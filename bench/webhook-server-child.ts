@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createStepQueues } from '../src/queue/step-jobs.js';
+import { createStepQueue } from '../src/queue/step-jobs.js';
 import { redisOptionsFor } from '../src/redis/connect-redis.js';
 import { createApp } from '../src/server/create-app.js';
 import { readSettings } from '../src/settings.js';
@@ -39,12 +39,12 @@ function kilnHandler(): RequestListener {
     settings,
     logger,
     redis,
-    orchestrator: {
-      redis,
-      prefix: settings.redisPrefix,
+    keys: stores.keys,
+    control: {
       executions: stores.executions,
       runs: stores.runs,
-      queues: createStepQueues(bull),
+      configs: stores.configs,
+      steps: createStepQueue(bull, stores.keys.bullPrefix),
       logger,
     },
   });

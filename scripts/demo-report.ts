@@ -51,7 +51,8 @@ export async function renderComment(options: {
   const report = await buildRunReport(
     {
       redis: options.redis,
-      prefix: 'kiln',
+      keys: options.stores.keys,
+      configs: options.stores.configs,
       runs: options.stores.runs,
       executions: options.stores.executions,
       publicUrl: `http://localhost:${options.kiln.port}`,

@@ -12,6 +12,10 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v chromium >/dev/null || need+=(chromium)
 command -v file >/dev/null || need+=(file)
+# kiln's step network (network: true) is firewalled with nftables (docs/security.md).
+command -v nft >/dev/null || need+=(nftables)
+# S3 tests: Ceph's radosgw (started by the tests, scripts/start-ceph-s3.sh)
+command -v radosgw >/dev/null || need+=(ceph-mon ceph-osd radosgw ceph-common)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing: ${need[*]}"
@@ -20,8 +24,11 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# The step network's rules must see frames between two steps on its bridge.
+[ -d /proc/sys/net/bridge ] || modprobe br_netfilter 2>/dev/null || true
+
 if ! docker version >/dev/null 2>&1; then
-  echo "starting dockerd (no bridge network: containers get --network none or host)"
+  echo "starting dockerd (no default bridge: steps get --network none or kiln's own step network)"
   dockerd --bridge=none --iptables=false --ip-masq=false >/tmp/kiln-dockerd.log 2>&1 &
   pid=$!
   for _ in $(seq 1 60); do

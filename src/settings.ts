@@ -6,14 +6,51 @@
  */
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { isCidr } from './artifacts/input-fetch-policy.js';
 import { KilnError } from './errors.js';
+import { parseIpv4Cidr, toNumber } from './net/parse-ipv4-cidr.js';
 
 const Port = z.coerce
   .number({ message: 'must be a number' })
   .int('must be a whole number')
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
+
+const LOOPBACK = {
+  first: toNumber('127.0.0.0'),
+  last: toNumber('127.255.255.255'),
+};
+
+/** An allowed range for steps; loopback is refused since it can't work. */
+const AllowedRange = z.string().transform((text, context) => {
+  const parsed = parseIpv4Cidr(text);
+  if (!parsed.ok) {
+    context.addIssue({ code: 'custom', message: parsed.problem });
+    return z.NEVER;
+  }
+  if (parsed.first <= LOOPBACK.last && parsed.last >= LOOPBACK.first) {
+    context.addIssue({
+      code: 'custom',
+      message: `${parsed.cidr} overlaps loopback (127.0.0.0/8): a step never reaches this machine's addresses, whatever is allowed — list only the ranges steps need`,
+    });
+    return z.NEVER;
+  }
+  return parsed.cidr;
+});
+
+const DnsServer = z
+  .string()
+  .refine(
+    (text) => isIPv4(text),
+    'must be IPv4 addresses, e.g. 1.1.1.1,9.9.9.9',
+  )
+  .refine(
+    (text) => !text.startsWith('127.'),
+    "a resolver on loopback (such as systemd-resolved at 127.0.0.53) is out of a step's reach: name the resolvers it forwards to",
+  );
+const S3_LOCATION = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
 
 export const Settings = z.object({
   dataDir: z.string().min(1),
@@ -100,11 +137,63 @@ export const Settings = z.object({
       .string()
       .regex(
         /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
-        'must be Secret names separated by commas',
+        'must be Secret names separated by commas or spaces',
       ),
   ),
   kubernetesUnschedulableTimeoutMs: z.coerce.number().int().min(0),
   kubernetesImagePullGraceMs: z.coerce.number().int().min(0),
+  /**
+   * The Docker network (and Linux bridge, and nftables table) kiln keeps
+   * for `network: true` steps: public addresses only (docs/security.md).
+   */
+  stepNetwork: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{0,14}$/,
+      'lower-case letters, digits and -, starting with a letter, at most 15 (it names a Linux bridge)',
+    ),
+  /** Non-public IPv4 ranges steps may reach anyway (a package mirror). */
+  stepNetworkAllow: z.array(AllowedRange),
+  /** Resolvers written into steps' resolv.conf; unset: the host's. */
+  stepNetworkDns: z.array(DnsServer).min(1).optional(),
+  /** `network: true` shares the host's network (the old, unsafe way). */
+  unsafeStepHostNetwork: z.boolean(),
+  /** Start even when steps could reach a Redis without a password. */
+  unsafeRedisWithoutPassword: z.boolean(),
+  /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
+  artifactsUrl: z
+    .string()
+    .regex(S3_LOCATION, 'must be s3://bucket or s3://bucket/prefix')
+    .optional(),
+  /** How the UI/API hands out outputs of an S3 store. */
+  artifactsDownload: z.enum(['presigned', 'proxy'], {
+    message: 'must be presigned or proxy',
+  }),
+  /** Host names URL inputs may come from; empty: any public host. */
+  inputHosts: z.array(
+    z
+      .string()
+      .regex(
+        /^(\*\.)?[a-z0-9.-]+$/i,
+        'host names like data.example.com or *.example.com',
+      ),
+  ),
+  /** Networks inputs may be fetched from although private or loopback. */
+  inputPrivateNetworks: z.array(
+    z.string().refine(isCidr, 'networks in CIDR form, like 10.0.0.0/8'),
+  ),
+  /** Whose credentials s3:// inputs and upload stores use without the repository's own. */
+  dataCredentials: z.enum(['repository', 'worker'], {
+    message: 'must be repository or worker',
+  }),
+  /** `upload-store` names → `s3://bucket/prefix`. */
+  dataStores: z.record(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'store names: letters, digits, . _ -'),
+    z.string().regex(S3_LOCATION, 'each store must be s3://bucket/prefix'),
+    { message: 'must be JSON like {"lake": "s3://bucket/prefix"}' },
+  ),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -152,6 +241,17 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   kubernetesImagePullSecrets: 'KILN_KUBERNETES_IMAGE_PULL_SECRETS',
   kubernetesUnschedulableTimeoutMs: 'KILN_KUBERNETES_UNSCHEDULABLE_TIMEOUT_MS',
   kubernetesImagePullGraceMs: 'KILN_KUBERNETES_IMAGE_PULL_GRACE_MS',
+  stepNetwork: 'KILN_STEP_NETWORK',
+  stepNetworkAllow: 'KILN_STEP_NETWORK_ALLOW',
+  stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
+  unsafeStepHostNetwork: 'KILN_UNSAFE_STEP_HOST_NETWORK',
+  unsafeRedisWithoutPassword: 'KILN_UNSAFE_REDIS_WITHOUT_PASSWORD',
+  artifactsUrl: 'KILN_ARTIFACTS_URL',
+  artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
+  inputHosts: 'KILN_INPUT_HOSTS',
+  inputPrivateNetworks: 'KILN_INPUT_PRIVATE_NETWORKS',
+  dataCredentials: 'KILN_DATA_CREDENTIALS',
+  dataStores: 'KILN_DATA_STORES',
 };
 
 export function envNameOf(key: keyof Settings): string {
@@ -208,12 +308,24 @@ export function readSettings(
     kubernetesHelperImage: value('kubernetesHelperImage') ?? 'busybox:1.36',
     kubernetesEnvironments: value('kubernetesEnvironments'),
     kubernetesNodeName: value('kubernetesNodeName'),
-    kubernetesImagePullSecrets: parseListSetting(
-      value('kubernetesImagePullSecrets'),
-    ),
+    kubernetesImagePullSecrets:
+      parseListSetting(value('kubernetesImagePullSecrets')) ?? [],
     kubernetesUnschedulableTimeoutMs:
       value('kubernetesUnschedulableTimeoutMs') ?? 600_000,
     kubernetesImagePullGraceMs: value('kubernetesImagePullGraceMs') ?? 60_000,
+    stepNetwork: value('stepNetwork') ?? 'kiln-steps',
+    stepNetworkAllow: parseListSetting(value('stepNetworkAllow')) ?? [],
+    stepNetworkDns: parseListSetting(value('stepNetworkDns')),
+    unsafeStepHostNetwork: parseBooleanSetting(value('unsafeStepHostNetwork')),
+    unsafeRedisWithoutPassword: parseBooleanSetting(
+      value('unsafeRedisWithoutPassword'),
+    ),
+    artifactsUrl: value('artifactsUrl'),
+    artifactsDownload: value('artifactsDownload') ?? 'presigned',
+    inputHosts: parseListSetting(value('inputHosts')) ?? [],
+    inputPrivateNetworks: parseListSetting(value('inputPrivateNetworks')) ?? [],
+    dataCredentials: value('dataCredentials') ?? 'repository',
+    dataStores: parseJsonSetting(value('dataStores')) ?? {},
   };
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
@@ -244,14 +356,14 @@ const SECRET_SETTINGS = new Set<keyof Settings>([
   'registryAuth',
 ]);
 
-/** A comma-separated list setting; blanks dropped. */
+/** A comma- or space-separated list; anything else is passed on to zod. */
 function parseListSetting(raw: unknown): unknown {
-  if (raw === undefined) return [];
   if (typeof raw !== 'string') return raw;
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
+  return raw.split(/[\s,]+/).filter((item) => item !== '');
+}
+
+function parseBooleanSetting(raw: unknown): boolean {
+  return ['1', 'true', 'yes'].includes(String(raw ?? 'false').toLowerCase());
 }
 
 /** A JSON setting; text that is not JSON is passed on for zod to reject. */

@@ -1,6 +1,17 @@
 import { KilnError } from '../errors.js';
 export type ArtifactErrorCode =
-  'NOT_FOUND' | 'INVALID_DIGEST' | 'NOT_A_FILE' | 'IO_FAILED';
+  | 'NOT_FOUND'
+  | 'INVALID_DIGEST'
+  | 'NOT_A_FILE'
+  | 'IO_FAILED'
+  /** The bytes read back do not hash to the blob's name: refused. */
+  | 'CORRUPT'
+  /**
+   * The store could not be reached or refused the operation, after
+   * retries: an infrastructure failure (the step is retried), never the
+   * step's fault.
+   */
+  | 'UNAVAILABLE';
 
 /** An artifact store operation failed; `code` says why. */
 export class ArtifactError extends KilnError {

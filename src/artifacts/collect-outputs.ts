@@ -9,10 +9,13 @@
  * link is reported in `skipped`, the file it points to is stored only if it
  * is itself in the folder. Counts, depth and metadata sizes are bounded.
  * Call it after the step's container has stopped (nothing may change the
- * folder during the walk).
+ * folder during the walk). Rejects with the store's `UNAVAILABLE` error
+ * when the store can't be reached: files already stored stay as harmless
+ * content-addressed blobs, none is reported as collected.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ArtifactError } from './artifact-error.js';
 import type { ArtifactStore } from './artifact-store.js';
 import {
   readOutputMetadata,
@@ -39,6 +42,8 @@ export interface CollectOutputsLimits {
   maxFiles?: number;
   /** Directory levels below the outputs folder. @defaultValue 32 */
   maxDepth?: number;
+  /** Stops between files (a cancelled step stores no more). */
+  signal?: AbortSignal;
 }
 
 export const SIDECAR_SUFFIX = '.metadata.json';
@@ -140,10 +145,17 @@ export async function collectOutputs(
   });
   const files: CollectedOutput[] = [];
   for (const path of found.sort()) {
+    limits.signal?.throwIfAborted();
     try {
       const { sha256, size } = await store.put(join(outputsDir, path));
       files.push(toOutput({ path, sha256, size }, metadata.get(path)));
     } catch (error) {
+      // An unreachable store is the infrastructure's failure, not this
+      // file's: the whole collection fails (and the step is retried), so no
+      // execution ends "complete" with outputs missing.
+      if (error instanceof ArtifactError && error.code === 'UNAVAILABLE') {
+        throw error;
+      }
       skipped.push({
         path,
         reason: error instanceof Error ? error.message : String(error),

@@ -11,50 +11,43 @@ import {
   copyFile,
   link,
   mkdir,
-  open,
   rename,
   stat,
   unlink,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from './artifact-error.js';
 import type { ArtifactStore } from './artifact-store.js';
+import { createDigestCheck } from './create-digest-check.js';
+import { codeOf, openRegularFile } from './open-regular-file.js';
+
+/** See `FsArtifactStore.createTee`. */
+export interface BlobTee {
+  stream: Transform;
+  commit(sha256: string): Promise<void>;
+  discard(): Promise<void>;
+}
 
 const DIGEST = /^[0-9a-f]{64}$/;
 
 export class FsArtifactStore implements ArtifactStore {
   readonly root: string;
+  readonly location: string;
 
   constructor(root: string) {
     this.root = root;
+    this.location = root;
   }
 
   async put(localPath: string): Promise<{ sha256: string; size: number }> {
-    // O_NOFOLLOW: a symlink swapped in for an output must not make kiln
-    // read a host file. O_NONBLOCK: opening a FIFO must not hang.
-    const flags =
-      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-    const handle = await open(localPath, flags).catch((error: unknown) => {
-      throw new ArtifactError(
-        'IO_FAILED',
-        `cannot read ${localPath} (${codeOf(error)}); outputs must be regular files, not symlinks`,
-        { cause: error },
-      );
-    });
+    const handle = await openRegularFile(localPath);
     const tmpDir = join(this.root, 'tmp');
     const tmpPath = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
     let sha256: string;
     let size = 0;
     try {
-      const info = await handle.stat();
-      if (!info.isFile()) {
-        throw new ArtifactError(
-          'NOT_A_FILE',
-          `${localPath} is not a regular file; only regular files can be stored`,
-        );
-      }
       await mkdir(tmpDir, { recursive: true });
       const hash = createHash('sha256');
       const source = handle.createReadStream({ autoClose: false });
@@ -77,6 +70,97 @@ export class FsArtifactStore implements ArtifactStore {
     }
     await this.commit(tmpPath, sha256);
     return { sha256, size };
+  }
+
+  /**
+   * A pass-through stream that also writes what goes through it to a
+   * temporary file of this store (waiting for each write, so the file never
+   * falls behind): `commit` stores the file as the blob `sha256` (the
+   * caller has checked the digest), `discard` drops it.
+   */
+  async createTee(): Promise<BlobTee> {
+    const tmpDir = join(this.root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    const tmpPath = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const file = createWriteStream(tmpPath, { flags: 'wx' });
+    const closed = new Promise<void>((resolve, reject) => {
+      file.once('close', resolve);
+      file.once('error', reject);
+    });
+    closed.catch(() => undefined);
+    const stream = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        file.write(chunk, (error) => callback(error ?? null, chunk));
+      },
+      flush(callback) {
+        file.end();
+        closed.then(() => callback(), callback);
+      },
+    });
+    return {
+      stream,
+      commit: async (sha256) => {
+        await closed;
+        await this.commit(tmpPath, sha256);
+      },
+      discard: async () => {
+        file.destroy();
+        await closed.catch(() => undefined);
+        await unlink(tmpPath).catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * Stores the bytes of `source`. With `expected`, bytes that hash to
+   * anything else are refused (`CORRUPT`) and nothing is stored; `maxBytes`
+   * cuts a source that runs on (`onTooLarge` makes the error).
+   */
+  async putStream(
+    source: Readable,
+    options: {
+      expected?: string;
+      maxBytes?: number;
+      describe?: string;
+      onTooLarge?: () => Error;
+      onMismatch?: (actual: string) => Error;
+    } = {},
+  ): Promise<{ sha256: string; size: number }> {
+    const tmpDir = join(this.root, 'tmp');
+    const tmpPath = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const what = options.describe ?? 'a download';
+    const check = createDigestCheck({
+      expected: options.expected,
+      maxBytes: options.maxBytes,
+      onTooLarge: options.onTooLarge,
+      onMismatch:
+        options.onMismatch ??
+        ((actual) =>
+          new ArtifactError(
+            'CORRUPT',
+            `${what} is corrupt: its bytes hash to ${actual}, not ${options.expected}; it was refused`,
+          )),
+    });
+    try {
+      await mkdir(tmpDir, { recursive: true });
+      await pipeline(
+        source,
+        check,
+        createWriteStream(tmpPath, { flags: 'wx' }),
+      );
+    } catch (error) {
+      source.destroy();
+      await unlink(tmpPath).catch(() => undefined);
+      throw error;
+    }
+    const sha256 = check.digest as string;
+    await this.commit(tmpPath, sha256);
+    return { sha256, size: check.bytes };
+  }
+
+  async downloadUrl(): Promise<null> {
+    // A directory has no URL of its own: the server streams `open`.
+    return null;
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -168,11 +252,4 @@ export class FsArtifactStore implements ArtifactStore {
       );
     }
   }
-}
-
-function codeOf(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    return String((error as { code: unknown }).code);
-  }
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@
  * commands/ and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerEventsCommand } from './commands/events.js';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerRemoteCommands } from './commands/remote.js';
@@ -23,6 +24,7 @@ const program = new Command('kiln')
   .showHelpAfterError();
 
 // Commands register here, one line each (keep alphabetical).
+registerEventsCommand(program);
 registerExecutionCommands(program);
 registerPlanCommand(program);
 registerRemoteCommands(program);

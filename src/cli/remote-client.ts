@@ -3,6 +3,7 @@
  * JSON calls and the log stream (Server-Sent Events, resumed after the
  * last seq when the connection drops).
  */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { LogLine } from '../model/log-line.js';
 import { KilnError } from '../errors.js';
 
@@ -24,6 +25,12 @@ export interface RemoteClient {
     executionId: string,
     onLine: (line: LogLine) => void,
   ): Promise<string>;
+  /** An SSE endpoint, resumed after drops, until `end` (its data) or 'stop'. */
+  followEvents(
+    path: string,
+    after: string | undefined,
+    onEvent: (event: string, data: string) => void | 'stop',
+  ): Promise<unknown>;
 }
 
 export function remoteFromEnv(
@@ -90,25 +97,25 @@ export function createRemoteClient(options: {
     return data as T;
   }
 
-  async function followLogs(
-    executionId: string,
-    onLine: (line: LogLine) => void,
-  ): Promise<string> {
-    let after = -1;
+  /**
+   * Follows an SSE endpoint until it sends `end` (resolving its data), or
+   * `onEvent` returns 'stop'; after a dropped connection it resumes after
+   * the last id seen (Last-Event-ID), so nothing is missed or repeated.
+   */
+  async function followEvents(
+    path: string,
+    after: string | undefined,
+    onEvent: (event: string, data: string) => void | 'stop',
+  ): Promise<unknown> {
+    let last = after;
     for (let attempt = 0; attempt < 20; attempt += 1) {
-      const response = await fetch(
-        new URL(
-          `/api/executions/${encodeURIComponent(executionId)}/logs/stream`,
-          base,
-        ),
-        {
-          headers: {
-            ...headers(),
-            'last-event-id': String(after),
-            accept: 'text/event-stream',
-          },
+      const response = await fetch(new URL(path, base), {
+        headers: {
+          ...headers(),
+          ...(last === undefined ? {} : { 'last-event-id': last }),
+          accept: 'text/event-stream',
         },
-      ).catch(() => null);
+      }).catch(() => null);
       if (response && !response.ok) {
         const data = (await response.json().catch(() => ({}))) as {
           error?: string;
@@ -119,21 +126,32 @@ export function createRemoteClient(options: {
         );
       }
       if (response?.body) {
-        const ended = await readEvents(response.body, (event, data, id) => {
-          if (event === 'line') {
-            const line = JSON.parse(data) as LogLine;
-            after = Number(id ?? line.seq);
-            onLine(line);
-          }
+        const outcome = await readEventStream(response.body, (message) => {
+          if (message.id !== undefined) last = message.id;
+          return onEvent(message.event ?? 'message', message.data);
         }).catch(() => null);
-        if (ended !== null) return ended;
+        if (outcome !== null) return outcome.end;
       }
       await new Promise((done) => setTimeout(done, 1000));
     }
     throw new RemoteError(
       0,
-      'the log stream kept dropping: check the connection to kiln',
+      'the event stream kept dropping: check the connection to kiln',
     );
+  }
+
+  async function followLogs(
+    executionId: string,
+    onLine: (line: LogLine) => void,
+  ): Promise<string> {
+    const end = await followEvents(
+      `/api/executions/${encodeURIComponent(executionId)}/logs/stream`,
+      '-1',
+      (event, data) => {
+        if (event === 'line') onLine(JSON.parse(data) as LogLine);
+      },
+    );
+    return (end as { status?: string } | undefined)?.status ?? 'ended';
   }
 
   return {
@@ -141,35 +159,34 @@ export function createRemoteClient(options: {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
     followLogs,
+    followEvents,
   };
 }
 
-/** Reads an SSE body; resolves the end status, or null if cut before the end. */
-async function readEvents(
+/**
+ * Reads an SSE body with eventsource-parser: resolves `{end}` with the
+ * `end` event's data, or when `onMessage` says 'stop'; rejects when the
+ * body ends first (the caller reconnects).
+ */
+async function readEventStream(
   body: ReadableStream<Uint8Array>,
-  onEvent: (event: string, data: string, id: string | undefined) => void,
-): Promise<string | null> {
+  onMessage: (message: EventSourceMessage) => void | 'stop',
+): Promise<{ end: unknown }> {
   const decoder = new TextDecoder();
-  let buffer = '';
+  let outcome: { end: unknown } | undefined;
+  const parser = createParser({
+    onEvent(message) {
+      if (outcome) return;
+      if (message.event === 'end') {
+        outcome = { end: JSON.parse(message.data || '{}') as unknown };
+        return;
+      }
+      if (onMessage(message) === 'stop') outcome = { end: undefined };
+    },
+  });
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let index: number;
-    while ((index = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, index);
-      buffer = buffer.slice(index + 2);
-      let event = 'message';
-      let id: string | undefined;
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event: ')) event = line.slice(7);
-        else if (line.startsWith('id: ')) id = line.slice(4);
-        else if (line.startsWith('data: ')) data.push(line.slice(6));
-      }
-      if (event === 'end') {
-        return (JSON.parse(data.join('\n')) as { status: string }).status;
-      }
-      if (data.length > 0) onEvent(event, data.join('\n'), id);
-    }
+    parser.feed(decoder.decode(chunk, { stream: true }));
+    if (outcome) return outcome;
   }
-  return null;
+  throw new Error('the event stream ended early');
 }

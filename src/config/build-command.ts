@@ -5,9 +5,9 @@
  * token is `shlex.quote`d, anything else is left as written.
  */
 import type { Parameter, Step } from './config-model.js';
-import { PyFloat } from './py-scalars.js';
-import { pySplit, pyStrip } from './py-whitespace.js';
+import { pyStrip } from './py-whitespace.js';
 import { pythonStr } from './python-str.js';
+import { renderParameter } from './render-parameter.js';
 import { shellQuote } from './shell-quote.js';
 import { KilnError } from '../errors.js';
 
@@ -27,9 +27,25 @@ export class CommandTooLongError extends KilnError {
 }
 
 /**
+ * Thrown when a parameter cannot be rendered: its template is one Python's
+ * `str.format` refuses, or its value does not suit the template's format
+ * spec. Loaded configs and values from `resolveParameterValues` are checked
+ * for both first, so this means a caller skipped those checks.
+ */
+export class ParameterRenderError extends KilnError {
+  readonly code = 'PARAMETER_RENDER';
+  constructor(step: string, parameter: string, problem: string) {
+    super(
+      `step "${step}": parameter "${parameter}" cannot be rendered: ${problem}`,
+    );
+  }
+}
+
+/**
  * One output item per `command` item, with placeholders filled from
  * `values` (already converted, see convert-parameter-value.ts; a name
- * without a value is absent). Pure; throws only `CommandTooLongError`.
+ * without a value is absent). Pure; throws `CommandTooLongError` and
+ * `ParameterRenderError`.
  */
 export function buildCommand(
   step: Step,
@@ -111,7 +127,7 @@ function replacePlaceholder(
   if (inner === 'parameters' || inner === 'params') {
     context.allParameters ??= [...parameters.values()]
       .flatMap((parameter) =>
-        renderParameter(parameter, valueOf(values, parameter.name)),
+        renderTokens(step, parameter, valueOf(values, parameter.name)),
       )
       .map(shellQuote)
       .join(' ');
@@ -120,7 +136,7 @@ function replacePlaceholder(
   if (inner.startsWith('parameter:')) {
     const parameter = parameters.get(inner.slice('parameter:'.length));
     if (parameter) {
-      return renderParameter(parameter, valueOf(values, parameter.name))
+      return renderTokens(step, parameter, valueOf(values, parameter.name))
         .map(shellQuote)
         .join(' ');
     }
@@ -141,61 +157,15 @@ function valueOf(
   return value === null ? undefined : value;
 }
 
-/** `Parameter.format_cli`: the unquoted tokens for one parameter. */
-function renderParameter(parameter: Parameter, value: unknown): string[] {
-  const template = chooseTemplate(parameter, value);
-  if (!template) return [];
-  const bits = pySplit(template);
-  const format = (text: string): string[] =>
-    bits.map((bit) =>
-      // str.format: `{{` and `}}` are literal braces.
-      bit.replace(/\{\{|\}\}|\{(name|value|v)\}/g, (match, key?: string) =>
-        key === undefined
-          ? match.charAt(0)
-          : key === 'name'
-            ? parameter.name
-            : text,
-      ),
-    );
-  if (parameter.type === 'flag' || parameter.multiple === 'none') {
-    return format(pythonStr(value));
-  }
-  const items = Array.isArray(value) ? value : [value];
-  if (parameter.multiple === 'repeat') {
-    return items.flatMap((item) => format(pythonStr(item)));
-  }
-  // An empty list must not render as a bare `--ids=`.
-  if (items.length === 0) return [];
-  return format(items.map(pythonStr).join(parameter.multipleSeparator));
-}
-
-/**
- * `Parameter._get_pass_as_template`. A flag with `pass-true-as` or
- * `pass-false-as` renders the matching side even when it has no value
- * (Valohai treats "no value" as false there).
- */
-function chooseTemplate(
+/** `Parameter.format_cli`, or `ParameterRenderError`. */
+function renderTokens(
+  step: Step,
   parameter: Parameter,
   value: unknown,
-): string | undefined {
-  if (parameter.type === 'flag') {
-    if (parameter.passTrueAs || parameter.passFalseAs) {
-      return (
-        (isTruthy(value) ? parameter.passTrueAs : parameter.passFalseAs) ||
-        undefined
-      );
-    }
-    if (!isTruthy(value)) return undefined;
+): string[] {
+  const rendered = renderParameter(parameter, value);
+  if (!rendered.ok) {
+    throw new ParameterRenderError(step.name, parameter.name, rendered.message);
   }
-  if (value === undefined) return undefined;
-  if (parameter.passAs) return parameter.passAs;
-  return parameter.type === 'flag' ? '--{name}' : '--{name}={value}';
-}
-
-/** Python truthiness of a converted value. */
-function isTruthy(value: unknown): boolean {
-  // bool(nan) is True in Python.
-  if (value instanceof PyFloat) return value.value !== 0;
-  if (Array.isArray(value)) return value.length > 0;
-  return Boolean(value);
+  return rendered.tokens;
 }

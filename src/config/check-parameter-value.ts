@@ -4,7 +4,7 @@
  * `Parameter._validate_value` does them.
  */
 import type { Parameter } from './config-model.js';
-import { PyFloat } from './py-scalars.js';
+import { asExactNumber } from './py-scalars.js';
 import { pythonStr } from './python-str.js';
 
 /**
@@ -53,10 +53,8 @@ function checkAtom(parameter: Parameter, value: unknown): string[] {
 
 /** Python compares bools, ints and floats as numbers. */
 function numericValue(value: unknown): number | bigint | undefined {
-  if (typeof value === 'number' || typeof value === 'bigint') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof PyFloat) return value.value;
-  return undefined;
+  return asExactNumber(value);
 }
 
 function pythonEquals(left: unknown, right: unknown): boolean {

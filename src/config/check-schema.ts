@@ -68,9 +68,13 @@ function basicMatch(spec: Spec, value: unknown): boolean {
     case 'enum':
       return typeof value === 'string';
     case 'integer':
-      return typeof value === 'number';
+      return typeof value === 'number' || typeof value === 'bigint';
     case 'number':
-      return typeof value === 'number' || value instanceof PyFloat;
+      return (
+        typeof value === 'number' ||
+        typeof value === 'bigint' ||
+        value instanceof PyFloat
+      );
     case 'boolean':
       return typeof value === 'boolean';
     case 'array':
@@ -100,7 +104,7 @@ function checkNumberRange(
   check: SchemaCheck,
   spec: { minimum?: number; maximum?: number },
   path: readonly PathSegment[],
-  value: number,
+  value: number | bigint,
 ): void {
   if (spec.minimum !== undefined && value < spec.minimum) {
     fail(
@@ -273,7 +277,7 @@ export function checkSpec(
         check,
         spec,
         path,
-        value instanceof PyFloat ? value.value : (value as number),
+        value instanceof PyFloat ? value.value : (value as number | bigint),
       );
       return;
     case 'array':

@@ -8,6 +8,21 @@ import type { ScalarTag } from './resolve-yaml11-scalar.js';
  */
 const STANDARD_TAG = 'tag:yaml.org,2002:';
 const SCALAR_TAGS = new Set<string>(['str', 'int', 'float', 'bool', 'null']);
+/**
+ * The rest of YAML 1.1's tag repository (yaml.org/type): standard, so not
+ * "custom", but they build bytes, sets, dates or ordered pairs, which no
+ * key of the format takes.
+ */
+const OTHER_STANDARD_TAGS = new Set<string>([
+  'binary',
+  'set',
+  'timestamp',
+  'omap',
+  'pairs',
+  'merge',
+  'value',
+  'yaml',
+]);
 
 export type TagUse = 'scalar' | 'seq' | 'map';
 
@@ -39,6 +54,12 @@ export function tagProblem(
   if (SCALAR_TAGS.has(name) || name === 'seq' || name === 'map') {
     const what = { scalar: 'a scalar', seq: 'a list', map: 'a mapping' }[use];
     return `the tag !!${name} cannot be used on ${what} (line ${line}); remove it`;
+  }
+  if (OTHER_STANDARD_TAGS.has(name)) {
+    return `the YAML standard tag !!${name} at line ${line} is not accepted: kiln reads only strings, numbers, booleans, null, lists and mappings (the tags !!str, !!int, !!float, !!bool, !!null, !!seq, !!map); remove the tag`;
+  }
+  if (name.startsWith('python/')) {
+    return `the PyYAML tag !!${name} at line ${line} is not allowed: it builds Python objects, which neither Valohai's safe loader nor kiln reads; remove the tag`;
   }
   const shown = tag.startsWith(STANDARD_TAG) ? `!!${name}` : tag;
   return `custom YAML tags are not allowed: ${shown} at line ${line}; remove the tag`;

@@ -2,7 +2,8 @@
  * The normalised form of a valohai.yaml-format file, as kiln uses it after
  * reading and checking. Defaults from the format are applied here; values the
  * format leaves free (parameter defaults, free-form maps) are kept exactly as
- * read (ints as numbers, floats as `PyFloat`, see py-scalars.ts).
+ * read (ints as numbers, or bigints beyond 2^53; floats as `PyFloat`; see
+ * py-scalars.ts).
  */
 
 export type ParameterType = 'string' | 'integer' | 'float' | 'flag';
@@ -20,8 +21,9 @@ export interface Parameter {
   passTrueAs?: string;
   passFalseAs?: string;
   choices?: unknown[];
-  min?: number;
-  max?: number;
+  /** A bigint when the int is beyond 2^53 (see py-scalars.ts). */
+  min?: number | bigint;
+  max?: number | bigint;
   multiple: MultipleMode;
   /** @defaultValue `,` */
   multipleSeparator: string;

@@ -225,9 +225,6 @@ export function convertYamlNode(
       );
       return { value: text, keyText: text, keyIdentity: `s:${text}` };
     }
-    if (resolution.scalar.warning) {
-      report({ ...where, severity: 'warning' }, resolution.scalar.warning);
-    }
     return resolution.scalar;
   }
 

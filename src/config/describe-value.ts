@@ -44,7 +44,9 @@ export function readRawScalar(
 export function describeValue(value: unknown, raw?: string): string {
   if (value === null || value === undefined) return 'nothing (null)';
   if (typeof value === 'boolean') return `a boolean (${raw ?? value})`;
-  if (typeof value === 'number') return `an integer (${raw ?? value})`;
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    return `an integer (${raw ?? value})`;
+  }
   if (value instanceof PyFloat) return `a float (${raw ?? value.value})`;
   if (value instanceof PyTimestamp) return `a date (${raw ?? value.text})`;
   if (typeof value === 'string')

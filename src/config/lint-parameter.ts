@@ -1,10 +1,12 @@
 /**
  * Parameter checks from valohai-yaml's `Parameter.lint` (warnings) and its
- * constructor (a `multiple` flag cannot be built: an error).
+ * constructor (a `multiple` flag cannot be built: an error), and the
+ * templates Valohai's builder would fail on (lint-pass-as.ts).
  */
 import { addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
-import { asNumber } from './py-scalars.js';
+import { lintPassAs } from './lint-pass-as.js';
+import { asExactNumber, asNumber } from './py-scalars.js';
 import { pythonRepr } from './python-repr.js';
 import { pythonStr } from './python-str.js';
 import type { PathSegment } from './yaml-document.js';
@@ -23,11 +25,17 @@ function isTruthy(value: unknown): boolean {
   return number === undefined || number !== 0;
 }
 
+/** Python's numeric value of a scalar: bools count, huge ints stay exact. */
+function numericValue(value: unknown): number | bigint | undefined {
+  return typeof value === 'boolean' ? Number(value) : asExactNumber(value);
+}
+
 /** Python equality for scalars (`1 == True`, `1 == 1.0`). */
 function pythonEquals(a: unknown, b: unknown): boolean {
-  const left = typeof a === 'boolean' ? Number(a) : asNumber(a);
-  const right = typeof b === 'boolean' ? Number(b) : asNumber(b);
-  if (left !== undefined && right !== undefined) return left === right;
+  const left = numericValue(a);
+  const right = numericValue(b);
+  // `==`: a bigint and a number compare by value, as in Python.
+  if (left !== undefined && right !== undefined) return left == right;
   return a === b;
 }
 
@@ -47,9 +55,9 @@ function defaultProblems(
   if (type === 'float' && !pythonFloat.test(pythonStr(value))) {
     problems.push(`default ${shown} is not a floating-point number`);
   }
-  const number = typeof value === 'boolean' ? Number(value) : asNumber(value);
-  const min = asNumber(raw.min);
-  const max = asNumber(raw.max);
+  const number = numericValue(value);
+  const min = asExactNumber(raw.min);
+  const max = asExactNumber(raw.max);
   if (number !== undefined && min !== undefined && number < min) {
     problems.push(
       `default ${shown} is less than the minimum allowed (${pythonRepr(raw.min)})`,
@@ -119,6 +127,7 @@ export function lintParameter(
       }
     }
   }
+  lintPassAs(sink, { raw, path, where });
   if (!isTruthy(raw.default)) return;
   // valohai-yaml lists every item of a list default, multiple or not.
   const values = Array.isArray(raw.default) ? raw.default : [raw.default];

@@ -84,6 +84,24 @@ export function normalizeTask(raw: Record<string, unknown>): Task {
   return task;
 }
 
+/**
+ * A trigger's parameters become the given values of the runs it starts,
+ * which are stored as JSON: an int beyond 2^53 is kept as its decimal text,
+ * which every parameter type converts exactly as it would the int.
+ */
+function toGivenValues(
+  values: Record<string, unknown>,
+): Record<string, unknown> {
+  const exact = (value: unknown): unknown =>
+    typeof value === 'bigint'
+      ? value.toString()
+      : Array.isArray(value)
+        ? value.map(exact)
+        : value;
+  for (const key of Object.keys(values)) values[key] = exact(values[key]);
+  return values;
+}
+
 export function normalizeTrigger(raw: Record<string, unknown>): Trigger {
   const events = readStringList(raw.on).filter(
     (event): event is TriggerEvent =>
@@ -95,7 +113,7 @@ export function normalizeTrigger(raw: Record<string, unknown>): Trigger {
     branches: readStringList(raw.branches),
     paths: readStringList(raw.paths),
     run: readString(raw.run) ?? '',
-    parameters: copyMapping(raw.parameters),
+    parameters: toGivenValues(copyMapping(raw.parameters)),
     cancelSuperseded: readBoolean(raw['cancel-superseded'], true),
   };
 }

@@ -16,6 +16,7 @@ import { parseDuration } from './parse-duration.js';
 import {
   copyMapping,
   readBoolean,
+  readExactNumber,
   readMappingItems,
   readNumber,
   readString,
@@ -64,8 +65,8 @@ export function normalizeParameter(raw: Record<string, unknown>): Parameter {
   if (Array.isArray(raw.choices) && raw.choices.length > 0) {
     parameter.choices = [...(raw.choices as unknown[])];
   }
-  const min = readNumber(raw.min);
-  const max = readNumber(raw.max);
+  const min = readExactNumber(raw.min);
+  const max = readExactNumber(raw.max);
   if (min !== undefined) parameter.min = min;
   if (max !== undefined) parameter.max = max;
   const category = readString(raw.category);

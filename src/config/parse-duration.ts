@@ -18,6 +18,7 @@ export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') {
     return Number.isInteger(value) && value > 0 ? value : undefined;
   }
+  if (typeof value === 'bigint') return value > 0n ? Number(value) : undefined;
   if (typeof value !== 'string' || value.length > 200) return undefined;
   let rest = value.trim();
   if (rest === '') return undefined;

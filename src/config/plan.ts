@@ -3,7 +3,11 @@
  * and the exact commands it would run with default values, in the format of
  * docs plan-json.md.
  */
-import { buildCommand, CommandTooLongError } from './build-command.js';
+import {
+  buildCommand,
+  CommandTooLongError,
+  ParameterRenderError,
+} from './build-command.js';
 import type { Config, Pipeline, PipelineNode, Step } from './config-model.js';
 import type { Finding } from './finding.js';
 import { formatFinding } from './finding.js';
@@ -104,8 +108,14 @@ export function planStep(step: Step): PlanStep {
     try {
       command = buildCommand(step, resolved.values);
     } catch (error) {
-      // A hostile file; no command is the honest answer.
-      if (!(error instanceof CommandTooLongError)) throw error;
+      // A hostile file, or a template the checks refused: no command is
+      // the honest answer.
+      if (
+        !(error instanceof CommandTooLongError) &&
+        !(error instanceof ParameterRenderError)
+      ) {
+        throw error;
+      }
     }
   }
   return { name: step.name, image: step.image, command };

@@ -8,11 +8,14 @@ import { PyFloat, PyTimestamp } from './py-scalars.js';
 
 export function pythonStr(value: unknown): string {
   if (typeof value === 'string') return value;
-  return pythonRepr(value);
+  return exactPythonRepr(value);
 }
 
-/** Python's `repr()`: what `str()` of a list prints for its items. */
-function pythonRepr(value: unknown): string {
+/**
+ * Python's `repr()`: what `str()` of a list prints for its items, and what
+ * `{v!r}` renders (python-repr.ts shortens it for messages instead).
+ */
+export function exactPythonRepr(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'bigint') return value.toString();
@@ -20,10 +23,10 @@ function pythonRepr(value: unknown): string {
   if (value instanceof PyFloat) return formatFloat(value.value);
   if (value instanceof PyTimestamp) return value.text;
   if (typeof value === 'string') return reprString(value);
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map(exactPythonRepr).join(', ')}]`;
   if (typeof value === 'object') {
     const items = Object.entries(value).map(
-      ([key, item]) => `${reprString(key)}: ${pythonRepr(item)}`,
+      ([key, item]) => `${reprString(key)}: ${exactPythonRepr(item)}`,
     );
     return `{${items.join(', ')}}`;
   }

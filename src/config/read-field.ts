@@ -4,7 +4,7 @@
  * never throws on bad input.
  */
 import { isMapping } from './describe-value.js';
-import { asNumber } from './py-scalars.js';
+import { asExactNumber, asNumber } from './py-scalars.js';
 
 export function readString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -16,6 +16,11 @@ export function readBoolean(value: unknown, fallback: boolean): boolean {
 
 export function readNumber(value: unknown): number | undefined {
   return typeof value === 'boolean' ? undefined : asNumber(value);
+}
+
+/** As `readNumber`, keeping an int beyond 2^53 exact (a bigint). */
+export function readExactNumber(value: unknown): number | bigint | undefined {
+  return typeof value === 'boolean' ? undefined : asExactNumber(value);
 }
 
 /** A string is a one-item list; non-string items are dropped. */

@@ -7,6 +7,8 @@ import { checkParameterValue } from './check-parameter-value.js';
 import { formatSuggestion } from './closest-name.js';
 import type { Parameter, Step } from './config-model.js';
 import { convertParameterValue } from './convert-parameter-value.js';
+import { pythonStr } from './python-str.js';
+import { renderParameter } from './render-parameter.js';
 
 export interface ResolveParameterValuesOptions {
   /** Start from the step's defaults; false = only the given values. */
@@ -20,8 +22,9 @@ export interface ResolvedParameterValues {
   errors: string[];
   /**
    * Parameters whose default or given value could not be converted to the
-   * parameter's type (a subset of what `errors` reports). `kiln plan` shows
-   * no command for a step whose defaults cannot be converted.
+   * parameter's type, or rendered by its template (`{v:c}` with 1114112);
+   * a subset of what `errors` reports. `kiln plan` shows no command for a
+   * step whose defaults cannot be converted or rendered.
    */
   unconvertible: string[];
   /**
@@ -36,9 +39,10 @@ export interface ResolvedParameterValues {
 /**
  * Pure. `overrides` maps a parameter name to a value as typed on the
  * command line (a string; a list of strings for a `multiple` parameter) or
- * as read from a file. Unknown names, values that do not convert or are not
- * allowed (`choices`, `min`, `max`), and required parameters left without a
- * value are errors.
+ * as read from a file. Unknown names, values that do not convert, cannot be
+ * rendered or are not allowed (`choices`, `min`, `max`), and required
+ * parameters left without a value are errors; with none, `buildCommand`
+ * succeeds on `values`.
  */
 export function resolveParameterValues(
   step: Step,
@@ -91,6 +95,15 @@ export function resolveParameterValues(
     const converted = convertParameterValue(parameter, source.value);
     if (!converted.ok) {
       report('invalid', `step "${step.name}": ${converted.message}`);
+      unconvertible.push(parameter.name);
+      continue;
+    }
+    const rendered = renderParameter(parameter, converted.value);
+    if (!rendered.ok) {
+      report(
+        'invalid',
+        `step "${step.name}": parameter "${parameter.name}": ${pythonStr(converted.value)} cannot be rendered: ${rendered.message}`,
+      );
       unconvertible.push(parameter.name);
       continue;
     }

@@ -22,8 +22,6 @@ export interface ResolvedScalar {
    * `true` are one key in Python; `"1"` is another).
    */
   keyIdentity: string;
-  /** Set when the value is read but loses something (a huge int). */
-  warning?: string;
 }
 
 export type ScalarResolution =
@@ -102,16 +100,14 @@ function readInt(text: string): ScalarResolution {
   if (big === undefined) {
     return { ok: false, message: `"${text}" is not an int` };
   }
-  const value = Number(big);
-  const scalar: ResolvedScalar = {
-    value,
+  // Python ints have no size limit: one a JS number would round stays a
+  // bigint, so `9007199254740993` keeps every digit (see py-scalars.ts).
+  const small = Number(big);
+  return ok({
+    value: Number.isSafeInteger(small) ? small : big,
     keyText: big.toString(),
     keyIdentity: `n:${big.toString()}`,
-  };
-  if (!Number.isSafeInteger(value)) {
-    scalar.warning = `the int ${big.toString()} is too large to be kept exactly (more than 2^53); quote it if it is an identifier`;
-  }
-  return ok(scalar);
+  });
 }
 
 function readFloat(text: string): ScalarResolution {

@@ -9,11 +9,20 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
+import { createGitCredentials } from '../forge/github/create-git-credentials.js';
+import { createGithubClient } from '../forge/github/create-github-client.js';
+import { createArtifactStore } from '../artifacts/create-artifact-store.js';
+import { createDataLake } from '../artifacts/create-data-lake.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
-import { createStepQueues } from '../queue/step-jobs.js';
+import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
+import { checkRedisExposure } from '../redis/check-redis-exposure.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
+import {
+  createStreamFollower,
+  type StreamFollower,
+} from '../redis/stream-follower.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { createKubernetesRuntime } from '../runtime/kubernetes/create-kubernetes-runtime.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
@@ -21,8 +30,15 @@ import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
 import { createGitCommitHistory } from '../reporter/git-commit-history.js';
+import { extendBackoff } from '../reporter/github-backoff.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
+import { createEventTimes, type EventTimes } from '../store/event-times.js';
+import {
+  createRunEventFeed,
+  type RunEventFeed,
+} from '../store/run-event-feed.js';
+import { createStopWatcher } from '../store/stop-watcher.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
 
 export interface Engine {
@@ -32,7 +48,14 @@ export interface Engine {
   redis: Redis;
   /** For BullMQ workers and queues (waits for Redis to come back). */
   bullConnection: Redis;
+  /** Every key and queue of this kiln (under KILN_REDIS_PREFIX). */
+  keys: RedisKeys;
   deps: WorkerDeps;
+  eventTimes: EventTimes;
+  /** Follows run event streams (pages, `kiln run`, stop requests). */
+  follower: StreamFollower;
+  /** Runs, status changes and logs as they happen. */
+  feed: RunEventFeed;
   /** Said once at start: private Redis started, local runtime chosen… */
   notes: string[];
   /** GitHub reporting: every role enqueues; server roles start its worker. */
@@ -53,6 +76,8 @@ export async function createEngine(
   const { settings, logger } = options;
   const notes: string[] = [];
   await mkdir(settings.dataDir, { recursive: true });
+  // First: a wrong KILN_ARTIFACTS_URL fails before anything is started.
+  const artifacts = await createArtifactStore(settings);
 
   let url = settings.redisUrl;
   let stopPrivate: (() => Promise<void>) | undefined;
@@ -74,6 +99,15 @@ export async function createEngine(
   try {
     const { warnings } = await checkRedis(redis);
     notes.push(...warnings);
+    const exposure = await checkRedisExposure({
+      url,
+      policy: {
+        hostNetwork: settings.unsafeStepHostNetwork,
+        allow: settings.stepNetworkAllow,
+      },
+      allowUnprotected: settings.unsafeRedisWithoutPassword,
+    });
+    notes.push(...exposure.warnings);
   } catch (error) {
     redis.disconnect();
     bullConnection.disconnect();
@@ -81,29 +115,49 @@ export async function createEngine(
     throw error;
   }
 
-  const prefix = settings.redisPrefix;
-  const stores = createStores(redis, { prefix });
-  const queues = createStepQueues(bullConnection, undefined, (error) =>
+  const stores = createStores(redis, { prefix: settings.redisPrefix });
+  const { keys } = stores;
+  const steps = createStepQueue(bullConnection, keys.bullPrefix, (error) =>
     logger.warn({ err: error }, 'step queue connection problem'),
   );
+  const follower = createStreamFollower({
+    redis,
+    onError: (error) => logger.warn({ err: error }, 'event stream'),
+  });
+  // One GitHub client for reports and git: private repositories are
+  // fetched with the App's installation tokens (or KILN_GITHUB_TOKEN).
+  const github = createGithubClient({
+    settings,
+    logger,
+    onRateLimited: (seconds) =>
+      void extendBackoff(redis, {
+        keys,
+        until: Date.now() + seconds * 1000,
+      }).catch(() => undefined),
+  });
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
     runtime = await pickRuntime(settings, notes, logger);
   }
   const deps: WorkerDeps = {
-    redis,
-    prefix,
     executions: stores.executions,
     runs: stores.runs,
-    queues,
+    configs: stores.configs,
+    steps,
+    stops: createStopWatcher(follower, keys),
     logger,
     git: new GitMaterialiser({
       cacheDir: join(settings.dataDir, 'git'),
       // Steps of one pipeline share their commit's tree.
       treeLingerMs: 30_000,
+      credentials: createGitCredentials({
+        github,
+        apiUrl: settings.githubApiUrl,
+      }),
     }),
     runtime,
-    artifacts: new FsArtifactStore(join(settings.dataDir, 'artifacts')),
+    artifacts,
+    ...createDataLake(settings),
     workDir: join(settings.dataDir, 'work'),
     host: hostname(),
     workerId: settings.workerId,
@@ -112,14 +166,15 @@ export async function createEngine(
   const reporter = createReporter({
     redis,
     bullConnection,
-    prefix,
+    keys,
     runs: stores.runs,
+    configs: stores.configs,
     executions: stores.executions,
     logger,
     settings,
+    github,
     history: createGitCommitHistory(deps.git),
   });
-  if (reporter.enabled) deps.onRunChange = reporter.onRunChange;
   notes.push(...reporter.notes);
 
   return {
@@ -127,12 +182,18 @@ export async function createEngine(
     logger,
     redis,
     bullConnection,
+    keys,
     deps,
+    eventTimes: createEventTimes(redis, keys),
+    follower,
+    feed: createRunEventFeed(follower, keys),
     notes,
     reporter,
     async close() {
       await reporter.close();
-      await queues.close();
+      deps.stops.close();
+      await follower.close();
+      await steps.close();
       redis.disconnect();
       bullConnection.disconnect();
       await stopPrivate?.();
@@ -169,8 +230,21 @@ async function pickRuntime(
   const docker = new DockerRuntime({
     workerId: settings.workerId,
     registryAuth,
+    stepNetwork: settings.unsafeStepHostNetwork
+      ? { mode: 'unsafe-host' }
+      : {
+          mode: 'isolated',
+          name: settings.stepNetwork,
+          allow: settings.stepNetworkAllow,
+          dns: settings.stepNetworkDns,
+          stateDir: join(settings.dataDir, 'step-network'),
+        },
   });
-  if (await docker.ping()) return docker;
+  if (await docker.ping()) {
+    // Said at start so the operator learns now, not from a failed step.
+    notes.push(...(await docker.checkStepNetwork()).notes);
+    return docker;
+  }
   if (settings.runtime === 'docker') {
     throw new Error(
       'KILN_RUNTIME=docker but no Docker engine answers: start dockerd (or set DOCKER_HOST), or use KILN_RUNTIME=local',

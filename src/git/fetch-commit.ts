@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGit } from './create-git.js';
+import type { GitCredentials } from './git-credentials.js';
 import { GitError } from './git-error.js';
 import type { CheckedSource } from './repository-source.js';
+import { runRemoteGit } from './run-remote-git.js';
 
 export interface FetchCommitOptions {
   mirrorDir: string;
@@ -13,6 +15,8 @@ export interface FetchCommitOptions {
   attempts?: number;
   /** First pause between attempts; doubles each time. @defaultValue 500 */
   retryDelayMs?: number;
+  /** Tokens for sources that carry none (see GitCredentials). */
+  credentials?: GitCredentials;
 }
 
 /** Keeps fetched objects reachable so `git gc` never prunes them. */
@@ -20,56 +24,57 @@ export function keepRef(sha: string): string {
   return `refs/kiln/keep/${sha}`;
 }
 
-/** The environment that carries transport policy and the token to git. */
-function transportEnv(source: CheckedSource): Record<string, string> {
-  const env: Record<string, string> = {
-    // Only the source's own transport: a redirect or a crafted URL cannot
-    // switch to ext::, file:// or another scheme.
-    GIT_ALLOW_PROTOCOL: source.protocol,
-    GIT_PROTOCOL_FROM_USER: '0',
-  };
-  if (source.token !== undefined && source.origin !== null) {
-    const basic = Buffer.from(`x-access-token:${source.token}`).toString(
-      'base64',
-    );
-    // Scoped to the source's origin so a redirect elsewhere does not get it.
-    env.GIT_CONFIG_COUNT = '1';
-    env.GIT_CONFIG_KEY_0 = `http.${source.origin}/.extraHeader`;
-    env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;
-  }
-  return env;
-}
-
-/** Removes the token (raw and base64) from text that may reach a log. */
-export function redactToken(text: string, source: CheckedSource): string {
-  if (source.token === undefined) return text;
-  const basic = Buffer.from(`x-access-token:${source.token}`).toString(
-    'base64',
-  );
-  return text.split(source.token).join('***').split(basic).join('***');
-}
-
 async function runFetch(
   options: FetchCommitOptions,
   refspecs: string[],
 ): Promise<void> {
-  const { source } = options;
-  const git = createGit({
+  await runRemoteGit({
     cwd: options.mirrorDir,
-    env: transportEnv(source),
+    source: options.source,
+    credentials: options.credentials,
     timeoutMs: options.timeoutMs,
-    allowConfigEnv: source.token !== undefined,
+    args: [
+      'fetch',
+      '--no-tags',
+      '--no-recurse-submodules',
+      '--no-write-fetch-head',
+      '--quiet',
+      '--',
+      options.source.url,
+      ...refspecs,
+    ],
   });
-  await git.raw([
-    'fetch',
-    '--no-tags',
-    '--no-recurse-submodules',
-    '--no-write-fetch-head',
-    '--quiet',
-    '--',
-    source.url,
-    ...refspecs,
+}
+
+/**
+ * Whether a branch or tag of the repository holds `sha` (it is then the
+ * repository's own code, not a fork's commit reached by its SHA). Fetches
+ * the current branches and tags first.
+ */
+export async function isOnBranchOrTag(
+  options: Omit<FetchCommitOptions, 'attempts' | 'retryDelayMs'>,
+): Promise<boolean> {
+  await runFetch(options, [
+    '+refs/heads/*:refs/kiln/heads/*',
+    '+refs/tags/*:refs/kiln/tags/*',
   ]);
+  if (!(await isPresent(options.mirrorDir, options.sha))) return false;
+  const output = await createGit({
+    cwd: options.mirrorDir,
+    timeoutMs: 60_000,
+  }).raw([
+    'for-each-ref',
+    '--count=1',
+    `--contains=${options.sha}`,
+    '--format=%(refname)',
+    'refs/kiln/heads',
+    'refs/kiln/tags',
+  ]);
+  return output.trim() !== '';
+}
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof GitError && !error.retryable;
 }
 
 /** Object type in the mirror, or null when it is not there. */
@@ -121,6 +126,8 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
       await runFetch(options, [`${sha}:${keepRef(sha)}`]);
       return;
     } catch (error) {
+      // No access stays no access: say so at once instead of retrying.
+      if (isPermanent(error)) throw error;
       lastError = error;
     }
     try {
@@ -134,6 +141,7 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
         return;
       }
     } catch (error) {
+      if (isPermanent(error)) throw error;
       lastError = error;
     }
     if (attempt < attempts) {
@@ -147,7 +155,8 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
       `commit ${sha} is not in ${source.id} after ${attempts} attempts; it may have been force-pushed away or not pushed yet`,
     );
   }
-  const detail = redactToken(String(lastError), source).slice(0, 1000);
+  // runRemoteGit already removed any token from the message.
+  const detail = String(lastError).slice(0, 1000);
   throw new GitError(
     'FETCH_FAILED',
     `could not fetch ${sha} from ${source.id} after ${attempts} attempts (${detail}); check the url, the token and network access`,

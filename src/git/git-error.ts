@@ -4,6 +4,7 @@
  */
 import { KilnError } from '../errors.js';
 export type GitErrorCode =
+  | 'ACCESS_DENIED'
   | 'COMMIT_NOT_FOUND'
   | 'FETCH_FAILED'
   | 'INVALID_SHA'

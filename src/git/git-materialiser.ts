@@ -4,14 +4,21 @@ import { join, resolve } from 'node:path';
 import { ensureMirror } from './ensure-mirror.js';
 import { exportSubmodules } from './export-submodules.js';
 import { exportTree } from './export-tree.js';
-import { fetchCommit, readObjectType } from './fetch-commit.js';
+import {
+  fetchCommit,
+  isOnBranchOrTag,
+  readObjectType,
+} from './fetch-commit.js';
+import type { GitCredentials } from './git-credentials.js';
 import { KeyedLock } from './keyed-lock.js';
 import { listChangedPaths } from './list-changed-paths.js';
+import { listRemoteRefs } from './list-remote-refs.js';
 import { mergeBaseOf } from './merge-base.js';
 import { assertObjectId, isZeroObjectId } from './object-id.js';
 import { checkRepositorySource } from './repository-source.js';
 import type { CheckedSource, RepositorySource } from './repository-source.js';
 import { readBlobAtCommit } from './read-blob-at-commit.js';
+import { checkRefName } from './ref-name.js';
 import { checkRepoPath } from './repo-path.js';
 import {
   isDirectory,
@@ -21,6 +28,7 @@ import {
 } from './tree-files.js';
 
 export type { RepositorySource } from './repository-source.js';
+export type { GitCredentials } from './git-credentials.js';
 
 /** A read-only tree of one commit, shared by everyone holding that SHA. */
 export interface CommitTree {
@@ -46,6 +54,19 @@ export interface GitMaterialiserOptions {
    * the last release. @defaultValue 0
    */
   treeLingerMs?: number;
+  /**
+   * Tokens for https sources that carry none (GitHub App installation
+   * tokens, KILN_GITHUB_TOKEN); asked before every fetch and ls-remote.
+   * Without it, sources are fetched anonymously.
+   */
+  credentials?: GitCredentials;
+}
+
+/** A branch or tag on the server and the commit it points to. */
+export interface RemoteRef {
+  sha: string;
+  /** `refs/heads/<name>` or `refs/tags/<name>`. */
+  ref: string;
 }
 
 export interface ReadFileOptions {
@@ -94,6 +115,11 @@ const presentLimit = 10_000;
  *   called concurrently: work on one repository (fetches) and on one tree
  *   is serialised inside.
  * - Failures are `GitError`s; `retryable` tells transient from permanent.
+ *   A server refusing kiln is ACCESS_DENIED (permanent) with a message
+ *   saying what to do.
+ * - A source carrying no token of its own is fetched with one from
+ *   `credentials`, asked before every fetch and ls-remote; callers never
+ *   handle tokens.
  */
 export class GitMaterialiser {
   readonly #cacheDir: string;
@@ -101,6 +127,7 @@ export class GitMaterialiser {
   readonly #fetchAttempts: number;
   readonly #fetchRetryDelayMs: number;
   readonly #treeLingerMs: number;
+  readonly #credentials: GitCredentials | undefined;
   readonly #repoLock = new KeyedLock();
   readonly #treeLock = new KeyedLock();
   readonly #held = new Map<string, HeldTree>();
@@ -114,6 +141,7 @@ export class GitMaterialiser {
     this.#fetchAttempts = options.fetchAttempts ?? 3;
     this.#fetchRetryDelayMs = options.fetchRetryDelayMs ?? 500;
     this.#treeLingerMs = options.treeLingerMs ?? 0;
+    this.#credentials = options.credentials;
   }
 
   get #treesDir(): string {
@@ -150,12 +178,43 @@ export class GitMaterialiser {
           timeoutMs: this.#fetchTimeoutMs,
           attempts: this.#fetchAttempts,
           retryDelayMs: this.#fetchRetryDelayMs,
+          credentials: this.#credentials,
         });
       }
       if (this.#present.size >= presentLimit) this.#present.clear();
       this.#present.add(known);
     });
     return mirrorDir;
+  }
+
+  /**
+   * The commit the branch or tag `name` points to on the server, asked with
+   * `git ls-remote` (nothing is fetched); a branch wins over a tag of the
+   * same name and an annotated tag gives its commit. Null when there is
+   * neither. ACCESS_DENIED when the server refuses kiln.
+   */
+  async resolveRef(
+    source: RepositorySource,
+    name: string,
+  ): Promise<RemoteRef | null> {
+    const checked = checkRepositorySource(source);
+    const branch = `refs/heads/${checkRefName(name)}`;
+    const tag = `refs/tags/${name}`;
+    const mirrorDir = this.#mirrorDir(checked);
+    await this.#repoLock.runExclusive(checked.mirrorName, () =>
+      ensureMirror(mirrorDir),
+    );
+    const found = await listRemoteRefs({
+      cwd: mirrorDir,
+      source: checked,
+      credentials: this.#credentials,
+      refs: [branch, tag],
+      timeoutMs: 60_000,
+    });
+    const branchSha = found.get(branch);
+    if (branchSha) return { sha: branchSha, ref: branch };
+    const tagSha = found.get(`${tag}^{}`) ?? found.get(tag);
+    return tagSha ? { sha: tagSha, ref: tag } : null;
   }
 
   /**
@@ -230,6 +289,30 @@ export class GitMaterialiser {
       a: aId,
       b: bId,
       timeoutMs: localTimeoutMs,
+    });
+  }
+
+  /**
+   * Whether a branch or tag of the repository holds `sha` — the trust
+   * question for a run launched by SHA: a fork's commit can be fetched by
+   * its SHA through the base repository on GitHub, yet is not its code.
+   */
+  async isOnBranchOrTag(
+    source: RepositorySource,
+    sha: string,
+  ): Promise<boolean> {
+    const checked = checkRepositorySource(source);
+    const id = assertObjectId(sha);
+    const mirrorDir = this.#mirrorDir(checked);
+    return this.#repoLock.runExclusive(checked.mirrorName, async () => {
+      await ensureMirror(mirrorDir);
+      return isOnBranchOrTag({
+        mirrorDir,
+        source: checked,
+        sha: id,
+        timeoutMs: this.#fetchTimeoutMs,
+        credentials: this.#credentials,
+      });
     });
   }
 

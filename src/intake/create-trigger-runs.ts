@@ -15,12 +15,13 @@ import type {
 } from '../forge/github/to-trigger-event.js';
 import { isGitError } from '../git/git-error.js';
 import type { RepositorySource } from '../git/repository-source.js';
-import { createRun } from '../orchestrator/create-run.js';
+import { createRun } from '../control/create-run.js';
+import { decideTrust } from '../orchestrator/decide-trust.js';
 import { makeOutcome, type DeliveryOutcome } from './delivery-outcome.js';
 import type { IntakeJob } from './intake-queue.js';
 import { matchTriggers, needsChangedPaths } from './match-triggers.js';
 import type { IntakeDeps } from './intake-deps.js';
-import { recordEventTime, supersedeRuns } from './supersede-runs.js';
+import { supersedeRuns } from '../control/supersede-runs.js';
 
 export interface CreateRunsInput {
   job: IntakeJob;
@@ -38,6 +39,16 @@ export async function createTriggerRuns(
   const { event, source, sha, file, text, job } = input;
   const kind = event.kind;
   const loaded = loadConfig(text, { file });
+  const trust = decideTrust(
+    kind === 'pull_request'
+      ? {
+          how: 'pull_request',
+          fork: event.fork,
+          author: event.author ?? event.sender,
+          headRepository: event.headRepository,
+        }
+      : { how: 'push' },
+  );
   const common = {
     repository: event.repository.fullName,
     source: { id: source.id, url: source.url },
@@ -61,15 +72,12 @@ export async function createTriggerRuns(
           }
         : {}),
     },
-    trusted: !(kind === 'pull_request' && event.fork),
-    requireApproval:
-      kind === 'pull_request' && event.fork
-        ? `waiting for approval: pull request from fork ${event.headRepository} by @${event.author ?? event.sender ?? 'unknown'} — a collaborator with write access must approve it`
-        : undefined,
+    trusted: trust.trusted,
+    requireApproval: trust.hold,
   };
   if (!loaded.valid) {
     // One failed run carries the findings, so the problem shows where runs do.
-    const run = await createRun(deps.orchestrator, {
+    const run = await createRun(deps.control, {
       ...common,
       name: loaded.config.triggers[0]?.run || file,
       id: runIdFor(job.deliveryId, 'config'),
@@ -109,12 +117,8 @@ export async function createTriggerRuns(
   const cancelled: string[] = [];
   for (const { trigger, index } of matches) {
     const id = runIdFor(job.deliveryId, String(index));
-    await recordEventTime(deps.orchestrator.redis, {
-      prefix: deps.orchestrator.prefix,
-      runId: id,
-      eventTime,
-    });
-    const run = await createRun(deps.orchestrator, {
+    await deps.eventTimes.record(id, eventTime);
+    const run = await createRun(deps.control, {
       ...common,
       id,
       name: trigger.run,
@@ -122,7 +126,10 @@ export async function createTriggerRuns(
     });
     runIds.push(run.id);
     if (trigger.cancelSuperseded && run.status !== 'error') {
-      const result = await supersedeRuns(deps.orchestrator, run);
+      const result = await supersedeRuns(
+        { ...deps.control, eventTimes: deps.eventTimes },
+        run,
+      );
       cancelled.push(...result.cancelled);
     }
   }

@@ -9,6 +9,7 @@
  * Order per delivery: `claimDelivery` → enqueue → `confirmQueued`.
  */
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export const LEDGER_TTL_SECONDS = 4 * 24 * 3600;
 
@@ -18,16 +19,12 @@ export const LEDGER_TTL_SECONDS = 4 * 24 * 3600;
  */
 export type DeliveryClaim = 'claimed' | 'unconfirmed' | 'duplicate';
 
-export function ledgerKey(prefix: string, deliveryId: string): string {
-  return `${prefix}:delivery:${deliveryId}`;
-}
-
 export async function claimDelivery(
   redis: Redis,
-  prefix: string,
+  keys: RedisKeys,
   deliveryId: string,
 ): Promise<DeliveryClaim> {
-  const key = ledgerKey(prefix, deliveryId);
+  const key = keys.delivery(deliveryId);
   const set = await redis.set(key, 'received', 'EX', LEDGER_TTL_SECONDS, 'NX');
   if (set === 'OK') return 'claimed';
   const state = await redis.get(key);
@@ -36,8 +33,8 @@ export async function claimDelivery(
 
 export async function confirmQueued(
   redis: Redis,
-  prefix: string,
+  keys: RedisKeys,
   deliveryId: string,
 ): Promise<void> {
-  await redis.set(ledgerKey(prefix, deliveryId), 'queued', 'KEEPTTL', 'XX');
+  await redis.set(keys.delivery(deliveryId), 'queued', 'KEEPTTL', 'XX');
 }

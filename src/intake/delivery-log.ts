@@ -9,6 +9,7 @@
  * and then by the intake worker, in that order, any number of times.
  */
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export type DeliveryStatus =
   | 'received'
@@ -74,7 +75,7 @@ export interface DeliveryLog {
 }
 
 export interface DeliveryLogOptions {
-  prefix: string;
+  keys: RedisKeys;
   /** Records kept. @defaultValue 10000 */
   cap?: number;
   now?: () => Date;
@@ -113,8 +114,8 @@ export function createDeliveryLog(
   redis: Redis,
   options: DeliveryLogOptions,
 ): DeliveryLog {
-  const listKey = `${options.prefix}:deliveries`;
-  const hashPrefix = `${options.prefix}:delivery-log:`;
+  const listKey = options.keys.deliveries;
+  const hashPrefix = options.keys.deliveryLog('');
   const cap = options.cap ?? 10_000;
   const now = () => options.now?.() ?? new Date();
 

@@ -1,19 +1,23 @@
 import type { Logger } from 'pino';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
-import type { OrchestratorDeps } from '../orchestrator/orchestrator-deps.js';
+import type { ControlDeps } from '../control/control-deps.js';
+import type { EventTimes } from '../store/event-times.js';
 import type { DeliveryLog } from './delivery-log.js';
 
 /**
- * What processing a delivery needs: the orchestrator (to create and cancel
+ * What processing a delivery needs: the control plane (to create and cancel
  * runs), git (to read the configuration at the pushed commit) and the
  * delivery log. Built by `startIntakeWorker` from the engine, or by tests.
  */
 export interface IntakeDeps {
-  orchestrator: OrchestratorDeps;
+  control: ControlDeps;
+  eventTimes: EventTimes;
   git: Pick<GitMaterialiser, 'ensureCommit' | 'readFile' | 'changedPaths'>;
   deliveries: DeliveryLog;
   /** Accept absolute paths and file:// clone URLs (KILN_ALLOW_LOCAL_REPOSITORIES). */
   allowLocalRepositories: boolean;
+  /** GitHub's git origin (KILN_GITHUB_API_URL's): its clone URLs are accepted even over http. */
+  githubOrigin?: string;
   /** Largest configuration file read. @defaultValue 1 MiB */
   maxConfigBytes?: number;
   logger?: Logger;

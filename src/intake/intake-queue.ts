@@ -10,8 +10,9 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { KilnError } from '../errors.js';
+import { QUEUES } from '../redis/redis-keys.js';
 
-export const INTAKE_QUEUE = 'kiln-intake';
+export const INTAKE_QUEUE = QUEUES.intake;
 
 export const IntakeJob = z.object({
   deliveryId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
@@ -56,8 +57,8 @@ export interface CreateIntakeQueueOptions {
   connection: Redis;
   /** @defaultValue 3000 */
   timeoutMs?: number;
-  /** BullMQ key prefix. @defaultValue BullMQ's own (`bull`) */
-  bullPrefix?: string;
+  /** BullMQ key prefix (`RedisKeys.bullPrefix`). */
+  bullPrefix: string;
 }
 
 export function createIntakeQueue(

@@ -12,7 +12,7 @@
  *   running too much is safer than silently running nothing.
  */
 import type { Trigger, TriggerEvent } from '../config/config-model.js';
-import { matchGlob } from './match-glob.js';
+import { matchGlob } from '../config/match-glob.js';
 
 export interface TriggerMatchInput {
   triggers: readonly Trigger[];

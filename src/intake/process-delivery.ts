@@ -14,7 +14,7 @@ import {
 } from '../forge/github/to-trigger-event.js';
 import { isGitError } from '../git/git-error.js';
 import type { RepositorySource } from '../git/repository-source.js';
-import { cancelRunsOfRef } from './cancel-run.js';
+import { cancelRunsOfRef } from '../control/cancel-run.js';
 import { createTriggerRuns } from './create-trigger-runs.js';
 import type { DeliveryPatch } from './delivery-log.js';
 import { makeOutcome, type DeliveryOutcome } from './delivery-outcome.js';
@@ -93,7 +93,7 @@ async function act(
   }
   const repository = event.repository.fullName;
   if (event.kind === 'push' && event.deleted) {
-    const cancelled = await cancelRunsOfRef(deps.orchestrator, {
+    const cancelled = await cancelRunsOfRef(deps.control, {
       repository,
       ref: event.ref,
       reason: `cancelled — ${event.refType} ${event.refName} was deleted`,
@@ -104,7 +104,7 @@ async function act(
     });
   }
   if (event.kind === 'pull_request' && event.action === 'closed') {
-    const cancelled = await cancelRunsOfRef(deps.orchestrator, {
+    const cancelled = await cancelRunsOfRef(deps.control, {
       repository,
       ref: event.ref,
       reason: `cancelled — pull request #${event.number} was closed`,
@@ -117,6 +117,7 @@ async function act(
   const refused = checkCloneUrl(
     event.repository.cloneUrl,
     deps.allowLocalRepositories,
+    deps.githubOrigin,
   );
   if (refused) return makeOutcome('rejected', { reason: refused });
   const sha = event.sha;
@@ -136,8 +137,13 @@ async function act(
   return createTriggerRuns(deps, { job, event, source, sha, ...config });
 }
 
-function checkCloneUrl(url: string, allowLocal: boolean): string | null {
+function checkCloneUrl(
+  url: string,
+  allowLocal: boolean,
+  githubOrigin?: string,
+): string | null {
   if (url.startsWith('https://')) return null;
+  if (githubOrigin && url.startsWith(`${githubOrigin}/`)) return null;
   if (isAbsolute(url) || url.startsWith('file://')) {
     return allowLocal
       ? null

@@ -10,6 +10,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/create-engine.js';
+import { githubGitOrigin } from '../forge/github/github-git-origin.js';
 import { createDeliveryLog } from './delivery-log.js';
 import { INTAKE_QUEUE, IntakeJob } from './intake-queue.js';
 import { processDelivery, type IntakeDeps } from './process-delivery.js';
@@ -20,8 +21,8 @@ export interface IntakeWorkerDeps extends IntakeDeps {
   logger: Logger;
   /** Deliveries processed at once. @defaultValue 4 */
   concurrency?: number;
-  /** BullMQ key prefix. @defaultValue BullMQ's own (`bull`) */
-  bullPrefix?: string;
+  /** BullMQ key prefix (`RedisKeys.bullPrefix`). */
+  bullPrefix: string;
 }
 
 export interface IntakeWorker {
@@ -104,12 +105,13 @@ export function startIntakeWorker(
 function depsFromEngine(engine: Engine): IntakeWorkerDeps {
   const { settings } = engine;
   return {
-    orchestrator: engine.deps,
+    control: engine.deps,
+    eventTimes: engine.eventTimes,
     git: engine.deps.git,
-    deliveries: createDeliveryLog(engine.redis, {
-      prefix: settings.redisPrefix,
-    }),
+    deliveries: createDeliveryLog(engine.redis, { keys: engine.keys }),
+    bullPrefix: engine.keys.bullPrefix,
     allowLocalRepositories: settings.allowLocalRepositories,
+    githubOrigin: githubGitOrigin(settings.githubApiUrl),
     connection: engine.bullConnection,
     logger: engine.logger,
     concurrency: Math.max(2, settings.concurrency),

@@ -16,11 +16,16 @@ export const TERMINAL_STATUSES: readonly ExecutionStatus[] = [
 export interface InputFileRecord {
   /** Input name (the folder under /valohai/inputs). */
   input: string;
-  /** File name inside the input folder. */
+  /** File name (or path, for a glob's files) inside the input folder. */
   name: string;
+  /** What was read, never with credentials: `s3://bucket/key`, an https URL, `datum://…`. */
   uri: string;
   size: number;
   sha256: string;
+  /** The ETag of the object or URL read, when the source gave one. */
+  etag?: string;
+  /** The S3 object version read, on a versioned bucket. */
+  versionId?: string;
 }
 
 export interface OutputFileRecord {

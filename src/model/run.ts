@@ -2,32 +2,59 @@
  * A run: one triggered pipeline (or single step) pinned to one commit, made
  * of executions. Stored in Redis by the run store.
  */
-export type RunStatus =
-  | 'created'
-  | 'waiting-approval'
-  | 'queued'
-  | 'running'
-  | 'complete'
-  | 'error'
-  | 'stopped'
-  | 'cancelled';
+export const RUN_STATUSES = [
+  'created',
+  'waiting-approval',
+  'queued',
+  'running',
+  'complete',
+  'error',
+  'stopped',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export type NodeStatus =
-  | 'pending'
-  | 'queued'
-  | 'started'
-  | 'complete'
-  | 'error'
-  | 'stopped'
-  | 'skipped'
-  | 'reused';
+export const NODE_STATUSES = [
+  'pending',
+  'queued',
+  'started',
+  'complete',
+  'error',
+  'stopped',
+  'skipped',
+  'reused',
+] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+
+/**
+ * What a started node is doing: pulling its image, downloading inputs,
+ * running its commands, storing its outputs. Only a started node has one.
+ */
+export type NodePhase = 'pulling' | 'inputs' | 'running' | 'uploading';
 
 export interface RunNodeState {
   name: string;
   step: string;
+  /** Position in the run's graph order (stable; names executions). */
+  index: number;
   status: NodeStatus;
-  executionId?: string;
+  phase?: NodePhase;
+  /**
+   * Executions started for this node so far: each claim by a worker is a
+   * new attempt with its own execution id. It fences writes: a worker whose
+   * attempt is not the node's current one can't change the node.
+   */
   attempt: number;
+  /**
+   * How many times kiln queued the node (a user-level retry queues it
+   * again); step jobs carry it, so a job of an older queueing is stale.
+   */
+  generation: number;
+  /** Failed attempts that were retried (`on-error: retry`). */
+  failures?: number;
+  executionId?: string;
+  /** The worker holding the current attempt. */
+  worker?: string;
   startedAt?: string;
   endedAt?: string;
   message?: string;

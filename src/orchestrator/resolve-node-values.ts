@@ -5,6 +5,7 @@
  * input → input, parameter → parameter, metadata → parameter).
  */
 import type { Pipeline, Step } from '../config/config-model.js';
+import { matchGlob } from '../config/match-glob.js';
 import type { ExecutionRecord } from '../model/execution.js';
 import type { RunGraphNode } from './run-graph.js';
 
@@ -69,14 +70,14 @@ export function resolveNodeValues(
       const uris =
         sourceType === 'output'
           ? source.outputs
-              .filter((file) => globMatches(sourceKey, file.path))
+              .filter((file) => matchGlob(sourceKey, file.path))
               .map((file) => file.datum)
           : sourceType === 'input'
             ? source.inputs
                 .filter(
                   (file) =>
-                    globMatches(sourceKey, file.input) ||
-                    globMatches(sourceKey, file.name),
+                    matchGlob(sourceKey, file.input) ||
+                    matchGlob(sourceKey, file.name),
                 )
                 .map((file) => file.uri)
             : [];
@@ -120,25 +121,4 @@ export function splitSpecifier(text: string): [string, string?, string?] {
     text.slice(first + 1, second),
     text.slice(second + 1),
   ];
-}
-
-/** `*` within a path segment, `**` across segments, `?` one character. */
-export function globMatches(pattern: string, path: string): boolean {
-  let source = '';
-  for (let index = 0; index < pattern.length; index += 1) {
-    const char = pattern[index] as string;
-    if (char === '*') {
-      if (pattern[index + 1] === '*') {
-        source += '.*';
-        index += 1;
-      } else {
-        source += '[^/]*';
-      }
-    } else if (char === '?') {
-      source += '[^/]';
-    } else {
-      source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${source}$`).test(path);
 }

@@ -1,8 +1,14 @@
 /**
  * The shape of one run: which nodes it has, what each depends on, and how
  * each reacts to errors. Built once from the configuration at the run's
- * commit; a single-step run is a graph of one node.
+ * commit; a single-step run is a graph of one node. The node order is the
+ * one topological order of `config/pipeline-graph.ts` — the same `kiln
+ * plan` shows — and a node's `index` in it names its executions.
  */
+import {
+  PipelineCycleError,
+  topologicalOrder,
+} from '../config/pipeline-graph.js';
 import type {
   Config,
   Edge,
@@ -15,11 +21,15 @@ import type {
 
 export interface RunGraphNode {
   name: string;
+  /** Position in `RunGraph.nodes`. */
+  index: number;
   type: PipelineNode['type'];
   /** Step the node runs; undefined for deployment nodes and task blueprints. */
   step?: string;
   /** Names of the nodes this one waits for, in declaration order. */
   upstream: string[];
+  /** Names of the nodes that wait for this one, in graph order. */
+  downstream: string[];
   /** Edges whose target is this node (sources already normalised). */
   incoming: Edge[];
   onError: OnError;
@@ -31,8 +41,10 @@ export interface RunGraphNode {
 export interface RunGraph {
   kind: 'pipeline' | 'step';
   name: string;
-  /** In a topological order (declaration order among independent nodes). */
+  /** In the topological order (file order among independent nodes). */
   nodes: RunGraphNode[];
+  /** Node by name. */
+  byName: ReadonlyMap<string, RunGraphNode>;
   reuseExecutions: boolean;
   pipeline?: Pipeline;
 }
@@ -57,24 +69,26 @@ export function buildRunGraph(config: Config, name: string): RunGraphResult {
   if (pipeline) return buildPipelineGraph(pipeline);
   const step = config.steps.find((item) => item.name === name);
   if (step) {
+    const node: RunGraphNode = {
+      name: step.name,
+      index: 0,
+      type: 'execution',
+      step: step.name,
+      upstream: [],
+      downstream: [],
+      incoming: [],
+      onError: 'stop-all',
+      actions: [],
+      edgeMergeMode: 'replace',
+    };
     return {
       ok: true,
       graph: {
         kind: 'step',
         name,
         reuseExecutions: false,
-        nodes: [
-          {
-            name: step.name,
-            type: 'execution',
-            step: step.name,
-            upstream: [],
-            incoming: [],
-            onError: 'stop-all',
-            actions: [],
-            edgeMergeMode: 'replace',
-          },
-        ],
+        nodes: [node],
+        byName: new Map([[node.name, node]]),
       },
     };
   }
@@ -120,23 +134,31 @@ function buildPipelineGraph(pipeline: Pipeline): RunGraphResult {
     }
     incoming.get(edge.target.node)?.push(edge);
   }
-  const order = topologicalOrder(
-    pipeline.nodes.map((node) => node.name),
-    upstream,
-  );
-  if (!order.ok) {
+  let order: string[];
+  try {
+    order = topologicalOrder(pipeline);
+  } catch (error) {
+    if (!(error instanceof PipelineCycleError)) throw error;
     return {
       ok: false,
-      message: `pipeline "${pipeline.name}" can't run: its edges form a cycle through ${order.cycle.map((name) => `"${name}"`).join(' → ')}`,
+      message: `pipeline "${pipeline.name}" can't run: its edges form a cycle through ${error.nodes.map((name) => `"${name}"`).join(' → ')}`,
     };
   }
-  const nodes = order.order.map((name): RunGraphNode => {
+  const downstream = new Map<string, string[]>(order.map((name) => [name, []]));
+  for (const name of order) {
+    for (const source of upstream.get(name) ?? []) {
+      downstream.get(source)?.push(name);
+    }
+  }
+  const nodes = order.map((name, index): RunGraphNode => {
     const node = byName.get(name) as PipelineNode;
     return {
       name,
+      index,
       type: node.type,
       step: node.step,
       upstream: upstream.get(name) ?? [],
+      downstream: downstream.get(name) ?? [],
       incoming: incoming.get(name) ?? [],
       onError: node.onError,
       actions: node.actions,
@@ -150,36 +172,25 @@ function buildPipelineGraph(pipeline: Pipeline): RunGraphResult {
       kind: 'pipeline',
       name: pipeline.name,
       nodes,
+      byName: new Map(nodes.map((node) => [node.name, node])),
       reuseExecutions: pipeline.reuseExecutions,
       pipeline,
     },
   };
 }
 
-type OrderResult =
-  { ok: true; order: string[] } | { ok: false; cycle: string[] };
-
-/** Kahn's algorithm, stable: among ready nodes, declaration order wins. */
-function topologicalOrder(
-  names: string[],
-  upstream: Map<string, string[]>,
-): OrderResult {
-  const remaining = new Map(
-    names.map((name) => [name, new Set(upstream.get(name))]),
-  );
-  const order: string[] = [];
-  while (remaining.size > 0) {
-    const ready = names.filter(
-      (name) => remaining.has(name) && remaining.get(name)?.size === 0,
-    );
-    if (ready.length === 0) {
-      return { ok: false, cycle: [...remaining.keys()] };
-    }
-    for (const name of ready) {
-      order.push(name);
-      remaining.delete(name);
-      for (const deps of remaining.values()) deps.delete(name);
-    }
+/**
+ * Every node that depends on `name`, directly or not, in graph order: the
+ * nodes that can never run once `name` is skipped or stopped.
+ */
+export function descendantsOf(graph: RunGraph, name: string): RunGraphNode[] {
+  const seen = new Set<string>();
+  const stack = [...(graph.byName.get(name)?.downstream ?? [])];
+  while (stack.length > 0) {
+    const current = stack.pop() as string;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    stack.push(...(graph.byName.get(current)?.downstream ?? []));
   }
-  return { ok: true, order };
+  return graph.nodes.filter((node) => seen.has(node.name));
 }

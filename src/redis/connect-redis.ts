@@ -43,5 +43,8 @@ export function redisOptionsFor(role: RedisRole): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 5000,
+    // Commands issued in the same tick (steps finishing together, a page
+    // reading its records) leave in one write: fewer syscalls per step.
+    enableAutoPipelining: true,
   };
 }

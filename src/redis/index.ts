@@ -1,5 +1,9 @@
 export { checkRedis, type CheckRedisOptions } from './check-redis.js';
 export {
+  checkRedisExposure,
+  type CheckRedisExposureOptions,
+} from './check-redis-exposure.js';
+export {
   connectRedis,
   redisOptionsFor,
   type ConnectRedisOptions,

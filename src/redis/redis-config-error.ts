@@ -1,5 +1,9 @@
 import { KilnError } from '../errors.js';
-export type RedisConfigErrorCode = 'EVICTION_POLICY' | 'UNREACHABLE';
+export type RedisConfigErrorCode =
+  | 'EVICTION_POLICY'
+  | 'UNREACHABLE'
+  /** Steps could reach it and it answers without a password. */
+  | 'UNPROTECTED';
 
 /** Redis is unusable for kiln as configured or reached; the message says the fix. */
 export class RedisConfigError extends KilnError {

@@ -7,8 +7,9 @@ import type { Report } from '../config/config-model.js';
 import type { Finding } from '../config/finding.js';
 import type { ExecutionRecord } from '../model/execution.js';
 import type { RunRecord } from '../model/run.js';
-import { loadStoredConfig } from '../orchestrator/config-texts.js';
-import type { ExecutionStore, RunStore } from '../store/index.js';
+import { loadConfig } from '../config/load-config.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
+import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import type { Redis } from 'ioredis';
 import {
   compareMetrics,
@@ -21,7 +22,8 @@ import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
 
 export interface RunReportDeps {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
+  configs: ConfigStore;
   runs: RunStore;
   executions: ExecutionStore;
   publicUrl?: string;
@@ -89,13 +91,9 @@ async function readReportItem(
 ): Promise<Report | undefined> {
   if (!run.config) return undefined;
   try {
-    const loaded = await loadStoredConfig(
-      deps.redis,
-      deps.prefix,
-      run.config.key,
-      run.config.file,
-    );
-    return loaded?.config.reports[0];
+    const text = await deps.configs.load(run.config.key);
+    if (text === null) return undefined;
+    return loadConfig(text, { file: run.config.file }).config.reports[0];
   } catch {
     return undefined;
   }

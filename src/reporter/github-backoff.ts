@@ -4,15 +4,12 @@
  * of them wait (GitHub may ban an integration that keeps going).
  */
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import { KilnError } from '../errors.js';
 
-export function backoffKey(prefix: string): string {
-  return `${prefix}:github:backoff-until`;
-}
-
 /** Epoch ms until which nobody writes; 0 when free. */
-export async function readBackoff(redis: Redis, prefix: string) {
-  const value = Number(await redis.get(backoffKey(prefix)));
+export async function readBackoff(redis: Redis, keys: RedisKeys) {
+  const value = Number(await redis.get(keys.githubBackoff));
   return Number.isFinite(value) ? value : 0;
 }
 
@@ -28,13 +25,13 @@ return 0`;
 
 export async function extendBackoff(
   redis: Redis,
-  options: { prefix: string; until: number; now?: number },
+  options: { keys: RedisKeys; until: number; now?: number },
 ): Promise<void> {
   const ttl = Math.max(1000, options.until - (options.now ?? Date.now()));
   await redis.eval(
     EXTEND,
     1,
-    backoffKey(options.prefix),
+    options.keys.githubBackoff,
     String(Math.ceil(options.until)),
     String(Math.ceil(ttl) + 1000),
   );

@@ -5,6 +5,7 @@
  * secondary limit. The last posted value is remembered in Redis.
  */
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { CommitState } from './describe-run.js';
 
@@ -15,7 +16,7 @@ const TTL_SECONDS = 90 * 24 * 3600;
 
 export interface PostCommitStatusOptions {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
   octokit: GithubOctokit;
   repository: string;
   sha: string;
@@ -29,20 +30,15 @@ export interface PostCommitStatusOptions {
 
 export type PostOutcome = 'posted' | 'unchanged' | 'capped' | 'skipped';
 
-export function statusKey(options: {
-  prefix: string;
-  repository: string;
-  sha: string;
-  context: string;
-}): string {
-  return `${options.prefix}:github:status:${options.repository}:${options.sha}:${options.context}`;
-}
-
 export async function postCommitStatus(
   options: PostCommitStatusOptions,
 ): Promise<PostOutcome> {
   const { redis, state, description } = options;
-  const key = statusKey(options);
+  const key = options.keys.githubStatus(
+    options.repository,
+    options.sha,
+    options.context,
+  );
   const signature = JSON.stringify([state, description]);
   const [last, countText] = await redis.hmget(key, 'last', 'count');
   if (last === signature) return 'unchanged';

@@ -156,7 +156,7 @@ function renderNodes(options: RenderPrCommentOptions): string[] {
     const execution = executions.find((item) => item.id === node.executionId);
     const name = escapeMarkdown(node.name);
     const label = execution
-      ? link(name, executionUrl(publicUrl, execution.id))
+      ? link(name, executionUrl(publicUrl, execution))
       : name;
     const start = Date.parse(node.startedAt ?? '');
     const end = Date.parse(node.endedAt ?? '');
@@ -234,9 +234,18 @@ export function runUrl(publicUrl: string | undefined, runId: string) {
     : undefined;
 }
 
-function executionUrl(publicUrl: string | undefined, id: string) {
-  return publicUrl
-    ? `${trimSlash(publicUrl)}/executions/${encodeURIComponent(id)}`
+/**
+ * An execution's section on the page of the run that made it (a reused
+ * node's execution belongs to an earlier run): the UI has no page of its
+ * own for an execution, and every link kiln posts must open a page.
+ */
+function executionUrl(
+  publicUrl: string | undefined,
+  execution: ExecutionRecord,
+) {
+  const page = execution.runId ? runUrl(publicUrl, execution.runId) : undefined;
+  return page
+    ? `${page}#execution-${encodeURIComponent(execution.id)}`
     : undefined;
 }
 

@@ -43,7 +43,7 @@ export async function reportRun(
   runId: string,
 ): Promise<void> {
   const now = deps.now ?? Date.now;
-  const until = await readBackoff(deps.redis, deps.prefix);
+  const until = await readBackoff(deps.redis, deps.keys);
   if (until > now()) throw new GithubBackoffError(until);
   const run = await deps.runs.getRun(runId);
   if (!run || !isReportable(run)) return;
@@ -54,7 +54,7 @@ export async function reportRun(
     if (wait !== undefined) {
       const next = now() + wait;
       await extendBackoff(deps.redis, {
-        prefix: deps.prefix,
+        keys: deps.keys,
         until: next,
         now: now(),
       });
@@ -79,7 +79,7 @@ async function writeReport(deps: ReportRunDeps, run: RunRecord) {
   const superseded = run.status === 'cancelled';
   await postCommitStatus({
     redis: deps.redis,
-    prefix: deps.prefix,
+    keys: deps.keys,
     octokit,
     repository: run.repository,
     sha: run.commit,
@@ -94,7 +94,7 @@ async function writeReport(deps: ReportRunDeps, run: RunRecord) {
   if (pullRequest && TERMINAL.has(run.status) && !superseded) {
     await upsertPrComment({
       redis: deps.redis,
-      prefix: deps.prefix,
+      keys: deps.keys,
       octokit,
       repository: run.repository,
       pullRequest,
@@ -107,7 +107,7 @@ async function writeReport(deps: ReportRunDeps, run: RunRecord) {
   if (deps.github.canCreateCheckRuns) {
     await upsertCheckRun({
       redis: deps.redis,
-      prefix: deps.prefix,
+      keys: deps.keys,
       octokit,
       run,
       name: report.context,

@@ -1,15 +1,17 @@
 /**
- * Reporting to GitHub as its own BullMQ queue (`kiln-reports`): one job per
- * run, debounced, so a burst of run changes becomes one job that reads the
- * latest state. GitHub being down, slow or rate limited never fails or
- * delays a run: jobs wait and retry for hours, and the latest state is
- * posted when GitHub is back.
+ * Reporting to GitHub as its own BullMQ queue (`kiln-reports`): the
+ * reporter follows the global run event stream as a consumer group, and
+ * each run status change becomes a debounced job that reads the run's
+ * latest state, so a burst of changes is one report. A restarted reporter
+ * resumes after the last event it acknowledged (nothing missed, nothing
+ * acted on twice); several servers share the group. GitHub being down,
+ * slow or rate limited never fails or delays a run: jobs wait and retry
+ * for hours, and the latest state is posted when GitHub is back.
  *
  * Contract: `createReporter` is called once per process (the engine does
- * it). `onRunChange` only enqueues: it is cheap and never throws, and is a
- * no-op when GitHub is not configured. `startReportWorker` is called by the
- * server roles (`kiln server`, `kiln up`); a `kiln worker` only enqueues.
- * `close` stops the worker (if started) and the queue; call it once.
+ * it). `startReportWorker` is called by the server roles (`kiln server`,
+ * `kiln up`): it starts following the events and the report worker; it is
+ * a no-op when GitHub is not configured. `close` stops both; call it once.
  */
 import {
   DelayedError,
@@ -19,26 +21,31 @@ import {
   type ConnectionOptions,
   type Job,
 } from 'bullmq';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   createGithubClient,
   type GithubClient,
 } from '../forge/github/create-github-client.js';
+import { QUEUES, type RedisKeys } from '../redis/redis-keys.js';
 import type { Settings } from '../settings.js';
-import type { ExecutionStore, RunStore } from '../store/index.js';
+import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
+import { parseRunEvent } from '../store/parse-run-event.js';
 import type { CommitHistory } from './find-base-run.js';
 import { extendBackoff, GithubBackoffError } from './github-backoff.js';
 import { reportRun } from './report-run.js';
 
-export const REPORT_QUEUE = 'kiln-reports';
+export const REPORT_QUEUE = QUEUES.reports;
+const GROUP = 'reporter';
 
 export interface ReporterDeps {
   redis: Redis;
   /** For BullMQ (waits for Redis to come back). */
   bullConnection: ConnectionOptions;
-  prefix: string;
+  keys: RedisKeys;
   runs: RunStore;
+  configs: ConfigStore;
   executions: ExecutionStore;
   logger: Logger;
   settings: Pick<
@@ -69,7 +76,8 @@ export interface Reporter {
   github: GithubClient | null;
   /** Said once at start (e.g. that nothing will be posted). */
   notes: string[];
-  onRunChange(runId: string): void;
+  /** Queues a report of the run (debounced); cheap, never throws. */
+  queueReport(runId: string): void;
   startReportWorker(options?: { concurrency?: number }): void;
   close(): Promise<void>;
 }
@@ -78,6 +86,8 @@ export interface Reporter {
 const ATTEMPTS = 200;
 const MAX_RETRY_MS = 10 * 60_000;
 const RUN_LOCK_MS = 120_000;
+/** KEYS[1] lock, ARGV[1] holder: deletes the lock only if still held by it. */
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export function createReporter(deps: ReporterDeps): Reporter {
   const { logger } = deps;
@@ -90,7 +100,7 @@ export function createReporter(deps: ReporterDeps): Reporter {
           minWriteIntervalMs: deps.minWriteIntervalMs,
           onRateLimited: (seconds) => {
             void extendBackoff(deps.redis, {
-              prefix: deps.prefix,
+              keys: deps.keys,
               until: Date.now() + seconds * 1000,
             }).catch(() => undefined);
           },
@@ -105,19 +115,94 @@ export function createReporter(deps: ReporterDeps): Reporter {
   const retryBaseMs = deps.retryBaseMs ?? 2000;
   let queue: Queue | undefined;
   let worker: Worker | undefined;
+  let following: Promise<void> | undefined;
+  let stopping = false;
+  let reader: Redis | undefined;
   const warned = new Set<string>();
 
   function queueOf(): Queue {
     queue ??= new Queue(deps.queueName ?? REPORT_QUEUE, {
       connection: deps.bullConnection,
+      prefix: deps.keys.bullPrefix,
     });
     return queue;
+  }
+
+  function queueReport(runId: string): Promise<unknown> {
+    return queueOf().add(
+      'report',
+      { runId },
+      {
+        delay: debounceMs,
+        deduplication: {
+          id: runId,
+          ttl: debounceMs,
+          extend: true,
+          replace: true,
+        },
+        attempts: ATTEMPTS,
+        backoff: { type: 'report' },
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+      },
+    );
+  }
+
+  /**
+   * The consumer group loop: each status change queues a report, then is
+   * acknowledged. Entries a dead consumer read but never acknowledged are
+   * claimed after a minute, so none is lost with a crashed server.
+   */
+  async function follow(connection: Redis): Promise<void> {
+    const consumer = `${hostname()}-${process.pid}`;
+    await connection
+      .xgroup('CREATE', deps.keys.events, GROUP, '0', 'MKSTREAM')
+      .catch((error: unknown) => {
+        if (!/BUSYGROUP/.test(String(error))) throw error;
+      });
+    let claimFrom = '0-0';
+    while (!stopping) {
+      try {
+        const [next, claimed] = (await connection.xautoclaim(
+          deps.keys.events,
+          GROUP,
+          consumer,
+          60_000,
+          claimFrom,
+          'COUNT',
+          100,
+        )) as [string, Array<[string, string[]]>];
+        claimFrom = next;
+        const reply = (await connection.xreadgroup(
+          'GROUP',
+          GROUP,
+          consumer,
+          'COUNT',
+          200,
+          'BLOCK',
+          2000,
+          'STREAMS',
+          deps.keys.events,
+          '>',
+        )) as Array<[string, Array<[string, string[]]>]> | null;
+        const entries = [...claimed, ...(reply?.[0]?.[1] ?? [])];
+        for (const [id, fields] of entries) {
+          const event = fields ? parseRunEvent(fields) : null;
+          if (event) await queueReport(event.runId);
+          await connection.xack(deps.keys.events, GROUP, id);
+        }
+      } catch (error) {
+        if (stopping) return;
+        logger.warn({ err: error }, 'reporter could not read run events');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 
   async function processJob(job: Job<{ runId: string }>, token?: string) {
     if (!github) return;
     const runId = String(job.data.runId);
-    const lockKey = `${deps.prefix}:github:lock:${runId}`;
+    const lockKey = deps.keys.githubLock(runId);
     const locked = await deps.redis.set(
       lockKey,
       token ?? '1',
@@ -137,7 +222,8 @@ export function createReporter(deps: ReporterDeps): Reporter {
       await reportRun(
         {
           redis: deps.redis,
-          prefix: deps.prefix,
+          keys: deps.keys,
+          configs: deps.configs,
           runs: deps.runs,
           executions: deps.executions,
           publicUrl: deps.settings.publicUrl,
@@ -166,7 +252,11 @@ export function createReporter(deps: ReporterDeps): Reporter {
       logger.debug({ err: error, runId }, 'report failed; retrying later');
       throw error;
     } finally {
-      await deps.redis.del(lockKey).catch(() => undefined);
+      // Only this job's lock: one that expired and was taken by another
+      // reporter stays theirs.
+      await deps.redis
+        .eval(RELEASE_LOCK, 1, lockKey, token ?? '1')
+        .catch(() => undefined);
     }
   }
 
@@ -174,41 +264,24 @@ export function createReporter(deps: ReporterDeps): Reporter {
     enabled: github !== null,
     github,
     notes,
-    onRunChange(runId) {
+    queueReport(runId) {
       if (!github) return;
-      try {
-        queueOf()
-          .add(
-            'report',
-            { runId },
-            {
-              delay: debounceMs,
-              deduplication: {
-                id: runId,
-                ttl: debounceMs,
-                extend: true,
-                replace: true,
-              },
-              attempts: ATTEMPTS,
-              backoff: { type: 'report' },
-              removeOnComplete: true,
-              removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
-            },
-          )
-          .catch((error: unknown) =>
-            logger.warn(
-              { err: error, runId },
-              'could not queue a GitHub report',
-            ),
-          );
-      } catch (error) {
-        logger.warn({ err: error, runId }, 'could not queue a GitHub report');
-      }
+      queueReport(runId).catch((error: unknown) =>
+        logger.warn({ err: error, runId }, 'could not queue a GitHub report'),
+      );
     },
     startReportWorker(options = {}) {
       if (!github || worker) return;
+      reader = deps.redis.duplicate({
+        maxRetriesPerRequest: null,
+        enableOfflineQueue: true,
+        commandTimeout: 15_000,
+      });
+      reader.on('error', () => undefined);
+      following = follow(reader);
       worker = new Worker(deps.queueName ?? REPORT_QUEUE, processJob, {
         connection: deps.bullConnection,
+        prefix: deps.keys.bullPrefix,
         concurrency: options.concurrency ?? 4,
         settings: {
           backoffStrategy: (attemptsMade: number) =>
@@ -223,6 +296,9 @@ export function createReporter(deps: ReporterDeps): Reporter {
       );
     },
     async close() {
+      stopping = true;
+      reader?.disconnect();
+      await following;
       await worker?.close();
       await queue?.close();
     },

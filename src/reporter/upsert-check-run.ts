@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import type { Finding } from '../config/finding.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { RunRecord } from '../model/run.js';
@@ -20,7 +21,7 @@ const TTL_SECONDS = 90 * 24 * 3600;
 
 export interface UpsertCheckRunOptions {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
   octokit: GithubOctokit;
   run: RunRecord;
   name: string;
@@ -36,7 +37,11 @@ export async function upsertCheckRun(
   options: UpsertCheckRunOptions,
 ): Promise<PostOutcome> {
   const { redis, octokit, run, description } = options;
-  const key = `${options.prefix}:github:check:${run.repository}:${run.commit}:${encodeURIComponent(options.name)}`;
+  const key = options.keys.githubCheck(
+    run.repository,
+    run.commit,
+    options.name,
+  );
   const completed = description.state !== 'pending';
   const output = {
     title: description.description,

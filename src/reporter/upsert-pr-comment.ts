@@ -7,12 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { PostOutcome } from './post-commit-status.js';
 
 export interface UpsertPrCommentOptions {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
   octokit: GithubOctokit;
   repository: string;
   pullRequest: number;
@@ -29,7 +30,11 @@ export async function upsertPrComment(
   options: UpsertPrCommentOptions,
 ): Promise<PostOutcome> {
   const { redis, octokit, body } = options;
-  const key = `${options.prefix}:github:comment:${options.repository}:${options.pullRequest}:${encodeURIComponent(options.pipeline)}`;
+  const key = options.keys.githubComment(
+    options.repository,
+    options.pullRequest,
+    options.pipeline,
+  );
   const [idText, hash, counterText] = await redis.hmget(
     key,
     'id',

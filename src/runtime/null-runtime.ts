@@ -15,6 +15,11 @@ import type {
 
 export class NullRuntime implements Runtime {
   readonly kind = 'local' as const;
+  readonly workspace = false;
+
+  async findImage(image: string): Promise<PreparedImage> {
+    return this.prepareImage(image);
+  }
 
   /** Idempotent; never touches the image. */
   async prepareImage(image: string): Promise<PreparedImage> {

@@ -4,7 +4,8 @@
  * and local processes (machines without Docker).
  *
  * Contract:
- * - The worker calls `prepareImage` then `run` for one execution attempt, and
+ * - The worker calls `findImage` (a cheap check, never a pull) and, when the
+ *   image is missing, `prepareImage`, then `run` for one execution attempt, and
  *   `reapOrphans` once at start and before re-running an attempt that may
  *   have left a container behind.
  * - `run` resolves (never rejects) for anything the step did: exit codes,
@@ -106,14 +107,33 @@ export type RuntimeKind = 'docker' | 'kubernetes' | 'local';
 
 export interface Runtime {
   readonly kind: RuntimeKind;
-  /** Uses an image present on the host, else pulls it. Idempotent. */
-  prepareImage(image: string): Promise<PreparedImage>;
+  /**
+   * Whether steps read the execution's folders (repository, inputs,
+   * outputs, config) from the worker's disk. A runtime that runs nothing
+   * (the null runtime of the dispatch benchmarks) says false and the worker
+   * prepares none. @defaultValue true
+   */
+  readonly workspace?: boolean;
+  /** The image if the engine has it (no pull); null when it must be pulled. */
+  findImage(image: string): Promise<PreparedImage | null>;
+  /**
+   * Uses an image present on the host, else pulls it; `signal` aborts a
+   * pull (rejecting with the signal's reason). Idempotent.
+   */
+  prepareImage(image: string, signal?: AbortSignal): Promise<PreparedImage>;
   /** Runs one attempt; `signal` aborts it (reason `stopped`). */
   run(
     spec: StepSpec,
     sink: OutputSink,
     signal?: AbortSignal,
   ): Promise<RunResult>;
+  /**
+   * Removes the container (or process) of one execution if this engine has
+   * it: called when a worker takes over a node whose previous attempt's
+   * worker was lost, so one node never has two containers on an engine.
+   * Idempotent. Optional: a runtime without leftovers needs none.
+   */
+  removeExecution?(executionId: string): Promise<void>;
   /**
    * Removes containers labelled by kiln whose execution id is not in `keep`.
    * Returns how many were removed. Idempotent.
@@ -127,6 +147,8 @@ export type RuntimeErrorCode =
   | 'ENGINE_UNREACHABLE'
   | 'IMAGE_UNAVAILABLE'
   | 'START_FAILED'
+  /** `network: true` asked, and the host can't give an isolated network. */
+  | 'NETWORK_UNAVAILABLE'
   /** No node could take the step for too long (Kubernetes). */
   | 'UNSCHEDULABLE'
   /** The step's Pod went away with its node, or was evicted (Kubernetes). */

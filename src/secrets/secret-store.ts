@@ -5,6 +5,7 @@
  * network, password) as you would the secrets themselves.
  */
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import { KilnError } from '../errors.js';
 
 /** Names that would change how the step's process or kiln itself behaves. */
@@ -63,8 +64,8 @@ export interface SecretStore {
   values(repository: string): Promise<Record<string, string>>;
 }
 
-export function createSecretStore(redis: Redis, prefix: string): SecretStore {
-  const key = (repository: string) => `${prefix}:secrets:${repository}`;
+export function createSecretStore(redis: Redis, keys: RedisKeys): SecretStore {
+  const key = (repository: string) => keys.secrets(repository);
   return {
     async set(repository, name, value) {
       checkSecretName(name);

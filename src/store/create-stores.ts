@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
+import { createRedisKeys, type RedisKeys } from '../redis/redis-keys.js';
+import { createConfigStore, type ConfigStore } from './config-store.js';
 import type { ExecutionStore } from './execution-store.js';
 import { createRedisExecutionStore } from './redis-execution-store.js';
 import { createRedisRunStore } from './redis-run-store.js';
 import type { RunStore } from './run-store.js';
-import { createStoreKeys } from './store-keys.js';
 
 export interface CreateStoresOptions {
   /** Prefix of every key, so instances can share a Redis. @defaultValue `kiln` */
@@ -15,8 +16,10 @@ export interface CreateStoresOptions {
 }
 
 export interface Stores {
+  keys: RedisKeys;
   executions: ExecutionStore;
   runs: RunStore;
+  configs: ConfigStore;
 }
 
 /**
@@ -27,13 +30,15 @@ export function createStores(
   redis: Redis,
   options: CreateStoresOptions = {},
 ): Stores {
-  const keys = createStoreKeys(options.prefix);
+  const keys = createRedisKeys(options.prefix);
+  const limits = {
+    maxLogLines: options.maxLogLines,
+    maxMetricsEvents: options.maxMetricsEvents,
+  };
   return {
-    executions: createRedisExecutionStore(redis, {
-      keys,
-      maxLogLines: options.maxLogLines,
-      maxMetricsEvents: options.maxMetricsEvents,
-    }),
-    runs: createRedisRunStore(redis, { keys }),
+    keys,
+    executions: createRedisExecutionStore(redis, { keys, ...limits }),
+    runs: createRedisRunStore(redis, { keys, ...limits }),
+    configs: createConfigStore(redis, keys),
   };
 }

@@ -4,11 +4,11 @@
  */
 import type { Redis } from 'ioredis';
 import type { DatumRecord } from './execution-store.js';
-import type { StoreKeys } from './store-keys.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export async function registerDatum(
   redis: Redis,
-  keys: StoreKeys,
+  keys: RedisKeys,
   datum: DatumRecord,
 ): Promise<void> {
   const record: DatumRecord = {
@@ -27,7 +27,7 @@ export async function registerDatum(
 
 export async function resolveDatum(
   redis: Redis,
-  keys: StoreKeys,
+  keys: RedisKeys,
   options: { idOrAlias: string; repository?: string },
 ): Promise<DatumRecord | null> {
   const direct = parseDatum(await redis.get(keys.datum(options.idOrAlias)));

@@ -5,16 +5,13 @@
  * Contract:
  * - Every method may be called concurrently from many processes (server,
  *   workers, CLI); each one is atomic on its own.
- * - `allocateCounter` then `createExecution`: the counter is taken first so
- *   the record carries it. A crash in between only leaves a gap (#41, #43).
- * - `createExecution` is idempotent: creating an existing id changes nothing
- *   and resolves `false`, so a retried job can call it again.
- * - Workers pass their attempt to `updateExecution`: it is a fencing token.
- *   A write from an attempt older than the stored one is dropped, so a
- *   worker that lost its job lock can't overwrite its successor's result.
- * - `repository`, `counter`, `runId` and `createdAt` are fixed at creation
- *   (the indexes use them); a patch that names them leaves them unchanged.
- * - A patch key whose value is `undefined` removes that field.
+ * - The executions of runs are created and closed by the run store's node
+ *   transitions (`RunStore.applyNode`), with their node: nothing here
+ *   writes an execution's status. `createExecution` is for executions
+ *   outside runs (imports, tests); it allocates the counter and is
+ *   idempotent (an existing id changes nothing and resolves `false`).
+ * - Logs and metrics are appended while a step runs; an execution's last
+ *   lines are stored with its end.
  * - Reads are lenient: a record written by an older kiln still loads, with
  *   defaults for fields it lacks.
  * - Redis being unreachable rejects with ioredis' own errors; nothing here
@@ -39,14 +36,6 @@ export interface ReadLogOptions {
   limit?: number;
 }
 
-export interface UpdateOptions {
-  /**
-   * The writer's attempt: the write applies only when the stored attempt is
-   * not newer, and then the stored attempt becomes this one.
-   */
-  attempt?: number;
-}
-
 /** A stored output file that later executions read as `datum://<id>`. */
 export interface DatumRecord {
   id: string;
@@ -63,36 +52,33 @@ export interface DatumRecord {
 }
 
 export interface ExecutionStore {
-  /** Next per-repository counter (1, 2, …); never repeats. */
-  allocateCounter(repository: string): Promise<number>;
-  /** `false` when the id existed (nothing is changed then). */
+  /**
+   * Stores a record with the next per-repository counter (its `counter` is
+   * ignored); `false` when the id existed (nothing is changed then).
+   */
   createExecution(record: ExecutionRecord): Promise<boolean>;
   getExecution(id: string): Promise<ExecutionRecord | null>;
   getExecutionByCounter(
     repository: string,
     counter: number,
   ): Promise<ExecutionRecord | null>;
-  /**
-   * `false` when the execution doesn't exist or the write was fenced out
-   * (a newer attempt is stored).
-   */
-  updateExecution(
-    id: string,
-    patch: Partial<ExecutionRecord>,
-    options?: UpdateOptions,
-  ): Promise<boolean>;
   /** Newest first (in Redis' clock, so host clock skew can't reorder). */
   listExecutions(options: ListExecutionsOptions): Promise<ExecutionRecord[]>;
   /**
-   * Appends in `seq` order and keeps the newest lines only (the store's
-   * `maxLogLines`). Lines whose `seq` is not above the last stored one are
-   * skipped, so a retried append never duplicates. Returns how many were
-   * stored.
+   * Appends a running execution's output: log lines in `seq` order (the
+   * newest `maxLogLines` kept; a line whose `seq` is not above the last
+   * stored one is skipped, so a retried append never duplicates) and
+   * metrics events (the newest `maxMetricsEvents` kept). Resolves how many
+   * lines were stored.
    */
-  appendLog(id: string, lines: readonly LogLine[]): Promise<number>;
+  appendOutput(
+    id: string,
+    output: {
+      lines?: readonly LogLine[];
+      metrics?: readonly MetricsEvent[];
+    },
+  ): Promise<number>;
   readLog(id: string, options?: ReadLogOptions): Promise<LogLine[]>;
-  /** Keeps the newest events only (the store's `maxMetricsEvents`). */
-  appendMetrics(id: string, events: readonly MetricsEvent[]): Promise<void>;
   /** Every kept event, ordered by time (stable for equal times). */
   readMetrics(id: string): Promise<MetricsEvent[]>;
   /** Idempotent per id; an alias moves to the datum registered last. */
@@ -102,7 +88,6 @@ export interface ExecutionStore {
     idOrAlias: string,
     options?: { repository?: string },
   ): Promise<DatumRecord | null>;
-  /** Remembers the execution that produced a reusable result. */
-  setReuse(key: string, executionId: string): Promise<void>;
+  /** The execution that produced a reusable result under `key`, if any. */
   findReuse(key: string): Promise<string | null>;
 }

@@ -3,13 +3,23 @@ export type {
   ExecutionStore,
   ListExecutionsOptions,
   ReadLogOptions,
-  UpdateOptions,
 } from './execution-store.js';
-export type { ListRunsOptions, RunNodePatch, RunStore } from './run-store.js';
-export { ACTIVE_RUN_STATUSES } from './run-store.js';
+export type {
+  CreateRunInit,
+  ListRunsOptions,
+  NodeChange,
+  NodeChangeResult,
+  ReadEventsOptions,
+  RunChange,
+  RunChangeResult,
+  RunStore,
+  StopRequest,
+} from './run-store.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {
   createStores,
   type CreateStoresOptions,
   type Stores,
 } from './create-stores.js';
+export type { ConfigStore } from './config-store.js';
+export type { RunEventFeed } from './run-event-feed.js';

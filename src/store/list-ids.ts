@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { listIndexScript } from './execution-scripts.js';
-import type { StoreKeys } from './store-keys.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import { runScript } from './store-script.js';
 
 export interface ListIdsOptions {
@@ -16,7 +16,7 @@ const MAX_LIMIT = 1000;
 /** One page of ids in all given indexes, newest first. */
 export async function listIds(
   redis: Redis,
-  keys: StoreKeys,
+  keys: RedisKeys,
   options: ListIdsOptions,
 ): Promise<string[]> {
   const offset = clampInteger(options.offset, 0, Number.MAX_SAFE_INTEGER);

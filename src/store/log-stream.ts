@@ -3,30 +3,50 @@
  * (`<seq>-1`), so following a log from a seq is a range read.
  */
 import type { Redis } from 'ioredis';
+import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
-import { appendLogScript } from './execution-scripts.js';
+import { appendOutputScript } from './execution-scripts.js';
 import type { ReadLogOptions } from './execution-store.js';
 import { runScript } from './store-script.js';
 
 const BATCH = 1000;
 const STREAMS: ReadonlySet<string> = new Set(['stdout', 'stderr', 'status']);
 
-export async function appendLogLines(
+/** See `ExecutionStore.appendOutput`; bounded script calls for big batches. */
+export async function appendOutput(
   redis: Redis,
-  options: { key: string; maxLines: number; lines: readonly LogLine[] },
+  options: {
+    logKey: string;
+    metricsKey: string;
+    maxLines: number;
+    maxEvents: number;
+    lines: readonly LogLine[];
+    metrics: readonly MetricsEvent[];
+  },
 ): Promise<number> {
   const lines = options.lines
     .filter((line) => Number.isSafeInteger(line.seq) && line.seq >= 0)
     .sort((a, b) => a.seq - b.seq);
   let added = 0;
-  // Bounded script calls: a huge batch never becomes one giant EVALSHA.
-  for (let start = 0; start < lines.length; start += BATCH) {
-    const args: Array<string | number> = [options.maxLines];
-    for (const line of lines.slice(start, start + BATCH)) {
+  let metrics = options.metrics.map((event) => JSON.stringify(event));
+  for (
+    let start = 0;
+    start < lines.length || metrics.length > 0;
+    start += BATCH
+  ) {
+    const batch = lines.slice(start, start + BATCH);
+    const args: Array<string | number> = [
+      options.maxLines,
+      options.maxEvents,
+      batch.length,
+    ];
+    for (const line of batch) {
       args.push(line.seq, String(line.time), String(line.stream), line.text);
     }
-    const result = await runScript(redis, appendLogScript, {
-      keys: [options.key],
+    args.push(...metrics.slice(0, BATCH));
+    metrics = metrics.slice(BATCH);
+    const result = await runScript(redis, appendOutputScript, {
+      keys: [options.logKey, options.metricsKey],
       args,
     });
     added += Number(result);
@@ -53,7 +73,7 @@ export async function readLogLines(
   return entries.map(([id, fields]) => toLogLine(id, fields));
 }
 
-function toLogLine(id: string, fields: string[]): LogLine {
+export function toLogLine(id: string, fields: string[]): LogLine {
   const values: Record<string, string> = {};
   for (let index = 0; index + 1 < fields.length; index += 2) {
     values[fields[index] ?? ''] = fields[index + 1] ?? '';

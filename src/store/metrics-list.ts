@@ -1,25 +1,6 @@
-/** An execution's metrics events as a capped Redis list of JSON. */
+/** Reading an execution's metrics events (a capped Redis list of JSON). */
 import type { Redis } from 'ioredis';
 import type { MetricsEvent } from '../model/execution.js';
-
-const BATCH = 1000;
-
-export async function appendMetricsEvents(
-  redis: Redis,
-  options: { key: string; maxEvents: number; events: readonly MetricsEvent[] },
-): Promise<void> {
-  for (let start = 0; start < options.events.length; start += BATCH) {
-    const texts = options.events
-      .slice(start, start + BATCH)
-      .map((event) => JSON.stringify(event));
-    // One transaction: readers never see the list above its cap.
-    await redis
-      .multi()
-      .rpush(options.key, ...texts)
-      .ltrim(options.key, -options.maxEvents, -1)
-      .exec();
-  }
-}
 
 export async function readMetricsEvents(
   redis: Redis,

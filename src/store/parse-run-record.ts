@@ -1,28 +1,33 @@
 /**
  * Lenient reading of a stored run (see `parseExecutionRecord`): defaults
- * for missing fields, unknown fields kept, damaged nodes dropped.
+ * for missing fields, unknown fields kept, damaged nodes dropped. Reads
+ * both layouts: nodes as `n:<name>` fields (schema 2) and the single
+ * `nodes` array an older kiln wrote (schema 1, migrated at start).
  */
 import { z } from 'zod';
-import type { RunRecord } from '../model/run.js';
+import {
+  NODE_STATUSES,
+  RUN_STATUSES,
+  type RunNodeState,
+  type RunRecord,
+} from '../model/run.js';
+import { fromFields } from './record-fields.js';
 
 const StoredNode = z
   .object({
     name: z.string(),
     step: z.string().catch(''),
-    status: z
-      .enum([
-        'pending',
-        'queued',
-        'started',
-        'complete',
-        'error',
-        'stopped',
-        'skipped',
-        'reused',
-      ])
-      .catch('error'),
+    index: z.number().int().min(0).catch(0),
+    status: z.enum(NODE_STATUSES).catch('error'),
+    phase: z
+      .enum(['pulling', 'inputs', 'running', 'uploading'])
+      .optional()
+      .catch(undefined),
+    attempt: z.number().int().min(0).catch(0),
+    generation: z.number().int().min(0).catch(0),
+    failures: z.number().int().min(0).optional().catch(undefined),
     executionId: z.string().optional().catch(undefined),
-    attempt: z.number().catch(1),
+    worker: z.string().optional().catch(undefined),
     startedAt: z.string().optional().catch(undefined),
     endedAt: z.string().optional().catch(undefined),
     message: z.string().optional().catch(undefined),
@@ -37,34 +42,59 @@ const StoredRun = z
     ref: z.string().optional().catch(undefined),
     kind: z.enum(['pipeline', 'step']).catch('pipeline'),
     name: z.string().catch(''),
-    status: z
-      .enum([
-        'created',
-        'waiting-approval',
-        'queued',
-        'running',
-        'complete',
-        'error',
-        'stopped',
-        'cancelled',
-      ])
-      .catch('error'),
+    status: z.enum(RUN_STATUSES).catch('error'),
     parameters: z.record(z.string(), z.unknown()).catch({}),
-    nodes: z.array(z.unknown()).catch([]),
     createdAt: z.string().catch(''),
   })
   .loose();
 
+/** Hash fields of the run as stored (JSON values) → the record. */
 export function parseRunRecord(
   id: string,
-  fields: Record<string, unknown>,
+  hash: Readonly<Record<string, string>>,
 ): RunRecord {
+  const header: Record<string, string> = {};
+  const nodes: RunNodeState[] = [];
+  for (const [field, text] of Object.entries(hash)) {
+    if (field.startsWith('n:')) {
+      const node = parseNodeState(text);
+      if (node) nodes.push(node);
+    } else if (!field.startsWith('w:') && !INTERNAL.has(field)) {
+      header[field] = text;
+    }
+  }
+  const fields = fromFields(header);
+  if (Array.isArray(fields.nodes)) {
+    // Schema 1: one array, in run order.
+    fields.nodes.forEach((node, index) => {
+      const parsed = parseNode({ index, ...(node as object) });
+      if (parsed) nodes.push(parsed);
+    });
+  }
+  delete fields.nodes;
+  nodes.sort((a, b) => a.index - b.index);
   const parsed = StoredRun.parse(fields);
-  const nodes = parsed.nodes.flatMap((node) => {
-    const result = StoredNode.safeParse(node);
-    return result.success ? [dropUndefined(result.data)] : [];
-  });
   return dropUndefined({ ...parsed, id, nodes }) as unknown as RunRecord;
+}
+
+const INTERNAL: ReadonlySet<string> = new Set([
+  'left',
+  'failed',
+  'stopped',
+  'schema',
+]);
+
+export function parseNodeState(text: string): RunNodeState | null {
+  try {
+    return parseNode(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+function parseNode(value: unknown): RunNodeState | null {
+  const result = StoredNode.safeParse(value);
+  return result.success ? (dropUndefined(result.data) as RunNodeState) : null;
 }
 
 function dropUndefined<T extends Record<string, unknown>>(record: T): T {

@@ -5,6 +5,8 @@
  * (Redis' cjson loses float precision and turns `[]` into `{}`).
  */
 
+import { toStoredJson } from './to-stored-json.js';
+
 export interface FieldChanges {
   /** Alternating field, JSON value. */
   set: string[];
@@ -21,7 +23,7 @@ export function toFieldChanges(
   for (const [field, value] of Object.entries(patch)) {
     if (fixed.has(field)) continue;
     if (value === undefined) remove.push(field);
-    else set.push(field, JSON.stringify(value));
+    else set.push(field, toStoredJson(value));
   }
   return { set, remove };
 }

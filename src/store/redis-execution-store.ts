@@ -1,36 +1,26 @@
 /** `ExecutionStore` on Redis: see `execution-store.ts` for the contract. */
 import type { Redis } from 'ioredis';
 import type { ExecutionRecord } from '../model/execution.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import { registerDatum, resolveDatum } from './datum-registry.js';
-import {
-  createExecutionScript,
-  updateExecutionScript,
-} from './execution-scripts.js';
+import { createExecutionScript } from './execution-scripts.js';
 import type { ExecutionStore } from './execution-store.js';
 import { listIds } from './list-ids.js';
 import { checkId } from './check-id.js';
-import { appendLogLines, readLogLines } from './log-stream.js';
-import { appendMetricsEvents, readMetricsEvents } from './metrics-list.js';
+import { appendOutput, readLogLines } from './log-stream.js';
+import { readMetricsEvents } from './metrics-list.js';
 import { parseExecutionRecord } from './parse-execution-record.js';
+import { parseRunRecord } from './parse-run-record.js';
 import { fromFields, toFieldChanges } from './record-fields.js';
-import { counterField, type StoreKeys } from './store-keys.js';
 import { runScript } from './store-script.js';
 
 export interface RedisExecutionStoreOptions {
-  keys: StoreKeys;
+  keys: RedisKeys;
   /** Log lines kept per execution (the newest). @defaultValue 100000 */
   maxLogLines?: number;
   /** Metrics events kept per execution (the newest). @defaultValue 100000 */
   maxMetricsEvents?: number;
 }
-
-const FIXED_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'repository',
-  'counter',
-  'runId',
-  'createdAt',
-]);
 
 export function createRedisExecutionStore(
   redis: Redis,
@@ -46,92 +36,99 @@ export function createRedisExecutionStore(
     return parseExecutionRecord(id, fromFields(hash));
   }
 
-  return {
-    async allocateCounter(repository) {
-      return redis.hincrby(keys.executionCounters, repository, 1);
-    },
+  async function getExecutions(ids: readonly string[]) {
+    const records = await Promise.all(ids.map((id) => getExecution(id)));
+    return records.filter((record) => record !== null);
+  }
 
+  return {
     async createExecution(record) {
       checkId(record.id);
-      const { set } = toFieldChanges({ ...record }, new Set(['id']));
-      const created = await runScript(redis, createExecutionScript, {
+      const { set } = toFieldChanges({ ...record }, new Set(['id', 'counter']));
+      const counter = await runScript(redis, createExecutionScript, {
         keys: [
           keys.execution(record.id),
           keys.executions,
           keys.executionsOfRepository(record.repository),
-          keys.executionsOfRun(record.runId ?? ''),
-          keys.executionsByCounter,
+          keys.executionCounters,
         ],
         args: [
           record.id,
-          counterField(record.repository, record.counter),
-          record.runId === undefined ? '0' : '1',
+          record.repository,
+          'id',
+          JSON.stringify(record.id),
           ...set,
         ],
       });
-      return Number(created) === 1;
+      return Number(counter) > 0;
     },
 
     getExecution,
 
     async getExecutionByCounter(repository, counter) {
-      const id = await redis.hget(
-        keys.executionsByCounter,
-        counterField(repository, counter),
+      const [id] = await redis.zrangebyscore(
+        keys.executionsOfRepository(repository),
+        counter,
+        counter,
+        'LIMIT',
+        0,
+        1,
       );
-      return id === null ? null : getExecution(id);
-    },
-
-    async updateExecution(id, patch, updateOptions = {}) {
-      const fence = updateOptions.attempt;
-      const fields: Record<string, unknown> = { ...patch };
-      if (fence !== undefined) {
-        // The writer's attempt becomes the fence for older writers.
-        fields.attempt = Math.max(fence, Number(patch.attempt ?? fence));
-      }
-      const { set, remove } = toFieldChanges(fields, FIXED_FIELDS);
-      const result = await runScript(redis, updateExecutionScript, {
-        keys: [keys.execution(id)],
-        args: [fence ?? '', set.length / 2, ...set, ...remove],
-      });
-      return Number(result) === 1;
+      return id === undefined ? null : getExecution(id);
     },
 
     async listExecutions(listOptions) {
-      const indexes: string[] = [];
-      if (listOptions.repository !== undefined) {
-        indexes.push(keys.executionsOfRepository(listOptions.repository));
-      }
       if (listOptions.runId !== undefined) {
-        indexes.push(keys.executionsOfRun(listOptions.runId));
+        // A run's executions are its nodes' attempts, newest first.
+        const hash = await redis.hgetall(keys.run(listOptions.runId));
+        if (Object.keys(hash).length === 0) return [];
+        const run = parseRunRecord(listOptions.runId, hash);
+        const ids: string[] = [];
+        for (const node of run.nodes) {
+          for (let attempt = node.attempt; attempt >= 1; attempt -= 1) {
+            ids.push(`${run.id}-${node.index}-${attempt}`);
+          }
+          if (node.executionId && !ids.includes(node.executionId)) {
+            ids.push(node.executionId);
+          }
+        }
+        const records = (await getExecutions(ids)).filter(
+          (record) =>
+            listOptions.repository === undefined ||
+            record.repository === listOptions.repository,
+        );
+        records.sort((a, b) => b.counter - a.counter);
+        const offset = listOptions.offset ?? 0;
+        return records.slice(
+          offset,
+          offset + Math.min(listOptions.limit, 1000),
+        );
       }
       const ids = await listIds(redis, keys, {
-        indexes: indexes.length > 0 ? indexes : [keys.executions],
+        indexes: [
+          listOptions.repository !== undefined
+            ? keys.executionsOfRepository(listOptions.repository)
+            : keys.executions,
+        ],
         offset: listOptions.offset ?? 0,
         limit: listOptions.limit,
       });
-      const records = await Promise.all(ids.map((id) => getExecution(id)));
-      return records.filter((record) => record !== null);
+      return getExecutions(ids);
     },
 
-    appendLog(id, lines) {
-      return appendLogLines(redis, {
-        key: keys.log(id),
+    appendOutput(id, output) {
+      return appendOutput(redis, {
+        logKey: keys.log(id),
+        metricsKey: keys.metrics(id),
         maxLines: maxLogLines,
-        lines,
+        maxEvents: maxMetricsEvents,
+        lines: output.lines ?? [],
+        metrics: output.metrics ?? [],
       });
     },
 
     readLog(id, readOptions) {
       return readLogLines(redis, keys.log(id), readOptions);
-    },
-
-    appendMetrics(id, events) {
-      return appendMetricsEvents(redis, {
-        key: keys.metrics(id),
-        maxEvents: maxMetricsEvents,
-        events,
-      });
     },
 
     readMetrics(id) {
@@ -145,10 +142,6 @@ export function createRedisExecutionStore(
 
     resolveDatum(idOrAlias, resolveOptions = {}) {
       return resolveDatum(redis, keys, { idOrAlias, ...resolveOptions });
-    },
-
-    async setReuse(key, executionId) {
-      await redis.set(keys.reuse(key), executionId);
     },
 
     findReuse(key) {

@@ -1,124 +1,345 @@
 /**
- * Lua scripts of the run store. Each opens with its KEYS, ARGV and return
- * values (BullMQ style).
+ * Lua scripts of the run store: the only code that writes run and node
+ * state. Each is a compare-and-set: it checks that what it changes is still
+ * the state its caller computed the change from (the pure machines in
+ * `orchestrator/`), applies everything at once, and appends the events.
+ * Each opens with its KEYS, ARGV and results (BullMQ style).
+ *
+ * Run hash fields hold JSON: header fields (`status`, `repository`, …),
+ * `n:<node>` (a node's state), `w:<node>` (upstream nodes a multi-upstream
+ * node still waits for), `left` (nodes not yet terminal), `failed` and
+ * `stopped` (terminal nodes that decide the run's final status).
  */
 import type { StoreScript } from './store-script.js';
 
+/** Shared helpers, prepended to each script. */
+const HELPERS = `
+local function contains(list, value)
+  if not list then return false end
+  for _, item in ipairs(list) do if item == value then return true end end
+  return false
+end
+local function num(text) return tonumber(text) or 0 end
+local function xadd(key, maxlen, json)
+  return redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'e', json)
+end
+-- Moves the run between status indexes (and out of the active set).
+local function moveStatus(p, old, new)
+  if old == new then return end
+  local score = redis.call('ZSCORE', p.runsKey, p.runId) or '0'
+  redis.call('ZREM', p.statusPrefix .. old, p.runId)
+  redis.call('ZADD', p.statusPrefix .. new, score, p.runId)
+  if not contains(p.active, new) then redis.call('ZREM', p.activeKey, p.runId) end
+end
+-- A stream id '<ms>-<seq>' as a microsecond-scale score (the indexes'
+-- unit since schema 1), without a TIME call.
+local function scoreOf(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)')
+  return ms .. string.format('%03d', tonumber(seq) % 1000)
+end
+local function runEvent(p, status, reason)
+  local event = { kind = 'run', runId = p.runId, status = status,
+    repository = p.repository, name = p.name, counter = p.counter, at = p.at }
+  if p.ref then event.ref = p.ref end
+  if reason then event.reason = reason end
+  return cjson.encode(event)
+end
+`;
+
 export const createRunScript: StoreScript = {
-  name: 'kilnCreateRun',
-  keys: 7,
-  lua: `
+  name: 'kilnCreateRun2',
+  keys: 3,
+  lua: `${HELPERS}
 --[[
-  Creates a run record once, with its indexes.
+  Creates a run once: header, nodes, counters, indexes, first events.
   Input:
     KEYS[1] run hash
-    KEYS[2] all runs (zset by creation time)
-    KEYS[3] runs of the repository
-    KEYS[4] runs of the ref (untouched when ARGV[3] is '0')
-    KEYS[5] runs of the commit
-    KEYS[6] runs of the status
-    KEYS[7] active runs of (repository, ref, name)
-    ARGV[1] run id
-    ARGV[2] '1' when the status is active (added to KEYS[7])
-    ARGV[3] '1' when the run has a ref
-    ARGV[4..] field, JSON value, ...
+    KEYS[2] run event stream
+    KEYS[3] global event stream
+    ARGV[1] JSON {
+      runId, fields: [field, json, ...] (header and n:/w: fields),
+      indexes: [zset, ...] (runs, of repository, of ref, of commit, of status),
+      activeKey, active (bool), left, status, reason,
+      repository, ref, name, counter, at,
+      queued: [node, ...], skipped: [node, ...], maxEvents, maxGlobal }
   Output:
     1 created; 0 the id existed (nothing changed)
-  The score is Redis' TIME in microseconds (skewed host clocks can't
-  reorder the lists).
+  The index score comes from the stream id (Redis' clock, so skewed host
+  clocks can't reorder the lists).
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-local now = redis.call('TIME')
-local score = now[1] .. string.format('%06d', tonumber(now[2]))
-redis.call('ZADD', KEYS[2], score, ARGV[1])
-redis.call('ZADD', KEYS[3], score, ARGV[1])
-if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], score, ARGV[1]) end
-redis.call('ZADD', KEYS[5], score, ARGV[1])
-redis.call('ZADD', KEYS[6], score, ARGV[1])
-if ARGV[2] == '1' then redis.call('ZADD', KEYS[7], score, ARGV[1]) end
+local p = cjson.decode(ARGV[1])
+redis.call('HSET', KEYS[1], 'left', p.left, 'failed', 0, 'stopped', 0,
+  'schema', 2, unpack(p.fields))
+local id = xadd(KEYS[2], p.maxEvents, runEvent(p, p.status, p.reason))
+xadd(KEYS[3], p.maxGlobal, runEvent(p, p.status, p.reason))
+local score = scoreOf(id)
+for _, index in ipairs(p.indexes) do redis.call('ZADD', index, score, p.runId) end
+if p.active then redis.call('ZADD', p.activeKey, score, p.runId) end
+if #p.queued > 0 then
+  xadd(KEYS[2], p.maxEvents, cjson.encode({ kind = 'nodes', runId = p.runId,
+    status = 'queued', nodes = p.queued, at = p.at }))
+end
+if #p.skipped > 0 then
+  xadd(KEYS[2], p.maxEvents, cjson.encode({ kind = 'nodes', runId = p.runId,
+    status = 'skipped', nodes = p.skipped, at = p.at }))
+end
 return 1
 `,
 };
 
-export const updateRunScript: StoreScript = {
-  name: 'kilnUpdateRun',
-  keys: 3,
-  lua: `
+export const applyNodeScript: StoreScript = {
+  name: 'kilnApplyNode',
+  keys: 10,
+  lua: `${HELPERS}
 --[[
-  Patches fields of a run and moves it between status indexes.
+  One node's transition: compare-and-set of the node, with what follows
+  from it in the same step — successors released (queued) or blocked
+  (skipped), the run started, the execution record created or closed, the
+  last output lines, the reuse index, stop requests and events.
   Input:
-    KEYS[1] run hash
-    KEYS[2] all runs (zset; gives the run's score)
-    KEYS[3] active runs of the run's (repository, ref, name)
-    ARGV[1] run id
-    ARGV[2] key prefix of the status indexes (status appended)
-    ARGV[3] new status, or '' when the patch doesn't change it
-    ARGV[4] '1' when the new status is active
-    ARGV[5] n: number of fields to set
-    ARGV[6 .. 5+2n] field, JSON value, ...
-    ARGV[6+2n ..] fields to remove
-  Output:
-    {0} no such run; {1, HGETALL of the run after the patch}
+    KEYS[1] run hash          KEYS[2] run event stream
+    KEYS[3] execution hash    KEYS[4] all executions (zset by time)
+    KEYS[5] executions of the repository (zset by counter)
+    KEYS[6] execution counters (hash by repository)
+    KEYS[7] execution log stream   KEYS[8] execution metrics list
+    KEYS[9] reuse key         KEYS[10] control stream
+    ARGV[1] JSON {
+      runId, node, from: <node JSON it was computed from>, to: <node JSON>,
+      runIn: [status...] (refuse unless the run is in one),
+      start: {from: [status...], to, at} (the run starts),
+      terminal (bool), tally ('failed' | 'stopped' | nil),
+      release: [[node, waits, queued JSON], ...],
+      block: [[node, skipped JSON], ...],
+      execCreate: [field, json, ...], execUpdate: [field, json, ...],
+      execGuard (update only an existing record), repository,
+      others: [[execution key, field, json, ...], ...] (existing only),
+      logs: [[seq, time, stream, text], ...], maxLog,
+      metrics: [json, ...], maxMetrics, reuse (execution id),
+      datums: [[datum key, JSON, alias key | nil, datum id], ...],
+      stop: [json, ...], event: <node event JSON>, at,
+      statusPrefix, runsKey, activeKey, active: [status...], globalKey,
+      repository, ref, name, counter, maxEvents, maxGlobal }
+  Output (JSON):
+    {code: 'ok', status, left, failed, stopped, queued: [...], skipped: [...], counter}
+    {code: 'moved', node: <stored node JSON>, status} the node changed since
+    {code: 'run', node, status} the run's status refuses the change
+    {code: 'missing'} no such run or node
 ]]
-if redis.call('EXISTS', KEYS[1]) == 0 then return { 0 } end
-if ARGV[3] ~= '' then
-  local score = redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0'
-  local old = redis.call('HGET', KEYS[1], 'status')
-  local oldStatus = old and string.match(old, '^"(.*)"$')
-  if oldStatus then redis.call('ZREM', ARGV[2] .. oldStatus, ARGV[1]) end
-  redis.call('ZADD', ARGV[2] .. ARGV[3], score, ARGV[1])
-  if ARGV[4] == '1' then
-    redis.call('ZADD', KEYS[3], score, ARGV[1])
-  else
-    redis.call('ZREM', KEYS[3], ARGV[1])
+local p = cjson.decode(ARGV[1])
+local nodeField = 'n:' .. p.node
+local got = redis.call('HMGET', KEYS[1], 'status', nodeField, 'left', 'failed', 'stopped')
+if not got[1] or not got[2] then return cjson.encode({ code = 'missing' }) end
+local status = cjson.decode(got[1])
+if p.runIn and not contains(p.runIn, status) then
+  return cjson.encode({ code = 'run', node = got[2], status = status })
+end
+-- Node JSON is canonical (encode-node.ts): equal text, equal state.
+if got[2] ~= p.from then
+  return cjson.encode({ code = 'moved', node = got[2], status = status })
+end
+local left, failed, stopped = num(got[3]), num(got[4]), num(got[5])
+local sets = { nodeField, p.to }
+if p.terminal then left = left - 1 end
+if p.tally == 'failed' then failed = failed + 1 end
+if p.tally == 'stopped' then stopped = stopped + 1 end
+
+local newStatus = status
+if p.start and contains(p.start.from, status) then
+  newStatus = p.start.to
+  sets[#sets + 1] = 'status'
+  sets[#sets + 1] = cjson.encode(newStatus)
+  sets[#sets + 1] = 'startedAt'
+  sets[#sets + 1] = cjson.encode(p.start.at)
+end
+
+-- Successors: one upstream releases at once, several count down.
+local queued, skipped = {}, {}
+local candidates, queuedJson = {}, {}
+for _, release in ipairs(p.release or {}) do
+  local ready = true
+  if release[2] > 1 then
+    ready = redis.call('HINCRBY', KEYS[1], 'w:' .. release[1], -1) <= 0
+  end
+  if ready then
+    candidates[#candidates + 1] = 'n:' .. release[1]
+    queuedJson[#candidates] = release[3]
   end
 end
-local n = tonumber(ARGV[5])
-if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + 2 * n)) end
-for i = 6 + 2 * n, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
-return { 1, redis.call('HGETALL', KEYS[1]) }
+for from = 1, #candidates, 500 do
+  local upto = math.min(from + 499, #candidates)
+  local states = redis.call('HMGET', KEYS[1], unpack(candidates, from, upto))
+  for i, text in ipairs(states) do
+    if text and string.find(text, '"status":"pending"', 1, true) then
+      local k = from + i - 1
+      sets[#sets + 1] = candidates[k]
+      sets[#sets + 1] = queuedJson[k]
+      queued[#queued + 1] = string.sub(candidates[k], 3)
+    end
+  end
+end
+local blockFields, blockJson = {}, {}
+for _, block in ipairs(p.block or {}) do
+  blockFields[#blockFields + 1] = 'n:' .. block[1]
+  blockJson[#blockFields] = block[2]
+end
+for from = 1, #blockFields, 500 do
+  local upto = math.min(from + 499, #blockFields)
+  local states = redis.call('HMGET', KEYS[1], unpack(blockFields, from, upto))
+  for i, text in ipairs(states) do
+    if text and string.find(text, '"status":"pending"', 1, true) then
+      local k = from + i - 1
+      sets[#sets + 1] = blockFields[k]
+      sets[#sets + 1] = blockJson[k]
+      skipped[#skipped + 1] = string.sub(blockFields[k], 3)
+      left = left - 1
+    end
+  end
+end
+sets[#sets + 1] = 'left'
+sets[#sets + 1] = left
+if p.tally then
+  sets[#sets + 1] = 'failed'
+  sets[#sets + 1] = failed
+  sets[#sets + 1] = 'stopped'
+  sets[#sets + 1] = stopped
+end
+for from = 1, #sets, 1000 do
+  redis.call('HSET', KEYS[1], unpack(sets, from, math.min(from + 999, #sets)))
+end
+
+local eventId = xadd(KEYS[2], p.maxEvents, p.event)
+if #queued > 0 then
+  xadd(KEYS[2], p.maxEvents, cjson.encode({ kind = 'nodes', runId = p.runId,
+    status = 'queued', nodes = queued, at = p.at }))
+end
+if #skipped > 0 then
+  xadd(KEYS[2], p.maxEvents, cjson.encode({ kind = 'nodes', runId = p.runId,
+    status = 'skipped', nodes = skipped, at = p.at }))
+end
+if newStatus ~= status then
+  moveStatus(p, status, newStatus)
+  local json = runEvent(p, newStatus, nil)
+  xadd(KEYS[2], p.maxEvents, json)
+  xadd(p.globalKey, p.maxGlobal, json)
+end
+
+local counter = nil
+if p.execCreate then
+  counter = redis.call('HINCRBY', KEYS[6], p.repository, 1)
+  redis.call('HSET', KEYS[3], 'counter', counter, unpack(p.execCreate))
+  redis.call('ZADD', KEYS[4], scoreOf(eventId), p.execId)
+  redis.call('ZADD', KEYS[5], counter, p.execId)
+elseif p.execUpdate then
+  if not p.execGuard or redis.call('EXISTS', KEYS[3]) == 1 then
+    redis.call('HSET', KEYS[3], unpack(p.execUpdate))
+  end
+end
+for _, exec in ipairs(p.others or {}) do
+  if redis.call('EXISTS', exec[1]) == 1 then
+    redis.call('HSET', exec[1], unpack(exec, 2))
+  end
+end
+for _, line in ipairs(p.logs or {}) do
+  -- An id not above the last stored line is a retried append: skipped.
+  redis.pcall('XADD', KEYS[7], 'MAXLEN', '~', p.maxLog, line[1] .. '-1',
+    't', line[2], 's', line[3], 'x', line[4])
+end
+if p.metrics and #p.metrics > 0 then
+  if redis.call('RPUSH', KEYS[8], unpack(p.metrics)) > p.maxMetrics then
+    redis.call('LTRIM', KEYS[8], -p.maxMetrics, -1)
+  end
+end
+if p.reuse then redis.call('SET', KEYS[9], p.reuse) end
+for _, datum in ipairs(p.datums or {}) do
+  redis.call('SET', datum[1], datum[2], 'NX')
+  if datum[3] then redis.call('SET', datum[3], datum[4]) end
+end
+for _, message in ipairs(p.stop or {}) do xadd(KEYS[10], 10000, message) end
+return cjson.encode({ code = 'ok', status = newStatus, left = left,
+  failed = failed, stopped = stopped, queued = queued, skipped = skipped,
+  counter = counter })
 `,
 };
 
-export const updateRunNodeScript: StoreScript = {
-  name: 'kilnUpdateRunNode',
-  keys: 1,
-  lua: `
+export const applyRunScript: StoreScript = {
+  name: 'kilnApplyRun',
+  keys: 3,
+  lua: `${HELPERS}
 --[[
-  Read-modify-write of one node of a run, fenced by attempt.
+  A run's transition: compare-and-set of its status and of any number of
+  nodes, all or nothing (cancel, supersede, fail, approve, finish).
   Input:
-    KEYS[1] run hash (field 'nodes' holds the JSON array of nodes)
-    ARGV[1] node name
-    ARGV[2] writer's attempt, or '' for an unfenced write
-    ARGV[3] JSON object: node fields to set
-    ARGV[4] JSON array: node fields to remove
-  Output:
-    {0} no such run; {-2} no such node (or the nodes field is damaged);
-    {-1, HGETALL} stale (the node holds a newer attempt), nothing changed;
-    {1, HGETALL} applied
-  Nodes hold strings and small integers: cjson re-encodes them exactly.
+    KEYS[1] run hash   KEYS[2] run event stream   KEYS[3] control stream
+    ARGV[1] JSON {
+      runId, from (the run's status), to (new status or nil),
+      fields: [field, json, ...], remove: [field, ...] (run header),
+      nodes: [[node, from JSON, to JSON,
+               terminal (bool), tally ('failed' | 'stopped' | nil)], ...],
+      execs: [[execution key, field, json, ...], ...] (existing records only),
+      stop: [json, ...], events: [json, ...], reason,
+      statusPrefix, runsKey, activeKey, active: [status...], globalKey,
+      repository, ref, name, counter, at, maxEvents, maxGlobal }
+  Output (JSON):
+    {code: 'ok', status, left}
+    {code: 'moved', status} the run or one of the nodes changed since
+    {code: 'missing'}
 ]]
-if redis.call('EXISTS', KEYS[1]) == 0 then return { 0 } end
-local ok, nodes = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'nodes') or '[]')
-if not ok or type(nodes) ~= 'table' then return { -2 } end
-local found = nil
-for _, node in ipairs(nodes) do
-  if type(node) == 'table' and node.name == ARGV[1] then
-    found = node
-    break
+local p = cjson.decode(ARGV[1])
+local head = redis.call('HMGET', KEYS[1], 'status', 'left', 'failed', 'stopped')
+if not head[1] then return cjson.encode({ code = 'missing' }) end
+local status = cjson.decode(head[1])
+if status ~= p.from then return cjson.encode({ code = 'moved', status = status }) end
+local fields = {}
+for i, node in ipairs(p.nodes) do fields[i] = 'n:' .. node[1] end
+local stored = {}
+for from = 1, #fields, 500 do
+  local part = redis.call('HMGET', KEYS[1], unpack(fields, from, math.min(from + 499, #fields)))
+  for i, text in ipairs(part) do stored[from + i - 1] = text end
+end
+for i, node in ipairs(p.nodes) do
+  if stored[i] ~= node[2] then
+    return cjson.encode({ code = 'moved', status = status })
   end
 end
-if not found then return { -2 } end
-if ARGV[2] ~= '' then
-  local stored = tonumber(found.attempt) or 0
-  if stored > tonumber(ARGV[2]) then
-    return { -1, redis.call('HGETALL', KEYS[1]) }
+local left, failed, stopped = num(head[2]), num(head[3]), num(head[4])
+local sets = {}
+for _, node in ipairs(p.nodes) do
+  sets[#sets + 1] = 'n:' .. node[1]
+  sets[#sets + 1] = node[3]
+  if node[4] then left = left - 1 end
+  if node[5] == 'failed' then failed = failed + 1 end
+  if node[5] == 'stopped' then stopped = stopped + 1 end
+end
+for i = 1, #p.fields do sets[#sets + 1] = p.fields[i] end
+sets[#sets + 1] = 'left'
+sets[#sets + 1] = left
+sets[#sets + 1] = 'failed'
+sets[#sets + 1] = failed
+sets[#sets + 1] = 'stopped'
+sets[#sets + 1] = stopped
+local newStatus = p.to or status
+if p.to then
+  sets[#sets + 1] = 'status'
+  sets[#sets + 1] = cjson.encode(p.to)
+end
+for from = 1, #sets, 1000 do
+  redis.call('HSET', KEYS[1], unpack(sets, from, math.min(from + 999, #sets)))
+end
+if #p.remove > 0 then redis.call('HDEL', KEYS[1], unpack(p.remove)) end
+for _, exec in ipairs(p.execs) do
+  if redis.call('EXISTS', exec[1]) == 1 then
+    redis.call('HSET', exec[1], unpack(exec, 2))
   end
 end
-for field, value in pairs(cjson.decode(ARGV[3])) do found[field] = value end
-for _, field in ipairs(cjson.decode(ARGV[4])) do found[field] = nil end
-redis.call('HSET', KEYS[1], 'nodes', cjson.encode(nodes))
-return { 1, redis.call('HGETALL', KEYS[1]) }
+for _, message in ipairs(p.stop) do xadd(KEYS[3], 10000, message) end
+for _, event in ipairs(p.events) do xadd(KEYS[2], p.maxEvents, event) end
+if newStatus ~= status then
+  moveStatus(p, status, newStatus)
+  local json = runEvent(p, newStatus, p.reason)
+  xadd(KEYS[2], p.maxEvents, json)
+  xadd(p.globalKey, p.maxGlobal, json)
+end
+return cjson.encode({ code = 'ok', status = newStatus, left = left })
 `,
 };

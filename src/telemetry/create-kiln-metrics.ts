@@ -15,6 +15,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import {
   Counter,
   Gauge,
@@ -45,7 +46,7 @@ export type StepJobOutcome = 'completed' | 'failed';
 
 export interface CreateKilnMetricsOptions {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
   runs?: RunStore;
   /** @defaultValue the step queue and the intake queue */
   queues?: string[];
@@ -81,12 +82,14 @@ export function createKilnMetrics(
   const timeoutMs = options.scrapeTimeoutMs ?? 2_000;
   const queueNames = options.queues ?? [DEFAULT_STEP_QUEUE, INTAKE_QUEUE];
   const queues = queueNames.map(
-    (name) => new Queue(name, { connection: options.redis }),
+    (name) =>
+      new Queue(name, {
+        connection: options.redis,
+        prefix: options.keys.bullPrefix,
+      }),
   );
   for (const queue of queues) queue.on('error', () => undefined);
-  const deliveries = createDeliveryLog(options.redis, {
-    prefix: options.prefix,
-  });
+  const deliveries = createDeliveryLog(options.redis, { keys: options.keys });
 
   const scrapeErrors = new Counter({
     name: 'kiln_scrape_errors_total',

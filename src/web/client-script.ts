@@ -1,7 +1,9 @@
 /**
- * kiln's only browser script (served as /static/kiln.js): live logs over
- * Server-Sent Events, uPlot charts from the JSON the page embeds, and the
- * action buttons and launch form, which call the JSON API. No framework.
+ * kiln's only browser script (served as /static/kiln.js): live pages over
+ * Server-Sent Events (a run's states and logs, the runs list's states —
+ * from the run event streams, resumed after a reconnect by Last-Event-ID),
+ * uPlot charts from the JSON the page embeds, and the action buttons and
+ * launch form, which call the JSON API. No framework.
  */
 export const CLIENT_SCRIPT = String.raw`'use strict';
 (function () {
@@ -39,6 +41,137 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     source.addEventListener('end', function () {
       source.close();
       pre.setAttribute('data-ended', 'true');
+    });
+  }
+
+  var TERMINAL = ['complete', 'error', 'stopped', 'cancelled'];
+
+  function setStatus(element, status) {
+    if (!element) return;
+    element.className = element.className.replace(/status-[a-z-]+/, 'status-' + status);
+    element.textContent = status;
+  }
+
+  function setNodeStatus(name, status) {
+    document.querySelectorAll('g.dag-node').forEach(function (group) {
+      if (group.getAttribute('data-node') !== name) return;
+      group.setAttribute('data-status', status);
+      var texts = group.querySelectorAll('text');
+      if (texts.length > 1) texts[texts.length - 1].textContent = status;
+      var title = group.querySelector('title');
+      if (title) title.textContent = name + ': ' + status;
+    });
+  }
+
+  // A node that starts running on another attempt gets a section with its
+  // live log; the rest of its record shows on the next load.
+  function ensureExecution(event) {
+    if (!event.executionId || document.getElementById('execution-' + event.executionId)) return;
+    if (event.status !== 'started' || event.phase !== 'running') return;
+    var section = document.createElement('section');
+    section.className = 'execution';
+    section.id = 'execution-' + event.executionId;
+    section.setAttribute('data-execution', event.executionId);
+    section.setAttribute('data-node', event.node);
+    var title = document.createElement('h2');
+    title.textContent = event.node + ' ';
+    var badge = document.createElement('span');
+    badge.className = 'status status-started';
+    badge.setAttribute('data-execution-status', '');
+    badge.textContent = 'started';
+    title.appendChild(badge);
+    var small = document.createElement('small');
+    small.textContent = ' attempt ' + event.attempt + ' · ' + event.executionId;
+    title.appendChild(small);
+    var pre = document.createElement('pre');
+    pre.className = 'log';
+    pre.setAttribute('data-log', event.executionId);
+    pre.setAttribute('data-after', '-1');
+    section.appendChild(title);
+    section.appendChild(pre);
+    document.querySelector('main').appendChild(section);
+    followLogs(pre);
+  }
+
+  function setExecutionStatus(node, status, executionId) {
+    document.querySelectorAll('section.execution').forEach(function (section) {
+      if (section.getAttribute('data-node') !== node) return;
+      if (executionId && section.getAttribute('data-execution') !== executionId) return;
+      var badge = section.querySelector('[data-execution-status]');
+      if (!badge || TERMINAL.concat(['reused', 'skipped']).indexOf(badge.textContent) >= 0) return;
+      setStatus(badge, status === 'queued' ? 'error' : status);
+    });
+  }
+
+  function followRun(live) {
+    if (live.getAttribute('data-active') !== 'true') return;
+    var id = live.getAttribute('data-run');
+    var source = new EventSource('/api/runs/' + encodeURIComponent(id) + '/events?after=' + encodeURIComponent(live.getAttribute('data-after') || '0'));
+    function onNode(event) {
+      var data = JSON.parse(event.data);
+      var names = data.kind === 'nodes' ? data.nodes : [data.node];
+      names.forEach(function (name) {
+        setNodeStatus(name, data.status);
+        if (data.status !== 'started' && data.status !== 'pending') setExecutionStatus(name, data.status, data.executionId);
+      });
+      if (data.kind === 'node') ensureExecution(data);
+    }
+    source.addEventListener('node', onNode);
+    source.addEventListener('nodes', onNode);
+    source.addEventListener('run', function (event) {
+      var data = JSON.parse(event.data);
+      setStatus(document.getElementById('run-status'), data.status);
+      var reason = document.getElementById('run-reason');
+      if (reason) reason.textContent = data.reason || '';
+      if (TERMINAL.indexOf(data.status) >= 0) {
+        live.setAttribute('data-active', 'false');
+        document.querySelectorAll('button[data-action$="/cancel"], button[data-action$="/approve"]').forEach(function (button) {
+          button.remove();
+        });
+      }
+    });
+    source.addEventListener('end', function () {
+      source.close();
+      live.setAttribute('data-ended', 'true');
+    });
+  }
+
+  // The runs list: states change in place; a new run (first page, no
+  // filter) is added on top.
+  function followRuns(table) {
+    var source = new EventSource('/api/events?after=' + encodeURIComponent(table.getAttribute('data-after') || '$'));
+    source.addEventListener('run', function (event) {
+      var data = JSON.parse(event.data);
+      var row = table.querySelector('tr[data-run="' + CSS.escape(data.runId) + '"]');
+      if (row) {
+        setStatus(row.querySelector('[data-run-status]'), data.status);
+        return;
+      }
+      if (table.getAttribute('data-first-page') !== 'true') return;
+      row = document.createElement('tr');
+      row.setAttribute('data-run', data.runId);
+      var cells = [data.repository, data.ref || '', '', data.name, '', '', data.at];
+      var link = document.createElement('a');
+      link.href = '/runs/' + encodeURIComponent(data.runId);
+      link.textContent = '#' + data.counter;
+      var first = document.createElement('td');
+      first.appendChild(link);
+      row.appendChild(first);
+      cells.forEach(function (text, index) {
+        var cell = document.createElement('td');
+        if (index === 4) {
+          var badge = document.createElement('span');
+          badge.className = 'status status-' + data.status;
+          badge.setAttribute('data-run-status', '');
+          badge.textContent = data.status;
+          cell.appendChild(badge);
+        } else {
+          cell.textContent = text;
+        }
+        row.appendChild(cell);
+      });
+      var body = table.querySelector('tbody');
+      body.insertBefore(row, body.firstChild);
     });
   }
 
@@ -113,6 +246,9 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
   }
 
   document.querySelectorAll('pre[data-log]').forEach(followLogs);
+  var live = document.getElementById('run-live');
+  if (live) followRun(live);
+  document.querySelectorAll('table[data-live-runs]').forEach(followRuns);
   document.querySelectorAll('[data-chart]').forEach(drawChart);
   document.querySelectorAll('button[data-action]').forEach(bindAction);
   var launch = document.getElementById('launch');

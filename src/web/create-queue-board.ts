@@ -23,7 +23,13 @@ export async function createQueueBoard(deps: ServerDeps): Promise<Router> {
   const adapter = new ExpressAdapter();
   adapter.setBasePath('/admin/queues');
   const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE].map(
-    (name) => new BullMQAdapter(new Queue(name, { connection: deps.redis })),
+    (name) =>
+      new BullMQAdapter(
+        new Queue(name, {
+          connection: deps.redis,
+          prefix: deps.keys.bullPrefix,
+        }),
+      ),
   );
   createBullBoard({ queues, serverAdapter: adapter });
   return adapter.getRouter() as Router;

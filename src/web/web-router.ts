@@ -8,7 +8,7 @@ import { Router, type Request, type Response } from 'express';
 import { loadConfig } from '../config/load-config.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
 import type { RunStatus } from '../model/run.js';
-import { loadRunPlan } from '../orchestrator/load-run-plan.js';
+import { loadRunPlan } from '../control/load-run-plan.js';
 import { authFor } from '../server/auth/auth-for.js';
 import type { Principal } from '../server/auth/create-auth.js';
 import { ApiError } from '../server/routes/api-context.js';
@@ -39,7 +39,7 @@ const logTail = 500;
 export function createWebRouter(deps: ServerDeps): Router {
   const auth = authFor(deps);
   const router = Router();
-  const { runs, executions } = deps.orchestrator;
+  const { runs, executions } = deps.control;
 
   router.use((_req, res, next) => {
     res.setHeader(
@@ -76,6 +76,8 @@ export function createWebRouter(deps: ServerDeps): Router {
       commit: text(req.query.commit),
       state,
     };
+    // Read before the list: a change in between is shown twice, never lost.
+    const eventsAfter = deps.feed ? await runs.lastEventId() : undefined;
     const list = await runs.listRuns({
       repository: filters.repository,
       ref: fullRef(filters.branch),
@@ -107,6 +109,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         limit,
         hasMore: list.length > limit,
         states: RUN_STATUSES,
+        ...(eventsAfter ? { eventsAfter } : {}),
       }),
     });
   });
@@ -115,7 +118,11 @@ export function createWebRouter(deps: ServerDeps): Router {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
     const id = req.params.id;
-    const run = idPattern.test(id) ? await runs.getRun(id) : null;
+    const valid = idPattern.test(id);
+    // Read before the run: a change in between is shown twice, never lost.
+    const eventsAfter =
+      valid && deps.feed ? await runs.lastEventId(id) : undefined;
+    const run = valid ? await runs.getRun(id) : null;
     if (!run) {
       res.status(404);
       sendPage(res, {
@@ -128,7 +135,7 @@ export function createWebRouter(deps: ServerDeps): Router {
       });
       return;
     }
-    const graph = await loadRunPlan(deps.orchestrator, run).then(
+    const graph = await loadRunPlan(deps.control.configs, run).then(
       (plan) =>
         plan.graph.nodes.map((node) => ({
           name: node.name,
@@ -155,6 +162,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         graph,
         executions: items,
         canAct: viewer?.role === 'admin',
+        ...(eventsAfter ? { eventsAfter } : {}),
       }),
     });
   });
@@ -192,7 +200,7 @@ export function createWebRouter(deps: ServerDeps): Router {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
     const log = createDeliveryLog(deps.redis, {
-      prefix: deps.settings.redisPrefix,
+      keys: deps.keys,
     });
     sendPage(res, {
       title: 'Deliveries',
@@ -224,7 +232,7 @@ export function createWebRouter(deps: ServerDeps): Router {
         const source = await findSource(deps, data.repository);
         const commit = /^[0-9a-f]{40}$/.test(data.at)
           ? data.at
-          : (await resolveRef(source.url, data.at)).sha;
+          : (await resolveRef(deps.git, source, data.at)).sha;
         await deps.git.ensureCommit(source, commit);
         const config = await readConfigAt(deps.git, source, commit);
         const loaded = loadConfig(config.text, { file: config.file });

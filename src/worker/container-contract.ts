@@ -7,6 +7,7 @@
  */
 import { stringify } from 'yaml';
 import { PyFloat, PyTimestamp } from '../config/py-scalars.js';
+import { stringifyExactJson } from '../config/stringify-exact-json.js';
 import type { InputFileRecord } from '../model/execution.js';
 
 export const CONTAINER_PATHS = {
@@ -31,18 +32,30 @@ export interface ContractOptions {
   inputs: InputFileRecord[];
 }
 
-/** Converts values read from YAML to plain JSON (floats as numbers). */
+/**
+ * Converts values read from YAML to plain JSON (floats as numbers) for
+ * kiln's own records; an int beyond 2^53 becomes its decimal text, which a
+ * JSON reader (JavaScript's included) keeps exactly.
+ */
 export function toJsonValue(value: unknown): unknown {
+  return toPlainValue(value, (big) => big.toString());
+}
+
+/** `toJsonValue` with a `keep` for bigints (the config files keep them). */
+function toPlainValue(value: unknown, keep: (big: bigint) => unknown): unknown {
+  if (typeof value === 'bigint') return keep(value);
   if (value instanceof PyFloat) {
     return Number.isFinite(value.value) ? value.value : null;
   }
   if (value instanceof PyTimestamp) return value.text;
-  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (Array.isArray(value)) {
+    return value.map((item) => toPlainValue(item, keep));
+  }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       Object.defineProperty(out, key, {
-        value: toJsonValue(item),
+        value: toPlainValue(item, keep),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -82,7 +95,8 @@ export function buildConfigFiles(
     execution['valohai.pipeline-id'] = options.runId;
     execution['valohai.pipeline-counter'] = options.runCounter ?? null;
   }
-  const parameters = toJsonValue(options.parameters) as Record<string, unknown>;
+  // Ints beyond 2^53 stay exact: a JSON number with every digit.
+  const parameters = toPlainValue(options.parameters, (big) => big);
   const inputs: Record<string, { files: unknown[] }> = {};
   for (const file of options.inputs) {
     const entry = (inputs[file.input] ??= { files: [] });
@@ -100,7 +114,7 @@ export function buildConfigFiles(
     parameters,
     inputs,
   })) {
-    files[`${name}.json`] = `${JSON.stringify(value, null, 2)}\n`;
+    files[`${name}.json`] = `${stringifyExactJson(value)}\n`;
     files[`${name}.yaml`] = stringify(value);
   }
   return files;

@@ -1,261 +1,561 @@
 /**
- * Runs one node of a run for one attempt (the body of a step job):
- * resolve values → inputs → reuse check → record → image → container →
- * outputs → final record → advance the run. Safe to run again for the same
- * job after a crash: the execution id, container name and every write are
- * keyed by (run, node, attempt), and writes are fenced by attempt.
+ * Runs one node of a run for one step job: claim → (pull the image →
+ * inputs →) running → (outputs →) end. Each step of the way is reported to
+ * the control plane as a node event; the worker never writes a status
+ * itself. When an event is refused — the node was stopped by a cancel, or
+ * another worker took the node over — the worker stops at once, removes
+ * what it started, and writes nothing more.
+ *
+ * Safe to run again for the same job (a crash, a stalled job): the claim of
+ * a started node is a takeover with a new attempt (its own execution id,
+ * container and log), and the old attempt's writes are refused.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildCommand,
   resolveParameterValues,
 } from '../config/build-command.js';
-import type { Step } from '../config/config-model.js';
-import type { ExecutionRecord } from '../model/execution.js';
-import type { RunRecord } from '../model/run.js';
-import { loadRunPlan, stepForNode } from '../orchestrator/load-run-plan.js';
-import { isFinalRunStatus } from '../orchestrator/next-run-actions.js';
+import { collectOutputs } from '../artifacts/collect-outputs.js';
+import { applyNodeEvent } from '../control/apply-node-event.js';
+import { applyRunEvent } from '../control/apply-run-event.js';
+import {
+  loadRunPlan,
+  stepForNode,
+  type RunPlan,
+} from '../control/load-run-plan.js';
+import type { ExecutionRecord, OutputFileRecord } from '../model/execution.js';
+import type { RunNodeState, RunRecord } from '../model/run.js';
+import type { NodeEvent } from '../orchestrator/node-machine.js';
+import { evaluateNodeActions } from '../orchestrator/node-actions.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
+import type { RunGraphNode } from '../orchestrator/run-graph.js';
+import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
 import type { StepJob } from '../queue/step-jobs.js';
+import { GitError } from '../git/git-error.js';
+import { RuntimeError } from '../runtime/runtime.js';
+import type { DatumRecord } from '../store/index.js';
+import { buildStepSpec, type ExecutionFolders } from './build-step-spec.js';
 import { buildConfigFiles, toJsonValue } from './container-contract.js';
-import { finishNode } from './finish-node.js';
+import type { AttemptGuard } from './attempt-guard.js';
+import type { NodeCache } from './node-cache.js';
 import type { NodeOutcome } from './node-outcome.js';
-import { prepareInputs } from './prepare-inputs.js';
+import { InputPreparationError, prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
-import { runContainer } from './run-container.js';
+import { writeThroughOutputs } from './write-through-outputs.js';
+import { describeEnd, runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
+import { whileStoreDown } from './while-store-down.js';
+import { randomBytes } from 'node:crypto';
 
-export function executionIdFor(job: StepJob): string {
-  return `${job.runId}-${job.nodeIndex}-${job.attempt}`;
-}
+/** Thrown to the queue: the attempt failed for an infrastructure reason and is retried. */
+export class RetryLater extends Error {}
 
 export async function executeNode(
   deps: WorkerDeps,
+  { cache, guard }: { cache: NodeCache; guard: AttemptGuard },
   job: StepJob,
   context: { lastAttempt: boolean },
 ): Promise<NodeOutcome> {
-  const run = await deps.runs.getRun(job.runId);
-  const state = run?.nodes.find((node) => node.name === job.node);
-  if (
-    !run ||
-    !state ||
-    state.attempt !== job.attempt ||
-    (state.status !== 'queued' && state.status !== 'started')
-  ) {
-    return 'stale';
-  }
-  if (isFinalRunStatus(run.status) || run.status === 'waiting-approval') {
-    await finishNode(deps, {
-      run,
-      job,
-      status: 'stopped',
-      message: run.reason ?? `run ${run.status}`,
-    });
-    return 'stopped';
-  }
-  const plan = await loadRunPlan(deps, run);
-  const graphNode = plan.graph.nodes.find((node) => node.name === job.node);
-  const step = graphNode ? stepForNode(plan, graphNode) : undefined;
-  if (!graphNode || !step) {
-    await finishNode(deps, {
-      run,
-      job,
-      status: 'error',
-      message: `node "${job.node}" has no step to run`,
+  const run = await cache.header(job.runId);
+  if (!run) return 'stale';
+  let plan: RunPlan;
+  try {
+    plan = await loadRunPlan(deps.configs, run);
+  } catch (error) {
+    await applyRunEvent(deps, {
+      runId: run.id,
+      event: { type: 'fail', reason: (error as Error).message },
     });
     return 'error';
+  }
+  const graphNode = plan.graph.byName.get(job.node);
+  if (!graphNode || graphNode.index !== job.nodeIndex) return 'stale';
+  const queued: RunNodeState = {
+    name: graphNode.name,
+    step: graphNode.step ?? '',
+    index: graphNode.index,
+    status: 'queued',
+    attempt: job.attempt,
+    generation: job.generation,
+  };
+  const step = stepForNode(plan, graphNode);
+
+  // 1. What the node runs: values from parameters and upstream edges.
+  const upstream = await upstreamExecutions(deps, cache, run, graphNode, job);
+  const values = step
+    ? resolveNodeValues({
+        node: graphNode,
+        step,
+        pipeline: plan.graph.pipeline,
+        runParameters: run.parameters,
+        upstream,
+      })
+    : undefined;
+  const resolved =
+    step && values
+      ? resolveParameterValues(step, values.parameters, { useDefaults: true })
+      : undefined;
+  const problem = !step
+    ? `node "${job.node}" has no step to run`
+    : resolved && resolved.errors.length > 0
+      ? resolved.errors.join('; ')
+      : undefined;
+  const commands =
+    step && resolved && !problem ? buildCommand(step, resolved.values) : [];
+  const parameters = toJsonValue(resolved?.values ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const workspace = deps.runtime.workspace !== false;
+  const wantsInputs = step
+    ? step.inputs.some(
+        (input) => (values?.inputs[input.name] ?? input.default).length > 0,
+      )
+    : false;
+  const image = step ? await cache.image(step.image) : null;
+  const fast =
+    !problem && image !== null && !wantsInputs && !plan.graph.reuseExecutions;
+
+  const draft =
+    (digest: string | null, inputs: ExecutionRecord['inputs']) =>
+    (
+      executionId: string,
+      attempt: number,
+    ): Omit<ExecutionRecord, 'counter'> => {
+      const now = new Date().toISOString();
+      return {
+        id: executionId,
+        repository: run.repository,
+        commit: run.commit,
+        step: step?.name ?? job.node,
+        runId: run.id,
+        node: job.node,
+        image: step?.image ?? '',
+        imageDigest: digest,
+        command: commands,
+        parameters,
+        inputs,
+        outputs: [],
+        metrics: {},
+        status: 'started',
+        runtime: deps.runtime.kind,
+        host: deps.host,
+        attempt,
+        createdAt: now,
+        startedAt: now,
+        ...(values && values.notes.length > 0 ? { notes: values.notes } : {}),
+      };
+    };
+
+  // 2. The claim: from here on this worker holds the node's attempt.
+  const claim = await applyNodeEvent(deps, {
+    run,
+    graph: plan.graph,
+    from: queued,
+    event: {
+      type: 'claim',
+      worker: deps.workerId,
+      generation: job.generation,
+      phase: fast ? 'running' : 'pulling',
+    },
+    runIn: CLAIMABLE_RUN_STATUSES,
+    execution: draft(image?.digest ?? null, []),
+  });
+  if (!claim.applied) {
+    return claim.runStatus === 'waiting-approval' ? 'held' : 'stale';
+  }
+  let node = claim.node;
+  const attempt = node.attempt;
+  const executionId = node.executionId as string;
+  let counter = claim.counter ?? 0;
+  if (claim.from.status === 'started' && claim.from.executionId) {
+    // A takeover: the lost attempt's container must not run beside ours.
+    await deps.runtime.removeExecution?.(claim.from.executionId);
   }
 
-  // 1. Values from defaults, pipeline parameters, overrides and edges.
-  const upstream = new Map<string, ExecutionRecord>();
-  for (const name of graphNode.upstream) {
-    const id = run.nodes.find((node) => node.name === name)?.executionId;
-    const record = id ? await deps.executions.getExecution(id) : null;
-    if (record) upstream.set(name, record);
-  }
-  const values = resolveNodeValues({
-    node: graphNode,
-    step,
-    pipeline: plan.graph.pipeline,
-    runParameters: run.parameters,
-    upstream,
-  });
-  const resolved = resolveParameterValues(step, values.parameters, {
-    useDefaults: true,
-  });
-  if (resolved.errors.length > 0) {
-    await finishNode(deps, {
-      run,
-      job,
-      status: 'error',
-      message: resolved.errors.join('; '),
-    });
-    return 'error';
-  }
-  const commands = buildCommand(step, resolved.values);
-  const executionId = executionIdFor(job);
+  const abort = new AbortController();
+  let stoppedBy: string | undefined;
+  const stopNow = (reason: string) => {
+    stoppedBy ??= reason;
+    abort.abort(new Error(reason));
+  };
+  const release = guard.hold(
+    { runId: run.id, node: node.name, attempt, executionId },
+    stopNow,
+  );
+
+  /** Reports an event of this attempt; false (and stop) when refused. */
+  const report = async (
+    event: NodeEvent,
+    extra: Partial<Parameters<typeof applyNodeEvent>[1]> = {},
+  ): Promise<boolean> => {
+    const result = await whileStoreDown(() =>
+      applyNodeEvent(deps, {
+        run,
+        graph: plan.graph,
+        from: node,
+        event,
+        ...extra,
+      }),
+    );
+    if (!result.applied) {
+      stopNow(result.node?.message ?? result.why);
+      return false;
+    }
+    node = result.node;
+    if (result.counter !== undefined) counter = result.counter;
+    return true;
+  };
+
   const dir = join(deps.workDir, executionId);
-  const folders = {
+  const folders: ExecutionFolders = {
     repository: '',
     inputs: join(dir, 'inputs'),
     outputs: join(dir, 'outputs'),
     config: join(dir, 'config'),
   };
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(folders.inputs, { recursive: true });
-  await mkdir(folders.outputs, { recursive: true });
-  await mkdir(folders.config, { recursive: true });
-
   try {
-    // 2. Inputs, then the reuse check (it needs their checksums).
-    let inputs;
-    try {
-      inputs = await prepareInputs(deps, {
-        inputs: step.inputs,
-        uris: values.inputs,
-        dir: folders.inputs,
-        repository: run.repository,
-      });
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      await finishNode(deps, { run, job, status: 'error', message });
+    if (problem || !step) {
+      await report({ type: 'failed', attempt, message: problem ?? 'no step' });
       return 'error';
     }
-    const prepared = await deps.runtime.prepareImage(step.image);
-    const key = reuseKey({
-      commit: run.commit,
-      image: prepared.digest ?? step.image,
-      step: step.name,
-      commands,
-      parameters: resolved.values,
-      inputs,
-    });
-    if (plan.graph.reuseExecutions) {
-      const earlier = await deps.executions.findReuse(key);
-      if (earlier && earlier !== executionId) {
-        await finishNode(deps, {
-          run,
-          job,
-          status: 'reused',
-          executionId: earlier,
-          message: `reused execution ${earlier}`,
+    if (workspace) {
+      await rm(dir, { recursive: true, force: true });
+      await Promise.all([
+        mkdir(folders.inputs, { recursive: true }),
+        mkdir(folders.outputs, { recursive: true }),
+        mkdir(folders.config, { recursive: true }),
+      ]);
+    }
+
+    // 3. Image and inputs, then the reuse check (it needs their checksums).
+    let digest = image?.digest ?? null;
+    let inputs: ExecutionRecord['inputs'] = [];
+    if (!fast) {
+      if (!image)
+        digest = (await deps.runtime.prepareImage(step.image, abort.signal))
+          .digest;
+      if (!(await report({ type: 'phase', attempt, phase: 'inputs' })))
+        return 'stopped';
+      try {
+        inputs = await prepareInputs(deps, {
+          inputs: step.inputs,
+          uris: values?.inputs ?? {},
+          dir: folders.inputs,
+          repository: run.repository,
+          trusted: run.trusted !== false,
+          signal: abort.signal,
         });
-        return 'reused';
+      } catch (error) {
+        if (!(error instanceof InputPreparationError) || abort.signal.aborted)
+          throw error;
+        await report({ type: 'failed', attempt, message: error.message });
+        return 'error';
+      }
+      if (plan.graph.reuseExecutions) {
+        const earlier = await deps.executions.findReuse(
+          reuseKey({
+            commit: run.commit,
+            image: digest ?? step.image,
+            step: step.name,
+            commands,
+            parameters,
+            inputs,
+          }),
+        );
+        if (earlier && earlier !== executionId) {
+          await report({
+            type: 'reused',
+            attempt,
+            executionId: earlier,
+            message: `reused execution ${earlier}`,
+          });
+          return 'reused';
+        }
+      }
+      if (
+        !(await report(
+          { type: 'phase', attempt, phase: 'running' },
+          { execution: draft(digest, inputs) },
+        ))
+      ) {
+        return 'stopped';
       }
     }
 
-    // 3. The record, created once per (run, node, attempt).
-    const record = await ensureExecutionRecord(deps, {
-      run,
-      job,
-      executionId,
-      step,
-      commands,
-      parameters: resolved.values,
-      inputs,
-      imageDigest: prepared.digest,
-    });
-    await deps.runs.updateRunNode(
-      run.id,
-      job.node,
-      { status: 'started', executionId, startedAt: record.startedAt },
-      { attempt: job.attempt },
-    );
-    if (run.status === 'queued' || run.status === 'created') {
-      await deps.runs.updateRun(run.id, {
-        status: 'running',
-        startedAt: run.startedAt ?? record.startedAt,
-      });
-    }
-    deps.onRunChange?.(run.id);
-    for (const [name, content] of Object.entries(
-      buildConfigFiles({
+    // 4. The container, with the tree of the run's commit.
+    const secrets =
+      run.trusted === false || !deps.secretsFor
+        ? {}
+        : await deps.secretsFor(run.repository);
+    let tree: { path: string; release(): Promise<void> } | undefined;
+    if (workspace) {
+      await writeConfigFiles(folders.config, {
         executionId,
-        counter: record.counter,
-        commit: run.commit,
+        counter,
+        run,
         step: step.name,
         image: step.image,
-        repository: run.repository,
-        createdAt: record.createdAt,
-        runId: run.id,
-        runCounter: run.counter,
-        parameters: resolved.values,
+        parameters: resolved?.values ?? {},
         inputs,
-      }),
-    )) {
-      await writeFile(join(folders.config, name), content);
+      });
+      const source = run.source ?? { id: run.repository, url: run.repository };
+      tree = await deps.git.acquireTree(source, source.tree ?? run.commit);
+    }
+    let outcome;
+    try {
+      outcome = await runContainer(deps, {
+        executionId,
+        spec: buildStepSpec({
+          executionId,
+          attempt,
+          step,
+          commands,
+          folders: { ...folders, repository: tree?.path ?? '' },
+          secrets,
+          labels: { 'kiln.run': run.id, 'kiln.node': String(job.nodeIndex) },
+        }),
+        secrets: Object.values(secrets),
+        signal: abort.signal,
+      });
+    } finally {
+      await tree?.release();
+    }
+    if (stoppedBy !== undefined) return 'stopped';
+
+    // 5. Outputs, kept whatever the exit (a failed step's files too).
+    const outputs: OutputFileRecord[] = [];
+    const datums: DatumRecord[] = [];
+    const skippedOutputs: string[] = [];
+    if (workspace && (await readdir(folders.outputs)).length > 0) {
+      if (!(await report({ type: 'phase', attempt, phase: 'uploading' })))
+        return 'stopped';
+      const collected = await collectOutputs(folders.outputs, deps.artifacts, {
+        signal: abort.signal,
+      });
+      skippedOutputs.push(
+        ...collected.skipped.map(
+          (item) => `output ${item.path} not stored: ${item.reason}`,
+        ),
+        ...(await writeThroughOutputs(deps, {
+          step,
+          run,
+          executionId,
+          files: collected.files,
+        })),
+      );
+      for (const file of collected.files) {
+        const datum = `d${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+        datums.push({
+          id: datum,
+          sha256: file.sha256,
+          size: file.size,
+          path: file.path,
+          executionId,
+          repository: run.repository,
+          ...(file.alias ? { alias: file.alias } : {}),
+        });
+        outputs.push({
+          path: file.path,
+          size: file.size,
+          sha256: file.sha256,
+          tags: file.tags,
+          ...(file.alias ? { alias: file.alias } : {}),
+          datum: `datum://${datum}`,
+        });
+      }
     }
 
-    // 4. The container, with the tree of the run's commit.
-    const outcome = await runContainer(deps, {
-      run,
-      job,
-      record,
-      step,
-      commands,
-      folders,
-      context,
-      notes: values.notes,
-    });
-    return outcome;
+    // 6. The end, with the node's actions.
+    const { reason } = outcome.result;
+    const status =
+      reason.kind === 'exited' && reason.exitCode === 0
+        ? 'complete'
+        : reason.kind === 'stopped'
+          ? 'stopped'
+          : 'error';
+    const action =
+      status === 'stopped' || graphNode.actions.length === 0
+        ? undefined
+        : evaluateAction(
+            deps,
+            graphNode,
+            status,
+            outcome.metrics,
+            parameters,
+            run.id,
+          );
+    if (action?.status === 'waiting-approval') {
+      // Held first: what this node releases waits for the approval.
+      await applyRunEvent(deps, {
+        runId: run.id,
+        event: { type: 'action', ...action },
+      });
+    }
+    const notes = [
+      ...(values?.notes ?? []),
+      ...outcome.notes,
+      ...skippedOutputs,
+    ];
+    const close: Partial<ExecutionRecord> = {
+      endReason: reason,
+      metrics: outcome.metrics,
+      outputs,
+      startedAt: outcome.result.startedAt.toISOString(),
+      endedAt: outcome.result.endedAt.toISOString(),
+      ...(notes.length > 0 ? { notes } : {}),
+    };
+    const finished = await report(
+      {
+        type: 'finished',
+        attempt,
+        outcome: status,
+        message: describeEnd(reason),
+      },
+      {
+        close,
+        output: { executionId, ...outcome.tail },
+        reuse: {
+          key: reuseKey({
+            commit: run.commit,
+            image: digest ?? step.image,
+            step: step.name,
+            commands,
+            parameters,
+            inputs,
+          }),
+        },
+        datums,
+      },
+    );
+    if (!finished) return 'stopped';
+    cache.rememberExecution({
+      ...draft(digest, inputs)(executionId, attempt),
+      counter,
+      status,
+      ...close,
+    } as ExecutionRecord);
+    if (action && action.status !== 'waiting-approval') {
+      await applyRunEvent(deps, {
+        runId: run.id,
+        event: { type: 'action', ...action },
+      });
+    }
+    return status;
+  } catch (error) {
+    if (stoppedBy !== undefined) return 'stopped';
+    if (
+      error instanceof RuntimeError &&
+      error.code === 'IMAGE_UNAVAILABLE' &&
+      step
+    ) {
+      cache.forgetImage(step.image);
+    }
+    const retry = !context.lastAttempt && !isPermanent(error);
+    const message = error instanceof Error ? error.message : String(error);
+    await report({ type: 'infra-failure', attempt, message, retry });
+    if (retry) throw new RetryLater(message, { cause: error });
+    return 'error';
   } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    release();
+    if (workspace)
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-async function ensureExecutionRecord(
+/**
+ * Infrastructure failures a retry can't fix: an image that can't be had,
+ * a step network that can't be isolated, a repository kiln has no access to.
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof RuntimeError) {
+    return (
+      error.code === 'IMAGE_UNAVAILABLE' || error.code === 'NETWORK_UNAVAILABLE'
+    );
+  }
+  return error instanceof GitError && !error.retryable;
+}
+
+/** Execution records of the node's upstream nodes (for its edges). */
+async function upstreamExecutions(
   deps: WorkerDeps,
+  cache: NodeCache,
+  run: RunRecord,
+  graphNode: RunGraphNode,
+  job: StepJob,
+): Promise<Map<string, ExecutionRecord>> {
+  const records = new Map<string, ExecutionRecord>();
+  if (graphNode.incoming.length === 0) return records;
+  const ids = new Map<string, string>();
+  const missing: string[] = [];
+  for (const name of graphNode.upstream) {
+    const known = job.upstream?.[name];
+    if (known) ids.set(name, known);
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    const states = await deps.runs.getNodes(run.id, missing);
+    states.forEach((state, index) => {
+      if (state?.executionId)
+        ids.set(missing[index] as string, state.executionId);
+    });
+  }
+  for (const [name, id] of ids) {
+    const record = await cache.execution(id);
+    if (record) records.set(name, record);
+  }
+  return records;
+}
+
+function evaluateAction(
+  deps: WorkerDeps,
+  graphNode: RunGraphNode,
+  status: 'complete' | 'error',
+  metrics: Record<string, unknown>,
+  parameters: Record<string, unknown>,
+  runId: string,
+) {
+  const { outcome, notes } = evaluateNodeActions({
+    node: graphNode.name,
+    actions: graphNode.actions,
+    when: status === 'complete' ? 'node-complete' : 'node-error',
+    context: { metadata: metrics, parameters },
+  });
+  for (const note of notes) {
+    deps.logger.warn({ runId, node: graphNode.name, note }, 'node action');
+  }
+  return outcome;
+}
+
+async function writeConfigFiles(
+  dir: string,
   options: {
-    run: RunRecord;
-    job: StepJob;
     executionId: string;
-    step: Step;
-    commands: string[];
+    counter: number;
+    run: RunRecord;
+    step: string;
+    image: string;
     parameters: Record<string, unknown>;
     inputs: ExecutionRecord['inputs'];
-    imageDigest: string | null;
   },
-): Promise<ExecutionRecord> {
-  const existing = await deps.executions.getExecution(options.executionId);
-  const now = new Date().toISOString();
-  if (existing) {
-    await deps.executions.updateExecution(
-      existing.id,
-      {
-        status: 'started',
-        startedAt: now,
-        host: deps.host,
-        inputs: options.inputs,
-        imageDigest: options.imageDigest,
-      },
-      { attempt: options.job.attempt },
-    );
-    return { ...existing, startedAt: now };
-  }
-  const counter = await deps.executions.allocateCounter(options.run.repository);
-  const record: ExecutionRecord = {
-    id: options.executionId,
-    counter,
-    repository: options.run.repository,
+): Promise<void> {
+  const files = buildConfigFiles({
+    executionId: options.executionId,
+    counter: options.counter,
     commit: options.run.commit,
-    step: options.step.name,
+    step: options.step,
+    image: options.image,
+    repository: options.run.repository,
+    createdAt: new Date().toISOString(),
     runId: options.run.id,
-    node: options.job.node,
-    image: options.step.image,
-    imageDigest: options.imageDigest,
-    command: options.commands,
-    parameters: toJsonValue(options.parameters) as Record<string, unknown>,
+    runCounter: options.run.counter,
+    parameters: options.parameters,
     inputs: options.inputs,
-    outputs: [],
-    metrics: {},
-    status: 'started',
-    runtime: deps.runtime.kind,
-    host: deps.host,
-    attempt: options.job.attempt,
-    createdAt: now,
-    startedAt: now,
-  };
-  await deps.executions.createExecution(record);
-  return record;
+  });
+  await Promise.all(
+    Object.entries(files).map(([name, content]) =>
+      writeFile(join(dir, name), content),
+    ),
+  );
 }

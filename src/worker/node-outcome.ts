@@ -1,2 +1,7 @@
-/** How one attempt at a node ended, as the step job reports it. */
-export type NodeOutcome = 'stale' | 'reused' | 'complete' | 'error' | 'stopped';
+/**
+ * How one step job ended for the worker: `stale` (the node had moved on:
+ * nothing done), `held` (the run waits for approval: the job is dropped,
+ * approval queues the node again), or the attempt's own end.
+ */
+export type NodeOutcome =
+  'stale' | 'held' | 'reused' | 'complete' | 'error' | 'stopped';

@@ -1,15 +1,21 @@
 /**
- * Puts a step's inputs in place before it starts: `http(s)://` URLs are
- * downloaded, `datum://ID` resolves an output of an earlier execution from
- * the artifact store. Each file is recorded with its size and sha256.
+ * Puts a step's inputs in place before it starts: `datum://ID` resolves an
+ * output of an earlier execution from the artifact store; `https://`,
+ * `http://` and `s3://` URLs (and `s3://…/*` globs) are fetched by the
+ * worker's `InputFetcher` under the operator's fetch policy, with the
+ * repository's data-lake credentials for trusted runs only. Each file is
+ * recorded with its size and sha256, and the ETag/version of the object
+ * read; never with credentials. Problems with an input reject with
+ * `InputPreparationError`; an unreachable artifact store rejects with its
+ * `ArtifactError` (`UNAVAILABLE`), an infrastructure failure.
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Input } from '../config/config-model.js';
-import {
-  downloadInput,
-  sanitiseFileName,
-} from '../artifacts/download-input.js';
+import { ArtifactError } from '../artifacts/artifact-error.js';
+import { sanitiseFileName } from '../artifacts/download-input.js';
+import { defaultInputFetcher } from '../artifacts/input-fetcher.js';
+import type { InputFetcher } from '../artifacts/input-fetcher.js';
 import type { InputFileRecord } from '../model/execution.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { KilnError } from '../errors.js';
@@ -21,17 +27,37 @@ export class InputPreparationError extends KilnError {
   }
 }
 
+type InputDeps = Pick<
+  WorkerDeps,
+  'executions' | 'artifacts' | 'inputFetcher' | 'secretsFor'
+>;
+
 export async function prepareInputs(
-  deps: Pick<WorkerDeps, 'executions' | 'artifacts' | 'fetch'>,
+  deps: InputDeps,
   options: {
     inputs: Input[];
     uris: Record<string, string[]>;
     dir: string;
     repository: string;
+    /** Stops between files (a cancelled step downloads no more). */
+    signal?: AbortSignal;
+    /**
+     * The run's `trusted !== false`. Required on purpose: a fork run must
+     * never fetch with the repository's credentials by omission.
+     */
+    trusted: boolean;
   },
 ): Promise<InputFileRecord[]> {
   const records: InputFileRecord[] = [];
+  const fetcher =
+    deps.inputFetcher ?? defaultInputFetcher(join(options.dir, '..'));
+  const secretsFor = deps.secretsFor;
+  const secrets =
+    options.trusted && secretsFor
+      ? () => secretsFor(options.repository)
+      : undefined;
   for (const input of options.inputs) {
+    options.signal?.throwIfAborted();
     const uris = options.uris[input.name] ?? input.default;
     const folder = join(options.dir, input.name);
     await mkdir(folder, { recursive: true });
@@ -44,14 +70,16 @@ export async function prepareInputs(
       continue;
     }
     for (const uri of uris) {
+      options.signal?.throwIfAborted();
       records.push(
-        await prepareOne(deps, {
+        ...(await prepareOne(deps, {
           input,
           uri,
           folder,
           count: uris.length,
-          repository: options.repository,
-        }),
+          fetch: (request) =>
+            fetcher.fetch({ ...request, trusted: options.trusted, secrets }),
+        })),
       );
     }
   }
@@ -59,15 +87,20 @@ export async function prepareInputs(
 }
 
 async function prepareOne(
-  deps: Pick<WorkerDeps, 'executions' | 'artifacts' | 'fetch'>,
+  deps: InputDeps,
   options: {
     input: Input;
     uri: string;
     folder: string;
     count: number;
-    repository: string;
+    fetch: (request: {
+      uri: string;
+      destDir: string;
+      filename?: string;
+      keepDirectories: Input['keepDirectories'];
+    }) => ReturnType<InputFetcher['fetch']>;
   },
-): Promise<InputFileRecord> {
+): Promise<InputFileRecord[]> {
   const { input, uri, folder } = options;
   const filename = options.count === 1 ? input.filename : undefined;
   if (uri.startsWith('datum://')) {
@@ -80,29 +113,52 @@ async function prepareOne(
       );
     }
     const name = sanitiseFileName(filename ?? basename(datum.path));
-    await deps.artifacts.copyTo(datum.sha256, join(folder, name));
-    return {
-      input: input.name,
-      name,
-      uri: `datum://${datum.id}`,
-      size: datum.size,
-      sha256: datum.sha256,
-    };
+    try {
+      await deps.artifacts.copyTo(datum.sha256, join(folder, name));
+    } catch (error) {
+      // A store that can't be reached (or a full disk) is the
+      // infrastructure's failure and is thrown as is, to be retried; a
+      // missing or corrupt blob is this input's problem.
+      if (
+        error instanceof ArtifactError &&
+        (error.code === 'UNAVAILABLE' || error.code === 'IO_FAILED')
+      ) {
+        throw error;
+      }
+      throw new InputPreparationError(
+        `input "${input.name}": ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+    return [
+      {
+        input: input.name,
+        name,
+        uri: `datum://${datum.id}`,
+        size: datum.size,
+        sha256: datum.sha256,
+      },
+    ];
   }
   try {
-    const file = await downloadInput({
+    const files = await options.fetch({
       uri,
       destDir: folder,
       filename,
-      fetch: deps.fetch,
+      keepDirectories: input.keepDirectories,
     });
-    return {
-      input: input.name,
-      name: file.name,
-      uri,
-      size: file.size,
-      sha256: file.sha256,
-    };
+    return files.map((file) => {
+      const record: InputFileRecord = {
+        input: input.name,
+        name: file.name,
+        uri: file.uri,
+        size: file.size,
+        sha256: file.sha256,
+      };
+      if (file.etag !== undefined) record.etag = file.etag;
+      if (file.versionId !== undefined) record.versionId = file.versionId;
+      return record;
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new InputPreparationError(`input "${input.name}": ${message}`, {

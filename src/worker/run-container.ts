@@ -1,219 +1,112 @@
 /**
- * The container part of an execution: the commit's tree, the runtime run
- * with logs and metrics streamed to the store as they come, cancellation,
- * outputs into the artifact store, and the final record.
+ * The container part of an attempt: the runtime runs the step with its
+ * output streamed to the store as it comes (logs, metrics), until it ends
+ * or `signal` stops it. The last lines are not written here: they are
+ * handed back to be stored with the attempt's end, in the same change.
  */
-import { randomBytes } from 'node:crypto';
-import type { Step } from '../config/config-model.js';
-import { collectOutputs } from '../artifacts/collect-outputs.js';
 import {
   createOutputRecorder,
   type RecorderStats,
 } from '../metrics/output-recorder.js';
 import { createSecretMasker } from '../metrics/secret-masker.js';
 import type { EndReason } from '../model/end-reason.js';
-import type {
-  ExecutionRecord,
-  MetricsEvent,
-  OutputFileRecord,
-} from '../model/execution.js';
+import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
-import type { RunRecord } from '../model/run.js';
-import { isFinalRunStatus } from '../orchestrator/next-run-actions.js';
-import type { StepJob } from '../queue/step-jobs.js';
-import { RuntimeError, type RunResult } from '../runtime/runtime.js';
-import { buildStepSpec, type ExecutionFolders } from './build-step-spec.js';
-import type { NodeOutcome } from './node-outcome.js';
-import { failNodeForInfrastructure, finishNode } from './finish-node.js';
-import { reuseKey } from './reuse-key.js';
+import type { RunResult, StepSpec } from '../runtime/runtime.js';
 import type { WorkerDeps } from './worker-deps.js';
+import { whileStoreDown } from './while-store-down.js';
+
+export interface ContainerOutcome {
+  result: RunResult;
+  /** Last value per metric. */
+  metrics: Record<string, number | string | boolean | null>;
+  notes: string[];
+  /** Output not yet stored: goes with the attempt's end. */
+  tail: { lines: LogLine[]; metrics: MetricsEvent[] };
+}
 
 export async function runContainer(
-  deps: WorkerDeps,
+  deps: Pick<WorkerDeps, 'runtime' | 'executions' | 'logger'>,
   options: {
-    run: RunRecord;
-    job: StepJob;
-    record: ExecutionRecord;
-    step: Step;
-    commands: string[];
-    folders: ExecutionFolders;
-    context: { lastAttempt: boolean };
-    /** Notes gathered before the container (edges that delivered nothing). */
-    notes?: string[];
+    executionId: string;
+    spec: StepSpec;
+    secrets: readonly string[];
+    signal: AbortSignal;
   },
-): Promise<NodeOutcome> {
-  const { run, job, record, step } = options;
-  const source = run.source ?? { id: run.repository, url: run.repository };
-  let tree;
-  let result: RunResult;
+): Promise<ContainerOutcome> {
   const metrics: Record<string, number | string | boolean | null> =
     Object.create(null);
-  const notes: string[] = [...(options.notes ?? [])];
-  try {
-    tree = await deps.git.acquireTree(source, source.tree ?? run.commit);
-    const secrets =
-      run.trusted === false || !deps.secretsFor
-        ? {}
-        : await deps.secretsFor(run.repository);
-    const spec = buildStepSpec({
-      executionId: record.id,
-      attempt: job.attempt,
-      step,
-      commands: options.commands,
-      folders: { ...options.folders, repository: tree.path },
-      secrets,
-      labels: { 'kiln.run': run.id, 'kiln.node': String(job.nodeIndex) },
-    });
-    const writes = createWriteChain(deps, record.id);
-    const recorder = createOutputRecorder({
-      mask: createSecretMasker(Object.values(secrets)),
-      onLogLines: (lines: LogLine[]) => writes.logs(lines),
-      onMetrics: (event: MetricsEvent) => {
-        Object.assign(metrics, event.values);
-        writes.metrics(event);
-      },
-    });
-    const abort = new AbortController();
-    const watcher = watchForCancel(deps, run.id, job, abort);
-    // A quiet step's last lines still reach the store (and the UI) soon.
-    const flusher = setInterval(() => recorder.flush(), 500);
-    flusher.unref();
-    try {
-      result = await deps.runtime.run(spec, recorder, abort.signal);
-    } finally {
-      clearInterval(watcher);
-      clearInterval(flusher);
-      notes.push(...describeRecorderStats(recorder.end()));
-      await writes.flush();
-    }
-  } catch (error) {
-    await tree?.release();
-    const retryable =
-      !(error instanceof RuntimeError) || error.code !== 'IMAGE_UNAVAILABLE';
-    if (retryable && !options.context.lastAttempt) throw error;
-    await failNodeForInfrastructure(deps, {
-      run,
-      job,
-      executionId: record.id,
-      error,
-    });
-    return 'error';
-  }
-  await tree.release();
-
-  // Outputs are kept whatever the exit: a failed or stopped step's files too.
-  const outputs: OutputFileRecord[] = [];
-  const collected = await collectOutputs(
-    options.folders.outputs,
-    deps.artifacts,
-  );
-  for (const file of collected.files) {
-    const datum = `d${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
-    await deps.executions.registerDatum({
-      id: datum,
-      sha256: file.sha256,
-      size: file.size,
-      path: file.path,
-      executionId: record.id,
-      repository: record.repository,
-      alias: file.alias,
-    });
-    outputs.push({
-      path: file.path,
-      size: file.size,
-      sha256: file.sha256,
-      tags: file.tags,
-      alias: file.alias,
-      datum: `datum://${datum}`,
-    });
-  }
-  const status =
-    result.reason.kind === 'exited' && result.reason.exitCode === 0
-      ? 'complete'
-      : result.reason.kind === 'stopped'
-        ? 'stopped'
-        : 'error';
-  await deps.executions.updateExecution(
-    record.id,
-    {
-      status,
-      endReason: result.reason,
-      metrics: { ...metrics },
-      outputs,
-      notes,
-      startedAt: result.startedAt.toISOString(),
-      endedAt: result.endedAt.toISOString(),
+  const tail: ContainerOutcome['tail'] = { lines: [], metrics: [] };
+  let ended = false;
+  // A metrics line is a log line too: its event goes out with its batch.
+  let events: MetricsEvent[] = [];
+  const writes = createWriteChain(deps, options.executionId);
+  const recorder = createOutputRecorder({
+    mask: createSecretMasker(options.secrets),
+    onLogLines: (lines: LogLine[]) => {
+      if (ended) {
+        tail.lines.push(...lines);
+        tail.metrics.push(...events);
+      } else {
+        writes.append(lines, events);
+      }
+      events = [];
     },
-    { attempt: job.attempt },
-  );
-  if (status === 'complete') {
-    await deps.executions.setReuse(
-      reuseKey({
-        commit: run.commit,
-        image: record.imageDigest ?? record.image,
-        step: step.name,
-        commands: options.commands,
-        parameters: record.parameters,
-        inputs: record.inputs,
-      }),
-      record.id,
-    );
-  }
-  await finishNode(deps, {
-    run,
-    job,
-    status,
-    message: describeEnd(result.reason),
-    metrics,
-    parameters: record.parameters,
+    onMetrics: (event: MetricsEvent) => {
+      Object.assign(metrics, event.values);
+      events.push(event);
+    },
   });
-  return status;
+  // A quiet step's last lines still reach the store (and the UI) soon.
+  const flusher = setInterval(() => recorder.flush(), 500);
+  flusher.unref();
+  let result: RunResult;
+  let stats: RecorderStats;
+  try {
+    result = await deps.runtime.run(options.spec, recorder, options.signal);
+  } finally {
+    clearInterval(flusher);
+    ended = true;
+    stats = recorder.end();
+    tail.metrics.push(...events);
+    await writes.flush();
+  }
+  return {
+    result,
+    metrics: { ...metrics },
+    notes: describeRecorderStats(stats),
+    tail,
+  };
 }
 
 /** Store writes in arrival order, without blocking the output stream. */
-function createWriteChain(deps: WorkerDeps, executionId: string) {
+function createWriteChain(
+  deps: Pick<WorkerDeps, 'executions' | 'logger'>,
+  executionId: string,
+) {
   let chain: Promise<void> = Promise.resolve();
-  const queue = (write: () => Promise<void>) => {
-    chain = chain.then(write).catch((error: unknown) => {
-      deps.logger.error({ err: error, executionId }, 'could not store output');
-    });
+  const queue = (write: () => Promise<unknown>) => {
+    chain = chain.then(write).then(
+      () => undefined,
+      (error: unknown) => {
+        deps.logger.error(
+          { err: error, executionId },
+          'could not store output',
+        );
+      },
+    );
   };
   return {
-    logs: (lines: LogLine[]) =>
-      queue(async () => {
-        await deps.executions.appendLog(executionId, lines);
-      }),
-    metrics: (event: MetricsEvent) =>
-      queue(() => deps.executions.appendMetrics(executionId, [event])),
+    append: (lines: LogLine[], metrics: MetricsEvent[]) =>
+      queue(() =>
+        // Lines wait in order while Redis is away; a retried append of the
+        // same seq is skipped by the store.
+        whileStoreDown(() =>
+          deps.executions.appendOutput(executionId, { lines, metrics }),
+        ),
+      ),
     flush: () => chain,
   };
-}
-
-function watchForCancel(
-  deps: WorkerDeps,
-  runId: string,
-  job: StepJob,
-  abort: AbortController,
-): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    deps.runs
-      .getRun(runId)
-      .then((run) => {
-        const node = run?.nodes.find((item) => item.name === job.node);
-        if (
-          !run ||
-          isFinalRunStatus(run.status) ||
-          !node ||
-          node.attempt !== job.attempt ||
-          node.status === 'stopped'
-        ) {
-          abort.abort();
-        }
-      })
-      .catch(() => undefined);
-  }, deps.cancelPollMs ?? 1000);
-  timer.unref();
-  return timer;
 }
 
 function describeRecorderStats(stats: RecorderStats): string[] {

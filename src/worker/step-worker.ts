@@ -1,21 +1,27 @@
 /**
- * The BullMQ worker that runs step jobs. A thrown error is an
- * infrastructure failure and is retried with backoff; on the last attempt
- * (or when BullMQ gives up on a stalled job) the node is marked failed with
- * the reason, so a run never hangs on a job that will not come back.
+ * The BullMQ worker that runs step jobs. An attempt that fails for an
+ * infrastructure reason is reported (the node goes back to queued) and
+ * thrown, so BullMQ retries the job with backoff; the last attempt ends the
+ * node in error instead. When BullMQ gives up on a job it could not keep
+ * alive (its workers kept vanishing: stalled too often), the node is ended
+ * with that reason, so a run never hangs on a job that will not come back.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { applyNodeEvent } from '../control/apply-node-event.js';
+import { loadRunPlan } from '../control/load-run-plan.js';
 import { StepJob } from '../queue/step-jobs.js';
+import { createAttemptGuard } from './attempt-guard.js';
+import { createNodeCache, type NodeCache } from './node-cache.js';
 import { executeNode } from './execute-node.js';
 import type { NodeOutcome } from './node-outcome.js';
-import { failNodeForInfrastructure } from './finish-node.js';
 import type { WorkerDeps } from './worker-deps.js';
 
 export interface StepWorkerOptions {
   queue: string;
   concurrency: number;
   connection: ConnectionOptions;
-  prefix?: string;
+  /** BullMQ key prefix (`RedisKeys.bullPrefix`). */
+  prefix: string;
   /**
    * BullMQ's job lock and stalled-job check: a step held by a worker that
    * died is taken up by another after about lock + interval.
@@ -29,31 +35,27 @@ export function startStepWorker(
   deps: WorkerDeps,
   options: StepWorkerOptions,
 ): Worker<StepJob, NodeOutcome> {
+  const cache = createNodeCache(deps);
+  const guard = createAttemptGuard({
+    runs: deps.runs,
+    stops: deps.stops,
+    checkMs: deps.stopCheckMs,
+  });
   const worker = new Worker<StepJob, NodeOutcome>(
     options.queue,
     async (job: Job<StepJob>) => {
       const data = StepJob.parse(job.data);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      // Every line logged while this step is handled names its run and node.
-      const scoped: WorkerDeps = {
-        ...deps,
-        logger: deps.logger.child({
-          runId: data.runId,
-          node: data.node,
-          attempt: job.attemptsMade + 1,
-        }),
-      };
-      try {
-        return await executeNode(scoped, data, { lastAttempt });
-      } catch (error) {
-        scoped.logger.warn(
-          { err: error },
-          'step failed for an infrastructure reason',
-        );
-        if (!lastAttempt) throw error;
-        await failNode(scoped, data, error);
-        return 'error';
-      }
+      return executeNode(
+        // Every line logged while this step is handled names its run and node.
+        {
+          ...deps,
+          logger: deps.logger.child({ runId: data.runId, node: data.node }),
+        },
+        { cache, guard },
+        data,
+        { lastAttempt },
+      );
     },
     {
       connection: options.connection,
@@ -74,11 +76,11 @@ export function startStepWorker(
     const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!exhausted && !/stalled/i.test(error.message)) return;
     const data = StepJob.safeParse(job.data);
-    if (data.success) {
-      failNode(deps, data.data, error).catch((failure: unknown) =>
-        deps.logger.error({ err: failure }, 'could not record a failed step'),
-      );
-    }
+    if (!data.success) return;
+    endLostNode(deps, cache, data.data, error.message).catch(
+      (failure: unknown) =>
+        deps.logger.error({ err: failure }, 'could not record a lost step'),
+    );
   });
   worker.on('error', (error) =>
     deps.logger.error({ err: error }, 'worker error'),
@@ -86,19 +88,26 @@ export function startStepWorker(
   return worker;
 }
 
-async function failNode(
+/** BullMQ gave up on the job: its node ends in error (if it still waits on it). */
+async function endLostNode(
   deps: WorkerDeps,
+  cache: NodeCache,
   job: StepJob,
-  error: unknown,
+  why: string,
 ): Promise<void> {
-  const run = await deps.runs.getRun(job.runId);
-  const node = run?.nodes.find((item) => item.name === job.node);
-  if (!run || !node || node.attempt !== job.attempt) return;
-  if (node.status !== 'queued' && node.status !== 'started') return;
-  await failNodeForInfrastructure(deps, {
+  const run = await cache.header(job.runId);
+  if (!run) return;
+  const [node] = await deps.runs.getNodes(run.id, [job.node]);
+  if (!node) return;
+  const { graph } = await loadRunPlan(deps.configs, run);
+  await applyNodeEvent(deps, {
     run,
-    job,
-    executionId: node.executionId,
-    error,
+    graph,
+    from: node,
+    event: {
+      type: 'lost',
+      generation: job.generation,
+      message: `the step's job was given up (${why})`,
+    },
   });
 }

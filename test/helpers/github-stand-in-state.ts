@@ -45,6 +45,16 @@ export interface StoredCheckRun {
   updates: number;
 }
 
+export interface MintedToken {
+  token: string;
+  installationId: number;
+  expiresAt: number;
+  /** `owner/name`s the token was scoped to; all of the installation when absent. */
+  repositories?: string[];
+  /** The permissions asked for; all of the App's when absent. */
+  permissions?: Record<string, string>;
+}
+
 export interface RouteResult {
   status: number;
   body?: unknown;
@@ -55,7 +65,7 @@ export interface GithubState {
   statuses: StoredStatus[];
   comments: StoredComment[];
   checkRuns: StoredCheckRun[];
-  minted: Array<{ token: string; installationId: number; expiresAt: number }>;
+  minted: MintedToken[];
   /** `undefined` when the stand-in does not implement the operation. */
   route(template: string, request: RecordedRequest): RouteResult | undefined;
 }
@@ -205,13 +215,30 @@ export function createGithubState(
       }
       case 'POST /app/installations/{installation_id}/access_tokens': {
         const installationId = Number(parts[3]);
-        if (
-          !Object.values(options.installations ?? {}).includes(installationId)
-        )
+        const installed = Object.entries(options.installations ?? {})
+          .filter(([, id]) => id === installationId)
+          .map(([name]) => name);
+        if (installed.length === 0)
           return { status: 404, body: { message: 'Not Found' } };
+        const names = body.repositories as string[] | undefined;
+        const repositories = names?.map(
+          (name) => installed.find((full) => full.split('/')[1] === name) ?? '',
+        );
+        if (repositories?.includes(''))
+          return unprocessable(
+            'There is at least one repository that does not exist or is not accessible to the parent installation.',
+          );
+        const permissions = body.permissions as
+          Record<string, string> | undefined;
         const token = `ghs_${nextId++}${Math.random().toString(36).slice(2)}`;
         const expiresAt = Date.now() + (options.tokenLifetimeMs ?? 3_600_000);
-        minted.push({ token, installationId, expiresAt });
+        minted.push({
+          token,
+          installationId,
+          expiresAt,
+          repositories,
+          permissions,
+        });
         return {
           status: 201,
           body: {
@@ -219,14 +246,23 @@ export function createGithubState(
             expires_at: new Date(expiresAt)
               .toISOString()
               .replace(/\.\d{3}Z$/, 'Z'),
-            permissions: {
+            permissions: permissions ?? {
               statuses: 'write',
               checks: 'write',
               pull_requests: 'write',
               contents: 'read',
               metadata: 'read',
             },
-            repository_selection: 'all',
+            repository_selection: repositories ? 'selected' : 'all',
+            ...(repositories
+              ? {
+                  repositories: repositories.map((full, index) => ({
+                    id: 5000 + index,
+                    name: full.split('/')[1],
+                    full_name: full,
+                  })),
+                }
+              : {}),
           },
         };
       }

@@ -8,6 +8,10 @@
  * context, 80 content-creating requests a minute → secondary rate limit),
  * keeps in-memory state for the endpoints kiln uses and fails on demand.
  * Anything unknown or invalid is recorded: call `assertNoInvalidRequests()`.
+ * With `git`, it also serves repositories over git's smart HTTP with
+ * GitHub's access rules (github-stand-in-git.ts); with `apiPrefix`
+ * (`/api/v3`) it is laid out like GitHub Enterprise Server: the API under
+ * the prefix, git at the root of the same origin.
  */
 import { createVerify, type KeyObject } from 'node:crypto';
 import {
@@ -18,14 +22,22 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSpec, matchOperation, validateRequest } from './github-openapi.js';
 import {
+  createGitEndpoint,
+  type GitRequest,
+  type GitStandInOptions,
+} from './github-stand-in-git.js';
+import {
   createGithubState,
+  type MintedToken,
   type RecordedRequest,
   type StoredCheckRun,
   type StoredComment,
   type StoredStatus,
 } from './github-stand-in-state.js';
 
+export type { GitRequest } from './github-stand-in-git.js';
 export type {
+  MintedToken,
   RecordedRequest,
   StoredCheckRun,
   StoredComment,
@@ -67,21 +79,28 @@ export interface GithubStandInOptions {
   contentPerMinute?: number;
   /** Collaborator permissions by repository, then login (`write`, `read`…). */
   collaborators?: Record<string, Record<string, string>>;
+  /** The API's path prefix, like GitHub Enterprise Server's `/api/v3`. */
+  apiPrefix?: string;
+  /** Repositories served over git's smart HTTP. */
+  git?: GitStandInOptions;
 }
 
 export interface GithubStandIn {
+  /** The API's base URL (origin plus `apiPrefix`). */
   url: string;
+  /** Scheme, host and port: where git is served. */
+  origin: string;
+  /** Git requests, in order. */
+  gitRequests: GitRequest[];
+  /** Makes every minted token expire now (GitHub revoking them early). */
+  expireTokens(): void;
   requests: RecordedRequest[];
   invalid: RecordedRequest[];
   statuses: StoredStatus[];
   comments: StoredComment[];
   checkRuns: StoredCheckRun[];
   /** Installation tokens minted, in order. */
-  mintedTokens: Array<{
-    token: string;
-    installationId: number;
-    expiresAt: number;
-  }>;
+  mintedTokens: MintedToken[];
   fail(rule: FailureRule): void;
   clearFailures(): void;
   /** POST/PATCH/PUT/DELETE requests to the content endpoints. */
@@ -118,6 +137,12 @@ export async function startGithubStandIn(
   const { statuses, comments, checkRuns, minted } = state;
   const failures: FailureRule[] = [];
   const perMinute = options.contentPerMinute ?? 80;
+  const apiPrefix = (options.apiPrefix ?? '').replace(/\/+$/, '');
+  const git = createGitEndpoint(options.git ?? { repositories: {} }, {
+    tokens: options.tokens ?? [],
+    installations: options.installations ?? {},
+    minted,
+  });
 
   function reject(request: RecordedRequest, reason: string) {
     request.invalid = reason;
@@ -183,11 +208,14 @@ export async function startGithubStandIn(
 
   async function handle(incoming: IncomingMessage, response: ServerResponse) {
     const url = new URL(incoming.url ?? '/', 'http://stand-in');
+    if (git.repositoryOf(url.pathname) !== null)
+      return git.handle(incoming, response);
     const method = (incoming.method ?? 'GET').toUpperCase();
     const raw = await readBody(incoming);
+    const prefixed = url.pathname.startsWith(`${apiPrefix}/`);
     const request: RecordedRequest = {
       method,
-      path: url.pathname,
+      path: prefixed ? url.pathname.slice(apiPrefix.length) : url.pathname,
       query: Object.fromEntries(url.searchParams),
       body: undefined,
       time: Date.now(),
@@ -203,7 +231,9 @@ export async function startGithubStandIn(
         });
       }
     }
-    const operation = matchOperation(spec, method, url.pathname);
+    const operation = prefixed
+      ? matchOperation(spec, method, request.path)
+      : undefined;
     if (!operation) {
       reject(request, `no ${method} ${url.pathname} in GitHub's REST API`);
       return send(response, request, 404, { message: 'Not Found' });
@@ -296,10 +326,16 @@ export async function startGithubStandIn(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  baseUrl = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
+  baseUrl = `${origin}${apiPrefix}`;
 
   return {
     url: baseUrl,
+    origin,
+    gitRequests: git.requests,
+    expireTokens() {
+      for (const token of minted) token.expiresAt = Date.now();
+    },
     requests,
     invalid,
     statuses,

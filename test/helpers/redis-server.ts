@@ -57,10 +57,20 @@ async function waitForPing(url: string): Promise<void> {
   }
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
+export interface StartTestRedisOptions {
+  /** `requirepass`; the returned `url` carries it. @defaultValue none */
+  password?: string;
+}
+
+export async function startTestRedis(
+  options: StartTestRedisOptions = {},
+): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-redis-'));
   const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
+  const { password } = options;
+  const auth =
+    password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  const url = `redis://${auth}127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
@@ -83,6 +93,7 @@ export async function startTestRedis(): Promise<TestRedis> {
         '',
         '--protected-mode',
         'yes',
+        ...(password === undefined ? [] : ['--requirepass', password]),
       ],
       { stdio: 'ignore' },
     );

@@ -89,4 +89,91 @@ describe('readSettings', () => {
       /KILN_KUBERNETES_NAMESPACE="Kiln_Steps": must be a namespace name[\s\S]*KILN_KUBERNETES_FILES="nfs": must be copy or host-path|KILN_KUBERNETES_FILES="nfs": must be copy or host-path[\s\S]*KILN_KUBERNETES_NAMESPACE/,
     );
   });
+
+  it("gives steps kiln's isolated network by default, with both unsafe modes off", () => {
+    expect(readSettings({})).toMatchObject({
+      stepNetwork: 'kiln-steps',
+      stepNetworkAllow: [],
+      stepNetworkDns: undefined,
+      unsafeStepHostNetwork: false,
+      unsafeRedisWithoutPassword: false,
+    });
+  });
+
+  it('reads the step network settings', () => {
+    const settings = readSettings({
+      KILN_STEP_NETWORK: 'steps-2',
+      KILN_STEP_NETWORK_ALLOW: '10.1.0.0/16, 192.168.5.7',
+      KILN_STEP_NETWORK_DNS: '1.1.1.1,9.9.9.9',
+      KILN_UNSAFE_STEP_HOST_NETWORK: 'true',
+      KILN_UNSAFE_REDIS_WITHOUT_PASSWORD: '1',
+    });
+
+    expect(settings).toMatchObject({
+      stepNetwork: 'steps-2',
+      stepNetworkAllow: ['10.1.0.0/16', '192.168.5.7/32'],
+      stepNetworkDns: ['1.1.1.1', '9.9.9.9'],
+      unsafeStepHostNetwork: true,
+      unsafeRedisWithoutPassword: true,
+    });
+  });
+
+  it.each([
+    [
+      { KILN_STEP_NETWORK: 'Kiln_Steps' },
+      /KILN_STEP_NETWORK="Kiln_Steps": lower-case/,
+    ],
+    [{ KILN_STEP_NETWORK: 'a-very-long-network' }, /at most 15/],
+    [{ KILN_STEP_NETWORK_ALLOW: '10.1.2.3/16' }, /write 10\.1\.0\.0\/16/],
+    [{ KILN_STEP_NETWORK_ALLOW: '0.0.0.0/0' }, /overlaps loopback/],
+    [{ KILN_STEP_NETWORK_ALLOW: '127.0.0.1' }, /overlaps loopback/],
+    [{ KILN_STEP_NETWORK_DNS: '127.0.0.53' }, /systemd-resolved/],
+    [{ KILN_STEP_NETWORK_DNS: 'dns.example' }, /IPv4 addresses/],
+  ])('refuses %o', (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
+
+  it('reads the artifact store, the data lake and the input fetch policy', () => {
+    const defaults = readSettings({});
+    const set = readSettings({
+      KILN_ARTIFACTS_URL: 's3://ml-artifacts/kiln',
+      KILN_ARTIFACTS_DOWNLOAD: 'proxy',
+      KILN_INPUT_HOSTS: 'data.example.com, *.lake.example.com',
+      KILN_INPUT_PRIVATE_NETWORKS: '10.1.0.0/16,fd00::/8',
+      KILN_DATA_CREDENTIALS: 'worker',
+      KILN_DATA_STORES: '{"lake": "s3://lake/outputs"}',
+    });
+
+    expect(defaults).toMatchObject({
+      artifactsDownload: 'presigned',
+      inputHosts: [],
+      inputPrivateNetworks: [],
+      dataCredentials: 'repository',
+      dataStores: {},
+    });
+    expect(defaults.artifactsUrl).toBeUndefined();
+    expect(set).toMatchObject({
+      artifactsUrl: 's3://ml-artifacts/kiln',
+      artifactsDownload: 'proxy',
+      inputHosts: ['data.example.com', '*.lake.example.com'],
+      inputPrivateNetworks: ['10.1.0.0/16', 'fd00::/8'],
+      dataCredentials: 'worker',
+      dataStores: { lake: 's3://lake/outputs' },
+    });
+  });
+
+  it('names the variable of a wrong store URL or network', () => {
+    const attempt = () =>
+      readSettings({
+        KILN_ARTIFACTS_URL: 'https://s3.amazonaws.com/bucket',
+        KILN_INPUT_PRIVATE_NETWORKS: '10.0.0.0/8,everything',
+        KILN_DATA_STORES: '{"lake": "gs://bucket"}',
+      });
+
+    expect(attempt).toThrow(
+      /KILN_ARTIFACTS_URL="https:\/\/s3.amazonaws.com\/bucket": must be s3:\/\/bucket or s3:\/\/bucket\/prefix/,
+    );
+    expect(attempt).toThrow(/KILN_INPUT_PRIVATE_NETWORKS=.*CIDR/);
+    expect(attempt).toThrow(/KILN_DATA_STORES.*s3:\/\/bucket\/prefix/);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { saveArtifactCopy } from '../../artifacts/save-artifact-copy.js';
 import type { ExecutionRecord } from '../../model/execution.js';
 import { describeEnd } from '../../worker/run-container.js';
 import {
@@ -13,6 +14,8 @@ import {
   formatTable,
 } from '../format-values.js';
 import { findExecution, openRecords } from '../open-records.js';
+import { followExecutionLog } from '../../control/follow-execution-log.js';
+import type { LogLine } from '../../model/log-line.js';
 import { remoteFromEnv } from '../remote-client.js';
 import { remoteLogsAction } from './remote-actions.js';
 
@@ -119,35 +122,33 @@ export async function logsAction(
   const engine = await openRecords();
   try {
     const record = await findExecution(engine, reference);
-    let after: number | undefined;
-    for (;;) {
-      const lines = await engine.deps.executions.readLog(record.id, {
-        afterSeq: after,
-        limit: 1000,
-      });
+    const print = (lines: readonly LogLine[]) => {
       for (const line of lines) {
-        after = line.seq;
         if (options.stream && line.stream !== options.stream) continue;
         (line.stream === 'stderr' ? process.stderr : process.stdout).write(
           `${line.text}\n`,
         );
       }
-      if (lines.length === 1000) continue;
-      if (!options.follow) break;
-      const current = await engine.deps.executions.getExecution(record.id);
-      if (
-        !current ||
-        ['complete', 'error', 'stopped'].includes(current.status)
-      ) {
-        const rest = await engine.deps.executions.readLog(record.id, {
+    };
+    if (!options.follow) {
+      let after: number | undefined;
+      for (;;) {
+        const lines = await engine.deps.executions.readLog(record.id, {
           afterSeq: after,
-          limit: 100_000,
+          limit: 1000,
         });
-        for (const line of rest) process.stdout.write(`${line.text}\n`);
-        break;
+        print(lines);
+        if (lines.length < 1000) break;
+        after = lines[lines.length - 1]?.seq;
       }
-      await new Promise((done) => setTimeout(done, 500));
+      return;
     }
+    // Followed from the run's event stream: no polling of the record.
+    const follow = followExecutionLog(
+      { feed: engine.feed, executions: engine.deps.executions },
+      { execution: record, afterSeq: -1, onLines: print },
+    );
+    await follow.done;
   } finally {
     await engine.close();
   }
@@ -166,7 +167,8 @@ export async function outputsAction(
         const target = resolve(join(root, file.path));
         if (!target.startsWith(root + sep)) continue;
         await mkdir(dirname(target), { recursive: true });
-        await engine.deps.artifacts.copyTo(file.sha256, target);
+        // A copy the user owns, never a link into the store.
+        await saveArtifactCopy(engine.deps.artifacts, file.sha256, target);
         process.stdout.write(`${target}\n`);
       }
       return;

@@ -6,8 +6,9 @@
 import { createEngine } from '../../engine/create-engine.js';
 import { createLogger } from '../../log.js';
 import type { ExecutionRecord } from '../../model/execution.js';
-import { advanceRun } from '../../orchestrator/advance-run.js';
-import { createRun, newRunId } from '../../orchestrator/create-run.js';
+import { cancelRun } from '../../control/cancel-run.js';
+import { createRun, newRunId } from '../../control/create-run.js';
+import { localStepQueue } from '../../redis/redis-keys.js';
 import { readSettings } from '../../settings.js';
 import { startStepWorker } from '../../worker/step-worker.js';
 import {
@@ -52,7 +53,7 @@ export async function runAction(
       adhoc: options.adhoc,
     });
     const id = newRunId();
-    const queue = `kiln-local-${id}`;
+    const queue = localStepQueue(id);
     process.stderr.write(
       `kiln: ${checkout.repository} @ ${checkout.adhoc ? `ad-hoc ${checkout.commit.slice(0, 13)}` : checkout.commit.slice(0, 12)} · ${checkout.configFile} · runtime ${deps.runtime.kind}\n`,
     );
@@ -83,6 +84,7 @@ export async function runAction(
       queue,
       concurrency: settings.concurrency,
       connection: engine.bullConnection,
+      prefix: engine.keys.bullPrefix,
     });
     let interrupted = 0;
     const onInterrupt = () => {
@@ -91,18 +93,13 @@ export async function runAction(
       process.stderr.write(
         '\nkiln: stopping the run (Ctrl-C again to quit at once)\n',
       );
-      void deps.runs
-        .updateRun(id, {
-          status: 'cancelled',
-          reason: 'interrupted',
-          endedAt: new Date().toISOString(),
-        })
-        .then(() => advanceRun(deps, id));
+      void cancelRun(deps, { runId: id, reason: 'interrupted (Ctrl-C)' });
     };
     process.on('SIGINT', onInterrupt);
     const final = await watchRun({
       runs: deps.runs,
       executions: deps.executions,
+      feed: engine.feed,
       runId: id,
       out: options.json ? process.stderr : process.stdout,
       interactive: !options.json && process.stdout.isTTY === true,
@@ -125,6 +122,8 @@ export async function runAction(
         `\nrun #${final.counter} ${final.status}${final.reason ? ` — ${final.reason}` : ''}\n`,
       );
     }
+    // Interrupted runs exit as shells do after SIGINT.
+    if (interrupted > 0) return 130;
     return final.status === 'complete' ? 0 : 1;
   } finally {
     await worker?.close();

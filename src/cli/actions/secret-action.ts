@@ -33,7 +33,7 @@ export async function setSecretAction(
   const value = await readStdin();
   const engine = await openRecords();
   try {
-    await createSecretStore(engine.redis, engine.deps.prefix).set(
+    await createSecretStore(engine.redis, engine.keys).set(
       repository,
       name,
       value,
@@ -48,10 +48,9 @@ export async function listSecretsAction(repository: string): Promise<void> {
   checkRepository(repository);
   const engine = await openRecords();
   try {
-    const names = await createSecretStore(
-      engine.redis,
-      engine.deps.prefix,
-    ).names(repository);
+    const names = await createSecretStore(engine.redis, engine.keys).names(
+      repository,
+    );
     process.stdout.write(
       names.length > 0
         ? `${names.join('\n')}\n`
@@ -69,10 +68,10 @@ export async function deleteSecretAction(
   checkRepository(repository);
   const engine = await openRecords();
   try {
-    const deleted = await createSecretStore(
-      engine.redis,
-      engine.deps.prefix,
-    ).delete(repository, name);
+    const deleted = await createSecretStore(engine.redis, engine.keys).delete(
+      repository,
+      name,
+    );
     process.stdout.write(
       deleted
         ? `secret ${name} deleted\n`

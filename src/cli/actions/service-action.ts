@@ -10,7 +10,7 @@ import { createEngine, type Engine } from '../../engine/create-engine.js';
 import { createCollaboratorCheck } from '../../forge/github/check-collaborator.js';
 import { startIntakeWorker } from '../../intake/start-intake-worker.js';
 import { createLogger } from '../../log.js';
-import { reconcileRun } from '../../orchestrator/advance-run.js';
+import { reconcileRun } from '../../control/reconcile-run.js';
 import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
 import { createSecretStore } from '../../secrets/secret-store.js';
 import { createApp } from '../../server/create-app.js';
@@ -46,7 +46,7 @@ export async function serviceAction(
   const closers: Array<() => Promise<void>> = [];
   const metrics = createKilnMetrics({
     redis: engine.redis,
-    prefix: settings.redisPrefix,
+    keys: engine.keys,
     runs: engine.deps.runs,
   });
   closers.push(() => metrics.close());
@@ -81,7 +81,7 @@ async function startWorkerRole(
   metrics: KilnMetrics,
 ): Promise<() => Promise<void>> {
   const { deps, settings, logger } = engine;
-  const secrets = createSecretStore(deps.redis, deps.prefix);
+  const secrets = createSecretStore(engine.redis, engine.keys);
   deps.secretsFor = (repository) => secrets.values(repository);
   // Containers of steps still marked started belong to live attempts (this
   // worker's before a restart are re-run under the same name, which
@@ -112,6 +112,7 @@ async function startWorkerRole(
     queue: DEFAULT_STEP_QUEUE,
     concurrency: settings.concurrency,
     connection: engine.bullConnection,
+    prefix: engine.keys.bullPrefix,
     lockDurationMs: settings.lockDurationMs,
     stalledIntervalMs: settings.stalledIntervalMs,
   });
@@ -137,7 +138,8 @@ async function startWorkerRole(
             settings,
             logger,
             redis: engine.redis,
-            orchestrator: deps,
+            keys: engine.keys,
+            control: deps,
             metrics,
             readinessChecks: [
               { name: 'runtime', check: () => deps.runtime.ping() },
@@ -175,7 +177,9 @@ async function startServerRole(
     settings,
     logger,
     redis: engine.redis,
-    orchestrator: deps,
+    keys: engine.keys,
+    control: deps,
+    feed: engine.feed,
     git: deps.git,
     artifacts: deps.artifacts,
     metrics,

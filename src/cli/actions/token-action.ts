@@ -18,7 +18,7 @@ export async function createTokenAction(options: {
   const engine = await openRecords();
   try {
     const tokens = createTokenStore(engine.redis, {
-      prefix: engine.deps.prefix,
+      keys: engine.keys,
     });
     const { token, record } = await tokens.createToken({
       name: options.name,
@@ -37,7 +37,7 @@ export async function listTokensAction(): Promise<void> {
   const engine = await openRecords();
   try {
     const tokens = createTokenStore(engine.redis, {
-      prefix: engine.deps.prefix,
+      keys: engine.keys,
     });
     const list = await tokens.listTokens();
     process.stdout.write(
@@ -55,7 +55,7 @@ export async function revokeTokenAction(name: string): Promise<void> {
   const engine = await openRecords();
   try {
     const tokens = createTokenStore(engine.redis, {
-      prefix: engine.deps.prefix,
+      keys: engine.keys,
     });
     if (!(await tokens.revokeToken(name))) {
       throw new Error(`there is no token named "${name}": see kiln token list`);

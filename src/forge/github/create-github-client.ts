@@ -42,6 +42,18 @@ export interface GithubClient {
   ): Promise<GithubOctokit>;
   /** Forget cached tokens (after a 401): the next request mints a new one. */
   forgetTokens(): void;
+  /**
+   * A token that can read `repository` (`owner/name`) over git. App auth:
+   * an installation token scoped to that one repository with
+   * `contents: read` only, cached until shortly before it expires, and
+   * undefined when the App is not installed there. Token auth:
+   * KILN_GITHUB_TOKEN. `refresh` skips the cache (the last token was
+   * refused). May be called concurrently.
+   */
+  readToken(
+    repository: string,
+    options?: { refresh?: boolean },
+  ): Promise<string | undefined>;
 }
 
 export class GithubClientError extends KilnError {
@@ -101,6 +113,7 @@ export function createGithubClient(
       canCreateCheckRuns: false,
       forRepository: async () => octokit,
       forgetTokens: () => undefined,
+      readToken: async () => settings.githubToken,
     };
   }
   return null;
@@ -115,6 +128,16 @@ function createAppClient(
   const appOctokit = makeOctokit(options, {
     authStrategy: createAppAuth,
     auth: { appId, privateKey: normalizeKey(privateKey) },
+  });
+  // Mints the git tokens: same key and cache, requests through the App's
+  // Octokit (base URL, timeout, retries).
+  const appAuth = createAppAuth({
+    appId,
+    privateKey: normalizeKey(privateKey),
+    // auth-app's type wants a string from `get`; it treats undefined as a
+    // miss, which is what ours answers for an absent or expiring token.
+    cache: cache as { get(key: string): string; set: TokenCache['set'] },
+    request: appOctokit.request,
   });
   const installations = new Map<string, number>();
   const clients = new Map<number, GithubOctokit>();
@@ -139,6 +162,39 @@ function createAppClient(
       return client;
     },
     forgetTokens: () => cache.clear(),
+    async readToken(repository, readOptions = {}) {
+      // A second round only after GitHub refused to mint for the cached
+      // installation: the App was reinstalled (a new installation id) or
+      // the installation lost the repository.
+      for (let round = 0; round < 2; round += 1) {
+        const installationId = await lookUp(repository).catch(
+          (error: unknown) => {
+            // Not installed: fetch without a token (a public repository
+            // still works; a private one fails with "install the App").
+            if (error instanceof GithubClientError) return undefined;
+            throw error;
+          },
+        );
+        if (installationId === undefined) return undefined;
+        try {
+          const { token } = await appAuth({
+            type: 'installation',
+            installationId,
+            // Least privilege: the token in git's environment reads this
+            // one repository and can do nothing else.
+            repositoryNames: [repository.split('/')[1] ?? ''],
+            permissions: { contents: 'read' },
+            refresh: readOptions.refresh === true || round > 0,
+          });
+          return token;
+        } catch (error) {
+          const status = (error as { status?: number }).status;
+          if (status !== 404 && status !== 422) throw error;
+          installations.delete(repository);
+        }
+      }
+      return undefined;
+    },
   };
 
   async function lookUp(repository: string): Promise<number> {

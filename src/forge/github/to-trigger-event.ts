@@ -5,6 +5,7 @@
  * SHAs are checked to be 40 lowercase hex characters here, before anything
  * can hand them to git.
  */
+import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import { z } from 'zod';
 
 export interface RepositoryRef {
@@ -125,9 +126,48 @@ const PullRequestPayload = z.looseObject({
 
 const InstallationPayload = z.looseObject({
   action: z.string().max(100),
-  installation: Installation.extend({ account: Login.nullable().optional() }),
+  installation: Installation.extend({
+    // A user or organization has a login; an enterprise has a slug.
+    account: z
+      .looseObject({
+        login: z.string().max(100).optional(),
+        slug: z.string().max(100).optional(),
+      })
+      .nullable()
+      .optional(),
+  }),
   sender: Login.optional(),
 });
+
+type Fits<Payload, Schema extends z.ZodType> = [Payload] extends [
+  z.input<Schema>,
+]
+  ? true
+  : false;
+type Expect<T extends true> = T;
+
+/**
+ * Checked by tsc, never used at runtime: every payload GitHub describes
+ * (@octokit/webhooks' types, generated from GitHub's webhook schemas) is
+ * accepted by the schema kiln parses it with, so a field GitHub documents
+ * as nullable or optional is never required here. The schemas stay the
+ * runtime check: types prove nothing about bytes from the network.
+ */
+export type GithubPayloadsFit = [
+  Expect<Fits<EmitterWebhookEvent<'push'>['payload'], typeof PushPayload>>,
+  Expect<
+    Fits<
+      EmitterWebhookEvent<'pull_request'>['payload'],
+      typeof PullRequestPayload
+    >
+  >,
+  Expect<
+    Fits<
+      EmitterWebhookEvent<'installation'>['payload'],
+      typeof InstallationPayload
+    >
+  >,
+];
 
 const runningActions = new Set(['opened', 'synchronize', 'reopened']);
 
@@ -273,7 +313,9 @@ function toInstallation(payload: unknown): ToTriggerEventResult {
       kind: 'installation',
       action: parsed.data.action,
       installationId: parsed.data.installation.id,
-      account: parsed.data.installation.account?.login,
+      account:
+        parsed.data.installation.account?.login ??
+        parsed.data.installation.account?.slug,
       sender: parsed.data.sender?.login,
     },
   };

@@ -4,6 +4,15 @@
  * length, not hex, `sha1=`, a duplicated header) is a plain "no", never a
  * `RangeError` from `timingSafeEqual`; the length of a valid signature is
  * public, so refusing other lengths early leaks nothing.
+ *
+ * Written here rather than taken from @octokit/webhooks: its middleware
+ * reads the whole body with no byte cap or deadline before verifying (kiln's
+ * route refuses an oversized or trickled body before reading it,
+ * read-raw-body.ts), and its `verify`/`verifyWithFallback` take a decoded
+ * string, stop at the first secret that matches and do not say which one
+ * did (kiln compares every secret and reports current or previous, for
+ * rotations). The HMAC itself is the same: tests check this function
+ * against @octokit/webhooks-methods on GitHub's example payloads.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

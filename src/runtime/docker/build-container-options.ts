@@ -5,10 +5,11 @@
  * reliable handle for orphan reaping.
  *
  * Choices worth knowing:
- * - Network: `none`, or `host` when the step sets `network: true`. The
- *   engine runs with `--bridge=none`, so `host` is the only mode that has
- *   any connectivity; a step that opts into the network therefore shares the
- *   host's network namespace (never the default for fork code).
+ * - Network: `none`, or, when the step sets `network: true`, the network
+ *   the runtime prepared (`network`): kiln's isolated step network with its
+ *   own resolv.conf (step-network.ts), or `host` only when the operator
+ *   opted into that unsafe mode. Without a prepared network a `network:
+ *   true` spec is refused, never given the host's.
  * - Entrypoint: reset to `[]`, so `Cmd` (`/bin/sh -c script`) is what runs.
  *   Keeping the image's entrypoint would turn `ENTRYPOINT ["python"]` into
  *   `python /bin/sh -c …`; the cost is that wrapper entrypoints (CUDA
@@ -46,9 +47,19 @@ const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // Anything but `=` and NUL: the engine splits `Env` entries on the first `=`.
 const ENV_NAME = /^[^=\0]+$/;
 
+/** Where a `network: true` step's container goes. */
+export interface ContainerNetwork {
+  /** `NetworkMode`: kiln's step network's name, or `host` (unsafe). */
+  mode: string;
+  /** Mounted read-only at /etc/resolv.conf when given. */
+  resolvConfPath?: string;
+}
+
 export interface BuildContainerOptionsOptions {
   spec: StepSpec;
   workerId: string;
+  /** Required when `spec.network`; ignored otherwise. */
+  network?: ContainerNetwork;
   /** @defaultValue DEFAULT_NOFILE_LIMIT */
   nofileLimit?: number;
 }
@@ -72,19 +83,35 @@ export function buildContainerOptions(
   const nofile = options.nofileLimit ?? DEFAULT_NOFILE_LIMIT;
   const problem = findSpecProblem(spec);
   if (problem !== null) return { ok: false, problem };
+  const network = spec.network ? options.network : { mode: 'none' };
+  if (network === undefined) {
+    return {
+      ok: false,
+      problem: 'the step asks for network: true but no network was prepared',
+    };
+  }
+  const mounts = spec.mounts.map((mount) => ({
+    Type: 'bind' as const,
+    Source: mount.hostPath,
+    Target: mount.containerPath,
+    ReadOnly: mount.readOnly,
+  }));
+  if (network.resolvConfPath !== undefined) {
+    mounts.push({
+      Type: 'bind',
+      Source: network.resolvConfPath,
+      Target: '/etc/resolv.conf',
+      ReadOnly: true,
+    });
+  }
 
   const devices = toDeviceRequests(spec.resources.devices ?? {});
   if (!devices.ok) return devices;
 
   const memory = spec.resources.memoryBytes;
   const hostConfig: Dockerode.HostConfig = {
-    NetworkMode: spec.network ? 'host' : 'none',
-    Mounts: spec.mounts.map((mount) => ({
-      Type: 'bind',
-      Source: mount.hostPath,
-      Target: mount.containerPath,
-      ReadOnly: mount.readOnly,
-    })),
+    NetworkMode: network.mode,
+    Mounts: mounts,
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
     Privileged: false,

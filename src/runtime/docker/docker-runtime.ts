@@ -19,6 +19,7 @@ import {
   buildContainerOptions,
   toContainerName,
 } from './build-container-options.js';
+import type { ContainerNetwork } from './build-container-options.js';
 import {
   describeDockerError,
   getDockerStatusCode,
@@ -30,9 +31,15 @@ import { pullImage } from './pull-image.js';
 import type { RegistryCredentials } from './pull-image.js';
 import { callEngine, runContainer } from './run-container.js';
 import type { RuntimeLogger } from './run-container.js';
+import { selectStepNetwork } from './select-step-network.js';
+import type {
+  SelectedStepNetwork,
+  StepNetworkSetting,
+} from './select-step-network.js';
 
 export type { RegistryCredentials } from './pull-image.js';
 export type { RuntimeLogger } from './run-container.js';
+export type { StepNetworkSetting } from './select-step-network.js';
 
 export interface DockerRuntimeOptions {
   /** A ready client; wins over `socketPath`. */
@@ -57,6 +64,11 @@ export interface DockerRuntimeOptions {
    * engine's own hard limit. @defaultValue 16384
    */
   nofileLimit?: number;
+  /**
+   * How `network: true` steps get a network (select-step-network.ts).
+   * @defaultValue `{ mode: 'isolated', name: 'kiln-steps', stateDir: <tmp>/kiln-step-network }`
+   */
+  stepNetwork?: StepNetworkSetting;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -70,6 +82,7 @@ export class DockerRuntime implements Runtime {
   readonly #logger: RuntimeLogger | undefined;
   readonly #pullTimeoutMs: number | undefined;
   readonly #nofileLimit: number | undefined;
+  readonly #stepNetwork: SelectedStepNetwork;
 
   constructor(options: DockerRuntimeOptions = {}) {
     // Without a socket path dockerode follows DOCKER_HOST like the docker
@@ -87,20 +100,43 @@ export class DockerRuntime implements Runtime {
     this.#logger = options.logger;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#nofileLimit = options.nofileLimit;
+    this.#stepNetwork = selectStepNetwork(this.#docker, {
+      setting: options.stepNetwork,
+      onRecheckFailure: (error) =>
+        this.#logger?.warn(
+          { err: error },
+          'the step network lost its rules while steps run and kiln could not put them back',
+        ),
+    });
   }
 
-  async prepareImage(image: string): Promise<PreparedImage> {
+  /** How `network: true` steps stand, for the worker's start-up notes. */
+  async checkStepNetwork(): Promise<{ ok: boolean; notes: string[] }> {
+    return this.#stepNetwork.check();
+  }
+
+  async findImage(image: string): Promise<PreparedImage | null> {
     const reference = checkImageReference(image);
     const present = await this.#inspectImage(image);
-    if (present !== null) {
-      return { image, digest: pickDigest(present, reference) };
-    }
+    return present === null
+      ? null
+      : { image, digest: pickDigest(present, reference) };
+  }
+
+  async prepareImage(
+    image: string,
+    signal?: AbortSignal,
+  ): Promise<PreparedImage> {
+    const found = await this.findImage(image);
+    if (found) return found;
+    const reference = checkImageReference(image);
     await pullImage({
       docker: this.#docker,
       image,
       reference,
       registryAuth: this.#registryAuth,
       timeoutMs: this.#pullTimeoutMs,
+      signal,
     });
     const pulled = await this.#inspectImage(image);
     if (pulled === null) {
@@ -118,10 +154,27 @@ export class DockerRuntime implements Runtime {
     signal?: AbortSignal,
   ): Promise<RunResult> {
     checkImageReference(spec.image);
+    // Checked before every `network: true` container (fail-closed), and
+    // again every few seconds while it runs.
+    const lease = spec.network ? await this.#stepNetwork.attach() : null;
+    try {
+      return await this.#runOn(lease?.network, spec, sink, signal);
+    } finally {
+      lease?.release();
+    }
+  }
+
+  async #runOn(
+    network: ContainerNetwork | undefined,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal: AbortSignal | undefined,
+  ): Promise<RunResult> {
     const built = buildContainerOptions({
       spec,
       workerId: this.#workerId,
       nofileLimit: this.#nofileLimit,
+      network,
     });
     if (!built.ok) {
       throw new RuntimeError(
@@ -156,6 +209,17 @@ export class DockerRuntime implements Runtime {
         );
       });
     }
+  }
+
+  async removeExecution(executionId: string): Promise<void> {
+    const spec = { executionId, image: '' };
+    const containers = await callEngine('list', spec, () =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [`${KILN_LABELS.execution}=${executionId}`] },
+      }),
+    );
+    for (const info of containers) await this.#removeContainer(info.Id, spec);
   }
 
   async reapOrphans(keep: ReadonlySet<string> = new Set()): Promise<number> {

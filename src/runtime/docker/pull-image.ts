@@ -26,6 +26,8 @@ export interface PullImageOptions {
   registryAuth: Readonly<Record<string, RegistryCredentials>>;
   /** @defaultValue 600000 */
   timeoutMs?: number;
+  /** Aborts the pull (the engine cancels it when the request closes). */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_PULL_TIMEOUT_MS = 600_000;
@@ -49,12 +51,13 @@ export async function pullImage(options: PullImageOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
 
   let failure: string | null = null;
+  options.signal?.throwIfAborted();
   try {
     const stream = (await docker.createImage(
       auth,
       query,
     )) as NodeJS.ReadableStream;
-    failure = await readPullProgress(stream, timeoutMs);
+    failure = await readPullProgress(stream, timeoutMs, options.signal);
   } catch (error) {
     if (isEngineUnreachableError(error)) {
       throw new RuntimeError(
@@ -65,6 +68,7 @@ export async function pullImage(options: PullImageOptions): Promise<void> {
     }
     failure = describeDockerError(error);
   }
+  options.signal?.throwIfAborted();
   if (failure !== null) {
     throw new RuntimeError(
       'IMAGE_UNAVAILABLE',
@@ -90,20 +94,29 @@ function findCredentials(
 function readPullProgress(
   stream: NodeJS.ReadableStream,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<string | null> {
   return new Promise((resolve) => {
     let pending = '';
     let failure: string | null = null;
     let settled = false;
+    const destroy = () =>
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
     const timer = setTimeout(() => {
       finish(`no result after ${timeoutMs} ms`);
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      destroy();
     }, timeoutMs);
+    const onAbort = () => {
+      finish('the pull was stopped');
+      destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
 
     function finish(result: string | null): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve(result);
     }
 

@@ -96,7 +96,15 @@ export class KubernetesRuntime implements Runtime {
     this.#reapOnlyOwn = options.workerId !== undefined;
   }
 
-  /** The cluster pulls images itself; only the reference is checked. */
+  /**
+   * The cluster's nodes pull images themselves, so nothing is ever missing
+   * here: only the reference is checked (the digest is not known).
+   */
+  async findImage(image: string): Promise<PreparedImage | null> {
+    checkImageReference(image);
+    return { image, digest: null };
+  }
+
   async prepareImage(image: string): Promise<PreparedImage> {
     checkImageReference(image);
     return { image, digest: null };

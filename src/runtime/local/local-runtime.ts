@@ -55,6 +55,10 @@ export class LocalRuntime implements Runtime {
     this.#baseEnv = options.baseEnv ?? pickBaseEnv(process.env);
   }
 
+  async findImage(image: string): Promise<PreparedImage> {
+    return this.prepareImage(image);
+  }
+
   /** Idempotent; never touches the image. */
   async prepareImage(image: string): Promise<PreparedImage> {
     return {

@@ -13,7 +13,7 @@ export function authFor(deps: ServerDeps): Auth {
   if (!auth) {
     auth = createAuth({
       tokens: createTokenStore(deps.redis, {
-        prefix: deps.settings.redisPrefix,
+        keys: deps.keys,
       }),
       publicRead: deps.settings.publicRead,
     });

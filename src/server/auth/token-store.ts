@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../../redis/redis-keys.js';
 import { KilnError } from '../../errors.js';
 
 export const TOKEN_ROLES = ['viewer', 'admin'] as const;
@@ -55,10 +56,10 @@ export function isTokenRole(value: unknown): value is TokenRole {
 
 export function createTokenStore(
   redis: Redis,
-  options: { prefix: string; now?: () => Date },
+  options: { keys: RedisKeys; now?: () => Date },
 ): TokenStore {
-  const byName = `${options.prefix}:api-tokens`;
-  const byHash = `${options.prefix}:api-token-hashes`;
+  const byName = options.keys.apiTokens;
+  const byHash = options.keys.apiTokenHashes;
   const now = () => options.now?.() ?? new Date();
 
   return {

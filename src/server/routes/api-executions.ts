@@ -3,13 +3,17 @@
  * Server-Sent Events stream), metrics events and final values, outputs
  * and their download from the artifact store. Also the delivery log.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Router, type Response } from 'express';
 import { createDeliveryLog } from '../../intake/delivery-log.js';
 import {
   TERMINAL_STATUSES,
   type ExecutionRecord,
 } from '../../model/execution.js';
+import {
+  followExecutionLog,
+  type LogFollow,
+} from '../../control/follow-execution-log.js';
+import { openEventStream, resumePoint } from '../send-event-stream.js';
 import {
   ApiError,
   checkId,
@@ -18,14 +22,12 @@ import {
   type ApiContext,
 } from './api-context.js';
 
-const pollMs = 500;
-const streamBatch = 500;
-// Each open stream polls Redis; past this many, new ones are refused.
-const maxStreams = 500;
+// Each open stream is a subscription on the process's stream follower.
+const maxStreams = 2000;
 
 export function createApiExecutionsRouter(context: ApiContext): Router {
   const { deps, auth } = context;
-  const { executions } = deps.orchestrator;
+  const { executions } = deps.control;
   const router = Router();
   const read = auth.requireRole('read');
   let openStreams = 0;
@@ -70,57 +72,31 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
       throw new ApiError(503, 'too many open log streams: retry in a moment');
     }
     openStreams += 1;
-    res.on('close', () => {
+    const resume = resumePoint(req, /^-?\d{1,15}$/, '-1');
+    const holder: { follow?: LogFollow } = {};
+    const stream = openEventStream(req, res, () => {
+      holder.follow?.stop();
       openStreams -= 1;
     });
-    const resumeFrom = req.headers['last-event-id'] ?? req.query.after;
-    let after =
-      typeof resumeFrom === 'string' && /^\d{1,15}$/.test(resumeFrom)
-        ? Number(resumeFrom)
-        : -1;
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.flushHeaders();
-    res.write('retry: 2000\n\n');
-    let closed = false;
-    req.on('close', () => {
-      closed = true;
-    });
-    for (;;) {
-      if (closed) return;
-      const lines = await executions.readLog(execution.id, {
-        afterSeq: after < 0 ? undefined : after,
-        limit: streamBatch,
-      });
-      for (const line of lines) {
-        res.write(
-          `id: ${line.seq}\nevent: line\ndata: ${JSON.stringify(line)}\n\n`,
-        );
-        after = line.seq;
-      }
-      if (lines.length === streamBatch) continue;
-      const current = await executions.getExecution(execution.id);
-      if (!current || TERMINAL_STATUSES.includes(current.status)) {
-        // Lines written just before the end are read once more.
-        const rest = await executions.readLog(execution.id, {
-          afterSeq: after < 0 ? undefined : after,
-          limit: 10_000,
-        });
-        for (const line of rest) {
-          res.write(
-            `id: ${line.seq}\nevent: line\ndata: ${JSON.stringify(line)}\n\n`,
-          );
-        }
-        res.write(
-          `event: end\ndata: ${JSON.stringify({ status: current?.status ?? 'gone' })}\n\n`,
-        );
-        res.end();
-        return;
-      }
-      await sleep(pollMs);
+    if (!deps.feed) {
+      stream.end({ status: execution.status });
+      return;
     }
+    const follow = followExecutionLog(
+      { feed: deps.feed, executions },
+      {
+        execution,
+        afterSeq: Number(resume),
+        onLines: (lines) => {
+          for (const line of lines) {
+            stream.send({ id: String(line.seq), event: 'line', data: line });
+          }
+        },
+      },
+    );
+    holder.follow = follow;
+    const status = await follow.done;
+    stream.end({ status });
   });
 
   router.get('/api/executions/:id/metrics', read, async (req, res) => {
@@ -152,7 +128,7 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
   router.get('/api/deliveries', read, async (req, res) => {
     const { limit, offset } = readPaging(req.query, 500);
     const log = createDeliveryLog(deps.redis, {
-      prefix: deps.settings.redisPrefix,
+      keys: deps.keys,
     });
     res.json({
       deliveries: await log.listDeliveries({ limit, offset }),
@@ -181,6 +157,19 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
         `the bytes of ${output.path} are no longer stored`,
       );
     }
+    if (deps.settings.artifactsDownload === 'presigned') {
+      // Object storage: the client fetches the bytes from the store itself
+      // with a short-lived presigned GET; kiln only checks access here.
+      const url = await artifacts.downloadUrl(output.sha256, {
+        contentDisposition: contentDisposition(output.path),
+        expiresInSeconds: PRESIGNED_SECONDS,
+      });
+      if (url !== null) {
+        res.setHeader('Cache-Control', 'no-store');
+        res.redirect(302, url);
+        return;
+      }
+    }
     const stream = await artifacts.open(output.sha256);
     res.status(200);
     res.setHeader('Content-Type', 'application/octet-stream');
@@ -194,6 +183,9 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
 
   return router;
 }
+
+/** How long a presigned download link works. */
+export const PRESIGNED_SECONDS = 15 * 60;
 
 /** `attachment` with an ASCII fallback and the RFC 5987 UTF-8 name. */
 export function contentDisposition(path: string): string {

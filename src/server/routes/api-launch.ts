@@ -4,13 +4,14 @@
  * anything is created (bad input is a 422 and no run), then the run is
  * created like a push would create it. Nothing here touches other runs.
  */
-import { execFile } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { formatFinding } from '../../config/finding.js';
 import { loadConfig } from '../../config/load-config.js';
+import { isGitError } from '../../git/git-error.js';
 import type { RunRecord } from '../../model/run.js';
 import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
-import { createRun } from '../../orchestrator/create-run.js';
+import { createRun } from '../../control/create-run.js';
+import { decideTrust } from '../../orchestrator/decide-trust.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
 import type { Principal } from '../auth/create-auth.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -101,7 +102,7 @@ export async function launchRun(
     );
   const resolved = request.commit
     ? { sha: request.commit, ref: undefined }
-    : await resolveRef(source.url, request.ref ?? '');
+    : await resolveRef(git, source, request.ref ?? '');
   const commit = resolved.sha;
   await git.ensureCommit(source, commit).catch((error: unknown) => {
     throw new ApiError(
@@ -115,7 +116,15 @@ export async function launchRun(
     commit,
   );
   checkLaunchable(configText, configFile, request);
-  return createRun(deps.orchestrator, {
+  // A branch or tag names the repository's own code; a bare SHA may be a
+  // fork's commit (GitHub serves those through the base repository).
+  const trust = decideTrust({
+    how: 'launch',
+    ...(resolved.ref === undefined
+      ? { onBranchOrTag: await git.isOnBranchOrTag(source, commit) }
+      : {}),
+  });
+  return createRun(deps.control, {
     repository: request.repository,
     source: { id: source.id, url: source.url },
     commit,
@@ -125,6 +134,8 @@ export async function launchRun(
     configText,
     configFile,
     trigger: { event: 'api', sender: principal.name },
+    trusted: trust.trusted,
+    requireApproval: trust.hold,
   });
 }
 
@@ -172,8 +183,7 @@ export async function rerunRun(
       `run ${run.id} ran an uncommitted work tree: commit it and launch again`,
     );
   }
-  const prefix = deps.orchestrator.prefix;
-  const configText = await deps.redis.get(`${prefix}:config:${run.config.key}`);
+  const configText = await deps.control.configs.load(run.config.key);
   if (configText === null) {
     throw new ApiError(
       409,
@@ -181,7 +191,8 @@ export async function rerunRun(
     );
   }
   checkLaunchable(configText, run.config.file, run);
-  return createRun(deps.orchestrator, {
+  const trust = decideTrust({ how: 'rerun', previousTrusted: run.trusted });
+  return createRun(deps.control, {
     repository: run.repository,
     source: { id: run.source.id, url: run.source.url },
     commit: run.commit,
@@ -191,7 +202,8 @@ export async function rerunRun(
     configText,
     configFile: run.config.file,
     trigger: { event: 'rerun', sender: principal.name },
-    trusted: run.trusted,
+    trusted: trust.trusted,
+    requireApproval: trust.hold,
   });
 }
 
@@ -199,7 +211,7 @@ export async function findSource(
   deps: ServerDeps,
   repository: string,
 ): Promise<{ id: string; url: string }> {
-  const runs = await deps.orchestrator.runs.listRuns({
+  const runs = await deps.control.runs.listRuns({
     repository,
     limit: 100,
   });
@@ -241,41 +253,27 @@ export async function readConfigAt(
   );
 }
 
-/** A branch or tag to its commit with `git ls-remote` (no clone needed). */
+/**
+ * A branch or tag to its commit with `git ls-remote` (no clone needed),
+ * with the same credentials as every other fetch of the repository.
+ */
 export async function resolveRef(
-  url: string,
+  git: NonNullable<ServerDeps['git']>,
+  source: { id: string; url: string },
   ref: string,
 ): Promise<{ sha: string; ref: string }> {
-  const output = await new Promise<string>((resolve, reject) => {
-    execFile(
-      'git',
-      ['ls-remote', '--', url, `refs/heads/${ref}`, `refs/tags/${ref}`],
-      {
-        timeout: 30_000,
-        maxBuffer: 1024 * 1024,
-        env: {
-          ...process.env,
-          GIT_TERMINAL_PROMPT: '0',
-          GIT_ALLOW_PROTOCOL: 'https:http:ssh:file',
-        },
-      },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    );
-  }).catch(() => {
+  const found = await git.resolveRef(source, ref).catch((error: unknown) => {
+    // No access is said as such ("install the App on it"); anything else
+    // is the server being unreachable.
     throw new ApiError(
       422,
-      `could not list the refs of the repository: is it reachable?`,
+      isGitError(error) && !error.retryable
+        ? error.message
+        : 'could not list the refs of the repository: is it reachable?',
     );
   });
-  const lines = output.split('\n').filter(Boolean);
-  const branch = lines.find((item) => item.endsWith(`\trefs/heads/${ref}`));
-  // An annotated tag's peeled line (^{}) names the commit.
-  const tag =
-    lines.find((item) => item.endsWith(`\trefs/tags/${ref}^{}`)) ??
-    lines.find((item) => item.endsWith(`\trefs/tags/${ref}`));
-  const found = (branch ?? tag)?.split('\t')[0];
-  if (!found || !sha.test(found)) {
+  if (!found) {
     throw new ApiError(422, `no branch or tag "${ref}" in the repository`);
   }
-  return { sha: found, ref: branch ? `refs/heads/${ref}` : `refs/tags/${ref}` };
+  return found;
 }

@@ -4,11 +4,11 @@
  * cancel, approve — which need an admin token.
  */
 import { Router, type Request } from 'express';
-import { ApprovalError, approveRun } from '../../intake/approve-run.js';
-import { cancelRun } from '../../intake/cancel-run.js';
+import { ApprovalError, approveRun } from '../../control/approve-run.js';
+import { cancelRun } from '../../control/cancel-run.js';
 import { createDeliveryLog } from '../../intake/delivery-log.js';
 import type { RunRecord, RunStatus } from '../../model/run.js';
-import { isFinalRunStatus } from '../../orchestrator/next-run-actions.js';
+import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
 import type { Principal } from '../auth/create-auth.js';
 import {
   ApiError,
@@ -34,7 +34,7 @@ const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
 export function createApiRunsRouter(context: ApiContext): Router {
   const { deps, auth } = context;
-  const { runs, executions } = deps.orchestrator;
+  const { runs, executions } = deps.control;
   const router = Router();
   const read = auth.requireRole('read');
   const admin = auth.requireRole('admin');
@@ -101,7 +101,7 @@ export function createApiRunsRouter(context: ApiContext): Router {
       throw new ApiError(409, `run ${run.id} already ended (${run.status})`);
     }
     const principal = await principalOf(req);
-    await cancelRun(deps.orchestrator, {
+    await cancelRun(deps.control, {
       runId: run.id,
       reason: `cancelled by ${principal.name}`,
     });
@@ -124,7 +124,7 @@ export function createApiRunsRouter(context: ApiContext): Router {
       // With GitHub configured, the approver must be a collaborator with
       // write access; otherwise the admin token is the authority (the
       // operator gave it out).
-      const approved = await approveRun(deps.orchestrator, {
+      const approved = await approveRun(deps.control, {
         runId: run.id,
         approver,
         isCollaborator: deps.isCollaborator ?? (async () => true),
@@ -163,7 +163,7 @@ export async function listRepositories(
     string,
     { name: string; lastRunAt?: string; sourceUrl?: string }
   >();
-  const recent = await deps.orchestrator.runs.listRuns({ limit: 1000 });
+  const recent = await deps.control.runs.listRuns({ limit: 1000 });
   for (const run of recent) {
     if (found.has(run.repository)) continue;
     found.set(run.repository, {
@@ -173,7 +173,7 @@ export async function listRepositories(
     });
   }
   const deliveries = createDeliveryLog(deps.redis, {
-    prefix: deps.settings.redisPrefix,
+    keys: deps.keys,
   });
   for (const delivery of await deliveries.listDeliveries({ limit: 500 })) {
     if (delivery.repository && !found.has(delivery.repository)) {

@@ -5,9 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import express, { Router } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { authFor } from '../auth/auth-for.js';
+import { parseExactJson } from '../parse-exact-json.js';
 import type { ServerDeps } from '../server-deps.js';
 import { ApiError, createApiErrorHandler } from './api-context.js';
+import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
 
@@ -22,6 +25,32 @@ export function readOpenApiText(): string {
   return openApiText;
 }
 
+/**
+ * `express.json` with `parseExactJson`: a JSON body (read as text) becomes
+ * `req.body`; malformed JSON is a 400, as before.
+ */
+function parseJsonBody(req: Request, _res: Response, next: NextFunction) {
+  if (typeof req.body !== 'string') {
+    next();
+    return;
+  }
+  const text = req.body;
+  // As express.json: an empty body is {}; else only an object or a list.
+  if (text === '') {
+    req.body = {};
+    next();
+    return;
+  }
+  const first = /^[ \t\n\r]*(.)/s.exec(text)?.[1];
+  try {
+    if (first !== '{' && first !== '[') throw new SyntaxError('not strict');
+    req.body = parseExactJson(text);
+    next();
+  } catch {
+    next(new ApiError(400, 'the request body is not valid JSON'));
+  }
+}
+
 export function createApiRouter(deps: ServerDeps): Router {
   const auth = authFor(deps);
   const router = Router();
@@ -29,13 +58,20 @@ export function createApiRouter(deps: ServerDeps): Router {
   router.get('/api/openapi.json', (_req, res) => {
     res.type('application/json').send(readOpenApiText());
   });
-  router.use('/api', express.json({ limit: '64kb' }));
+  // Read as text and parsed here, so that an integer beyond 2^53 keeps its
+  // digits (parse-exact-json.ts); otherwise as express.json would.
+  router.use(
+    '/api',
+    express.text({ type: 'application/json', limit: '64kb' }),
+    parseJsonBody,
+  );
   router.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
   router.use(createApiRunsRouter(context));
   router.use(createApiExecutionsRouter(context));
+  router.use(createApiEventsRouter(context));
   router.use('/api', (_req, _res, next) => {
     next(new ApiError(404, 'no such API endpoint: see /api/openapi.json'));
   });

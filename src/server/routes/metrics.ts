@@ -17,8 +17,8 @@ export function createMetricsRouter(deps: ServerDeps): Router {
   const getMetrics = (): KilnMetrics => {
     metrics ??= createKilnMetrics({
       redis: deps.redis,
-      prefix: deps.settings.redisPrefix,
-      runs: deps.orchestrator.runs,
+      keys: deps.keys,
+      runs: deps.control.runs,
     });
     return metrics;
   };

@@ -57,11 +57,14 @@ export function createWebhooksRouter(
   options: WebhooksRouterOptions = {},
 ): Router {
   const { settings, logger } = deps;
-  const prefix = settings.redisPrefix;
-  const deliveries = createDeliveryLog(deps.redis, { prefix });
+  const { keys } = deps;
+  const deliveries = createDeliveryLog(deps.redis, { keys });
   let queue = options.intakeQueue;
   const intakeQueue = (): IntakeQueue => {
-    queue ??= createIntakeQueue({ connection: deps.redis });
+    queue ??= createIntakeQueue({
+      connection: deps.redis,
+      bullPrefix: keys.bullPrefix,
+    });
     return queue;
   };
   const router = Router();
@@ -137,7 +140,7 @@ export function createWebhooksRouter(
     const problem = checkJson(body);
     if (problem) return reject({ status: 400, error: problem }, claimed);
 
-    const claim = await withTimeout(claimDelivery(deps.redis, prefix, claimed));
+    const claim = await withTimeout(claimDelivery(deps.redis, keys, claimed));
     if (claim === 'duplicate') {
       await withTimeout(deliveries.countDuplicate(claimed)).catch(
         () => undefined,
@@ -153,7 +156,7 @@ export function createWebhooksRouter(
     try {
       await withTimeout(
         Promise.all([
-          confirmQueued(deps.redis, prefix, claimed),
+          confirmQueued(deps.redis, keys, claimed),
           deliveries.recordDelivery(
             claimed,
             { deliveryId: claimed, event, status: 'queued' },

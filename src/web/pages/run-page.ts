@@ -22,6 +22,8 @@ export interface RunPageData {
   graph: DagNode[];
   executions: RunPageExecution[];
   canAct: boolean;
+  /** The run's event stream id when the page was read: live from there. */
+  eventsAfter?: string;
 }
 
 export function renderRunPage(data: RunPageData): SafeHtml {
@@ -32,7 +34,13 @@ export function renderRunPage(data: RunPageData): SafeHtml {
   const active = !['complete', 'error', 'stopped', 'cancelled'].includes(
     run.status,
   );
-  return html`<dl class="run-summary">
+  return html`<div
+      id="run-live"
+      data-run="${run.id}"
+      data-after="${data.eventsAfter ?? ''}"
+      data-active="${active ? 'true' : 'false'}"
+    ></div>
+    <dl class="run-summary">
       <dt>repository</dt>
       <dd>${run.repository}</dd>
       <dt>commit</dt>
@@ -51,7 +59,7 @@ export function renderRunPage(data: RunPageData): SafeHtml {
         <span class="status status-${run.status}" id="run-status"
           >${run.status}</span
         >
-        ${run.reason ?? ''}
+        <span id="run-reason">${run.reason ?? ''}</span>
       </dd>
       <dt>trigger</dt>
       <dd>
@@ -79,10 +87,13 @@ function renderExecution(item: RunPageExecution): SafeHtml {
     class="execution"
     id="execution-${record.id}"
     data-execution="${record.id}"
+    data-node="${record.node ?? ''}"
   >
     <h2>
       ${record.node ?? record.step}
-      <span class="status status-${record.status}">${record.status}</span>
+      <span class="status status-${record.status}" data-execution-status
+        >${record.status}</span
+      >
       <small>#${record.counter} · ${record.id}</small>
     </h2>
     <dl>

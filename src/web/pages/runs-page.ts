@@ -17,6 +17,8 @@ export interface RunsPageData {
   limit: number;
   hasMore: boolean;
   states: readonly string[];
+  /** The global event stream's id when the list was read: live from there. */
+  eventsAfter?: string;
 }
 
 export function renderRunsPage(data: RunsPageData): SafeHtml {
@@ -58,7 +60,10 @@ export function renderRunsPage(data: RunsPageData): SafeHtml {
       </select>
       <button>Filter</button>
     </form>
-    <table class="runs">
+    <table
+      class="runs"
+      ${data.eventsAfter ? html`data-live-runs data-after="${data.eventsAfter}" data-first-page="${offset === 0 && !Object.values(filters).some(Boolean) ? 'true' : 'false'}"` : ''}
+    >
       <thead>
         <tr>
           <th>run</th>
@@ -83,7 +88,9 @@ export function renderRunsPage(data: RunsPageData): SafeHtml {
             <td><code>${run.commit.slice(0, 12)}</code></td>
             <td>${run.name}</td>
             <td>
-              <span class="status status-${run.status}">${run.status}</span>
+              <span class="status status-${run.status}" data-run-status
+                >${run.status}</span
+              >
             </td>
             <td>
               ${metrics.map(([key, value]) => html`${key}=${String(value)} `)}

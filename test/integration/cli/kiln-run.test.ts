@@ -44,6 +44,19 @@ const CONFIG = `
       - echo first
       - exit 3
       - echo never
+- step:
+    name: exact
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - test {parameter-value:n} = {parameter-value:expected}
+      - 'grep -qF ''"n": {parameter-value:expected},'' /valohai/config/parameters.json'
+      - 'grep -qx ''n: {parameter-value:expected}'' /valohai/config/parameters.yaml'
+    parameters:
+      - name: n
+        type: integer
+        default: 9007199254740993
+      - name: expected
+        default: "9007199254740993"
 - pipeline:
     name: flow
     reuse-executions: true
@@ -206,6 +219,30 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     expect(adhoc.code, adhoc.stderr).toBe(0);
     expect(adhoc.json!.executions[0]?.commit).toMatch(/^~[0-9a-f]{64}$/);
   });
+
+  it.each([
+    [[], '9007199254740993'],
+    [
+      [
+        '--param',
+        'n=123456789012345678901234567890',
+        '--param',
+        'expected=123456789012345678901234567890',
+      ],
+      '123456789012345678901234567890',
+    ],
+  ])(
+    'keeps every digit of an int beyond 2^53 (%j): command and /valohai/config',
+    async (params, digits) => {
+      const result = await kilnRun('exact', ...params);
+
+      expect(result.code, result.stderr).toBe(0);
+      const [execution] = result.json!.executions;
+      // The commands above exit non-zero on any lost digit.
+      expect(execution?.status).toBe('complete');
+      expect(execution?.parameters).toEqual({ n: digits, expected: digits });
+    },
+  );
 
   it('names an unknown parameter instead of running', async () => {
     const result = await kilnRun('produce', '--param', 'greting=x');

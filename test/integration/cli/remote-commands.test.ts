@@ -84,7 +84,7 @@ describe.skipIf(!haveRedis())('remote CLI commands', () => {
       parameters: unknown;
     };
     expect(created.parameters).toEqual({ epochs: '7' });
-    const stored = await fixture.orchestrator.runs.getRun(created.id);
+    const stored = await fixture.control.runs.getRun(created.id);
     expect(stored?.parameters).toEqual({ epochs: '7' });
     const status = await cli(['status', created.id]);
     expect(status.stdout).toContain(`run ${created.id}`);
@@ -119,19 +119,17 @@ describe.skipIf(!haveRedis())('remote CLI commands', () => {
   });
 
   it('follows a log over the API until the execution ends', async () => {
-    const execution = await fixture.seedExecution({
-      id: `e-cli-logs-${Date.now()}`,
-      status: 'started',
-    });
-    const store = fixture.orchestrator.executions;
+    // A node a worker claimed: its execution ends when the worker says so.
+    const { run: started, node, executionId } = await fixture.startRun();
+    const store = fixture.control.executions;
     const line = (seq: number) => ({
       seq,
       time: new Date().toISOString(),
       stream: 'stdout' as const,
       text: `remote line ${seq}`,
     });
-    await store.appendLog(execution.id, [line(0)]);
-    const child = spawn('node', [kiln, 'logs', execution.id, '-f'], {
+    await store.appendOutput(executionId, { lines: [line(0)] });
+    const child = spawn('node', [kiln, 'logs', executionId, '-f'], {
       env: env(),
     });
     let output = '';
@@ -144,8 +142,8 @@ describe.skipIf(!haveRedis())('remote CLI commands', () => {
         if (output.includes('remote line 0')) resolve();
       });
     });
-    await store.appendLog(execution.id, [line(1)]);
-    await store.updateExecution(execution.id, { status: 'complete' });
+    await store.appendOutput(executionId, { lines: [line(1)] });
+    await fixture.finishNode(started, node);
     expect(await exited).toBe(0);
     expect(output).toBe('remote line 0\nremote line 1\n');
   }, 60_000);

@@ -147,7 +147,9 @@ describe('hostile inputs to the git adapter', () => {
     expect(seen).toContain(expected);
     expect(error).toBeInstanceOf(GitError);
     const { code, message, stack } = error as GitError;
-    expect(code).toBe('FETCH_FAILED');
+    // A 404 is how GitHub refuses a repository the token cannot see.
+    expect(code).toBe('ACCESS_DENIED');
+    expect(message).toMatch(/^kiln has no access to http\/origin: /);
     expect(`${message}${stack}`).not.toContain(token);
   });
 });

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryLog } from '../../../src/intake/delivery-log.js';
+import { createRedisKeys } from '../../../src/redis/redis-keys.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { haveRedis } from '../../helpers/services.js';
 
@@ -20,7 +21,7 @@ describe.skipIf(!haveRedis())('delivery log', () => {
   it('upserts records, newest first, and keeps only the cap', async () => {
     let clock = Date.parse('2026-01-01T00:00:00Z');
     const log = createDeliveryLog(redis, {
-      prefix: 'capped',
+      keys: createRedisKeys('capped'),
       cap: 3,
       now: () => new Date((clock += 1000)),
     });
@@ -49,7 +50,7 @@ describe.skipIf(!haveRedis())('delivery log', () => {
   });
 
   it('never lets a late "queued" overwrite the outcome the worker recorded', async () => {
-    const log = createDeliveryLog(redis, { prefix: 'race' });
+    const log = createDeliveryLog(redis, { keys: createRedisKeys('race') });
     await log.recordDelivery('z', { status: 'ignored', reason: 'ping' });
     await log.recordDelivery(
       'z',
@@ -64,7 +65,7 @@ describe.skipIf(!haveRedis())('delivery log', () => {
   });
 
   it('counts duplicates only on existing records', async () => {
-    const log = createDeliveryLog(redis, { prefix: 'dup' });
+    const log = createDeliveryLog(redis, { keys: createRedisKeys('dup') });
     await log.countDuplicate('missing');
     expect(await log.getDelivery('missing')).toBeNull();
     await log.recordDelivery('x', { status: 'queued' });

@@ -23,12 +23,17 @@ import {
   startIntakeWorker,
   type IntakeWorker,
 } from '../../../src/intake/start-intake-worker.js';
-import type { OrchestratorDeps } from '../../../src/orchestrator/orchestrator-deps.js';
-import { createStepQueues } from '../../../src/queue/step-jobs.js';
+import type { ControlDeps } from '../../../src/control/control-deps.js';
+import { createStepQueue } from '../../../src/queue/step-jobs.js';
+import type { RedisKeys } from '../../../src/redis/redis-keys.js';
 import { createApp } from '../../../src/server/create-app.js';
 import type { ServerDeps } from '../../../src/server/server-deps.js';
 import { readSettings } from '../../../src/settings.js';
 import { createStores } from '../../../src/store/create-stores.js';
+import {
+  createEventTimes,
+  type EventTimes,
+} from '../../../src/store/event-times.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';
 import {
   createTestRepo,
@@ -72,7 +77,11 @@ export interface PostOptions {
 export interface IntakeFixture {
   redis: TestRedis;
   url: string;
-  orchestrator: OrchestratorDeps;
+  /** The server's Redis client (fails fast while Redis is down). */
+  client: Redis;
+  keys: RedisKeys;
+  control: ControlDeps;
+  eventTimes: EventTimes;
   deliveries: DeliveryLog;
   repo: TestRepo;
   bareDir: string;
@@ -113,19 +122,24 @@ export async function startIntakeFixture(
   const bull = new Redis(redis.url, { maxRetriesPerRequest: null });
   bull.on('error', () => undefined);
   const stores = createStores(producer, { prefix: settings.redisPrefix });
-  const queues = createStepQueues(bull);
-  const orchestrator: OrchestratorDeps = {
-    redis: producer,
-    prefix: settings.redisPrefix,
+  const { keys } = stores;
+  const steps = createStepQueue(bull, keys.bullPrefix);
+  const control: ControlDeps = {
     executions: stores.executions,
     runs: stores.runs,
-    queues,
+    configs: stores.configs,
+    steps,
     logger,
   };
-  const deliveries = createDeliveryLog(producer, {
-    prefix: settings.redisPrefix,
-  });
-  const deps: ServerDeps = { settings, logger, redis: producer, orchestrator };
+  const eventTimes = createEventTimes(producer, keys);
+  const deliveries = createDeliveryLog(producer, { keys });
+  const deps: ServerDeps = {
+    settings,
+    logger,
+    redis: producer,
+    keys,
+    control,
+  };
   const server: Server = createServer(createApp(deps));
   // Sync git calls in tests block the loop; a server closing idle sockets
   // meanwhile would make the client reuse a dead one (ECONNRESET).
@@ -145,11 +159,13 @@ export async function startIntakeFixture(
   let worker: IntakeWorker | undefined;
   const startWorker = (): void => {
     worker = startIntakeWorker({
-      orchestrator,
+      control,
+      eventTimes,
       git: materialiser,
       deliveries,
       allowLocalRepositories: settings.allowLocalRepositories,
       connection: bull,
+      bullPrefix: keys.bullPrefix,
       logger,
     });
   };
@@ -158,7 +174,10 @@ export async function startIntakeFixture(
   return {
     redis,
     url: `http://127.0.0.1:${port}`,
-    orchestrator,
+    client: producer,
+    keys,
+    control,
+    eventTimes,
     deliveries,
     repo,
     bareDir,
@@ -235,7 +254,7 @@ export async function startIntakeFixture(
       await worker?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await queues.close();
+      await steps.close();
       producer.disconnect();
       bull.disconnect();
       await redis.close();

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveRun, ApprovalError } from '../../../src/intake/approve-run.js';
+import { approveRun, ApprovalError } from '../../../src/control/approve-run.js';
 import { processDelivery } from '../../../src/intake/process-delivery.js';
 import { GitMaterialiser } from '../../../src/git/git-materialiser.js';
 import type { RunRecord } from '../../../src/model/run.js';
@@ -44,7 +44,7 @@ describe.skipIf(!haveRedis())('intake worker', () => {
   }
 
   async function runOf(id: string | undefined): Promise<RunRecord> {
-    const run = id ? await fixture.orchestrator.runs.getRun(id) : null;
+    const run = id ? await fixture.control.runs.getRun(id) : null;
     if (!run) throw new Error(`run ${id} not found`);
     return run;
   }
@@ -98,7 +98,7 @@ describe.skipIf(!haveRedis())('intake worker', () => {
     for (const answer of answers) expect([200, 202]).toContain(answer.status);
     const outcome = await fixture.waitForOutcome(delivery);
     expect(outcome.status).toBe('runs-created');
-    const runs = await fixture.orchestrator.runs.listRuns({
+    const runs = await fixture.control.runs.listRuns({
       repository: REPOSITORY,
       commit: sha,
       limit: 100,
@@ -117,7 +117,7 @@ describe.skipIf(!haveRedis())('intake worker', () => {
     const first = await processDelivery(deps, job);
     const second = await processDelivery(deps, job);
     expect(second.runIds).toEqual(first.runIds);
-    const runs = await fixture.orchestrator.runs.listRuns({
+    const runs = await fixture.control.runs.listRuns({
       repository: REPOSITORY,
       commit: sha,
       limit: 100,
@@ -127,7 +127,8 @@ describe.skipIf(!haveRedis())('intake worker', () => {
 
   function intakeDeps(allowLocalRepositories = true) {
     return {
-      orchestrator: fixture.orchestrator,
+      control: fixture.control,
+      eventTimes: fixture.eventTimes,
       git: new GitMaterialiser({
         cacheDir: join(tmpdir(), `kiln-intake-direct-${randomUUID()}`),
         fetchAttempts: 1,
@@ -405,7 +406,7 @@ describe.skipIf(!haveRedis())('intake worker', () => {
         return login === 'maintainer';
       };
       await expect(
-        approveRun(fixture.orchestrator, {
+        approveRun(fixture.control, {
           runId,
           approver: 'mallory',
           isCollaborator,
@@ -413,7 +414,7 @@ describe.skipIf(!haveRedis())('intake worker', () => {
       ).rejects.toMatchObject({ code: 'NOT_ALLOWED' });
       expect((await runOf(runId)).status).toBe('waiting-approval');
 
-      const approved = await approveRun(fixture.orchestrator, {
+      const approved = await approveRun(fixture.control, {
         runId,
         approver: 'maintainer',
         isCollaborator,
@@ -426,7 +427,7 @@ describe.skipIf(!haveRedis())('intake worker', () => {
         `${REPOSITORY}:maintainer`,
       ]);
 
-      const again = approveRun(fixture.orchestrator, {
+      const again = approveRun(fixture.control, {
         runId,
         approver: 'maintainer',
         isCollaborator,

@@ -34,7 +34,10 @@ describe.skipIf(!haveRedis())('POST /webhooks/github', () => {
     });
     connection = new Redis(fixture.redis.url, { maxRetriesPerRequest: null });
     connection.on('error', () => undefined);
-    queue = new Queue(INTAKE_QUEUE, { connection });
+    queue = new Queue(INTAKE_QUEUE, {
+      connection,
+      prefix: fixture.keys.bullPrefix,
+    });
     queue.on('error', () => undefined);
   });
   afterAll(async () => {

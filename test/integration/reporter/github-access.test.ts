@@ -11,7 +11,6 @@ import {
   it,
 } from 'vitest';
 import { createGithubClient } from '../../../src/forge/github/create-github-client.js';
-import { backoffKey } from '../../../src/reporter/github-backoff.js';
 import {
   startGithubStandIn,
   type GithubStandIn,
@@ -56,16 +55,15 @@ describe.skipIf(!haveRedis())('GitHub access', () => {
       github: fixture.tokenClient(stand.url),
       queueName: `other-${fixture.prefix}`,
     });
+    // Only the first follows the run events yet: it meets the limit.
     first.startReportWorker();
-    second.startReportWorker();
     stand.fail({
       kind: 'secondary-rate-limit',
       method: 'POST',
       retryAfter: 2,
       times: 1,
     });
-    const one = await fixture.createRun({ commit: sha(1) });
-    first.onRunChange(one.id);
+    await fixture.createRun({ commit: sha(1) });
     await waitUntil(
       () => stand.requests.some((item) => item.status === 403),
       'the rate limit',
@@ -74,13 +72,18 @@ describe.skipIf(!haveRedis())('GitHub access', () => {
       stand.requests.find((item) => item.status === 403)?.time ?? 0;
     let until = 0;
     await waitUntil(async () => {
-      until = Number(await fixture.redis.get(backoffKey(fixture.prefix)));
+      until = Number(
+        await fixture.redis.get(fixture.stores.keys.githubBackoff),
+      );
       return until > 0;
     }, 'the shared backoff');
     expect(until).toBeGreaterThanOrEqual(limitedAt + 1000);
 
+    // The second has a job of its own for the next run (its queue is
+    // another one), whichever reporter reads the run's event.
+    second.startReportWorker();
     const two = await fixture.createRun({ commit: sha(2) });
-    second.onRunChange(two.id);
+    second.queueReport(two.id);
     await waitUntil(
       () =>
         stand.statusesFor(REPO, sha(1)).length === 1 &&
@@ -123,7 +126,6 @@ describe.skipIf(!haveRedis())('GitHub access', () => {
     reporter.startReportWorker();
 
     const run = await fixture.createRun({ commit: sha(3) });
-    reporter.onRunChange(run.id);
     await waitUntil(() => stand.checkRuns.length === 1, 'check run');
     expect(stand.mintedTokens.length).toBeGreaterThanOrEqual(1);
     expect(stand.checkRuns).toMatchObject([
@@ -135,7 +137,7 @@ describe.skipIf(!haveRedis())('GitHub access', () => {
       () => (stand.mintedTokens[0]?.expiresAt ?? 0) - Date.now() < 2000,
       'token ageing',
     );
-    await fixture.completeRun(run, { accuracy: 0.97 }, reporter);
+    await fixture.completeRun(run, { accuracy: 0.97 });
     await waitUntil(
       () => stand.checkRuns[0]?.status === 'completed',
       'completed check run',
@@ -172,21 +174,19 @@ describe.skipIf(!haveRedis())('GitHub access', () => {
       }),
     });
     reporter.startReportWorker();
-    const run = await fixture.createRun({
+    await fixture.createRun({
       commit: sha(5),
       trigger: { event: 'push', installationId: 77 },
     });
-    reporter.onRunChange(run.id);
     await waitUntil(() => stand.checkRuns.length === 1, 'first report');
     // auth-app retries a 401 itself only for tokens younger than 5 s.
     await sleep(5200);
     stand.fail({ kind: 'unauthorized', method: 'POST', times: 1 });
 
-    const later = await fixture.createRun({
+    await fixture.createRun({
       commit: sha(6),
       trigger: { event: 'push', installationId: 77 },
     });
-    reporter.onRunChange(later.id);
     await waitUntil(
       () => stand.statusesFor(REPO, sha(6)).length === 1,
       'status after the 401',
@@ -210,6 +210,6 @@ describe.skipIf(!haveRedis())('GitHub access', () => {
     expect(client).toBeNull();
     expect(reporter.enabled).toBe(false);
     expect(reporter.notes[0]).toMatch(/nothing is posted to GitHub/);
-    expect(() => reporter.onRunChange('r-any')).not.toThrow();
+    expect(() => reporter.queueReport('r-any')).not.toThrow();
   });
 });

@@ -50,7 +50,7 @@ describe.skipIf(!haveRedis())('pull request comment', () => {
       commit: BASE_SHA,
       createdAt: '2026-11-01T10:00:00.000Z',
     });
-    await fixture.completeRun(base, { accuracy: 0.961, loss: 0.2 }, reporter);
+    await fixture.completeRun(base, { accuracy: 0.961, loss: 0.2 });
     await waitUntil(
       () =>
         github
@@ -81,8 +81,7 @@ describe.skipIf(!haveRedis())('pull request comment', () => {
         fork: false,
       },
     });
-    reporter.onRunChange(run.id);
-    await fixture.completeRun(run, metrics, reporter);
+    await fixture.completeRun(run, metrics);
     await waitUntil(
       () =>
         github
@@ -185,7 +184,7 @@ describe.skipIf(!haveRedis())('pull request comment', () => {
         fork: false,
       },
     });
-    await fixture.completeRun(run, { accuracy: 0.9 }, reporter);
+    await fixture.completeRun(run, { accuracy: 0.9 });
     await waitUntil(() => github.comments.length === 1, 'comment');
 
     expect(github.comments[0]?.body).toContain(

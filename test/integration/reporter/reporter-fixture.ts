@@ -1,17 +1,21 @@
 /**
- * A reporter wired to a real Redis and the GitHub stand-in, with helpers
- * that write realistic runs and executions straight into the stores (the
- * way the orchestrator and workers do).
+ * A reporter wired to a real Redis and the GitHub stand-in. Runs are
+ * stored as the control plane creates them (queued, both nodes queued) and
+ * move on through the control plane's node events, the way a worker
+ * reports them: the reporter sees every change on the run event stream.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { applyNodeEvent } from '../../../src/control/apply-node-event.js';
+import type { ControlDeps } from '../../../src/control/control-deps.js';
+import { loadRunPlan } from '../../../src/control/load-run-plan.js';
 import type { GithubClient } from '../../../src/forge/github/create-github-client.js';
 import { createGithubClient } from '../../../src/forge/github/create-github-client.js';
-import type { ExecutionRecord } from '../../../src/model/execution.js';
-import type { RunRecord } from '../../../src/model/run.js';
-import { storeConfigText } from '../../../src/orchestrator/config-texts.js';
+import type { RunNodeState, RunRecord } from '../../../src/model/run.js';
+import { CLAIMABLE_RUN_STATUSES } from '../../../src/orchestrator/run-machine.js';
+import { createStepQueue } from '../../../src/queue/step-jobs.js';
 import {
   createReporter,
   type Reporter,
@@ -66,18 +70,24 @@ export interface ReporterFixture {
   bull: Redis;
   prefix: string;
   stores: Stores;
+  /** The control plane on the fixture's stores, on the fixture's clock. */
+  control: ControlDeps;
   configKey: string;
   makeReporter(overrides?: Partial<ReporterDeps>): Reporter;
   tokenClient(apiUrl: string): GithubClient;
-  /** Creates a run as stored after its creation. */
+  /** Creates a run as stored after its creation (queued, nodes queued). */
   createRun(
     overrides: Partial<RunRecord> & { commit: string },
   ): Promise<RunRecord>;
-  /** Every node ends `complete` with these metrics on `train`. */
+  /**
+   * Each node is claimed by a worker 1 s after the run's creation and ends
+   * `complete` 134 s later, with these metrics on `train`; a node named in
+   * `reuse` ends `reused` with that earlier execution instead.
+   */
   completeRun(
     run: RunRecord,
     metrics: Record<string, number>,
-    reporter: Reporter,
+    options?: { reuse?: Record<string, string> },
   ): Promise<RunRecord>;
   close(): Promise<void>;
 }
@@ -91,23 +101,36 @@ export async function createReporterFixture(
   const redis = new Redis(url);
   const bull = new Redis(url, { maxRetriesPerRequest: null });
   const stores = createStores(redis, { prefix });
-  const configKey = await storeConfigText(redis, prefix, CONFIG);
+  const configKey = await stores.configs.store(CONFIG);
   const reporters: Reporter[] = [];
   const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const queueName = `reports-${prefix}`;
+  const steps = createStepQueue(bull, stores.keys.bullPrefix);
+  // Node events carry the times a worker would see (`completeRun`).
+  let clock: Date | undefined;
+  const control: ControlDeps = {
+    runs: stores.runs,
+    executions: stores.executions,
+    configs: stores.configs,
+    steps,
+    logger,
+    now: () => clock ?? new Date(),
+  };
 
   return {
     redis,
     bull,
     prefix,
     stores,
+    control,
     configKey,
     makeReporter(overrides = {}) {
       const reporter = createReporter({
         redis,
         bullConnection: bull,
-        prefix,
+        keys: stores.keys,
         runs: stores.runs,
+        configs: stores.configs,
         executions: stores.executions,
         logger,
         settings: { publicUrl: PUBLIC_URL },
@@ -128,7 +151,7 @@ export async function createReporterFixture(
         retryBaseMs: 10,
         onRateLimited: (seconds) => {
           void extendBackoff(redis, {
-            prefix,
+            keys: stores.keys,
             until: Date.now() + seconds * 1000,
           });
         },
@@ -148,8 +171,8 @@ export async function createReporterFixture(
         status: 'queued',
         parameters: { learning_rate: 0.1 },
         nodes: [
-          { name: 'prepare', step: 'prepare', status: 'pending', attempt: 1 },
-          { name: 'train', step: 'train', status: 'pending', attempt: 1 },
+          queuedNode({ name: 'prepare', step: 'prepare', index: 0 }),
+          queuedNode({ name: 'train', step: 'train', index: 1 }),
         ],
         trigger: { event: 'push', fork: false },
         createdAt: new Date().toISOString(),
@@ -162,65 +185,116 @@ export async function createReporterFixture(
         runtime: 'docker',
         ...overrides,
       };
-      await stores.runs.createRun(run);
+      await stores.runs.createRun(run, {
+        waits: {},
+        queued: run.nodes
+          .filter((node) => node.status === 'queued')
+          .map((node) => node.name),
+        skipped: [],
+      });
       return run;
     },
-    async completeRun(run, metrics, reporter) {
+    async completeRun(run, metrics, options = {}) {
+      const { graph } = await loadRunPlan(stores.configs, run);
       const started = new Date(Date.parse(run.createdAt) + 1000);
       const ended = new Date(started.getTime() + 134_000);
-      await stores.runs.updateRun(run.id, {
-        status: 'running',
-        startedAt: started.toISOString(),
-      });
-      reporter.onRunChange(run.id);
-      for (const node of run.nodes) {
-        const execution: ExecutionRecord = {
-          id: `${run.id}-${node.name}`,
-          counter: await stores.executions.allocateCounter(run.repository),
-          repository: run.repository,
-          commit: run.commit,
-          step: node.step,
-          runId: run.id,
-          node: node.name,
-          image: 'python:3.12',
-          imageDigest: null,
-          command: [`python ${node.step}.py`],
-          parameters: run.parameters,
-          inputs: [],
-          outputs: [],
-          metrics: node.name === 'train' ? metrics : {},
-          status: 'complete',
-          runtime: 'docker',
-          host: 'worker-1',
-          attempt: 1,
-          createdAt: started.toISOString(),
-          startedAt: started.toISOString(),
-          endedAt: ended.toISOString(),
-        };
-        await stores.executions.createExecution(execution);
-        await stores.runs.updateRunNode(run.id, node.name, {
-          status: 'complete',
-          executionId: execution.id,
-          startedAt: started.toISOString(),
-          endedAt: ended.toISOString(),
-        });
-        reporter.onRunChange(run.id);
+      const reuse = options.reuse ?? {};
+      try {
+        clock = started;
+        const claimed: RunNodeState[] = [];
+        for (const node of (await stores.runs.getRun(run.id))?.nodes ?? []) {
+          const claim = await applyNodeEvent(control, {
+            run,
+            graph,
+            from: node,
+            event: {
+              type: 'claim',
+              worker: 'worker-1',
+              generation: node.generation,
+              phase: reuse[node.name] ? 'pulling' : 'running',
+            },
+            runIn: CLAIMABLE_RUN_STATUSES,
+            execution: (id, attempt) => ({
+              id,
+              repository: run.repository,
+              commit: run.commit,
+              step: node.step,
+              runId: run.id,
+              node: node.name,
+              image: 'python:3.12',
+              imageDigest: null,
+              command: [`python ${node.step}.py`],
+              parameters: run.parameters,
+              inputs: [],
+              outputs: [],
+              metrics: {},
+              status: 'started',
+              runtime: 'docker',
+              host: 'worker-1',
+              attempt,
+              createdAt: started.toISOString(),
+              startedAt: started.toISOString(),
+            }),
+          });
+          if (!claim.applied) throw new Error(`claim: ${claim.why}`);
+          claimed.push(claim.node);
+        }
+        clock = ended;
+        for (const node of claimed) {
+          const earlier = reuse[node.name];
+          const end = await applyNodeEvent(control, {
+            run,
+            graph,
+            from: node,
+            event: earlier
+              ? {
+                  type: 'reused',
+                  attempt: node.attempt,
+                  executionId: earlier,
+                  message: `reused execution ${earlier}`,
+                }
+              : {
+                  type: 'finished',
+                  attempt: node.attempt,
+                  outcome: 'complete',
+                  message: 'exited with code 0',
+                },
+            close: {
+              endReason: { kind: 'exited', exitCode: 0 },
+              metrics: node.name === 'train' ? metrics : {},
+              startedAt: started.toISOString(),
+              endedAt: ended.toISOString(),
+            },
+          });
+          if (!end.applied) throw new Error(`end: ${end.why}`);
+        }
+      } finally {
+        clock = undefined;
       }
-      const done = await stores.runs.updateRun(run.id, {
-        status: 'complete',
-        endedAt: ended.toISOString(),
-      });
-      reporter.onRunChange(run.id);
+      const done = await stores.runs.getRun(run.id);
+      if (done?.status !== 'complete') {
+        throw new Error(`run ${run.id} ended ${done?.status}`);
+      }
       return done;
     },
     async close() {
       for (const reporter of reporters) await reporter.close();
+      await steps.close();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
       bull.disconnect();
     },
   };
+}
+
+/** A node as a run's creation leaves it when nothing is upstream. */
+function queuedNode(options: {
+  name: string;
+  step: string;
+  index: number;
+}): RunNodeState {
+  return { ...options, status: 'queued', attempt: 0, generation: 1 };
 }
 
 /** Polls until `check` returns true (the work is asynchronous by design). */

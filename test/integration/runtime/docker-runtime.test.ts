@@ -357,22 +357,6 @@ describe.skipIf(!ok)('DockerRuntime (real Docker)', () => {
       expect(output.stdout()).toMatch(/^CapEff:\s+0000000000000000$/m);
       expect(output.stdout()).toMatch(/^NoNewPrivs:\s+1$/m);
     });
-
-    it('has only loopback without network, the host network with it', async () => {
-      const isolated = collect();
-      const hosted = collect();
-      const listInterfaces =
-        'awk -F: \'NR>2{gsub(/ /,"",$1); print $1}\' /proc/net/dev';
-
-      await runtime.run(specFor([listInterfaces]), isolated.sink);
-      await runtime.run(
-        specFor([listInterfaces], { network: true }),
-        hosted.sink,
-      );
-
-      expect(isolated.stdout().trim().split('\n')).toEqual(['lo']);
-      expect(hosted.stdout().trim().split('\n').length).toBeGreaterThan(1);
-    });
   });
 
   describe('container lifecycle', () => {

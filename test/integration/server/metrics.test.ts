@@ -116,8 +116,8 @@ describe.skipIf(!haveRedis())('worker listener', () => {
       KILN_REDIS_PREFIX: 'kt',
     });
     const metrics = createKilnMetrics({
-      redis: fixture.orchestrator.redis,
-      prefix: 'kt',
+      redis: fixture.client,
+      keys: fixture.keys,
       processMetrics: false,
     });
     let runtimeUp = true;
@@ -125,8 +125,9 @@ describe.skipIf(!haveRedis())('worker listener', () => {
       deps: {
         settings,
         logger: pino({ level: 'silent' }),
-        redis: fixture.orchestrator.redis,
-        orchestrator: fixture.orchestrator,
+        redis: fixture.client,
+        keys: fixture.keys,
+        control: fixture.control,
         metrics,
         readinessChecks: [{ name: 'runtime', check: async () => runtimeUp }],
       },

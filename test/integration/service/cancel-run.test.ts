@@ -4,7 +4,7 @@
  * left (reliability plan F21).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelRun } from '../../../src/intake/cancel-run.js';
+import { cancelRun } from '../../../src/control/cancel-run.js';
 import { BUSYBOX_IMAGE, haveImage, haveRedis } from '../../helpers/services.js';
 import { pipelineConfig } from './pipeline-configs.js';
 import {

@@ -86,9 +86,14 @@ describe.skipIf(!ok)('graceful worker shutdown', () => {
     });
     expect(await watch.stop()).toBeLessThanOrEqual(1);
     expect(run.status).toBe('complete');
+    // The hand-back is a new attempt: the first is closed as an
+    // infrastructure error (its worker left), the second completes.
     const executions = await fixture.executionsOf(run);
-    expect(executions).toHaveLength(1);
-    expect(executions[0]?.status).toBe('complete');
+    expect(executions.map((item) => [item.attempt, item.status])).toEqual([
+      [2, 'complete'],
+      [1, 'error'],
+    ]);
+    expect(executions[1]?.endReason?.kind).toBe('infra-error');
     const log = await fixture.logText(executions[0]?.id ?? '');
     expect(log.split('\n').filter((line) => line === 'long-done')).toEqual([
       'long-done',

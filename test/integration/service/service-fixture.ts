@@ -2,7 +2,7 @@
  * kiln as a service for multi-process tests: a private redis-server this
  * file may kill and restart, real `kiln worker` child processes (each with
  * its own id and data dir, as on separate hosts), a real git repository,
- * and orchestrator deps in the test process to create, cancel and inspect
+ * and the control plane in the test process to create, cancel and inspect
  * runs.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -14,9 +14,10 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { ExecutionRecord } from '../../../src/model/execution.js';
 import type { RunRecord } from '../../../src/model/run.js';
-import { createRun } from '../../../src/orchestrator/create-run.js';
-import type { OrchestratorDeps } from '../../../src/orchestrator/orchestrator-deps.js';
-import { createStepQueues } from '../../../src/queue/step-jobs.js';
+import type { ControlDeps } from '../../../src/control/control-deps.js';
+import { createRun } from '../../../src/control/create-run.js';
+import { createStepQueue } from '../../../src/queue/step-jobs.js';
+import type { RedisKeys } from '../../../src/redis/redis-keys.js';
 import { redisOptionsFor } from '../../../src/redis/connect-redis.js';
 import { createStores } from '../../../src/store/create-stores.js';
 import { createRepo, git } from '../../helpers/git-repo.js';
@@ -40,16 +41,27 @@ export interface SpawnWorkerOptions {
   concurrency?: number;
   /** @defaultValue 30000 */
   shutdownGraceMs?: number;
+  /** More environment (settings) for this worker. */
+  env?: Record<string, string>;
+  /** @defaultValue true: resolve once it logged "worker started" */
+  waitUntilStarted?: boolean;
 }
 
 export interface ServiceFixture {
   redis: TestRedis;
-  deps: OrchestratorDeps;
+  deps: ControlDeps;
+  keys: RedisKeys;
+  /** A plain connection to the test's Redis. */
+  redisClient: Redis;
   /** A temp dir on the host, for markers written by local-runtime steps. */
   hostDir: string;
   spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>;
   /** Commits `kiln.yaml` and creates a run of `name` on that commit. */
-  startRun(configText: string, name: string): Promise<RunRecord>;
+  startRun(
+    configText: string,
+    name: string,
+    options?: { trusted?: boolean },
+  ): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord>;
   executionsOf(run: RunRecord): Promise<ExecutionRecord[]>;
   logText(executionId: string): Promise<string>;
@@ -71,12 +83,11 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
   bull.on('error', () => undefined);
   const prefix = 'kiln';
   const stores = createStores(client, { prefix });
-  const deps: OrchestratorDeps = {
-    redis: client,
-    prefix,
+  const deps: ControlDeps = {
     executions: stores.executions,
     runs: stores.runs,
-    queues: createStepQueues(bull),
+    configs: stores.configs,
+    steps: createStepQueue(bull, stores.keys.bullPrefix),
     logger: pino({ level: 'silent' }),
   };
   const workers: WorkerProcess[] = [];
@@ -99,6 +110,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
         KILN_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
         KILN_SHUTDOWN_GRACE_MS: String(options.shutdownGraceMs ?? 30_000),
         KILN_LOG_LEVEL: 'info',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -115,6 +127,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
       exited,
     };
     workers.push(worker);
+    if (options.waitUntilStarted === false) return worker;
     await waitFor(`worker ${options.id} started`, 60_000, () => {
       if (child.exitCode !== null)
         throw new Error(`worker ${options.id} exited:\n${output}`);
@@ -126,6 +139,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
   async function startRun(
     configText: string,
     name: string,
+    options: { trusted?: boolean } = {},
   ): Promise<RunRecord> {
     execFileSync('sh', ['-c', 'cat > "$1"', 'sh', join(repoDir, 'kiln.yaml')], {
       input: configText,
@@ -141,6 +155,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
       name,
       configText,
       configFile: 'kiln.yaml',
+      trusted: options.trusted,
     });
   }
 
@@ -153,6 +168,8 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
   return {
     redis,
     deps,
+    keys: stores.keys,
+    redisClient: client,
     hostDir,
     spawnWorker,
     startRun,
@@ -178,7 +195,7 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
           worker.child.kill('SIGKILL');
         await worker.exited;
       }
-      await deps.queues.close().catch(() => undefined);
+      await deps.steps.close().catch(() => undefined);
       client.disconnect();
       bull.disconnect();
       await redis.close();

@@ -73,20 +73,28 @@ describe.skipIf(!ok)('a worker killed mid-step', () => {
     expect(containersOf(created.id)).toEqual([]);
     const [node] = run.nodes;
     expect(node?.status).toBe('complete');
-    expect(node?.attempt).toBe(1);
+    // The takeover is a new attempt with its own execution and log; the
+    // lost one is closed as an infrastructure error, never as the step's.
+    expect(node?.attempt).toBe(2);
 
     const executions = await fixture.executionsOf(run);
-    expect(executions).toHaveLength(1);
-    const [execution] = executions;
-    expect(execution?.id).toBe(node?.executionId);
-    expect(execution?.status).toBe('complete');
-    expect(execution?.attempt).toBe(1);
-    expect(execution?.metrics).toMatchObject({ slept: 8 });
-    const log = await fixture.logText(execution?.id ?? '');
-    // The orphan's output may or may not have reached the store before the
-    // kill; the replacement's did, and only one container got to the end.
+    expect(executions.map((item) => [item.attempt, item.status])).toEqual([
+      [2, 'complete'],
+      [1, 'error'],
+    ]);
+    const [replacement, lost] = executions;
+    expect(replacement?.id).toBe(node?.executionId);
+    expect(replacement?.metrics).toMatchObject({ slept: 8 });
+    expect(lost?.endReason).toEqual({
+      kind: 'infra-error',
+      message: `worker ${holder} was lost; attempt 2 takes over`,
+    });
+    const log = await fixture.logText(replacement?.id ?? '');
     expect(log.split('\n').filter((line) => line === 'finished-once')).toEqual([
       'finished-once',
     ]);
+    // The lost attempt's output stays in its own log.
+    const lostLog = await fixture.logText(lost?.id ?? '');
+    expect(lostLog).not.toContain('finished-once');
   }, 300_000);
 });

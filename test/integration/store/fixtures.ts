@@ -1,5 +1,5 @@
 import type { ExecutionRecord } from '../../../src/model/execution.js';
-import type { RunRecord } from '../../../src/model/run.js';
+import type { RunNodeState, RunRecord } from '../../../src/model/run.js';
 
 export function makeExecution(
   overrides: Partial<ExecutionRecord> & { id: string },
@@ -37,11 +37,25 @@ export function makeRun(
     name: 'train-evaluate',
     status: 'created',
     parameters: {},
-    nodes: [
-      { name: 'prepare', step: 'prepare', status: 'pending', attempt: 1 },
-      { name: 'train', step: 'train', status: 'pending', attempt: 1 },
-    ],
+    nodes: [makeNode('prepare', 0), makeNode('train', 1)],
     createdAt: '2026-11-24T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/** A node of `makeRun`'s runs: pending unless `overrides` say otherwise. */
+export function makeNode(
+  name: string,
+  index: number,
+  overrides: Partial<RunNodeState> = {},
+): RunNodeState {
+  return {
+    name,
+    step: name,
+    index,
+    status: 'pending',
+    attempt: 0,
+    generation: 0,
     ...overrides,
   };
 }

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedis } from '../../helpers/services.js';
 import { responseErrors } from './openapi-check.js';
-import { REPOSITORY, startWebFixture, type WebFixture } from './web-fixture.js';
+import {
+  executionIdOf,
+  REPOSITORY,
+  startWebFixture,
+  type WebFixture,
+} from './web-fixture.js';
 
 describe.skipIf(!haveRedis())('REST API', () => {
   let fixture: WebFixture;
@@ -45,7 +50,7 @@ describe.skipIf(!haveRedis())('REST API', () => {
   }
 
   async function runCount(): Promise<number> {
-    return (await fixture.orchestrator.runs.listRuns({ limit: 1000 })).length;
+    return (await fixture.control.runs.listRuns({ limit: 1000 })).length;
   }
 
   it('lists runs newest first with filters and pages', async () => {
@@ -134,39 +139,42 @@ describe.skipIf(!haveRedis())('REST API', () => {
   });
 
   it('serves an execution, its log pages, metrics and outputs', async () => {
-    const run = await fixture.seedRun();
     const content = 'weights\n';
     const file = join(fixture.artifactsDir, '..', 'model.bin');
     writeFileSync(file, content);
     const stored = await fixture.deps.artifacts!.put(file);
-    const execution = await fixture.seedExecution({
-      id: `e-out-${run.id}`,
-      runId: run.id,
-      node: 'train',
-      outputs: [
-        {
-          path: 'models/m ödel "1".bin',
-          size: stored.size,
-          sha256: stored.sha256,
-          tags: [],
-          datum: 'datum://d1',
+    const run = await fixture.seedRun(
+      {},
+      {
+        executions: {
+          train: {
+            outputs: [
+              {
+                path: 'models/m ödel "1".bin',
+                size: stored.size,
+                sha256: stored.sha256,
+                tags: [],
+                datum: 'datum://d1',
+              },
+            ],
+            metrics: { loss: 0.2 },
+          },
         },
-      ],
-      metrics: { loss: 0.2 },
-    });
-    await fixture.orchestrator.executions.appendLog(
-      execution.id,
-      [0, 1, 2].map((seq) => ({
+      },
+    );
+    const execution = { id: executionIdOf(run, 'train') };
+    await fixture.control.executions.appendOutput(execution.id, {
+      lines: [0, 1, 2].map((seq) => ({
         seq,
         time: new Date().toISOString(),
         stream: 'stdout' as const,
         text: `line ${seq}`,
       })),
-    );
-    await fixture.orchestrator.executions.appendMetrics(execution.id, [
-      { time: '2026-11-24T10:00:00.000Z', values: { step: 1, loss: 0.5 } },
-      { time: '2026-11-24T10:00:01.000Z', values: { step: 2, loss: 0.2 } },
-    ]);
+      metrics: [
+        { time: '2026-11-24T10:00:00.000Z', values: { step: 1, loss: 0.5 } },
+        { time: '2026-11-24T10:00:01.000Z', values: { step: 2, loss: 0.2 } },
+      ],
+    });
     const got = await call({
       path: `/api/executions/${execution.id}`,
       documented: '/api/executions/{id}',
@@ -222,20 +230,18 @@ describe.skipIf(!haveRedis())('REST API', () => {
   });
 
   it('streams a log over SSE, resumes after Last-Event-ID and ends with the execution', async () => {
-    const execution = await fixture.seedExecution({
-      id: `e-sse-${Date.now()}`,
-      status: 'started',
-    });
-    const store = fixture.orchestrator.executions;
+    // A node a worker claimed: its execution ends when the worker says so.
+    const { run, node, executionId } = await fixture.startRun();
+    const store = fixture.control.executions;
     const line = (seq: number) => ({
       seq,
       time: new Date().toISOString(),
       stream: 'stdout' as const,
       text: `tick ${seq}`,
     });
-    await store.appendLog(execution.id, [line(0), line(1)]);
+    await store.appendOutput(executionId, { lines: [line(0), line(1)] });
     const response = await fixture.request(
-      `/api/executions/${execution.id}/logs/stream`,
+      `/api/executions/${executionId}/logs/stream`,
       {
         token: fixture.viewerToken,
         headers: { 'last-event-id': '0' },
@@ -255,9 +261,9 @@ describe.skipIf(!haveRedis())('REST API', () => {
     }
     await readUntil('tick 1');
     expect(text).not.toContain('tick 0');
-    await store.appendLog(execution.id, [line(2)]);
+    await store.appendOutput(executionId, { lines: [line(2)] });
     await readUntil('tick 2');
-    await store.updateExecution(execution.id, { status: 'complete' });
+    await fixture.finishNode(run, node);
     await readUntil('event: end');
     const { done } = await reader.read();
     expect(done).toBe(true);
@@ -290,6 +296,23 @@ describe.skipIf(!haveRedis())('REST API', () => {
     });
     expect(created.body.status).not.toBe('error');
     expect(await runCount()).toBe(before + 1);
+  });
+
+  it('keeps every digit of an integer parameter beyond 2^53', async () => {
+    await fixture.seedRun();
+
+    const created = await call({
+      path: '/api/runs',
+      documented: '/api/runs',
+      method: 'post',
+      token: fixture.adminToken,
+      body: `{"repository": "${REPOSITORY}", "ref": "main", "name": "train", "parameters": {"epochs": 9007199254740993}}`,
+    });
+
+    expect(created.status).toBe(201);
+    expect(created.body.status).not.toBe('error');
+    // JSON has no exact number that size for JavaScript: the digits as text.
+    expect(created.body.parameters).toEqual({ epochs: '9007199254740993' });
   });
 
   it('refuses bad launches with a message and creates nothing', async () => {
@@ -422,16 +445,16 @@ describe.skipIf(!haveRedis())('REST API', () => {
     });
     expect(again.status).toBe(409);
 
-    const held = await fixture.orchestrator.runs.getRun(
-      String(launched.body.id),
-    );
+    const held = await fixture.control.runs.getRun(String(launched.body.id));
     const waiting = await fixture.seedRun({
       status: 'waiting-approval',
-      nodes: ['train', 'evaluate'].map((name) => ({
+      nodes: ['train', 'evaluate'].map((name, index) => ({
         name,
         step: name,
+        index,
         status: 'pending' as const,
-        attempt: 1,
+        attempt: 0,
+        generation: 0,
       })),
       config: held!.config,
       name: 'train-evaluate',

@@ -34,7 +34,7 @@ describe.skipIf(!haveRedis())('API auth', () => {
   ];
 
   async function snapshot(): Promise<string> {
-    const runs = await fixture.orchestrator.runs.listRuns({ limit: 1000 });
+    const runs = await fixture.control.runs.listRuns({ limit: 1000 });
     return JSON.stringify(runs.map((run) => [run.id, run.status]));
   }
 
@@ -152,7 +152,7 @@ describe.skipIf(!haveRedis())('API auth', () => {
       headers: { cookie: session },
     });
     expect(noOrigin.status).toBe(403);
-    expect((await fixture.orchestrator.runs.getRun(other.id))?.status).toBe(
+    expect((await fixture.control.runs.getRun(other.id))?.status).toBe(
       'running',
     );
     const sameSite = await fixture.request(`/api/runs/${other.id}/cancel`, {
@@ -164,7 +164,7 @@ describe.skipIf(!haveRedis())('API auth', () => {
 
   it('stores only the hash of a token, lists and revokes by name', async () => {
     const tokens = createTokenStore(fixture.deps.redis, {
-      prefix: fixture.deps.settings.redisPrefix,
+      keys: fixture.deps.keys,
     });
     const { token, record } = await tokens.createToken({
       name: 'cron',
@@ -222,8 +222,6 @@ describe.skipIf(!haveRedis())('API with KILN_PUBLIC_READ=true', () => {
       method: 'POST',
     });
     expect(cancel.status).toBe(401);
-    expect((await fixture.orchestrator.runs.getRun(run.id))?.status).toBe(
-      'running',
-    );
+    expect((await fixture.control.runs.getRun(run.id))?.status).toBe('running');
   });
 });

@@ -79,40 +79,18 @@ describe.skipIf(!ok)('web UI in chromium', () => {
   });
 
   it('lists runs and opens a run with its graph, live log and metric chart', async () => {
-    const run = await fixture.seedRun({
-      status: 'running',
-      nodes: [
-        {
-          name: 'train',
-          step: 'train',
-          status: 'started',
-          attempt: 1,
-          executionId: 'e-browser-train',
-        },
-        { name: 'evaluate', step: 'evaluate', status: 'pending', attempt: 1 },
-      ],
+    // A worker claimed `train`: the run is running, its execution started.
+    // The run page draws the graph from the stored configuration.
+    const { run, node, executionId } = await fixture.startRun({
+      execution: { metrics: { loss: 0.25 } },
     });
-    // The run page draws the graph from the stored configuration, as a real run has.
-    const launched = await fixture.orchestrator.runs.updateRun(run.id, {
-      config: await storedConfig(),
-    });
-    const execution = await fixture.seedExecution({
-      id: 'e-browser-train',
-      runId: run.id,
-      node: 'train',
-      status: 'started',
-      metrics: { loss: 0.25 },
-    });
-    await fixture.orchestrator.executions.appendLog(execution.id, [
-      line(0, 'epoch 1 starting'),
-    ]);
-    await fixture.orchestrator.executions.appendMetrics(
-      execution.id,
-      [1, 2, 3].map((step) => ({
+    await fixture.control.executions.appendOutput(executionId, {
+      lines: [line(0, 'epoch 1 starting')],
+      metrics: [1, 2, 3].map((step) => ({
         time: new Date(Date.now() + step).toISOString(),
         values: { step, loss: 1 / step },
       })),
-    );
+    });
 
     await page.goto(
       `${fixture.url}/runs?repository=${encodeURIComponent(REPOSITORY)}`,
@@ -131,45 +109,42 @@ describe.skipIf(!ok)('web UI in chromium', () => {
         .getAttribute('data-status'),
     ).toBe('started');
     expect(await page.locator('svg.dag line').count()).toBe(1);
-    expect(launched.id).toBe(run.id);
 
-    const log = page.locator(`pre[data-log="${execution.id}"]`);
+    const log = page.locator(`pre[data-log="${executionId}"]`);
     await expect(log.textContent()).resolves.toContain('epoch 1 starting\n');
     // Lines written while the page is open arrive over SSE.
-    await fixture.orchestrator.executions.appendLog(execution.id, [
-      line(1, 'epoch 2 <b>bold?</b>'),
-    ]);
+    await fixture.control.executions.appendOutput(executionId, {
+      lines: [line(1, 'epoch 2 <b>bold?</b>')],
+    });
     await page.waitForFunction(
       (id) =>
         (globalThis as unknown as BrowserGlobals).document
           .querySelector(`pre[data-log="${id}"]`)
           ?.textContent?.includes('epoch 2 <b>bold?</b>'),
-      execution.id,
+      executionId,
     );
     expect(await log.locator('b').count()).toBe(0);
 
     const data = await page.evaluate((key) => {
       const chart = (globalThis as unknown as BrowserGlobals).kilnCharts[key];
       return chart ? chart.data : null;
-    }, `${execution.id}:loss`);
+    }, `${executionId}:loss`);
     expect(data).toEqual([
       [1, 2, 3],
       [1, 0.5, 1 / 3],
     ]);
     expect(
-      await page.locator(`[data-chart="${execution.id}:loss"] canvas`).count(),
+      await page.locator(`[data-chart="${executionId}:loss"] canvas`).count(),
     ).toBe(1);
     await page.screenshot({ path: `${SCREENSHOTS}/run.png`, fullPage: true });
 
-    await fixture.orchestrator.executions.updateExecution(execution.id, {
-      status: 'complete',
-    });
+    await fixture.finishNode(run, node);
     await page.waitForFunction(
       (id) =>
         (globalThis as unknown as BrowserGlobals).document
           .querySelector(`pre[data-log="${id}"]`)
           ?.getAttribute('data-ended') === 'true',
-      execution.id,
+      executionId,
     );
   });
 
@@ -189,13 +164,12 @@ describe.skipIf(!ok)('web UI in chromium', () => {
       [first, 1],
       [second, 2],
     ] as const) {
-      await fixture.orchestrator.executions.appendMetrics(
-        record.id,
-        [1, 2].map((step) => ({
+      await fixture.control.executions.appendOutput(record.id, {
+        metrics: [1, 2].map((step) => ({
           time: new Date(Date.now() + step).toISOString(),
           values: { step, loss: scale / step },
         })),
-      );
+      });
     }
     // Picked from the list of recent executions, across commits.
     await page.goto(`${fixture.url}/compare`);
@@ -256,7 +230,7 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     await page.click('#launch button[type=submit]');
     await page.waitForURL(/\/runs\/r[0-9a-z]+$/);
     const id = page.url().split('/').pop()!;
-    const run = await fixture.orchestrator.runs.getRun(id);
+    const run = await fixture.control.runs.getRun(id);
     expect(run).toMatchObject({
       name: 'train',
       commit: fixture.head,
@@ -278,7 +252,7 @@ describe.skipIf(!ok)('web UI in chromium', () => {
 
   it('keeps an unauthenticated visitor from launching or cancelling', async () => {
     const run = await fixture.seedRun({ status: 'running' });
-    const before = (await fixture.orchestrator.runs.listRuns({ limit: 1000 }))
+    const before = (await fixture.control.runs.listRuns({ limit: 1000 }))
       .length;
     const stranger = await browser.newContext();
     try {
@@ -308,27 +282,9 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     } finally {
       await stranger.close();
     }
-    expect((await fixture.orchestrator.runs.getRun(run.id))?.status).toBe(
-      'running',
+    expect((await fixture.control.runs.getRun(run.id))?.status).toBe('running');
+    expect((await fixture.control.runs.listRuns({ limit: 1000 })).length).toBe(
+      before,
     );
-    expect(
-      (await fixture.orchestrator.runs.listRuns({ limit: 1000 })).length,
-    ).toBe(before);
   });
-
-  async function storedConfig() {
-    const created = await fixture.request('/api/runs', {
-      method: 'POST',
-      token: fixture.adminToken,
-      body: {
-        repository: REPOSITORY,
-        commit: fixture.head,
-        name: 'train-evaluate',
-      },
-    });
-    const body = (await created.json()) as {
-      config: { file: string; key: string };
-    };
-    return body.config;
-  }
 });

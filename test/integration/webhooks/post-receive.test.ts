@@ -242,7 +242,7 @@ describe.skipIf(!haveRedis())('post-receive hook → kiln intake', () => {
     const sha = await commit(setup.work, 'add kiln.yaml');
     const output = await git(setup.work, ['push', 'origin', 'main']);
     expect(output).toContain('(202)');
-    const runs = fixture.orchestrator.runs;
+    const runs = fixture.control.runs;
     let found = await runs.listRuns({ repository: REPOSITORY, limit: 10 });
     for (let i = 0; i < 300 && found.length === 0; i += 1) {
       await sleep(100);

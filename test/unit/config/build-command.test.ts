@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCommand,
   CommandTooLongError,
+  ParameterRenderError,
 } from '../../../src/config/build-command.js';
 import type { Parameter } from '../../../src/config/config-model.js';
 import { PyFloat } from '../../../src/config/py-scalars.js';
@@ -151,7 +152,6 @@ describe('buildCommand pass-as', () => {
     [{ name: 'n', passAs: '{v}' }, 'pos', 'pos'],
     [{ name: 'n', passAs: '--{name} {v}' }, 'x', '--n x'],
     [{ name: 'n', passAs: '--{name}={v}\t{v}' }, 'x', '--n=x x'],
-    [{ name: 'n', passAs: '-n {other} {v}' }, 'x', "-n '{other}' x"],
     [{ name: 'n', passAs: '-n={v}' }, '', '-n='],
     [{ name: 'n' }, '', '--n='],
     [{ name: 'n', passAs: '{v}' }, '', "''"],
@@ -165,6 +165,108 @@ describe('buildCommand pass-as', () => {
     expect(build('{parameters}', [parameter], { n: value })).toEqual([
       expected,
     ]);
+  });
+});
+
+describe('buildCommand pass-as format specs (Python str.format)', () => {
+  it.each<[ParameterFields, unknown, string]>([
+    [{ name: 'n', type: 'integer', passAs: '--n={v:03d}' }, 7, '--n=007'],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:>4}' }, 7, "'--n=   7'"],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:*<4}' }, 7, "'--n=7***'"],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:^5}' }, 7, "'--n=  7  '"],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:+d}' }, 7, '--n=+7'],
+    [
+      { name: 'n', type: 'integer', passAs: '--n={v:,}' },
+      1234567,
+      '--n=1,234,567',
+    ],
+    [
+      { name: 'n', type: 'integer', passAs: '--n={v:_}' },
+      1234567,
+      '--n=1_234_567',
+    ],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:#x}' }, 255, '--n=0xff'],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:o}' }, 8, '--n=10'],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:b}' }, 5, '--n=101'],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:.2f}' }, 7, '--n=7.00'],
+    [
+      { name: 'n', type: 'integer', passAs: '--n={v:,}' },
+      9007199254740993n,
+      '--n=9,007,199,254,740,993',
+    ],
+    [
+      { name: 'lr', type: 'float', passAs: '--lr={v:.3f}' },
+      new PyFloat(0.0005),
+      '--lr=0.001',
+    ],
+    [
+      { name: 'lr', type: 'float', passAs: '--lr={v:.2e}' },
+      new PyFloat(1e-5),
+      '--lr=1.00e-05',
+    ],
+    [
+      { name: 'lr', type: 'float', passAs: '--lr={v:g}' },
+      new PyFloat(1e-5),
+      '--lr=1e-05',
+    ],
+    [
+      { name: 'lr', type: 'float', passAs: '--lr={v:.1%}' },
+      new PyFloat(0.25),
+      '--lr=25.0%',
+    ],
+    [
+      { name: 'lr', type: 'float', passAs: '--lr={v:.2f}' },
+      new PyFloat(0.125),
+      '--lr=0.12',
+    ],
+    [{ name: 's', passAs: '--s={v:.2}' }, 'abc', '--s=ab'],
+    [{ name: 's', passAs: '--s={v:s}' }, 'abc', '--s=abc'],
+    [{ name: 's', passAs: '--s={v!r}' }, "it's", `'--s="it'"'"'s"'`],
+    [{ name: 's', passAs: '--s={v!a}' }, 'é', "'--s='\"'\"'\\xe9'\"'\"''"],
+    [{ name: 'n', passAs: '--{name:>3}={v}' }, 'x', "'--  n=x'"],
+    [{ name: 'n', type: 'integer', passAs: '{{{v:02d}}}' }, 3, "'{03}'"],
+  ])('%j with %s → %j', (parameter, value, expected) => {
+    expect(
+      build('{parameters}', [parameter], { [parameter.name]: value }),
+    ).toEqual([expected]);
+  });
+
+  it.each<[Partial<Parameter>, unknown[], string]>([
+    [{ multiple: 'repeat', passAs: '-i {v:03d}' }, [1, 22], '-i 001 -i 022'],
+    [
+      { multiple: 'separate', passAs: '--ids={v:>6}' },
+      [1, 2],
+      "'--ids=   1,2'",
+    ],
+  ])('%j with %j → %j', (fields, value, expected) => {
+    const parameter = { name: 'ids', type: 'integer' as const, ...fields };
+
+    expect(build('{parameters}', [parameter], { ids: value })).toEqual([
+      expected,
+    ]);
+  });
+
+  it.each<[Partial<Parameter>, boolean, string]>([
+    [{ passTrueAs: '--f={v:d}', passFalseAs: '--f={v:d}' }, true, '--f=1'],
+    [{ passTrueAs: '--f={v:d}', passFalseAs: '--f={v:d}' }, false, '--f=0'],
+    [{ passTrueAs: '--f={v}' }, true, '--f=True'],
+    [{ passTrueAs: '--f={v:>5}' }, true, "'--f=    1'"],
+  ])('flag %j with %s → %j', (fields, value, expected) => {
+    expect(
+      build('{parameters}', [{ name: 'f', type: 'flag', ...fields }], {
+        f: value,
+      }),
+    ).toEqual([expected]);
+  });
+
+  it.each<[ParameterFields, unknown]>([
+    [{ name: 'n', passAs: '-n {other} {v}' }, 'x'],
+    [{ name: 'n', type: 'integer', passAs: '--n={v:c}' }, 0x110000],
+    [{ name: 'lr', type: 'float', passAs: '--lr={v:d}' }, new PyFloat(1)],
+  ])('refuses %j with %s', (parameter, value) => {
+    expect(() =>
+      build('{parameters}', [parameter], { [parameter.name]: value }),
+    ).toThrow(ParameterRenderError);
   });
 });
 
@@ -182,8 +284,9 @@ describe('buildCommand flags', () => {
     [{ passTrueAs: '--yes' }, false, ''],
     [{ passFalseAs: '--no' }, true, ''],
     [{ passFalseAs: '--no' }, false, '--no'],
-    // Valohai renders a flag with no value as false here.
-    [{ passFalseAs: '--no' }, undefined, '--no'],
+    // Valohai skips a parameter with no value before choosing a template.
+    [{ passFalseAs: '--no' }, undefined, ''],
+    [{ passTrueAs: '--yes', passFalseAs: '--no' }, undefined, ''],
     [
       { passTrueAs: '--{name}={v}', passFalseAs: '--{name}={v}' },
       false,

@@ -1,13 +1,15 @@
 /**
  * The committed corpus: every file under pipelines/valid must load without
- * errors; every pipelines/invalid/NAME.yaml must give exactly the findings
- * listed in NAME.findings.json. Hostile inputs too big or too binary to
- * commit are generated here.
+ * errors, and where a NAME.plan.json sits next to it, plan to exactly that
+ * (`kiln plan --all --json`); every pipelines/invalid/NAME.yaml must give
+ * exactly the findings listed in NAME.findings.json. Hostile inputs too big
+ * or too binary to commit are generated here.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { planFile } from '../../../src/config/plan.js';
 
 const root = join(import.meta.dirname, '..', '..', '..', 'pipelines');
 
@@ -29,6 +31,26 @@ describe('pipelines/valid', () => {
     expect(loaded.valid).toBe(true);
     expect(loaded.plannable).toBe(true);
     expect(loaded.config.steps.length).toBeGreaterThan(0);
+  });
+
+  const planned = files.filter((name) =>
+    existsSync(join(root, 'valid', name.replace(/\.yaml$/, '.plan.json'))),
+  );
+  it('has expected plans', () => {
+    expect(planned.length).toBeGreaterThanOrEqual(1);
+  });
+  it.each(planned)('%s plans to exactly its NAME.plan.json', (name) => {
+    const text = readFileSync(join(root, 'valid', name), 'utf8');
+    const expected: unknown = JSON.parse(
+      readFileSync(
+        join(root, 'valid', name.replace(/\.yaml$/, '.plan.json')),
+        'utf8',
+      ),
+    );
+
+    const plan = planFile(loadConfig(text, { file: name }));
+
+    expect(plan).toEqual(expected);
   });
 });
 

@@ -101,11 +101,26 @@ describe('readYaml scalar typing (PyYAML SafeLoader, YAML 1.1)', () => {
     },
   );
 
-  it('warns when an int is too large to be kept exactly', () => {
-    const document = read('seed: 12345678901234567890\n');
-    expect(document.findings).toMatchObject([
-      { severity: 'warning', path: 'seed', line: 1, column: 7 },
-    ]);
+  it.each<[string, unknown]>([
+    ['9007199254740991', 9007199254740991],
+    ['9007199254740992', 9007199254740992n],
+    ['9007199254740993', 9007199254740993n],
+    ['-9007199254740993', -9007199254740993n],
+    ['12345678901234567890', 12345678901234567890n],
+    ['1_0000_0000_0000_0000_0001', 100000000000000000001n],
+    ['0x20000000000001', 9007199254740993n],
+    ['!!int "9007199254740993"', 9007199254740993n],
+  ])(
+    'keeps every digit of the int %j (a bigint beyond 2^53)',
+    (source, expected) => {
+      expect(scalar(source)).toStrictEqual(expected);
+    },
+  );
+
+  it('reads a huge int key as its digits', () => {
+    expect(read('9007199254740993: a\n').value).toEqual({
+      '9007199254740993': 'a',
+    });
   });
 
   it('turns non-string keys into their Python str() text', () => {
@@ -463,12 +478,9 @@ describe('readYaml hostile input', () => {
   });
 
   it.each([
-    ['!!binary aGk=', '!!binary'],
     ['!include other.yaml', '!include'],
-    ['!!python/object:os.system [ls]', '!!python/object:os.system'],
     ['!foo bar', '!foo'],
-    ['!!set {a, b}', '!!set'],
-    ['!!omap [a: 1]', '!!omap'],
+    ['!!foo bar', '!!foo'],
     ['!<tag:example.com,2000:x> 1', 'tag:example.com,2000:x'],
   ])('refuses the custom tag in %j', (source, tag) => {
     const finding = onlyError(`a: 1\nv: ${source}\n`);
@@ -476,6 +488,31 @@ describe('readYaml hostile input', () => {
       `custom YAML tags are not allowed: ${tag} at line 2; remove the tag`,
     );
     expect(finding.line).toBe(2);
+  });
+
+  it.each([
+    ['!!binary aGk=', 'binary'],
+    ['!!set {a, b}', 'set'],
+    ['!!timestamp 2001-12-14', 'timestamp'],
+    ['!!omap [a: 1]', 'omap'],
+    ['!!pairs [a: 1, a: 2]', 'pairs'],
+    ['!!merge x', 'merge'],
+    ['!!value x', 'value'],
+    ['!!yaml x', 'yaml'],
+    ['!<tag:yaml.org,2002:binary> aGk=', 'binary'],
+  ])('names %j as a YAML standard tag kiln does not accept', (source, name) => {
+    const finding = onlyError(`a: 1\nv: ${source}\n`);
+    expect(finding.message).toBe(
+      `the YAML standard tag !!${name} at line 2 is not accepted: kiln reads only strings, numbers, booleans, null, lists and mappings (the tags !!str, !!int, !!float, !!bool, !!null, !!seq, !!map); remove the tag`,
+    );
+    expect(finding.line).toBe(2);
+  });
+
+  it('names a PyYAML object tag as such', () => {
+    const finding = onlyError('a: 1\nv: !!python/object:os.system [ls]\n');
+    expect(finding.message).toBe(
+      "the PyYAML tag !!python/object:os.system at line 2 is not allowed: it builds Python objects, which neither Valohai's safe loader nor kiln reads; remove the tag",
+    );
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Trigger } from '../../../src/config/config-model.js';
-import { matchGlob } from '../../../src/intake/match-glob.js';
+import { matchGlob } from '../../../src/config/match-glob.js';
 import {
   matchTriggers,
   needsChangedPaths,

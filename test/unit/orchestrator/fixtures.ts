@@ -6,7 +6,6 @@ import type {
   PipelineNode,
   Step,
 } from '../../../src/config/config-model.js';
-import type { NodeStatus, RunRecord } from '../../../src/model/run.js';
 
 export function makeStep(name: string, overrides: Partial<Step> = {}): Step {
   return {
@@ -59,29 +58,5 @@ export function makeConfig(steps: Step[], pipelines: Pipeline[]): Config {
     deployments: [],
     triggers: [],
     reports: [],
-  };
-}
-
-export function makeRun(
-  nodes: Record<string, NodeStatus>,
-  extra: Partial<RunRecord> = {},
-): RunRecord {
-  return {
-    id: 'r1',
-    counter: 1,
-    repository: 'acme/models',
-    commit: 'a'.repeat(40),
-    kind: 'pipeline',
-    name: 'p',
-    status: 'running',
-    parameters: {},
-    nodes: Object.entries(nodes).map(([name, status]) => ({
-      name,
-      step: name,
-      status,
-      attempt: 1,
-    })),
-    createdAt: '2026-01-01T00:00:00.000Z',
-    ...extra,
   };
 }

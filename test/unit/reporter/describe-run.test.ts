@@ -18,9 +18,30 @@ function run(overrides: Partial<RunRecord>): RunRecord {
     status: 'running',
     parameters: {},
     nodes: [
-      { name: 'prepare', step: 'prepare', status: 'complete', attempt: 1 },
-      { name: 'train', step: 'train', status: 'started', attempt: 1 },
-      { name: 'evaluate', step: 'evaluate', status: 'pending', attempt: 1 },
+      {
+        name: 'prepare',
+        step: 'prepare',
+        index: 0,
+        status: 'complete',
+        attempt: 1,
+        generation: 1,
+      },
+      {
+        name: 'train',
+        step: 'train',
+        index: 1,
+        status: 'started',
+        attempt: 1,
+        generation: 1,
+      },
+      {
+        name: 'evaluate',
+        step: 'evaluate',
+        index: 2,
+        status: 'pending',
+        attempt: 0,
+        generation: 0,
+      },
     ],
     createdAt: '2026-11-24T10:00:00.000Z',
     startedAt: '2026-11-24T10:00:01.000Z',
@@ -31,11 +52,13 @@ function run(overrides: Partial<RunRecord>): RunRecord {
 const done = run({
   status: 'complete',
   endedAt: '2026-11-24T10:02:15.000Z',
-  nodes: ['prepare', 'train', 'evaluate'].map((name) => ({
+  nodes: ['prepare', 'train', 'evaluate'].map((name, index) => ({
     name,
     step: name,
+    index,
     status: 'complete' as const,
     attempt: 1,
+    generation: 1,
   })),
 });
 const report = {
@@ -63,8 +86,10 @@ describe('describeRun', () => {
           {
             name: 'train',
             step: 'train',
+            index: 0,
             status: 'error',
             attempt: 1,
+            generation: 1,
             message: 'exit code 1',
           },
         ],

@@ -21,8 +21,10 @@ const head: RunRecord = {
     {
       name: 'fit',
       step: 'fit',
+      index: 0,
       status: 'complete',
       attempt: 1,
+      generation: 1,
       executionId: 'e1',
       startedAt: '2026-11-24T10:00:00.000Z',
       endedAt: '2026-11-24T10:01:05.000Z',

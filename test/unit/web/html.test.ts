@@ -54,7 +54,16 @@ describe('renderDagSvg', () => {
         { name: 'b', upstream: ['a'] },
         { name: '<c>', upstream: ['a', 'b'] },
       ],
-      [{ name: 'b', step: 'b', status: 'error', attempt: 1 }],
+      [
+        {
+          name: 'b',
+          step: 'b',
+          index: 1,
+          status: 'error',
+          attempt: 1,
+          generation: 1,
+        },
+      ],
     ).value;
     expect(svg).toContain('data-node="&lt;c&gt;"');
     expect(svg).not.toContain('<c>');

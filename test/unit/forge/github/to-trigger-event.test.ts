@@ -101,6 +101,24 @@ describe('toTriggerEvent with GitHub example payloads', () => {
     ).toMatchObject({ event: { kind: 'installation' } });
   });
 
+  it('records an installation on an enterprise account (a slug, no login)', () => {
+    const payload = examplesOf('installation')[0] as Example;
+    (payload.installation as Example).account = {
+      id: 1,
+      node_id: 'E_1',
+      name: 'Acme Corp',
+      slug: 'acme-corp',
+      html_url: 'https://github.com/enterprises/acme-corp',
+      avatar_url: 'https://avatars.githubusercontent.com/b/1',
+      created_at: null,
+      updated_at: null,
+    };
+
+    expect(toTriggerEvent('installation', payload)).toMatchObject({
+      event: { kind: 'installation', account: 'acme-corp' },
+    });
+  });
+
   it.each([null, 'text', [], { ref: 1 }, { after: 'x'.repeat(40) }])(
     'rejects a malformed push payload (%j) without throwing',
     (payload) => {

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
-import { sign } from '@octokit/webhooks-methods';
+import examples from '@octokit/webhooks-examples' with { type: 'json' };
+import { sign, verify } from '@octokit/webhooks-methods';
 import { describe, expect, it, vi } from 'vitest';
 import { verifySignature } from '../../../../src/forge/github/verify-signature.js';
 
@@ -83,6 +84,23 @@ describe('verifySignature', () => {
     expect(check(header, body).ok).toBe(true);
     // Decoding then re-encoding (what a string-based verifier does) changes them.
     expect(check(header, Buffer.from(body.toString('utf8'))).ok).toBe(false);
+  });
+
+  it('agrees with @octokit/webhooks-methods on every example payload, both ways', async () => {
+    const payloads = (
+      examples as unknown as Array<{ examples: unknown[] }>
+    ).flatMap((item) =>
+      item.examples.slice(0, 2).map((x) => JSON.stringify(x)),
+    );
+    expect(payloads.length).toBeGreaterThan(100);
+
+    for (const text of payloads) {
+      const ours = `sha256=${crypto.createHmac('sha256', 's').update(Buffer.from(text)).digest('hex')}`;
+      expect(await verify('s', text, ours)).toBe(true);
+      expect(check(await sign(vectorSecret, text), Buffer.from(text)).ok).toBe(
+        true,
+      );
+    }
   });
 
   it('accepts the previous secret during a rotation, and not once it is removed', async () => {

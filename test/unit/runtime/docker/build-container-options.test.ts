@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildContainerOptions } from '../../../../src/runtime/docker/build-container-options.js';
+import {
+  buildContainerOptions,
+  type ContainerNetwork,
+} from '../../../../src/runtime/docker/build-container-options.js';
 import type { StepSpec } from '../../../../src/runtime/runtime.js';
 
 function specWith(overrides: Partial<StepSpec> = {}): StepSpec {
@@ -29,8 +32,8 @@ function specWith(overrides: Partial<StepSpec> = {}): StepSpec {
   };
 }
 
-function build(spec: StepSpec) {
-  const result = buildContainerOptions({ spec, workerId: 'w1' });
+function build(spec: StepSpec, network?: ContainerNetwork) {
+  const result = buildContainerOptions({ spec, workerId: 'w1', network });
   if (!result.ok) throw new Error(result.problem);
   return result.options;
 }
@@ -115,16 +118,46 @@ describe('buildContainerOptions', () => {
           pidsLimit: 64,
         },
       }),
+      { mode: 'kiln-steps' },
     ).HostConfig;
 
     expect(host).toMatchObject({
-      NetworkMode: 'host',
+      NetworkMode: 'kiln-steps',
       NanoCpus: 1_500_000_000,
       Memory: 512 * 1024 * 1024,
       MemorySwap: 512 * 1024 * 1024,
       PidsLimit: 64,
       DeviceRequests: [{ Driver: 'nvidia', Count: 2, Capabilities: [['gpu']] }],
     });
+  });
+
+  it('puts a network step on the prepared network with its resolv.conf', () => {
+    const host = build(specWith({ network: true }), {
+      mode: 'kiln-steps',
+      resolvConfPath: '/data/step-network/kiln-steps/resolv.conf',
+    }).HostConfig;
+
+    expect(host?.NetworkMode).toBe('kiln-steps');
+    expect(host?.Mounts?.at(-1)).toEqual({
+      Type: 'bind',
+      Source: '/data/step-network/kiln-steps/resolv.conf',
+      Target: '/etc/resolv.conf',
+      ReadOnly: true,
+    });
+  });
+
+  it('never gives a step the host network on its own', () => {
+    const result = buildContainerOptions({
+      spec: specWith({ network: true }),
+      workerId: 'w1',
+    });
+    const offline = build(specWith({ network: false }), { mode: 'host' });
+
+    expect(result).toEqual({
+      ok: false,
+      problem: 'the step asks for network: true but no network was prepared',
+    });
+    expect(offline.HostConfig?.NetworkMode).toBe('none');
   });
 
   it.each([

@@ -1,0 +1,158 @@
+/**
+ * Every Redis key and every BullMQ queue kiln uses, named in one place and
+ * all under `KILN_REDIS_PREFIX`, so two kilns sharing one Redis never see
+ * each other's runs, jobs, deliveries, tokens or secrets. User values
+ * (repository, ref, commit, alias…) are URI-encoded so a `:` in them can't
+ * reach into another key's space.
+ *
+ * Layout under `<prefix>:`
+ * - `store:*`    runs, executions, logs, metrics, data, reuse index, event streams
+ * - `bull:*`     BullMQ's own keys (its `prefix` option), one set per queue
+ * - `config:*`   configuration texts by content hash
+ * - `intake:*`, `delivery*`  webhook deliveries
+ * - `github:*`   reporter state (status, comment and check ids, backoff)
+ * - `secrets:*`, `api-token*`  per-repository secrets, API tokens
+ * - `schema`     the store's schema version (see `migrate-store.ts`)
+ *
+ * Redis Cluster is not supported: scripts touch keys of one run and its
+ * executions together, which would need hash tags.
+ */
+import { createHash } from 'node:crypto';
+
+export interface RedisKeys {
+  readonly prefix: string;
+  /** BullMQ's `prefix` option: every queue of this kiln lives under it. */
+  readonly bullPrefix: string;
+  /** Store schema version (an integer). */
+  readonly schema: string;
+
+  execution(id: string): string;
+  executionCounters: string;
+  executionsByCounter: string;
+  /** All executions, scored by creation time. */
+  executions: string;
+  executionsOfRepository(repository: string): string;
+  executionsOfRun(runId: string): string;
+  log(id: string): string;
+  metrics(id: string): string;
+  datum(id: string): string;
+  datumAlias(repository: string | undefined, alias: string): string;
+  reuse(key: string): string;
+
+  /** A run: header fields plus one field per node (`n:<name>`). */
+  run(id: string): string;
+  /** The run's event stream (capped). */
+  runEvents(id: string): string;
+  runCounters: string;
+  runs: string;
+  runsOfRepository(repository: string): string;
+  runsOfRef(ref: string): string;
+  runsOfCommit(commit: string): string;
+  /** Ends with `:`; the status is appended (also inside Lua). */
+  runsOfStatusPrefix: string;
+  activeRuns(repository: string, ref: string, name: string): string;
+  /** Every run's status changes, for the runs list and the reporter. */
+  events: string;
+  /** Stop requests for running steps, read by every worker. */
+  control: string;
+  /** A scratch key for one list query, deleted by the same script. */
+  scratch(token: string): string;
+
+  config(hash: string): string;
+  intakeEventTime(runId: string): string;
+  delivery(deliveryId: string): string;
+  deliveries: string;
+  deliveryLog(deliveryId: string): string;
+
+  githubStatus(repository: string, sha: string, context: string): string;
+  githubComment(
+    repository: string,
+    pullRequest: number,
+    pipeline: string,
+  ): string;
+  githubCheck(repository: string, sha: string, name: string): string;
+  githubBackoff: string;
+  githubLock(runId: string): string;
+
+  secrets(repository: string): string;
+  apiTokens: string;
+  apiTokenHashes: string;
+}
+
+/** BullMQ queue names (their keys live under `RedisKeys.bullPrefix`). */
+export const QUEUES = {
+  steps: 'kiln-steps',
+  intake: 'kiln-intake',
+  reports: 'kiln-reports',
+} as const;
+
+/** The private step queue of one `kiln run` (its steps never mix with a server's). */
+export function localStepQueue(runId: string): string {
+  return `kiln-local-${runId}`;
+}
+
+export const DEFAULT_REDIS_PREFIX = 'kiln';
+
+export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
+  const store = `${prefix}:store:`;
+  const enc = encodeURIComponent;
+  return {
+    prefix,
+    bullPrefix: `${prefix}:bull`,
+    schema: `${prefix}:schema`,
+
+    execution: (id) => `${store}exec:${id}`,
+    executionCounters: `${store}exec-counters`,
+    executionsByCounter: `${store}exec-by-counter`,
+    executions: `${store}execs`,
+    executionsOfRepository: (repository) =>
+      `${store}execs-of-repo:${enc(repository)}`,
+    executionsOfRun: (runId) => `${store}execs-of-run:${enc(runId)}`,
+    log: (id) => `${store}log:${id}`,
+    metrics: (id) => `${store}metrics:${id}`,
+    datum: (id) => `${store}datum:${id}`,
+    datumAlias: (repository, alias) =>
+      `${store}datum-alias:${enc(repository ?? '')}:${enc(alias)}`,
+    // Reuse keys are long and caller-made; a digest keeps keys small.
+    reuse: (key) =>
+      `${store}reuse:${createHash('sha256').update(key).digest('hex')}`,
+
+    run: (id) => `${store}run:${id}`,
+    runEvents: (id) => `${store}run-events:${id}`,
+    runCounters: `${store}run-counters`,
+    runs: `${store}runs`,
+    runsOfRepository: (repository) => `${store}runs-of-repo:${enc(repository)}`,
+    runsOfRef: (ref) => `${store}runs-of-ref:${enc(ref)}`,
+    runsOfCommit: (commit) => `${store}runs-of-commit:${enc(commit)}`,
+    runsOfStatusPrefix: `${store}runs-of-status:`,
+    activeRuns: (repository, ref, name) =>
+      `${store}active-runs:${enc(repository)}:${enc(ref)}:${enc(name)}`,
+    events: `${store}events`,
+    control: `${store}control`,
+    scratch: (token) => `${store}scratch:${token}`,
+
+    config: (hash) => `${prefix}:config:${hash}`,
+    intakeEventTime: (runId) => `${prefix}:intake:event-time:${runId}`,
+    delivery: (deliveryId) => `${prefix}:delivery:${deliveryId}`,
+    deliveries: `${prefix}:deliveries`,
+    deliveryLog: (deliveryId) => `${prefix}:delivery-log:${deliveryId}`,
+
+    githubStatus: (repository, sha, context) =>
+      `${prefix}:github:status:${repository}:${sha}:${context}`,
+    githubComment: (repository, pullRequest, pipeline) =>
+      `${prefix}:github:comment:${repository}:${pullRequest}:${enc(pipeline)}`,
+    githubCheck: (repository, sha, name) =>
+      `${prefix}:github:check:${repository}:${sha}:${enc(name)}`,
+    githubBackoff: `${prefix}:github:backoff-until`,
+    githubLock: (runId) => `${prefix}:github:lock:${runId}`,
+
+    secrets: (repository) => `${prefix}:secrets:${repository}`,
+    apiTokens: `${prefix}:api-tokens`,
+    apiTokenHashes: `${prefix}:api-token-hashes`,
+  };
+}
+
+/** Field of `executionsByCounter`: unambiguous for any repository name. */
+export function counterField(repository: string, counter: number): string {
+  return JSON.stringify([repository, counter]);
+}

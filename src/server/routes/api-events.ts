@@ -1,0 +1,95 @@
+/**
+ * Live changes over Server-Sent Events, from the run event streams:
+ * `GET /api/runs/:id/events` (a run's every change, ending after its last
+ * status) and `GET /api/events` (every run's status changes, for lists).
+ * Each message's `id` is its stream id: reconnecting with `Last-Event-ID`
+ * (browsers do) or `?after=` resumes right after it. `?after=0` replays
+ * what the stream still holds.
+ */
+import { Router } from 'express';
+import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
+import {
+  openEventStream,
+  resumePoint,
+  STREAM_ID,
+} from '../send-event-stream.js';
+import { ApiError, checkId, type ApiContext } from './api-context.js';
+
+// Each open stream costs a subscription on the process's one follower.
+const maxStreams = 2000;
+
+export function createApiEventsRouter(context: ApiContext): Router {
+  const { deps, auth } = context;
+  const router = Router();
+  const read = auth.requireRole('read');
+  let open = 0;
+
+  function admit(): () => void {
+    if (!deps.feed) {
+      throw new ApiError(503, 'live updates are not available on this server');
+    }
+    if (open >= maxStreams)
+      throw new ApiError(503, 'too many open event streams: retry in a moment');
+    open += 1;
+    let released = false;
+    return () => {
+      if (!released) open -= 1;
+      released = true;
+    };
+  }
+
+  router.get('/api/runs/:id/events', read, async (req, res) => {
+    const run = await deps.control.runs.getRunHeader(
+      checkId(req.params.id, 'run'),
+    );
+    if (!run) throw new ApiError(404, `no run ${String(req.params.id)}`);
+    const release = admit();
+    const after = resumePoint(req, STREAM_ID, '0');
+    let unfollow = () => undefined as void;
+    const stream = openEventStream(req, res, () => {
+      unfollow();
+      release();
+    });
+    if (isFinalRunStatus(run.status)) {
+      // Nothing more will come: what the client missed, then the end.
+      let from = after;
+      for (;;) {
+        const events = await deps.control.runs.readRunEvents(run.id, {
+          after: from,
+          count: 1000,
+        });
+        for (const { id, event } of events)
+          stream.send({ id, event: event.kind, data: event });
+        if (events.length < 1000) break;
+        from = events[events.length - 1]!.id;
+      }
+      stream.end({ status: run.status });
+      return;
+    }
+    unfollow = deps.feed!.followRun(run.id, after, (events) => {
+      for (const { id, event } of events) {
+        stream.send({ id, event: event.kind, data: event });
+        if (event.kind === 'run' && isFinalRunStatus(event.status)) {
+          stream.end({ status: event.status });
+          return;
+        }
+      }
+    });
+  });
+
+  router.get('/api/events', read, async (req, res) => {
+    const release = admit();
+    const after = resumePoint(req, STREAM_ID, '$');
+    let unfollow = () => undefined as void;
+    const stream = openEventStream(req, res, () => {
+      unfollow();
+      release();
+    });
+    unfollow = deps.feed!.followAll(after, (events) => {
+      for (const { id, event } of events)
+        stream.send({ id, event: event.kind, data: event });
+    });
+  });
+
+  return router;
+}

@@ -1,8 +1,9 @@
 /**
  * Turns a `StepSpec` into the Pod (and the Secret holding its environment)
  * that runs one attempt, with the Docker runtime's isolation defaults. Pure:
- * the same spec gives the same objects, so names and labels are a reliable
- * handle for the reaper and for replacing a crashed worker's leftover.
+ * the same spec (and name suffix) gives the same objects, so labels are a
+ * reliable handle for the reaper and for replacing a crashed worker's
+ * leftover.
  *
  * Choices worth knowing:
  * - Files (`files`): `copy` puts the step's folders in an emptyDir — an init
@@ -78,6 +79,11 @@ export interface BuildPodOptions {
   imagePullSecrets?: readonly string[];
   /** @defaultValue 3600 */
   startAllowanceSeconds?: number;
+  /**
+   * Appended to the attempt's name, so a replaced leftover never shares a
+   * name with its successor (see KubernetesRuntime).
+   */
+  nameSuffix?: string;
 }
 
 export interface BuiltPod {
@@ -116,7 +122,10 @@ export function buildPod(options: BuildPodOptions): BuildPodResult {
   const resources = toResources(spec);
   if (!resources.ok) return resources;
 
-  const name = toPodName(spec);
+  const name =
+    options.nameSuffix === undefined
+      ? toPodName(spec)
+      : `${toPodName(spec)}-${options.nameSuffix}`;
   const labels = buildLabels(spec, options.workerId);
   const annotations = { [EXECUTION_ANNOTATION]: spec.executionId };
   const envNames = Object.keys(spec.env);

@@ -1,8 +1,8 @@
 /**
  * `Runtime` on a Kubernetes cluster: one Pod per execution attempt, created
  * in a configured namespace through the API server (the only part of the
- * cluster kiln talks to), named and labelled so that a second start of the
- * same attempt replaces the first and a restarted worker finds what it left
+ * cluster kiln talks to), labelled so that a second start of the same
+ * attempt replaces the first and a restarted worker finds what it left
  * behind. The Pod's contract is the Docker runtime's: the step's folders at
  * the same paths (copied through the API server, or mounted from the node),
  * output streamed live, the exit code and end reason read back, and the
@@ -14,6 +14,7 @@
  * (IMAGE_UNAVAILABLE), a Pod lost with its node or evicted (POD_LOST), an
  * API server that stops answering (ENGINE_UNREACHABLE).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
@@ -71,7 +72,6 @@ export interface KubernetesRuntimeOptions {
 }
 
 const PING_TIMEOUT_MS = 5_000;
-const GONE_TIMEOUT_MS = 30_000;
 export const DEFAULT_HELPER_IMAGE = 'busybox:1.36';
 
 export class KubernetesRuntime implements Runtime {
@@ -135,6 +135,7 @@ export class KubernetesRuntime implements Runtime {
       placement: placement.placement,
       nodeName: this.#options.nodeName,
       imagePullSecrets: this.#options.imagePullSecrets,
+      nameSuffix: randomBytes(3).toString('hex'),
     });
     if (!built.ok) {
       throw new RuntimeError(
@@ -154,23 +155,20 @@ export class KubernetesRuntime implements Runtime {
 
     const secretName = built.secret?.metadata?.name;
     try {
+      await this.#removeLeftovers(spec);
       if (built.secret !== null) {
-        await this.#createReplacingLeftover('Secret', secretName!, spec, () =>
+        await this.#call('create the Secret', spec, () =>
           this.#core.createNamespacedSecret({
             namespace: this.namespace,
             body: built.secret!.toJSON() as V1Secret,
           }),
         );
       }
-      const created = await this.#createReplacingLeftover(
-        'Pod',
-        built.name,
-        spec,
-        () =>
-          this.#core.createNamespacedPod({
-            namespace: this.namespace,
-            body: built.pod as V1Pod,
-          }),
+      const created = await this.#call('create the Pod', spec, () =>
+        this.#core.createNamespacedPod({
+          namespace: this.namespace,
+          body: built.pod as V1Pod,
+        }),
       );
       if (secretName !== undefined) {
         await this.#ownSecret(secretName, created, spec);
@@ -265,27 +263,38 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /**
-   * Never two Pods for one attempt: the fixed name makes create fail with
-   * 409 when a leftover (a crashed worker's) exists; it is deleted, and
-   * create tried again once it is gone.
+   * Never two Pods for one attempt: a leftover of the same attempt (a
+   * crashed worker's, found by its labels and exact annotation) is deleted
+   * before the new Pod is created. The new Pod has a name of its own: the
+   * kubelet finds containers for attach and exec by Pod name, and would
+   * reach the leftover's while it is still being killed.
    */
-  async #createReplacingLeftover<T>(
-    kind: 'Pod' | 'Secret',
-    name: string,
-    spec: Pick<StepSpec, 'executionId'>,
-    create: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await this.#call(`create the ${kind}`, spec, create);
-    } catch (error) {
-      const status = getKubeStatusCode((error as { cause?: unknown }).cause);
-      if (status !== 409) throw error;
+  async #removeLeftovers(spec: StepSpec): Promise<void> {
+    const labelSelector = [
+      `${POD_LABELS.managed}=true`,
+      `${POD_LABELS.execution}=${toLabelValue(spec.executionId)}`,
+      `${POD_LABELS.attempt}=${spec.attempt}`,
+    ].join(',');
+    const request = { namespace: this.namespace, labelSelector };
+    const pods = await this.#call('list the Pods', spec, () =>
+      this.#core.listNamespacedPod(request),
+    );
+    const secrets = await this.#call('list the Secrets', spec, () =>
+      this.#core.listNamespacedSecret(request),
+    );
+    const leftovers = [
+      ...pods.items.map((item) => ({ kind: 'Pod' as const, item })),
+      ...secrets.items.map((item) => ({ kind: 'Secret' as const, item })),
+    ].filter(
+      ({ item }) =>
+        item.metadata?.annotations?.[EXECUTION_ANNOTATION] === spec.executionId,
+    );
+    for (const { kind, item } of leftovers) {
       this.#options.logger?.warn(
-        { executionId: spec.executionId },
-        `replacing a leftover ${kind} of the same attempt`,
+        { executionId: spec.executionId, name: item.metadata?.name },
+        `removing a leftover ${kind} of the same attempt`,
       );
-      await this.#removeAndWait(kind, name, spec);
-      return this.#call(`create the ${kind}`, spec, create);
+      await this.#remove(kind, item.metadata!.name!, spec);
     }
   }
 
@@ -322,37 +331,6 @@ export class KubernetesRuntime implements Runtime {
         'could not set the owner of a step Secret',
       );
     }
-  }
-
-  async #removeAndWait(
-    kind: 'Pod' | 'Secret',
-    name: string,
-    spec: Pick<StepSpec, 'executionId'>,
-  ): Promise<void> {
-    await this.#remove(kind, name, spec);
-    const deadline = Date.now() + GONE_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      try {
-        if (kind === 'Pod') {
-          await this.#core.readNamespacedPod({
-            namespace: this.namespace,
-            name,
-          });
-        } else {
-          await this.#core.readNamespacedSecret({
-            namespace: this.namespace,
-            name,
-          });
-        }
-      } catch (error) {
-        if (getKubeStatusCode(error) === 404) return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new RuntimeError(
-      'START_FAILED',
-      `a leftover ${kind} ${name} of execution ${spec.executionId} is still there after ${GONE_TIMEOUT_MS / 1000} s`,
-    );
   }
 
   /** Deletes at once (grace 0); false when it was gone already. */

@@ -240,8 +240,8 @@ async function sendFiles(options: RunPodOptions): Promise<void> {
   const errors: Buffer[] = [];
   let stream: ContainerStream | null = null;
   let lastError = '';
-  // The kubelet finds containers by Pod name: right after a leftover of the
-  // same name was replaced, it may still look at the old one for a moment.
+  // A kubelet that has only just started the init container may not serve
+  // an attach to it yet: a few tries.
   for (
     let attempt = 1;
     attempt <= ATTACH_TRIES && stream === null;

@@ -16,7 +16,7 @@ function shortHash(value: string, length: number): string {
   return createHash('sha256').update(value).digest('hex').slice(0, length);
 }
 
-/** The deterministic name of an attempt's Pod (and, with `-env`, its Secret). */
+/** The deterministic start of an attempt's Pod name (the runtime adds a suffix). */
 export function toPodName(spec: {
   executionId: string;
   attempt: number;

@@ -78,6 +78,13 @@ describe('buildPod', () => {
     },
   );
 
+  it('appends the suffix it is given to the name', () => {
+    const { name, secret } = build(specWith(), { nameSuffix: 'a1b2c3' });
+
+    expect(name).toBe('kiln-rlx8a2b-0-1-1-a1b2c3');
+    expect(secret?.metadata?.name).toBe('kiln-rlx8a2b-0-1-1-a1b2c3-env');
+  });
+
   it('keeps the environment in a Secret the container reads key by key', () => {
     const { pod, secret, name } = build(specWith());
     const step = pod.spec!.containers[0]!;

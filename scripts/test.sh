@@ -23,6 +23,9 @@ if [ -n "$started_dockerd" ]; then disown "$started_dockerd" 2>/dev/null || true
 
 [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
 bash scripts/build-test-images.sh
+# kiln/kubernetes: the Kubernetes runtime's tests run a real kube-apiserver and
+# kubelet, built once per machine into /var/cache/kiln/k8s (≈ 8 min when absent).
+bash scripts/build-kube.sh
 
 echo "== lint"
 npx eslint .

@@ -73,8 +73,8 @@ export const Settings = z.object({
   webhookMaxBytes: z.coerce.number().int().min(1024),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   allowLocalRepositories: z.boolean(),
-  runtime: z.enum(['docker', 'local', 'auto', 'null'], {
-    message: 'must be docker, local or auto',
+  runtime: z.enum(['docker', 'kubernetes', 'local', 'auto', 'null'], {
+    message: 'must be docker, kubernetes, local or auto',
   }),
   concurrency: z.coerce.number().int().min(1, 'must be at least 1').max(256),
   workerId: z.string().min(1),
@@ -116,6 +116,32 @@ export const Settings = z.object({
         'must be JSON like {"ghcr.io": {"username": "me", "password": "TOKEN"}}',
     },
   ),
+  /** KUBECONFIG as kubectl reads it (the Kubernetes runtime). */
+  kubeconfig: z.string().min(1).optional(),
+  kubernetesNamespace: z
+    .string()
+    .regex(
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      'must be a namespace name (lower-case letters, digits and -)',
+    )
+    .optional(),
+  kubernetesFiles: z.enum(['copy', 'host-path'], {
+    message: 'must be copy or host-path',
+  }),
+  kubernetesHelperImage: z.string().min(1),
+  /** Path of the environments file (environment → node pool). */
+  kubernetesEnvironments: z.string().min(1).optional(),
+  kubernetesNodeName: z.string().min(1).optional(),
+  kubernetesImagePullSecrets: z.array(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+        'must be Secret names separated by commas or spaces',
+      ),
+  ),
+  kubernetesUnschedulableTimeoutMs: z.coerce.number().int().min(0),
+  kubernetesImagePullGraceMs: z.coerce.number().int().min(0),
   /**
    * The Docker network (and Linux bridge, and nftables table) kiln keeps
    * for `network: true` steps: public addresses only (docs/security.md).
@@ -206,6 +232,15 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
   publicRead: 'KILN_PUBLIC_READ',
   registryAuth: 'KILN_REGISTRY_AUTH',
+  kubeconfig: 'KUBECONFIG',
+  kubernetesNamespace: 'KILN_KUBERNETES_NAMESPACE',
+  kubernetesFiles: 'KILN_KUBERNETES_FILES',
+  kubernetesHelperImage: 'KILN_KUBERNETES_HELPER_IMAGE',
+  kubernetesEnvironments: 'KILN_KUBERNETES_ENVIRONMENTS',
+  kubernetesNodeName: 'KILN_KUBERNETES_NODE_NAME',
+  kubernetesImagePullSecrets: 'KILN_KUBERNETES_IMAGE_PULL_SECRETS',
+  kubernetesUnschedulableTimeoutMs: 'KILN_KUBERNETES_UNSCHEDULABLE_TIMEOUT_MS',
+  kubernetesImagePullGraceMs: 'KILN_KUBERNETES_IMAGE_PULL_GRACE_MS',
   stepNetwork: 'KILN_STEP_NETWORK',
   stepNetworkAllow: 'KILN_STEP_NETWORK_ALLOW',
   stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
@@ -267,6 +302,17 @@ export function readSettings(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),
     registryAuth: parseJsonSetting(value('registryAuth')) ?? {},
+    kubeconfig: value('kubeconfig'),
+    kubernetesNamespace: value('kubernetesNamespace'),
+    kubernetesFiles: value('kubernetesFiles') ?? 'copy',
+    kubernetesHelperImage: value('kubernetesHelperImage') ?? 'busybox:1.36',
+    kubernetesEnvironments: value('kubernetesEnvironments'),
+    kubernetesNodeName: value('kubernetesNodeName'),
+    kubernetesImagePullSecrets:
+      parseListSetting(value('kubernetesImagePullSecrets')) ?? [],
+    kubernetesUnschedulableTimeoutMs:
+      value('kubernetesUnschedulableTimeoutMs') ?? 600_000,
+    kubernetesImagePullGraceMs: value('kubernetesImagePullGraceMs') ?? 60_000,
     stepNetwork: value('stepNetwork') ?? 'kiln-steps',
     stepNetworkAllow: parseListSetting(value('stepNetworkAllow')) ?? [],
     stepNetworkDns: parseListSetting(value('stepNetworkDns')),

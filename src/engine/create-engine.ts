@@ -24,6 +24,7 @@ import {
   type StreamFollower,
 } from '../redis/stream-follower.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { createKubernetesRuntime } from '../runtime/kubernetes/create-kubernetes-runtime.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -136,7 +137,7 @@ export async function createEngine(
   });
   let runtime: Runtime = new LocalRuntime();
   if (options.runsSteps) {
-    runtime = await pickRuntime(settings, notes);
+    runtime = await pickRuntime(settings, notes, logger);
   }
   const deps: WorkerDeps = {
     executions: stores.executions,
@@ -203,7 +204,11 @@ export async function createEngine(
 async function pickRuntime(
   settings: Settings,
   notes: string[],
+  logger: Logger,
 ): Promise<Runtime> {
+  if (settings.runtime === 'kubernetes') {
+    return createKubernetesRuntime(settings, notes, logger);
+  }
   if (settings.runtime === 'null') {
     notes.push(
       'runtime: null (KILN_RUNTIME=null): steps are not run, each succeeds at once; for benchmarks and tests only',

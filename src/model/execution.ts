@@ -70,7 +70,7 @@ export interface ExecutionRecord {
   endReason?: EndReason;
   /** Reused from an earlier execution (pipeline `reuse-executions`). */
   reusedFrom?: string;
-  runtime: 'docker' | 'local';
+  runtime: 'docker' | 'kubernetes' | 'local';
   /**
    * What kiln noticed but did not fail on: ignored metric lines, values
    * dropped, truncated log lines, outputs skipped (symlinks), edge notes.

@@ -101,5 +101,5 @@ export interface RunRecord {
   /** Untrusted runs (fork pull requests) never get secrets. */
   trusted?: boolean;
   /** Runtime that ran or will run the steps. */
-  runtime?: 'docker' | 'local';
+  runtime?: 'docker' | 'kubernetes' | 'local';
 }

@@ -1,6 +1,7 @@
 /**
- * Where a step's commands execute. Two implementations: Docker (the Engine
- * API through dockerode) and local processes (machines without Docker).
+ * Where a step's commands execute. Three implementations: Docker (the Engine
+ * API through dockerode), Kubernetes (a Pod per step through the API server)
+ * and local processes (machines without Docker).
  *
  * Contract:
  * - The worker calls `findImage` (a cheap check, never a pull) and, when the
@@ -64,6 +65,11 @@ export interface StepSpec {
   /** Extra labels (repository, run id, worker…). */
   labels: Record<string, string>;
   /**
+   * The step's Valohai `environment`: the Kubernetes runtime places the Pod
+   * by it (operator's environments file); the others only record it.
+   */
+  environment?: string;
+  /**
    * Container path → host path, for runtimes without containers
    * (`LocalRuntime`): the working directory and env values that are, or sit
    * under, a mapped container path are rewritten to the host path. The
@@ -97,8 +103,10 @@ export interface PreparedImage {
   note?: string;
 }
 
+export type RuntimeKind = 'docker' | 'kubernetes' | 'local';
+
 export interface Runtime {
-  readonly kind: 'docker' | 'local';
+  readonly kind: RuntimeKind;
   /**
    * Whether steps read the execution's folders (repository, inputs,
    * outputs, config) from the worker's disk. A runtime that runs nothing
@@ -140,7 +148,11 @@ export type RuntimeErrorCode =
   | 'IMAGE_UNAVAILABLE'
   | 'START_FAILED'
   /** `network: true` asked, and the host can't give an isolated network. */
-  | 'NETWORK_UNAVAILABLE';
+  | 'NETWORK_UNAVAILABLE'
+  /** No node could take the step for too long (Kubernetes). */
+  | 'UNSCHEDULABLE'
+  /** The step's Pod went away with its node, or was evicted (Kubernetes). */
+  | 'POD_LOST';
 
 /** An infrastructure failure: retrying later may succeed. */
 export class RuntimeError extends KilnError {

@@ -28,7 +28,7 @@ const StoredExecution = z
       .catch('error'),
     endReason: z.looseObject({ kind: z.string() }).optional().catch(undefined),
     reusedFrom: z.string().optional().catch(undefined),
-    runtime: z.enum(['docker', 'local']).catch('docker'),
+    runtime: z.enum(['docker', 'kubernetes', 'local']).catch('docker'),
     host: z.string().catch(''),
     attempt: z.number().catch(1),
     createdAt: z.string().catch(''),

@@ -74,6 +74,9 @@ export function buildStepSpec(options: {
       ? step.noOutputTimeout * 1000
       : undefined,
     labels: options.labels,
+    ...(step.environment === undefined
+      ? {}
+      : { environment: step.environment }),
     localPaths: {
       [CONTAINER_PATHS.repository]: folders.repository,
       [CONTAINER_PATHS.inputs]: folders.inputs,

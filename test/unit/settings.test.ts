@@ -54,6 +54,42 @@ describe('readSettings', () => {
     expect(message).not.toContain('s3cret');
   });
 
+  it('reads the Kubernetes runtime settings, with defaults', () => {
+    const defaults = readSettings({});
+    const set = readSettings({
+      KILN_RUNTIME: 'kubernetes',
+      KUBECONFIG: '/etc/kiln/kubeconfig',
+      KILN_KUBERNETES_NAMESPACE: 'kiln-steps',
+      KILN_KUBERNETES_FILES: 'host-path',
+      KILN_KUBERNETES_IMAGE_PULL_SECRETS: 'ghcr, quay ,',
+      KILN_KUBERNETES_UNSCHEDULABLE_TIMEOUT_MS: '5000',
+    });
+
+    expect(defaults).toMatchObject({
+      kubernetesFiles: 'copy',
+      kubernetesHelperImage: 'busybox:1.36',
+      kubernetesImagePullSecrets: [],
+      kubernetesUnschedulableTimeoutMs: 600_000,
+      kubernetesImagePullGraceMs: 60_000,
+    });
+    expect(set).toMatchObject({
+      runtime: 'kubernetes',
+      kubeconfig: '/etc/kiln/kubeconfig',
+      kubernetesNamespace: 'kiln-steps',
+      kubernetesFiles: 'host-path',
+      kubernetesImagePullSecrets: ['ghcr', 'quay'],
+      kubernetesUnschedulableTimeoutMs: 5000,
+    });
+    expect(() =>
+      readSettings({
+        KILN_KUBERNETES_FILES: 'nfs',
+        KILN_KUBERNETES_NAMESPACE: 'Kiln_Steps',
+      }),
+    ).toThrow(
+      /KILN_KUBERNETES_NAMESPACE="Kiln_Steps": must be a namespace name[\s\S]*KILN_KUBERNETES_FILES="nfs": must be copy or host-path|KILN_KUBERNETES_FILES="nfs": must be copy or host-path[\s\S]*KILN_KUBERNETES_NAMESPACE/,
+    );
+  });
+
   it("gives steps kiln's isolated network by default, with both unsafe modes off", () => {
     expect(readSettings({})).toMatchObject({
       stepNetwork: 'kiln-steps',

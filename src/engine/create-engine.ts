@@ -33,6 +33,7 @@ import { createGitCommitHistory } from '../reporter/git-commit-history.js';
 import { extendBackoff } from '../reporter/github-backoff.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
+import { migrateStore } from '../store/migrate-store.js';
 import { createEventTimes, type EventTimes } from '../store/event-times.js';
 import {
   createRunEventFeed,
@@ -117,6 +118,25 @@ export async function createEngine(
 
   const stores = createStores(redis, { prefix: settings.redisPrefix });
   const { keys } = stores;
+  // Records of an older kiln: migrated once, or a clear refusal.
+  try {
+    const migrated = await migrateStore({
+      redis,
+      bull: bullConnection,
+      keys,
+      logger,
+    });
+    if (migrated && migrated.runs > 0) {
+      notes.push(
+        `migrated ${migrated.runs} run(s) from store schema ${migrated.from}${migrated.cancelled.length > 0 ? `; cancelled ${migrated.cancelled.length} in-flight run(s) whose node order changed (re-run them): ${migrated.cancelled.join(', ')}` : ''}`,
+      );
+    }
+  } catch (error) {
+    redis.disconnect();
+    bullConnection.disconnect();
+    await stopPrivate?.();
+    throw error;
+  }
   const steps = createStepQueue(bullConnection, keys.bullPrefix, (error) =>
     logger.warn({ err: error }, 'step queue connection problem'),
   );

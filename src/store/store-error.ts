@@ -1,5 +1,10 @@
 import { KilnError } from '../errors.js';
-export type StoreErrorCode = 'NOT_FOUND' | 'INVALID_ARGUMENT';
+export type StoreErrorCode =
+  | 'NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'SCHEMA_TOO_NEW'
+  | 'MIGRATION_PENDING'
+  | 'OLDER_KILN_RUNNING';
 
 /** A store call that can't be done as asked (not a Redis failure). */
 export class StoreError extends KilnError {

@@ -1,6 +1,34 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Import patterns of the given top-level folders of src/. */
+function layers(...names) {
+  return names.flatMap((name) => [`**/${name}/**`, `**/${name}/*.js`]);
+}
+
+/** Concrete adapters: only the composition roots (engine/, cli/) pick them. */
+const ADAPTERS = [
+  '**/store/redis-*',
+  '**/store/create-stores*',
+  '**/runtime/docker/**',
+  '**/runtime/local/**',
+  '**/runtime/kubernetes/**',
+  '**/runtime/null-runtime*',
+  '**/artifacts/fs-artifact-store*',
+  '**/artifacts/s3-*',
+];
+
+function boundary(files, group, message) {
+  return [
+    {
+      files,
+      rules: {
+        'no-restricted-imports': ['error', { patterns: [{ group, message }] }],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -44,34 +72,130 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // The pure core never does I/O and never reaches into adapters.
-    files: ['src/config/**/*.ts', 'src/model/**/*.ts', 'src/metrics/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                'node:fs',
-                'node:fs/*',
-                'node:child_process',
-                'node:net',
-                'node:http',
-                '**/runtime/**',
-                '**/git/**',
-                '**/queue/**',
-                '**/store/**',
-                '**/server/**',
-                '**/forge/**',
-              ],
-              message:
-                'The config/model/metrics core is pure: no I/O, no adapters.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // Import boundaries (docs/architecture.md): a pure core; adapters behind
+  // ports; the control plane, worker, server, web, intake and reporter on
+  // ports only and never on each other; the composition roots (engine/,
+  // cli/) alone pick adapters.
+  ...boundary(
+    [
+      'src/config/**',
+      'src/model/**',
+      'src/metrics/**',
+      'src/orchestrator/**',
+      'src/errors.ts',
+    ],
+    [
+      'node:fs',
+      'node:fs/*',
+      'node:child_process',
+      'node:net',
+      'node:http',
+      ...layers(
+        'runtime',
+        'git',
+        'queue',
+        'store',
+        'redis',
+        'artifacts',
+        'forge',
+        'secrets',
+        'net',
+        'telemetry',
+      ),
+      ...layers(
+        'control',
+        'worker',
+        'server',
+        'web',
+        'http',
+        'intake',
+        'reporter',
+        'cli',
+        'engine',
+      ),
+    ],
+    'The core (config, model, metrics, orchestrator) is pure: no I/O, no adapters, no application layers.',
+  ),
+  ...boundary(
+    [
+      'src/store/**',
+      'src/queue/**',
+      'src/redis/**',
+      'src/git/**',
+      'src/runtime/**',
+      'src/artifacts/**',
+      'src/forge/**',
+      'src/secrets/**',
+      'src/net/**',
+    ],
+    layers(
+      'control',
+      'worker',
+      'server',
+      'web',
+      'http',
+      'intake',
+      'reporter',
+      'cli',
+      'engine',
+    ),
+    'Adapters depend on the core only, never on the layers that use them.',
+  ),
+  ...boundary(
+    ['src/control/**'],
+    [
+      ...layers(
+        'worker',
+        'server',
+        'web',
+        'http',
+        'intake',
+        'reporter',
+        'cli',
+        'engine',
+      ),
+      ...ADAPTERS,
+    ],
+    'The control plane works through ports (store/index, queue/step-jobs, …), never adapters or the layers above it.',
+  ),
+  ...boundary(
+    ['src/worker/**'],
+    [
+      ...layers('server', 'web', 'http', 'intake', 'reporter', 'cli', 'engine'),
+      ...ADAPTERS,
+    ],
+    'The worker depends on ports and the control plane, never on the server, web, intake or reporter.',
+  ),
+  ...boundary(
+    ['src/server/**'],
+    [...layers('worker', 'web', 'cli', 'engine'), ...ADAPTERS, '**/runtime/**'],
+    'The server never runs containers and never reaches into the web pages or the worker.',
+  ),
+  ...boundary(
+    ['src/web/**'],
+    [
+      ...layers('worker', 'server', 'cli', 'engine'),
+      ...ADAPTERS,
+      '**/runtime/**',
+    ],
+    'The web pages depend on ports and the shared HTTP layer, never on the API routes or the worker.',
+  ),
+  ...boundary(
+    ['src/http/**'],
+    [
+      ...layers('worker', 'server', 'web', 'cli', 'engine'),
+      ...ADAPTERS,
+      '**/runtime/**',
+    ],
+    'The shared HTTP layer sits below the API routes and the web pages.',
+  ),
+  ...boundary(
+    ['src/intake/**', 'src/reporter/**'],
+    [
+      ...layers('worker', 'server', 'web', 'http', 'cli', 'engine'),
+      ...ADAPTERS,
+      '**/runtime/**',
+    ],
+    'Intake and the reporter depend on ports and the control plane only.',
+  ),
 );

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createStepQueue } from '../src/queue/step-jobs.js';
 import { redisOptionsFor } from '../src/redis/connect-redis.js';
-import { createApp } from '../src/server/create-app.js';
+import { createApp } from '../src/engine/create-app.js';
 import { readSettings } from '../src/settings.js';
 import { createStores } from '../src/store/create-stores.js';
 

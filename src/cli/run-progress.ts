@@ -10,7 +10,7 @@ import type { RunEvent } from '../model/run-event.js';
 import type { RunNodeState, RunRecord } from '../model/run.js';
 import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 import type { ExecutionStore, RunEventFeed, RunStore } from '../store/index.js';
-import { formatDuration, formatMetrics } from './format-values.js';
+import { formatDuration, formatMetrics } from '../model/format-values.js';
 
 export interface WatchRunOptions {
   runs: RunStore;

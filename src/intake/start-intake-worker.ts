@@ -9,9 +9,6 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/create-engine.js';
-import { githubGitOrigin } from '../forge/github/github-git-origin.js';
-import { createDeliveryLog } from './delivery-log.js';
 import { INTAKE_QUEUE, IntakeJob } from './intake-queue.js';
 import { processDelivery, type IntakeDeps } from './process-delivery.js';
 
@@ -30,14 +27,8 @@ export interface IntakeWorker {
   close(): Promise<void>;
 }
 
-/**
- * Starts taking jobs at once. Accepts the engine (`kiln server`, `kiln up`)
- * or explicit deps (tests, other composition roots).
- */
-export function startIntakeWorker(
-  input: IntakeWorkerDeps | Engine,
-): IntakeWorker {
-  const deps = 'bullConnection' in input ? depsFromEngine(input) : input;
+/** Starts taking jobs at once (`kiln server`, `kiln up`, tests). */
+export function startIntakeWorker(deps: IntakeWorkerDeps): IntakeWorker {
   const { logger } = deps;
   const worker = new Worker(
     INTAKE_QUEUE,
@@ -99,21 +90,5 @@ export function startIntakeWorker(
       closing ??= worker.close();
       return closing;
     },
-  };
-}
-
-function depsFromEngine(engine: Engine): IntakeWorkerDeps {
-  const { settings } = engine;
-  return {
-    control: engine.deps,
-    eventTimes: engine.eventTimes,
-    git: engine.deps.git,
-    deliveries: createDeliveryLog(engine.redis, { keys: engine.keys }),
-    bullPrefix: engine.keys.bullPrefix,
-    allowLocalRepositories: settings.allowLocalRepositories,
-    githubOrigin: githubGitOrigin(settings.githubApiUrl),
-    connection: engine.bullConnection,
-    logger: engine.logger,
-    concurrency: Math.max(2, settings.concurrency),
   };
 }

@@ -6,3 +6,23 @@ export type EndReason =
   | { kind: 'no-output'; afterMs: number }
   | { kind: 'stopped' }
   | { kind: 'infra-error'; message: string };
+
+/** The end as one line for people: `failed: exit code 2`, `out of memory (limit 512 MiB)`. */
+export function describeEnd(reason: EndReason): string {
+  switch (reason.kind) {
+    case 'exited':
+      return reason.exitCode === 0
+        ? 'exited 0'
+        : `failed: exit code ${reason.exitCode}`;
+    case 'out-of-memory':
+      return `out of memory${reason.limitBytes ? ` (limit ${Math.round(reason.limitBytes / 1048576)} MiB)` : ''}`;
+    case 'timed-out':
+      return `timed out after ${Math.round(reason.afterMs / 1000)}s`;
+    case 'no-output':
+      return `no output for ${Math.round(reason.afterMs / 1000)}s`;
+    case 'stopped':
+      return 'stopped';
+    case 'infra-error':
+      return `infrastructure error: ${reason.message}`;
+  }
+}

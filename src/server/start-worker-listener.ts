@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { createHealthRouter } from './routes/health.js';
 import { createMetricsRouter } from './routes/metrics.js';
-import type { ServerDeps } from './server-deps.js';
+import type { ServerDeps } from '../http/server-deps.js';
 
 export interface WorkerListener {
   port: number;

@@ -6,7 +6,7 @@
 import type { Router } from 'express';
 import { INTAKE_QUEUE } from '../intake/intake-queue.js';
 import { DEFAULT_STEP_QUEUE } from '../queue/step-jobs.js';
-import type { ServerDeps } from '../server/server-deps.js';
+import type { ServerDeps } from '../http/server-deps.js';
 
 export async function createQueueBoard(deps: ServerDeps): Promise<Router> {
   const [

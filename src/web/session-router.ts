@@ -5,9 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import express, { Router } from 'express';
-import type { Auth } from '../server/auth/create-auth.js';
-import { SESSION_COOKIE } from '../server/auth/create-auth.js';
-import type { ServerDeps } from '../server/server-deps.js';
+import type { Auth } from '../http/auth/create-auth.js';
+import { SESSION_COOKIE } from '../http/auth/create-auth.js';
+import type { ServerDeps } from '../http/server-deps.js';
 import { CLIENT_SCRIPT, STYLESHEET } from './client-script.js';
 import { renderLoginPage } from './pages/login-page.js';
 import { sendPage } from './layout.js';

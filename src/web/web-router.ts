@@ -9,20 +9,13 @@ import { loadConfig } from '../config/load-config.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
 import type { RunStatus } from '../model/run.js';
 import { loadRunPlan } from '../control/load-run-plan.js';
-import { authFor } from '../server/auth/auth-for.js';
-import type { Principal } from '../server/auth/create-auth.js';
-import { ApiError } from '../server/routes/api-context.js';
-import {
-  findSource,
-  readConfigAt,
-  resolveRef,
-} from '../server/routes/api-launch.js';
-import {
-  fullRef,
-  listRepositories,
-  RUN_STATUSES,
-} from '../server/routes/api-runs.js';
-import type { ServerDeps } from '../server/server-deps.js';
+import { authFor } from '../http/auth/auth-for.js';
+import type { Principal } from '../http/auth/create-auth.js';
+import { ApiError } from '../http/api-context.js';
+import { findSource, readConfigAt, resolveRef } from '../http/find-source.js';
+import { fullRef, listRepositories } from '../http/list-repositories.js';
+import { RUN_STATUSES } from '../model/run.js';
+import type { ServerDeps } from '../http/server-deps.js';
 import { createQueueBoard } from './create-queue-board.js';
 import { sendPage } from './layout.js';
 import { renderComparePage, type CompareItem } from './pages/compare-page.js';

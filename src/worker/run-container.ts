@@ -9,7 +9,6 @@ import {
   type RecorderStats,
 } from '../metrics/output-recorder.js';
 import { createSecretMasker } from '../metrics/secret-masker.js';
-import type { EndReason } from '../model/end-reason.js';
 import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
 import type { RunResult, StepSpec } from '../runtime/runtime.js';
@@ -132,23 +131,4 @@ function describeRecorderStats(stats: RecorderStats): string[] {
     );
   }
   return notes;
-}
-
-export function describeEnd(reason: EndReason): string {
-  switch (reason.kind) {
-    case 'exited':
-      return reason.exitCode === 0
-        ? 'exited 0'
-        : `failed: exit code ${reason.exitCode}`;
-    case 'out-of-memory':
-      return `out of memory${reason.limitBytes ? ` (limit ${Math.round(reason.limitBytes / 1048576)} MiB)` : ''}`;
-    case 'timed-out':
-      return `timed out after ${Math.round(reason.afterMs / 1000)}s`;
-    case 'no-output':
-      return `no output for ${Math.round(reason.afterMs / 1000)}s`;
-    case 'stopped':
-      return 'stopped';
-    case 'infra-error':
-      return `infrastructure error: ${reason.message}`;
-  }
 }

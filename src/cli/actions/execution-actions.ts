@@ -6,13 +6,13 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { saveArtifactCopy } from '../../artifacts/save-artifact-copy.js';
 import type { ExecutionRecord } from '../../model/execution.js';
-import { describeEnd } from '../../worker/run-container.js';
+import { describeEnd } from '../../model/end-reason.js';
 import {
   formatBytes,
   formatDuration,
   formatMetrics,
   formatTable,
-} from '../format-values.js';
+} from '../../model/format-values.js';
 import { findExecution, openRecords } from '../open-records.js';
 import { followExecutionLog } from '../../control/follow-execution-log.js';
 import type { LogLine } from '../../model/log-line.js';

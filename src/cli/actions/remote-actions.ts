@@ -2,7 +2,7 @@
 import type { ExecutionRecord } from '../../model/execution.js';
 import type { LogLine } from '../../model/log-line.js';
 import type { RunRecord } from '../../model/run.js';
-import { formatTable, formatValue } from '../format-values.js';
+import { formatTable, formatValue } from '../../model/format-values.js';
 import { parseParamPairs } from '../parse-param-pairs.js';
 import { remoteFromEnv, type RemoteClient } from '../remote-client.js';
 

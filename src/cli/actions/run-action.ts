@@ -16,7 +16,7 @@ import {
   formatDuration,
   formatMetrics,
   formatTable,
-} from '../format-values.js';
+} from '../../model/format-values.js';
 import { openLocalCheckout } from '../local-repository.js';
 import { parseParamPairs } from '../parse-param-pairs.js';
 import { watchRun } from '../run-progress.js';

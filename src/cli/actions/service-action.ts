@@ -8,12 +8,14 @@ import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import { createEngine, type Engine } from '../../engine/create-engine.js';
 import { createCollaboratorCheck } from '../../forge/github/check-collaborator.js';
+import { githubGitOrigin } from '../../forge/github/github-git-origin.js';
+import { createDeliveryLog } from '../../intake/delivery-log.js';
 import { startIntakeWorker } from '../../intake/start-intake-worker.js';
 import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../control/reconcile-run.js';
 import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
 import { createSecretStore } from '../../secrets/secret-store.js';
-import { createApp } from '../../server/create-app.js';
+import { createApp } from '../../engine/create-app.js';
 import { readSettings } from '../../settings.js';
 import { startStepWorker } from '../../worker/step-worker.js';
 import { startWorkerListener } from '../../server/start-worker-listener.js';
@@ -189,7 +191,18 @@ async function startServerRole(
       : [],
   });
   // The intake worker turns queued deliveries into runs.
-  const intake = startIntakeWorker(engine);
+  const intake = startIntakeWorker({
+    control: deps,
+    eventTimes: engine.eventTimes,
+    git: deps.git,
+    deliveries: createDeliveryLog(engine.redis, { keys: engine.keys }),
+    bullPrefix: engine.keys.bullPrefix,
+    allowLocalRepositories: settings.allowLocalRepositories,
+    githubOrigin: githubGitOrigin(settings.githubApiUrl),
+    connection: engine.bullConnection,
+    logger,
+    concurrency: Math.max(2, settings.concurrency),
+  });
   engine.reporter.startReportWorker();
   const server: Server = createServer(app);
   server.requestTimeout = 30_000;

@@ -1,9 +1,6 @@
 /** The work of `kiln token …`, on the Redis the server uses. */
-import {
-  createTokenStore,
-  isTokenRole,
-} from '../../server/auth/token-store.js';
-import { formatTable } from '../format-values.js';
+import { createTokenStore, isTokenRole } from '../../http/auth/token-store.js';
+import { formatTable } from '../../model/format-values.js';
 import { openRecords } from '../open-records.js';
 
 export async function createTokenAction(options: {

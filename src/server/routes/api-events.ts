@@ -12,8 +12,8 @@ import {
   openEventStream,
   resumePoint,
   STREAM_ID,
-} from '../send-event-stream.js';
-import { ApiError, checkId, type ApiContext } from './api-context.js';
+} from '../../http/send-event-stream.js';
+import { ApiError, checkId, type ApiContext } from '../../http/api-context.js';
 
 // Each open stream costs a subscription on the process's one follower.
 const maxStreams = 2000;

@@ -13,14 +13,14 @@ import {
   followExecutionLog,
   type LogFollow,
 } from '../../control/follow-execution-log.js';
-import { openEventStream, resumePoint } from '../send-event-stream.js';
+import { openEventStream, resumePoint } from '../../http/send-event-stream.js';
 import {
   ApiError,
   checkId,
   readInteger,
   readPaging,
   type ApiContext,
-} from './api-context.js';
+} from '../../http/api-context.js';
 
 // Each open stream is a subscription on the process's stream follower.
 const maxStreams = 2000;

@@ -4,18 +4,21 @@
  * anything is created (bad input is a 422 and no run), then the run is
  * created like a push would create it. Nothing here touches other runs.
  */
-import { isAbsolute } from 'node:path';
 import { formatFinding } from '../../config/finding.js';
 import { loadConfig } from '../../config/load-config.js';
-import { isGitError } from '../../git/git-error.js';
 import type { RunRecord } from '../../model/run.js';
 import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
 import { createRun } from '../../control/create-run.js';
 import { decideTrust } from '../../orchestrator/decide-trust.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
-import type { Principal } from '../auth/create-auth.js';
-import type { ServerDeps } from '../server-deps.js';
-import { ApiError } from './api-context.js';
+import type { Principal } from '../../http/auth/create-auth.js';
+import type { ServerDeps } from '../../http/server-deps.js';
+import { ApiError } from '../../http/api-context.js';
+import {
+  findSource,
+  readConfigAt,
+  resolveRef,
+} from '../../http/find-source.js';
 
 export interface LaunchRequest {
   repository: string;
@@ -25,7 +28,6 @@ export interface LaunchRequest {
   parameters: Record<string, unknown>;
 }
 
-const configFiles = ['kiln.yaml', 'valohai.yaml'] as const;
 const sha = /^[0-9a-f]{40}$/;
 const refPattern = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$/;
 const repositoryPattern = /^[A-Za-z0-9._/-]{1,200}$/;
@@ -205,75 +207,4 @@ export async function rerunRun(
     trusted: trust.trusted,
     requireApproval: trust.hold,
   });
-}
-
-export async function findSource(
-  deps: ServerDeps,
-  repository: string,
-): Promise<{ id: string; url: string }> {
-  const runs = await deps.control.runs.listRuns({
-    repository,
-    limit: 100,
-  });
-  const withSource = runs.find((run) => run.source && !run.source.tree);
-  if (!withSource?.source) {
-    throw new ApiError(
-      runs.length > 0 ? 422 : 404,
-      runs.length > 0
-        ? `kiln knows ${repository} but no clone URL for it yet: push once so a webhook records it`
-        : `kiln does not know repository ${repository}: it needs a webhook delivery or a run first`,
-    );
-  }
-  const { id, url } = withSource.source;
-  const local = isAbsolute(url) || url.startsWith('file://');
-  if (local && !deps.settings.allowLocalRepositories) {
-    throw new ApiError(
-      422,
-      `${repository} is a local repository: set KILN_ALLOW_LOCAL_REPOSITORIES=true to launch from it`,
-    );
-  }
-  return { id, url };
-}
-
-/** The configuration file at a commit (kiln.yaml first, then valohai.yaml). */
-export async function readConfigAt(
-  git: NonNullable<ServerDeps['git']>,
-  source: { id: string; url: string },
-  commit: string,
-): Promise<{ file: string; text: string }> {
-  for (const file of configFiles) {
-    const content = await git.readFile(source, commit, file, {
-      maxBytes: 1024 * 1024,
-    });
-    if (content) return { file, text: content.toString('utf8') };
-  }
-  throw new ApiError(
-    422,
-    `no ${configFiles.join(' or ')} at ${commit.slice(0, 12)}`,
-  );
-}
-
-/**
- * A branch or tag to its commit with `git ls-remote` (no clone needed),
- * with the same credentials as every other fetch of the repository.
- */
-export async function resolveRef(
-  git: NonNullable<ServerDeps['git']>,
-  source: { id: string; url: string },
-  ref: string,
-): Promise<{ sha: string; ref: string }> {
-  const found = await git.resolveRef(source, ref).catch((error: unknown) => {
-    // No access is said as such ("install the App on it"); anything else
-    // is the server being unreachable.
-    throw new ApiError(
-      422,
-      isGitError(error) && !error.retryable
-        ? error.message
-        : 'could not list the refs of the repository: is it reachable?',
-    );
-  });
-  if (!found) {
-    throw new ApiError(422, `no branch or tag "${ref}" in the repository`);
-  }
-  return found;
 }

@@ -6,29 +6,22 @@
 import { Router, type Request } from 'express';
 import { ApprovalError, approveRun } from '../../control/approve-run.js';
 import { cancelRun } from '../../control/cancel-run.js';
-import { createDeliveryLog } from '../../intake/delivery-log.js';
-import type { RunRecord, RunStatus } from '../../model/run.js';
+import {
+  RUN_STATUSES,
+  type RunRecord,
+  type RunStatus,
+} from '../../model/run.js';
+import { fullRef, listRepositories } from '../../http/list-repositories.js';
 import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
-import type { Principal } from '../auth/create-auth.js';
+import type { Principal } from '../../http/auth/create-auth.js';
 import {
   ApiError,
   checkId,
   readPaging,
   readString,
   type ApiContext,
-} from './api-context.js';
+} from '../../http/api-context.js';
 import { launchRun, readLaunchRequest, rerunRun } from './api-launch.js';
-
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'created',
-  'waiting-approval',
-  'queued',
-  'running',
-  'complete',
-  'error',
-  'stopped',
-  'cancelled',
-];
 
 const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
@@ -152,39 +145,4 @@ export function createApiRunsRouter(context: ApiContext): Router {
   }
 
   return router;
-}
-
-/** Repositories kiln knows: those with runs or webhook deliveries. */
-export async function listRepositories(
-  context: ApiContext,
-): Promise<Array<{ name: string; lastRunAt?: string; sourceUrl?: string }>> {
-  const { deps } = context;
-  const found = new Map<
-    string,
-    { name: string; lastRunAt?: string; sourceUrl?: string }
-  >();
-  const recent = await deps.control.runs.listRuns({ limit: 1000 });
-  for (const run of recent) {
-    if (found.has(run.repository)) continue;
-    found.set(run.repository, {
-      name: run.repository,
-      lastRunAt: run.createdAt,
-      ...(run.source && !run.source.tree ? { sourceUrl: run.source.url } : {}),
-    });
-  }
-  const deliveries = createDeliveryLog(deps.redis, {
-    keys: deps.keys,
-  });
-  for (const delivery of await deliveries.listDeliveries({ limit: 500 })) {
-    if (delivery.repository && !found.has(delivery.repository)) {
-      found.set(delivery.repository, { name: delivery.repository });
-    }
-  }
-  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** `main` → `refs/heads/main`; a full ref is kept. */
-export function fullRef(branch: string | undefined): string | undefined {
-  if (branch === undefined) return undefined;
-  return branch.startsWith('refs/') ? branch : `refs/heads/${branch}`;
 }

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import express, { Router } from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { authFor } from '../auth/auth-for.js';
+import { authFor } from '../../http/auth/auth-for.js';
 import { parseExactJson } from '../parse-exact-json.js';
-import type { ServerDeps } from '../server-deps.js';
-import { ApiError, createApiErrorHandler } from './api-context.js';
+import type { ServerDeps } from '../../http/server-deps.js';
+import { ApiError, createApiErrorHandler } from '../../http/api-context.js';
 import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';

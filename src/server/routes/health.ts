@@ -3,7 +3,7 @@
  * answers, and any extra check (the Docker engine for a worker) passes.
  */
 import { Router } from 'express';
-import type { ServerDeps } from '../server-deps.js';
+import type { ServerDeps } from '../../http/server-deps.js';
 
 export function createHealthRouter(deps: ServerDeps): Router {
   const router = Router();

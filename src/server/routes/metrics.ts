@@ -9,7 +9,7 @@ import {
   createKilnMetrics,
   type KilnMetrics,
 } from '../../telemetry/create-kiln-metrics.js';
-import type { ServerDeps } from '../server-deps.js';
+import type { ServerDeps } from '../../http/server-deps.js';
 import { WEBHOOK_PATH } from './webhooks.js';
 
 export function createMetricsRouter(deps: ServerDeps): Router {

@@ -33,7 +33,7 @@ import {
   declaresTooLarge,
   readRawBody,
 } from '../read-raw-body.js';
-import type { ServerDeps } from '../server-deps.js';
+import type { ServerDeps } from '../../http/server-deps.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
 

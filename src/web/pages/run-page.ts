@@ -3,7 +3,7 @@
  * states, and per execution its command, image, parameters, inputs and
  * outputs (sizes, sha256, downloads), live log tail and metric curves.
  */
-import { formatBytes, formatDuration } from '../../cli/format-values.js';
+import { formatBytes, formatDuration } from '../../model/format-values.js';
 import type { ExecutionRecord, MetricsEvent } from '../../model/execution.js';
 import type { LogLine } from '../../model/log-line.js';
 import type { RunRecord } from '../../model/run.js';

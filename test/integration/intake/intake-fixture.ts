@@ -26,8 +26,8 @@ import {
 import type { ControlDeps } from '../../../src/control/control-deps.js';
 import { createStepQueue } from '../../../src/queue/step-jobs.js';
 import type { RedisKeys } from '../../../src/redis/redis-keys.js';
-import { createApp } from '../../../src/server/create-app.js';
-import type { ServerDeps } from '../../../src/server/server-deps.js';
+import { createApp } from '../../../src/engine/create-app.js';
+import type { ServerDeps } from '../../../src/http/server-deps.js';
 import { readSettings } from '../../../src/settings.js';
 import { createStores } from '../../../src/store/create-stores.js';
 import {

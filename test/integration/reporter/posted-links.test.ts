@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubClient } from '../../../src/forge/github/create-github-client.js';
-import { createTokenStore } from '../../../src/server/auth/token-store.js';
-import { createApp } from '../../../src/server/create-app.js';
+import { createTokenStore } from '../../../src/http/auth/token-store.js';
+import { createApp } from '../../../src/engine/create-app.js';
 import type { RunRecord } from '../../../src/model/run.js';
 import { readSettings } from '../../../src/settings.js';
 import {

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryLog } from '../../../src/intake/delivery-log.js';
 import type { RunRecord } from '../../../src/model/run.js';
-import { createTokenStore } from '../../../src/server/auth/token-store.js';
+import { createTokenStore } from '../../../src/http/auth/token-store.js';
 import { createStores, type Stores } from '../../../src/store/index.js';
 import {
   startGithubStandIn,

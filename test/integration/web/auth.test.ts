@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTokenStore,
   hashToken,
-} from '../../../src/server/auth/token-store.js';
+} from '../../../src/http/auth/token-store.js';
 import { haveRedis } from '../../helpers/services.js';
 import { REPOSITORY, startWebFixture, type WebFixture } from './web-fixture.js';
 

@@ -27,9 +27,9 @@ import type {
 import { executionIdFor } from '../../../src/orchestrator/node-machine.js';
 import { CLAIMABLE_RUN_STATUSES } from '../../../src/orchestrator/run-machine.js';
 import { createStepQueue } from '../../../src/queue/step-jobs.js';
-import { createTokenStore } from '../../../src/server/auth/token-store.js';
-import { createApp } from '../../../src/server/create-app.js';
-import type { ServerDeps } from '../../../src/server/server-deps.js';
+import { createTokenStore } from '../../../src/http/auth/token-store.js';
+import { createApp } from '../../../src/engine/create-app.js';
+import type { ServerDeps } from '../../../src/http/server-deps.js';
 import { readSettings } from '../../../src/settings.js';
 import { createStreamFollower } from '../../../src/redis/stream-follower.js';
 import { createStores, type Stores } from '../../../src/store/create-stores.js';

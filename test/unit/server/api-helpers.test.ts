@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readCookie } from '../../../src/server/auth/create-auth.js';
+import { readCookie } from '../../../src/http/auth/create-auth.js';
 import { contentDisposition } from '../../../src/server/routes/api-executions.js';
 import { readLaunchRequest } from '../../../src/server/routes/api-launch.js';
 

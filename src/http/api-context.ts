@@ -5,9 +5,9 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Auth } from '../auth/create-auth.js';
-import type { ServerDeps } from '../server-deps.js';
-import { KilnError } from '../../errors.js';
+import type { Auth } from './auth/create-auth.js';
+import type { ServerDeps } from './server-deps.js';
+import { KilnError } from '../errors.js';
 
 export interface ApiContext {
   deps: ServerDeps;

@@ -5,11 +5,11 @@
  */
 import express, { type Express } from 'express';
 import { createWebRouter } from '../web/web-router.js';
-import { createApiRouter } from './routes/api.js';
-import { createHealthRouter } from './routes/health.js';
-import { createMetricsRouter } from './routes/metrics.js';
-import { createWebhooksRouter } from './routes/webhooks.js';
-import type { ServerDeps } from './server-deps.js';
+import { createApiRouter } from '../server/routes/api.js';
+import { createHealthRouter } from '../server/routes/health.js';
+import { createMetricsRouter } from '../server/routes/metrics.js';
+import { createWebhooksRouter } from '../server/routes/webhooks.js';
+import type { ServerDeps } from '../http/server-deps.js';
 
 export function createApp(deps: ServerDeps): Express {
   const app = express();

@@ -160,6 +160,14 @@ export const Settings = z.object({
   unsafeStepHostNetwork: z.boolean(),
   /** Start even when steps could reach a Redis without a password. */
   unsafeRedisWithoutPassword: z.boolean(),
+  /** Bytes kept free on a local artifact store's disk (outputs are refused first). */
+  artifactsReserveBytes: z.coerce.number().int().min(0),
+  /** A step's outputs in all, bytes; more ends the step in error. */
+  stepOutputLimitBytes: z.coerce.number().int().min(1),
+  /** What a step may write to its container's root filesystem, bytes. */
+  stepRootfsLimitBytes: z.coerce.number().int().min(1),
+  /** Time limit of steps whose YAML sets none. */
+  stepTimeLimitMs: z.coerce.number().int().min(1000),
   /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
   artifactsUrl: z
     .string()
@@ -246,6 +254,10 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
   unsafeStepHostNetwork: 'KILN_UNSAFE_STEP_HOST_NETWORK',
   unsafeRedisWithoutPassword: 'KILN_UNSAFE_REDIS_WITHOUT_PASSWORD',
+  artifactsReserveBytes: 'KILN_ARTIFACTS_RESERVE_BYTES',
+  stepOutputLimitBytes: 'KILN_STEP_OUTPUT_LIMIT_BYTES',
+  stepRootfsLimitBytes: 'KILN_STEP_ROOTFS_LIMIT_BYTES',
+  stepTimeLimitMs: 'KILN_STEP_TIME_LIMIT_MS',
   artifactsUrl: 'KILN_ARTIFACTS_URL',
   artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
   inputHosts: 'KILN_INPUT_HOSTS',
@@ -320,6 +332,11 @@ export function readSettings(
     unsafeRedisWithoutPassword: parseBooleanSetting(
       value('unsafeRedisWithoutPassword'),
     ),
+    artifactsReserveBytes: value('artifactsReserveBytes') ?? 256 * 1024 ** 2,
+    stepOutputLimitBytes: value('stepOutputLimitBytes') ?? 50 * 1024 ** 3,
+    stepRootfsLimitBytes: value('stepRootfsLimitBytes') ?? 20 * 1024 ** 3,
+    // GitHub Actions' default job limit: a hung step frees its slot in hours.
+    stepTimeLimitMs: value('stepTimeLimitMs') ?? 6 * 3_600_000,
     artifactsUrl: value('artifactsUrl'),
     artifactsDownload: value('artifactsDownload') ?? 'presigned',
     inputHosts: parseListSetting(value('inputHosts')) ?? [],

@@ -179,6 +179,11 @@ export async function createEngine(
     artifacts,
     ...createDataLake(settings),
     workDir: join(settings.dataDir, 'work'),
+    stepLimits: {
+      outputBytes: settings.stepOutputLimitBytes,
+      rootfsBytes: settings.stepRootfsLimitBytes,
+      defaultTimeLimitMs: settings.stepTimeLimitMs,
+    },
     host: hostname(),
     workerId: settings.workerId,
   };

@@ -5,6 +5,12 @@ export type EndReason =
   | { kind: 'timed-out'; afterMs: number }
   | { kind: 'no-output'; afterMs: number }
   | { kind: 'stopped' }
+  /** The step wrote more than a per-execution disk limit allows. */
+  | {
+      kind: 'disk-limit';
+      what: 'outputs' | 'root filesystem';
+      limitBytes: number;
+    }
   | { kind: 'infra-error'; message: string };
 
 /** The end as one line for people: `failed: exit code 2`, `out of memory (limit 512 MiB)`. */
@@ -22,7 +28,15 @@ export function describeEnd(reason: EndReason): string {
       return `no output for ${Math.round(reason.afterMs / 1000)}s`;
     case 'stopped':
       return 'stopped';
+    case 'disk-limit':
+      return `${reason.what} over the limit of ${formatMiB(reason.limitBytes)} per execution`;
     case 'infra-error':
       return `infrastructure error: ${reason.message}`;
   }
+}
+
+function formatMiB(bytes: number): string {
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+    : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }

@@ -62,6 +62,16 @@ export interface StepSpec {
   noOutputTimeoutMs?: number;
   /** Between the stop signal and the kill, ms. @defaultValue 10000 */
   stopGraceMs?: number;
+  /**
+   * What the step may write, watched while it runs by runtimes that can
+   * (Docker): over a limit the step is stopped with a `disk-limit` end.
+   */
+  diskLimits?: {
+    /** Bytes written to the container's own filesystem (not the mounts). */
+    rootfsBytes?: number;
+    /** Bytes under a writable mount (the outputs folder), by host path. */
+    outputs?: { hostPath: string; maxBytes: number };
+  };
   /** Extra labels (repository, run id, worker…). */
   labels: Record<string, string>;
   /**

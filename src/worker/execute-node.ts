@@ -43,7 +43,8 @@ import type { NodeOutcome } from './node-outcome.js';
 import { InputPreparationError, prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
 import { writeThroughOutputs } from './write-through-outputs.js';
-import { describeEnd } from '../model/end-reason.js';
+import { describeEnd, type EndReason } from '../model/end-reason.js';
+import { ArtifactError } from '../artifacts/artifact-error.js';
 import { runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { whileStoreDown } from './while-store-down.js';
@@ -316,6 +317,7 @@ export async function executeNode(
           folders: { ...folders, repository: tree?.path ?? '' },
           secrets,
           labels: { 'kiln.run': run.id, 'kiln.node': String(job.nodeIndex) },
+          limits: deps.stepLimits,
         }),
         secrets: Object.values(secrets),
         signal: abort.signal,
@@ -337,12 +339,20 @@ export async function executeNode(
     // 5. Outputs, kept whatever the exit (a failed step's files too).
     const outputs: OutputFileRecord[] = [];
     const datums: DatumRecord[] = [];
+    let overLimit: string | undefined;
     const skippedOutputs: string[] = [];
     if (workspace && (await readdir(folders.outputs)).length > 0) {
       if (!(await report({ type: 'phase', attempt, phase: 'uploading' })))
         return 'stopped';
       const collected = await collectOutputs(folders.outputs, deps.artifacts, {
         signal: abort.signal,
+        maxTotalBytes: deps.stepLimits?.outputBytes,
+      }).catch((error: unknown) => {
+        // Too much written is the step's failure: nothing stored, it ends in error.
+        if (!(error instanceof ArtifactError && error.code === 'OUTPUT_LIMIT'))
+          throw error;
+        overLimit = error.message;
+        return { files: [], skipped: [] };
       });
       skippedOutputs.push(
         ...collected.skipped.map(
@@ -378,7 +388,14 @@ export async function executeNode(
     }
 
     // 6. The end, with the node's actions.
-    const { reason } = outcome.result;
+    const reason: EndReason =
+      overLimit !== undefined && deps.stepLimits?.outputBytes !== undefined
+        ? {
+            kind: 'disk-limit',
+            what: 'outputs',
+            limitBytes: deps.stepLimits.outputBytes,
+          }
+        : outcome.result.reason;
     const status =
       reason.kind === 'exited' && reason.exitCode === 0
         ? 'complete'
@@ -407,6 +424,7 @@ export async function executeNode(
       ...(values?.notes ?? []),
       ...outcome.notes,
       ...skippedOutputs,
+      ...(overLimit === undefined ? [] : [overLimit]),
     ];
     const close: Partial<ExecutionRecord> = {
       endReason: reason,

@@ -36,4 +36,15 @@ export interface WorkerDeps extends ControlDeps {
   inputFetcher?: InputFetcher;
   /** Writes outputs through to a step's `upload-store`. Absent: not written. */
   uploadStores?: UploadStores;
+  /** Per-execution limits the operator sets (settings). Absent: none. */
+  stepLimits?: StepLimits;
+}
+
+export interface StepLimits {
+  /** Bytes of a step's outputs in all (KILN_STEP_OUTPUT_LIMIT_BYTES). */
+  outputBytes?: number;
+  /** Bytes a step may write to its root filesystem (KILN_STEP_ROOTFS_LIMIT_BYTES). */
+  rootfsBytes?: number;
+  /** Time limit of steps that set none (KILN_STEP_TIME_LIMIT). */
+  defaultTimeLimitMs?: number;
 }

@@ -69,6 +69,8 @@ export interface DockerRuntimeOptions {
    * @defaultValue `{ mode: 'isolated', name: 'kiln-steps', stateDir: <tmp>/kiln-step-network }`
    */
   stepNetwork?: StepNetworkSetting;
+  /** How often a running step's disk use is looked at. @defaultValue 5000 */
+  diskCheckMs?: number;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -83,6 +85,7 @@ export class DockerRuntime implements Runtime {
   readonly #pullTimeoutMs: number | undefined;
   readonly #nofileLimit: number | undefined;
   readonly #stepNetwork: SelectedStepNetwork;
+  readonly #diskCheckMs: number | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     // Without a socket path dockerode follows DOCKER_HOST like the docker
@@ -100,6 +103,7 @@ export class DockerRuntime implements Runtime {
     this.#logger = options.logger;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#nofileLimit = options.nofileLimit;
+    this.#diskCheckMs = options.diskCheckMs;
     this.#stepNetwork = selectStepNetwork(this.#docker, {
       setting: options.stepNetwork,
       onRecheckFailure: (error) =>
@@ -200,6 +204,7 @@ export class DockerRuntime implements Runtime {
         sink,
         signal,
         logger: this.#logger,
+        diskCheckMs: this.#diskCheckMs,
       });
     } finally {
       await this.#removeContainer(container.id, spec).catch((error) => {

@@ -13,6 +13,10 @@ import { watchStepLimits } from '../watch-step-limits.js';
 import type { StepLimitWatch } from '../watch-step-limits.js';
 import { createDockerDemuxer } from './demux-docker-stream.js';
 import {
+  watchContainerDisk,
+  type ContainerDiskWatch,
+} from './watch-container-disk.js';
+import {
   describeDockerError,
   getDockerStatusCode,
   isEngineUnreachableError,
@@ -26,6 +30,8 @@ export interface RunContainerOptions {
   sink: OutputSink;
   signal?: AbortSignal;
   logger?: RuntimeLogger;
+  /** How often disk limits are looked at. @defaultValue 5000 */
+  diskCheckMs?: number;
 }
 
 /**
@@ -43,6 +49,7 @@ export async function runContainer(
     container.attach({ stream: true, stdout: true, stderr: true }),
   );
   let watch: StepLimitWatch | null = null;
+  let disk: ContainerDiskWatch | null = null;
   const forward = createSinkForwarder(options.sink, logger);
   const demuxer = createDockerDemuxer((which, chunk) => {
     watch?.noteOutput();
@@ -67,11 +74,20 @@ export async function runContainer(
         await container.kill({ signal });
       },
     });
+    if (spec.diskLimits) {
+      disk = watchContainerDisk({
+        container,
+        limits: spec.diskLimits,
+        everyMs: options.diskCheckMs,
+        onOver: (reason) => watch?.stop(reason),
+      });
+    }
 
     const waited = (await callEngine('wait for', spec, () =>
       container.wait(),
     )) as { StatusCode?: number };
     const endedAt = new Date();
+    disk?.stop();
     const drained = await settleWithin(ended, OUTPUT_DRAIN_MS);
     if (!drained) {
       logger?.warn(
@@ -97,6 +113,7 @@ export async function runContainer(
         : { kind: 'exited', exitCode: exitCode ?? -1 });
     return { reason, exitCode, startedAt, endedAt };
   } finally {
+    disk?.stop();
     watch?.dispose();
     (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   }

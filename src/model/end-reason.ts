@@ -17,9 +17,11 @@ export type EndReason =
 export function describeEnd(reason: EndReason): string {
   switch (reason.kind) {
     case 'exited':
-      return reason.exitCode === 0
-        ? 'exited 0'
-        : `failed: exit code ${reason.exitCode}`;
+      if (reason.exitCode === 0) return 'exited 0';
+      // 128 + N: the shell's way of saying signal N ended the program.
+      if (reason.exitCode === 143) return 'terminated: SIGTERM (exit code 143)';
+      if (reason.exitCode === 137) return 'killed: SIGKILL (exit code 137)';
+      return `failed: exit code ${reason.exitCode}`;
     case 'out-of-memory':
       return `out of memory${reason.limitBytes ? ` (limit ${Math.round(reason.limitBytes / 1048576)} MiB)` : ''}`;
     case 'timed-out':

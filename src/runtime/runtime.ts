@@ -9,9 +9,11 @@
  *   `reapOrphans` once at start and before re-running an attempt that may
  *   have left a container behind.
  * - `run` resolves (never rejects) for anything the step did: exit codes,
- *   out of memory, time limits, being stopped. It rejects with a
- *   `RuntimeError` only for infrastructure failures (engine unreachable,
- *   image missing) that a retry may fix.
+ *   out of memory, time and disk limits, being stopped. It rejects with a
+ *   `RuntimeError` only for infrastructure failures (engine unreachable or
+ *   gone for too long while the step ran, the engine stopping the
+ *   container itself, image missing) that a retry may fix. A step never
+ *   waits on an engine that went away for longer than a bounded time.
  * - Output chunks reach `sink` as they come, in order per stream; the
  *   runtime never buffers a whole log.
  * - Whatever happens, the container (or process group) is gone when `run`
@@ -102,6 +104,8 @@ export interface RunResult {
   exitCode: number | null;
   startedAt: Date;
   endedAt: Date;
+  /** Said to the user about this run (the engine was away for a while). */
+  notes?: string[];
 }
 
 export interface PreparedImage {
@@ -162,7 +166,14 @@ export type RuntimeErrorCode =
   /** No node could take the step for too long (Kubernetes). */
   | 'UNSCHEDULABLE'
   /** The step's Pod went away with its node, or was evicted (Kubernetes). */
-  | 'POD_LOST';
+  | 'POD_LOST'
+  /**
+   * The engine stopped the step's container itself (its daemon shutting
+   * down, a `docker stop` from outside kiln): not the step's failure.
+   */
+  | 'STOPPED_BY_ENGINE'
+  /** The step's container vanished from the engine while it ran. */
+  | 'CONTAINER_LOST';
 
 /** An infrastructure failure: retrying later may succeed. */
 export class RuntimeError extends KilnError {

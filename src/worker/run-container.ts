@@ -73,7 +73,7 @@ export async function runContainer(
   return {
     result,
     metrics: { ...metrics },
-    notes: describeRecorderStats(stats),
+    notes: [...(result.notes ?? []), ...describeRecorderStats(stats)],
     tail,
   };
 }

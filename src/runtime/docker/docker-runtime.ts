@@ -71,6 +71,13 @@ export interface DockerRuntimeOptions {
   stepNetwork?: StepNetworkSetting;
   /** How often a running step's disk use is looked at. @defaultValue 5000 */
   diskCheckMs?: number;
+  /**
+   * How often a running container is looked at besides the engine's wait
+   * (which never ends when dockerd dies under it). @defaultValue 5000
+   */
+  engineCheckMs?: number;
+  /** A step whose engine is silent this long fails (retried). @defaultValue 60000 */
+  engineLostMs?: number;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -86,6 +93,8 @@ export class DockerRuntime implements Runtime {
   readonly #nofileLimit: number | undefined;
   readonly #stepNetwork: SelectedStepNetwork;
   readonly #diskCheckMs: number | undefined;
+  readonly #engineCheckMs: number | undefined;
+  readonly #engineLostMs: number | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     // Without a socket path dockerode follows DOCKER_HOST like the docker
@@ -104,6 +113,8 @@ export class DockerRuntime implements Runtime {
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#nofileLimit = options.nofileLimit;
     this.#diskCheckMs = options.diskCheckMs;
+    this.#engineCheckMs = options.engineCheckMs;
+    this.#engineLostMs = options.engineLostMs;
     this.#stepNetwork = selectStepNetwork(this.#docker, {
       setting: options.stepNetwork,
       onRecheckFailure: (error) =>
@@ -199,12 +210,15 @@ export class DockerRuntime implements Runtime {
     const container = await this.#createReplacingLeftover(built.options, spec);
     try {
       return await runContainer({
+        docker: this.#docker,
         container,
         spec,
         sink,
         signal,
         logger: this.#logger,
         diskCheckMs: this.#diskCheckMs,
+        engineCheckMs: this.#engineCheckMs,
+        engineLostMs: this.#engineLostMs,
       });
     } finally {
       await this.#removeContainer(container.id, spec).catch((error) => {

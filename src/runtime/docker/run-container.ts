@@ -1,8 +1,14 @@
 /**
  * One created container, from attach to exit: attach (before start, so no
- * byte is missed) → start → wait, with the step limits enforced through
- * `kill`, then `inspect` for the exit state. Removal is the caller's, in a
- * `finally`, so it happens whatever this throws.
+ * byte is missed) → start → wait (wait-for-exit.ts: bounded even when the
+ * engine dies), with the step limits enforced through `kill`, then
+ * `inspect` for the exit state. Removal is the caller's, in a `finally`,
+ * so it happens whatever this throws.
+ *
+ * Faults are named right: a container the engine itself stopped (its
+ * daemon shutting down sends SIGTERM: exit 143) or that died while the
+ * engine was away is an infrastructure failure (`STOPPED_BY_ENGINE`,
+ * `ENGINE_UNREACHABLE`, retried), never the step's exit code.
  */
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
@@ -11,20 +17,21 @@ import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
 import type { StepLimitWatch } from '../watch-step-limits.js';
-import { createDockerDemuxer } from './demux-docker-stream.js';
+import { attachOutput } from './attach-output.js';
+import { callEngine } from './call-engine.js';
+import { findEngineKill } from './find-engine-kill.js';
+import { waitForExit } from './wait-for-exit.js';
 import {
   watchContainerDisk,
   type ContainerDiskWatch,
 } from './watch-container-disk.js';
-import {
-  describeDockerError,
-  getDockerStatusCode,
-  isEngineUnreachableError,
-} from './describe-docker-error.js';
+
+export { callEngine } from './call-engine.js';
 
 export type RuntimeLogger = Pick<Logger, 'debug' | 'warn'>;
 
 export interface RunContainerOptions {
+  docker: Dockerode;
   container: Dockerode.Container;
   spec: StepSpec;
   sink: OutputSink;
@@ -32,6 +39,10 @@ export interface RunContainerOptions {
   logger?: RuntimeLogger;
   /** How often disk limits are looked at. @defaultValue 5000 */
   diskCheckMs?: number;
+  /** How often the container is looked at besides the wait. @defaultValue 5000 */
+  engineCheckMs?: number;
+  /** An engine silent this long fails the step (retried). @defaultValue 60000 */
+  engineLostMs?: number;
 }
 
 /**
@@ -40,27 +51,21 @@ export interface RunContainerOptions {
  * the bound only matters when the engine misbehaves.
  */
 const OUTPUT_DRAIN_MS = 10_000;
+/** 128 + SIGTERM, 128 + SIGKILL: how a signalled step's exit code reads. */
+const SIGNAL_EXITS = new Set([143, 137]);
 
 export async function runContainer(
   options: RunContainerOptions,
 ): Promise<RunResult> {
   const { container, spec, logger } = options;
-  const stream = await callEngine('attach to', spec, () =>
-    container.attach({ stream: true, stdout: true, stderr: true }),
-  );
   let watch: StepLimitWatch | null = null;
   let disk: ContainerDiskWatch | null = null;
   const forward = createSinkForwarder(options.sink, logger);
-  const demuxer = createDockerDemuxer((which, chunk) => {
+  const output = attachOutput(container, spec, (which, chunk) => {
     watch?.noteOutput();
     forward(which, chunk);
   });
-  const ended = new Promise<boolean>((resolve) => {
-    stream.once('end', () => resolve(true));
-    stream.once('close', () => resolve(true));
-    stream.once('error', () => resolve(true));
-  });
-  stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
+  await output.attach();
 
   try {
     await callEngine('start', spec, () => container.start());
@@ -83,12 +88,21 @@ export async function runContainer(
       });
     }
 
-    const waited = (await callEngine('wait for', spec, () =>
-      container.wait(),
-    )) as { StatusCode?: number };
+    const exit = await waitForExit({
+      container,
+      spec,
+      output,
+      everyMs: options.engineCheckMs,
+      lostAfterMs: options.engineLostMs,
+      onReattached: () =>
+        logger?.warn(
+          { executionId: spec.executionId },
+          'the Docker engine came back while a step ran; its output is followed again',
+        ),
+    });
     const endedAt = new Date();
     disk?.stop();
-    const drained = await settleWithin(ended, OUTPUT_DRAIN_MS);
+    const drained = await output.drained(OUTPUT_DRAIN_MS);
     if (!drained) {
       logger?.warn(
         { executionId: spec.executionId },
@@ -102,7 +116,23 @@ export async function runContainer(
     const exitCode =
       typeof info.State.ExitCode === 'number'
         ? info.State.ExitCode
-        : (waited.StatusCode ?? null);
+        : exit.exitCode;
+    const notes: string[] = [];
+    if (stopReason === null && !info.State.OOMKilled && exitCode !== 0) {
+      await blameTheEngine({
+        docker: options.docker,
+        container,
+        spec,
+        exitCode,
+        exit,
+        startedAt,
+      });
+    }
+    if (exit.engineAwayMs > 0) {
+      notes.push(
+        `the Docker engine did not answer for about ${Math.max(1, Math.round(exit.engineAwayMs / 1000))} s while the step ran; output printed meanwhile may be missing`,
+      );
+    }
     const reason: EndReason =
       stopReason ??
       (info.State.OOMKilled
@@ -111,42 +141,53 @@ export async function runContainer(
             limitBytes: spec.resources.memoryBytes ?? null,
           }
         : { kind: 'exited', exitCode: exitCode ?? -1 });
-    return { reason, exitCode, startedAt, endedAt };
+    return {
+      reason,
+      exitCode,
+      startedAt,
+      endedAt,
+      ...(notes.length > 0 ? { notes } : {}),
+    };
   } finally {
     disk?.stop();
     watch?.dispose();
-    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    output.close();
   }
 }
 
-/** Runs one Engine API call, turning its failure into a `RuntimeError`. */
-export async function callEngine<T>(
-  action: string,
-  spec: Pick<StepSpec, 'executionId' | 'image'>,
-  call: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const detail = describeDockerError(error);
-    if (isEngineUnreachableError(error)) {
+/**
+ * A failed exit kiln did not cause, which the engine did: the engine sent
+ * the signal (a daemon shutdown stops every container with SIGTERM; an
+ * operator's `docker stop`), or the engine was away while the step died.
+ * Those are the infrastructure's, so they throw (the step is retried).
+ */
+async function blameTheEngine(options: {
+  docker: Dockerode;
+  container: Dockerode.Container;
+  spec: StepSpec;
+  exitCode: number | null;
+  exit: { engineAwayMs: number };
+  startedAt: Date;
+}): Promise<void> {
+  const { spec, exitCode } = options;
+  if (exitCode !== null && SIGNAL_EXITS.has(exitCode)) {
+    // An engine that can't say, right after the exit, is going down.
+    const signal = await findEngineKill({
+      docker: options.docker,
+      containerId: options.container.id,
+      since: options.startedAt,
+    }).catch(() => 'unknown: the engine stopped answering');
+    if (signal !== null) {
       throw new RuntimeError(
-        'ENGINE_UNREACHABLE',
-        `the Docker engine did not answer when asked to ${action} the container of execution ${spec.executionId}: ${detail} — check that dockerd is running and its socket is reachable`,
-        { cause: error },
+        'STOPPED_BY_ENGINE',
+        `the Docker engine stopped the container of execution ${spec.executionId} (signal ${signal}: its daemon shutting down or restarting, or a docker stop from outside kiln); the step is retried`,
       );
     }
-    if (getDockerStatusCode(error) === 404 && /image/i.test(detail)) {
-      throw new RuntimeError(
-        'IMAGE_UNAVAILABLE',
-        `image ${JSON.stringify(spec.image)} is not on this Docker host: ${detail} — prepare the image before running`,
-        { cause: error },
-      );
-    }
+  }
+  if (options.exit.engineAwayMs > 0) {
     throw new RuntimeError(
-      'START_FAILED',
-      `Docker could not ${action} the container of execution ${spec.executionId}: ${detail}`,
-      { cause: error },
+      'ENGINE_UNREACHABLE',
+      `the Docker engine went away while execution ${spec.executionId} ran and the step ended with exit code ${exitCode ?? 'unknown'}; the step is retried`,
     );
   }
 }
@@ -169,15 +210,4 @@ function createSinkForwarder(
       }
     }
   };
-}
-
-/** True when `promise` settled within `ms`, false otherwise. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.finally(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }

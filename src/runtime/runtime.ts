@@ -149,6 +149,30 @@ export interface Runtime {
    */
   removeExecution?(executionId: string): Promise<void>;
   /**
+   * Whether this engine has the container of a lost attempt that ran
+   * (`running`, or `exited` while no worker watched it), or null. Cheap;
+   * for the takeover's choice between adopting and running again.
+   * Optional, like `adoptExecution`.
+   */
+  findExecution?(executionId: string): Promise<'running' | 'exited' | null>;
+  /**
+   * Takes over the container of a lost attempt instead of running the
+   * step again (a deploy step must not run twice): follows it to its end
+   * when it still runs (output from now on reaches `sink`; `spec`'s limits
+   * apply, its time limit counted from the container's start), or reads
+   * the end it already had. The container is removed afterwards. Resolves
+   * null when there is no container to adopt; rejects like `run` for
+   * infrastructure failures, and with `STOPPED_BY_ENGINE` when it ended by
+   * a signal while no one watched (who sent it can't be known any more:
+   * the step runs again).
+   */
+  adoptExecution?(
+    executionId: string,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal?: AbortSignal,
+  ): Promise<RunResult | null>;
+  /**
    * Removes containers labelled by kiln whose execution id is not in `keep`.
    * Returns how many were removed. Idempotent.
    */

@@ -10,7 +10,7 @@
  * a started node is a takeover with a new attempt (its own execution id,
  * container and log), and the old attempt's writes are refused.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildCommand,
@@ -171,10 +171,13 @@ export async function executeNode(
   const attempt = node.attempt;
   const executionId = node.executionId as string;
   let counter = claim.counter ?? 0;
-  if (claim.from.status === 'started' && claim.from.executionId) {
-    // A takeover: the lost attempt's container must not run beside ours.
-    await deps.runtime.removeExecution?.(claim.from.executionId);
-  }
+  // A takeover: the lost attempt's container must not run beside ours. If
+  // it ran here (its folders are on this host), it is adopted instead of
+  // run again: a step that finished, or still runs, is not repeated.
+  const adopt =
+    claim.from.status === 'started' && claim.from.executionId
+      ? await adoptableOrRemoved(deps, claim.from.executionId, workspace)
+      : undefined;
 
   const abort = new AbortController();
   let stoppedBy: string | undefined;
@@ -210,7 +213,7 @@ export async function executeNode(
     return true;
   };
 
-  const dir = join(deps.workDir, executionId);
+  const dir = join(deps.workDir, adopt ?? executionId);
   const folders: ExecutionFolders = {
     repository: '',
     inputs: join(dir, 'inputs'),
@@ -222,7 +225,7 @@ export async function executeNode(
       await report({ type: 'failed', attempt, message: problem ?? 'no step' });
       return 'error';
     }
-    if (workspace) {
+    if (workspace && !adopt) {
       await rm(dir, { recursive: true, force: true });
       await Promise.all([
         mkdir(folders.inputs, { recursive: true }),
@@ -234,7 +237,17 @@ export async function executeNode(
     // 3. Image and inputs, then the reuse check (it needs their checksums).
     let digest = image?.digest ?? null;
     let inputs: ExecutionRecord['inputs'] = [];
-    if (!fast) {
+    if (adopt) {
+      if (
+        node.phase !== 'running' &&
+        !(await report(
+          { type: 'phase', attempt, phase: 'running' },
+          { execution: draft(digest, inputs) },
+        ))
+      ) {
+        return 'stopped';
+      }
+    } else if (!fast) {
       if (!image)
         digest = (await deps.runtime.prepareImage(step.image, abort.signal))
           .digest;
@@ -292,7 +305,7 @@ export async function executeNode(
         ? {}
         : await deps.secretsFor(run.repository);
     let tree: { path: string; release(): Promise<void> } | undefined;
-    if (workspace) {
+    if (workspace && !adopt) {
       await writeConfigFiles(folders.config, {
         executionId,
         counter,
@@ -321,6 +334,7 @@ export async function executeNode(
         }),
         secrets: Object.values(secrets),
         signal: abort.signal,
+        adopt,
       });
     } finally {
       await tree?.release();
@@ -493,6 +507,28 @@ export async function executeNode(
     if (workspace)
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * The lost attempt's execution id when its container can be adopted: the
+ * engine has it (running or exited) and its folders are on this host (the
+ * worker that lost it was this one, restarted). Otherwise its container,
+ * if any, is removed and the step runs again.
+ */
+async function adoptableOrRemoved(
+  deps: WorkerDeps,
+  lost: string,
+  workspace: boolean,
+): Promise<string | undefined> {
+  if (workspace && deps.runtime.adoptExecution && deps.runtime.findExecution) {
+    const here = await stat(join(deps.workDir, lost, 'outputs')).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (here && (await deps.runtime.findExecution(lost)) !== null) return lost;
+  }
+  await deps.runtime.removeExecution?.(lost);
+  return undefined;
 }
 
 /**

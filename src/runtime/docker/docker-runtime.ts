@@ -29,7 +29,12 @@ import { parseImageReference } from './parse-image-reference.js';
 import type { ImageReference } from './parse-image-reference.js';
 import { pullImage } from './pull-image.js';
 import type { RegistryCredentials } from './pull-image.js';
-import { callEngine, runContainer } from './run-container.js';
+import {
+  adoptRunningContainer,
+  callEngine,
+  readEnd,
+  runContainer,
+} from './run-container.js';
 import type { RuntimeLogger } from './run-container.js';
 import { selectStepNetwork } from './select-step-network.js';
 import type {
@@ -239,6 +244,76 @@ export class DockerRuntime implements Runtime {
       }),
     );
     for (const info of containers) await this.#removeContainer(info.Id, spec);
+  }
+
+  async findExecution(
+    executionId: string,
+  ): Promise<'running' | 'exited' | null> {
+    const [info] = await this.#listExecution(executionId);
+    if (!info) return null;
+    if (info.State === 'running') return 'running';
+    return info.State === 'exited' ? 'exited' : null;
+  }
+
+  async adoptExecution(
+    executionId: string,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal?: AbortSignal,
+  ): Promise<RunResult | null> {
+    const found = await this.#listExecution(executionId);
+    const [first] = found;
+    if (!first) return null;
+    const container = this.#docker.getContainer(first.Id);
+    try {
+      const info = await callEngine('inspect', spec, () => container.inspect());
+      const startedAt = new Date(info.State.StartedAt);
+      const base = {
+        docker: this.#docker,
+        container,
+        spec,
+        sink,
+        signal,
+        logger: this.#logger,
+        diskCheckMs: this.#diskCheckMs,
+        engineCheckMs: this.#engineCheckMs,
+        engineLostMs: this.#engineLostMs,
+      };
+      if (info.State.Running) {
+        return await adoptRunningContainer({ ...base, startedAt });
+      }
+      if (info.State.Status !== 'exited') return null;
+      const exitCode = info.State.ExitCode;
+      if (!info.State.OOMKilled && (exitCode === 143 || exitCode === 137)) {
+        throw new RuntimeError(
+          'STOPPED_BY_ENGINE',
+          `the container of lost execution ${executionId} ended by a signal (exit code ${exitCode}) while no worker watched it; who sent it can't be known, so the step runs again`,
+        );
+      }
+      return await readEnd({
+        ...base,
+        info,
+        stopReason: null,
+        exit: { exitCode, engineAwayMs: 0 },
+        startedAt,
+      });
+    } finally {
+      for (const item of found) {
+        await this.#removeContainer(item.Id, spec).catch(() => undefined);
+      }
+    }
+  }
+
+  async #listExecution(
+    executionId: string,
+  ): Promise<Dockerode.ContainerInfo[]> {
+    const spec = { executionId, image: '' };
+    return callEngine('list', spec, () =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [`${KILN_LABELS.execution}=${executionId}`] },
+      }),
+    );
   }
 
   async reapOrphans(keep: ReadonlySet<string> = new Set()): Promise<number> {

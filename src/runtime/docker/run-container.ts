@@ -16,7 +16,7 @@ import type { EndReason } from '../../model/end-reason.js';
 import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
-import type { StepLimitWatch } from '../watch-step-limits.js';
+import type { StepLimitWatch, StopReason } from '../watch-step-limits.js';
 import { attachOutput } from './attach-output.js';
 import { callEngine } from './call-engine.js';
 import { findEngineKill } from './find-engine-kill.js';
@@ -57,6 +57,27 @@ const SIGNAL_EXITS = new Set([143, 137]);
 export async function runContainer(
   options: RunContainerOptions,
 ): Promise<RunResult> {
+  return followContainer(options, async () => {
+    await callEngine('start', options.spec, () => options.container.start());
+    return new Date();
+  });
+}
+
+/**
+ * Follows a container a lost worker started, to its end, as `runContainer`
+ * does (limits, output from now on, a bounded wait); `startedAt` is when
+ * the engine started it.
+ */
+export async function adoptRunningContainer(
+  options: RunContainerOptions & { startedAt: Date },
+): Promise<RunResult> {
+  return followContainer(options, async () => options.startedAt);
+}
+
+async function followContainer(
+  options: RunContainerOptions,
+  start: () => Promise<Date>,
+): Promise<RunResult> {
   const { container, spec, logger } = options;
   let watch: StepLimitWatch | null = null;
   let disk: ContainerDiskWatch | null = null;
@@ -68,10 +89,12 @@ export async function runContainer(
   await output.attach();
 
   try {
-    await callEngine('start', spec, () => container.start());
-    const startedAt = new Date();
+    const startedAt = await start();
     watch = watchStepLimits({
-      timeLimitMs: spec.timeLimitMs,
+      timeLimitMs:
+        spec.timeLimitMs === undefined
+          ? undefined
+          : Math.max(0, spec.timeLimitMs - (Date.now() - startedAt.getTime())),
       noOutputTimeoutMs: spec.noOutputTimeoutMs,
       stopGraceMs: spec.stopGraceMs,
       signal: options.signal,
@@ -100,7 +123,6 @@ export async function runContainer(
           'the Docker engine came back while a step ran; its output is followed again',
         ),
     });
-    const endedAt = new Date();
     disk?.stop();
     const drained = await output.drained(OUTPUT_DRAIN_MS);
     if (!drained) {
@@ -113,46 +135,67 @@ export async function runContainer(
     watch.dispose();
 
     const info = await callEngine('inspect', spec, () => container.inspect());
-    const exitCode =
-      typeof info.State.ExitCode === 'number'
-        ? info.State.ExitCode
-        : exit.exitCode;
-    const notes: string[] = [];
-    if (stopReason === null && !info.State.OOMKilled && exitCode !== 0) {
-      await blameTheEngine({
-        docker: options.docker,
-        container,
-        spec,
-        exitCode,
-        exit,
-        startedAt,
-      });
-    }
-    if (exit.engineAwayMs > 0) {
-      notes.push(
-        `the Docker engine did not answer for about ${Math.max(1, Math.round(exit.engineAwayMs / 1000))} s while the step ran; output printed meanwhile may be missing`,
-      );
-    }
-    const reason: EndReason =
-      stopReason ??
-      (info.State.OOMKilled
-        ? {
-            kind: 'out-of-memory',
-            limitBytes: spec.resources.memoryBytes ?? null,
-          }
-        : { kind: 'exited', exitCode: exitCode ?? -1 });
-    return {
-      reason,
-      exitCode,
+    return await readEnd({
+      ...options,
+      info,
+      stopReason,
+      exit,
       startedAt,
-      endedAt,
-      ...(notes.length > 0 ? { notes } : {}),
-    };
+    });
   } finally {
     disk?.stop();
     watch?.dispose();
     output.close();
   }
+}
+
+/**
+ * The end of an exited container as a `RunResult`: kiln's stop reason
+ * first, then out of memory, else the exit code — unless the engine
+ * caused the exit (which throws: an infrastructure failure).
+ */
+export async function readEnd(options: {
+  docker: Dockerode;
+  container: Dockerode.Container;
+  spec: StepSpec;
+  info: Dockerode.ContainerInspectInfo;
+  stopReason: StopReason | null;
+  exit: { exitCode: number | null; engineAwayMs: number };
+  startedAt: Date;
+}): Promise<RunResult> {
+  const { info, spec, stopReason, exit, startedAt } = options;
+  const exitCode =
+    typeof info.State.ExitCode === 'number'
+      ? info.State.ExitCode
+      : exit.exitCode;
+  const notes: string[] = [];
+  if (stopReason === null && !info.State.OOMKilled && exitCode !== 0) {
+    await blameTheEngine({ ...options, exitCode });
+  }
+  if (exit.engineAwayMs > 0) {
+    notes.push(
+      `the Docker engine did not answer for about ${Math.max(1, Math.round(exit.engineAwayMs / 1000))} s while the step ran; output printed meanwhile may be missing`,
+    );
+  }
+  const reason: EndReason =
+    stopReason ??
+    (info.State.OOMKilled
+      ? {
+          kind: 'out-of-memory',
+          limitBytes: spec.resources.memoryBytes ?? null,
+        }
+      : { kind: 'exited', exitCode: exitCode ?? -1 });
+  const finished = Date.parse(info.State.FinishedAt);
+  return {
+    reason,
+    exitCode,
+    startedAt,
+    endedAt:
+      Number.isFinite(finished) && finished > 0
+        ? new Date(finished)
+        : new Date(),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
 }
 
 /**

@@ -40,6 +40,7 @@ import {
   type RunEventFeed,
 } from '../store/run-event-feed.js';
 import { createStopWatcher } from '../store/stop-watcher.js';
+import { createRedisAttemptBeats } from '../store/attempt-beats.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
 
 export interface Engine {
@@ -165,6 +166,7 @@ export async function createEngine(
     configs: stores.configs,
     steps,
     stops: createStopWatcher(follower, keys),
+    beats: createRedisAttemptBeats(redis, keys),
     logger,
     git: new GitMaterialiser({
       cacheDir: join(settings.dataDir, 'git'),

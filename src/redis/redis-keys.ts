@@ -55,6 +55,13 @@ export interface RedisKeys {
   events: string;
   /** Stop requests for running steps, read by every worker. */
   control: string;
+  /**
+   * An attempt's heartbeat (`PX` a few beats): present while a worker
+   * still holds and runs it, whatever happened to the job's lock.
+   */
+  attemptBeat(executionId: string): string;
+  /** When a takeover first found an attempt's heartbeat missing. */
+  attemptSuspect(executionId: string): string;
   /** A scratch key for one list query, deleted by the same script. */
   scratch(token: string): string;
 
@@ -129,6 +136,8 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
       `${store}active-runs:${enc(repository)}:${enc(ref)}:${enc(name)}`,
     events: `${store}events`,
     control: `${store}control`,
+    attemptBeat: (executionId) => `${store}beat:${executionId}`,
+    attemptSuspect: (executionId) => `${store}beat-missed:${executionId}`,
     scratch: (token) => `${store}scratch:${token}`,
 
     config: (hash) => `${prefix}:config:${hash}`,

@@ -17,6 +17,11 @@ import { GitMaterialiser } from '../git/git-materialiser.js';
 import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
 import { checkRedisExposure } from '../redis/check-redis-exposure.js';
+import {
+  nameStore,
+  watchStoreEpoch,
+  type StoreEpochWatch,
+} from '../redis/watch-store-epoch.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import {
@@ -62,6 +67,8 @@ export interface Engine {
   notes: string[];
   /** GitHub reporting: every role enqueues; server roles start its worker. */
   reporter: Reporter;
+  /** Whether Redis lost kiln's data since this process started. */
+  storeEpoch: StoreEpochWatch;
   close(): Promise<void>;
 }
 
@@ -138,6 +145,14 @@ export async function createEngine(
     await stopPrivate?.();
     throw error;
   }
+  // After the migration: a lost store is told from a new one by its epoch.
+  const storeEpoch = await watchStoreEpoch({
+    redis,
+    keys,
+    logger,
+    memoryFile: join(settings.dataDir, 'store-epochs.json'),
+    storeName: nameStore(url),
+  });
   const steps = createStepQueue(bullConnection, keys.bullPrefix, (error) =>
     logger.warn({ err: error }, 'step queue connection problem'),
   );
@@ -216,7 +231,9 @@ export async function createEngine(
     feed: createRunEventFeed(follower, keys),
     notes,
     reporter,
+    storeEpoch,
     async close() {
+      storeEpoch.close();
       await reporter.close();
       deps.stops.close();
       await follower.close();

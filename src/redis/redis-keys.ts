@@ -24,6 +24,11 @@ export interface RedisKeys {
   /** BullMQ's `prefix` option: every queue of this kiln lives under it. */
   readonly bullPrefix: string;
   /** Store schema version (an integer). */
+  /**
+   * A random id written once into an empty store: a process that finds it
+   * gone or changed knows Redis lost kiln's data (store-epoch.ts).
+   */
+  readonly epoch: string;
   readonly schema: string;
 
   execution(id: string): string;
@@ -107,6 +112,7 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     prefix,
     bullPrefix: `${prefix}:bull`,
     schema: `${prefix}:schema`,
+    epoch: `${prefix}:epoch`,
 
     execution: (id) => `${store}exec:${id}`,
     executionCounters: `${store}exec-counters`,

@@ -6,12 +6,7 @@
  * alive (its workers kept vanishing: stalled too often), the node is ended
  * with that reason, so a run never hangs on a job that will not come back.
  */
-import {
-  DelayedError,
-  Worker,
-  type ConnectionOptions,
-  type Job,
-} from 'bullmq';
+import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { applyNodeEvent } from '../control/apply-node-event.js';
 import { loadRunPlan } from '../control/load-run-plan.js';
 import { StepJob } from '../queue/step-jobs.js';

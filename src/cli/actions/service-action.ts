@@ -50,6 +50,7 @@ export async function serviceAction(
     redis: engine.redis,
     keys: engine.keys,
     runs: engine.deps.runs,
+    storeLost: () => engine.storeEpoch.lost() !== null,
   });
   closers.push(() => metrics.close());
 
@@ -145,6 +146,7 @@ async function startWorkerRole(
             metrics,
             readinessChecks: [
               { name: 'runtime', check: () => deps.runtime.ping() },
+              storeCheck(engine),
             ],
           },
           port: settings.workerPort,
@@ -187,8 +189,11 @@ async function startServerRole(
     metrics,
     isCollaborator: createCollaboratorCheck(engine.reporter.github),
     readinessChecks: withWorker
-      ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
-      : [],
+      ? [
+          { name: 'runtime', check: () => deps.runtime.ping() },
+          storeCheck(engine),
+        ]
+      : [storeCheck(engine)],
   });
   // The intake worker turns queued deliveries into runs.
   const intake = startIntakeWorker({
@@ -226,6 +231,14 @@ async function startServerRole(
   return async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await intake.close();
+  };
+}
+
+/** `/readyz` fails once Redis lost kiln's data (watch-store-epoch.ts). */
+function storeCheck(engine: Engine) {
+  return {
+    name: 'store',
+    check: async () => engine.storeEpoch.lost() === null,
   };
 }
 

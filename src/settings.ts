@@ -71,6 +71,8 @@ export const Settings = z.object({
   webhookSecret: z.string().min(1).optional(),
   webhookSecretPrevious: z.string().min(1).optional(),
   webhookMaxBytes: z.coerce.number().int().min(1024),
+  /** Request-body bytes the webhook route holds at once (503 past it). */
+  webhookInflightBytes: z.coerce.number().int().min(1024),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   allowLocalRepositories: z.boolean(),
   runtime: z.enum(['docker', 'kubernetes', 'local', 'auto', 'null'], {
@@ -225,6 +227,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   webhookSecret: 'KILN_WEBHOOK_SECRET',
   webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
   webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
+  webhookInflightBytes: 'KILN_WEBHOOK_INFLIGHT_BYTES',
   webhookTimeoutMs: 'KILN_WEBHOOK_TIMEOUT_MS',
   allowLocalRepositories: 'KILN_ALLOW_LOCAL_REPOSITORIES',
   runtime: 'KILN_RUNTIME',
@@ -294,6 +297,8 @@ export function readSettings(
     webhookSecret: value('webhookSecret'),
     webhookSecretPrevious: value('webhookSecretPrevious'),
     webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
+    // Four bodies at the cap, or hundreds of ordinary ones, at once.
+    webhookInflightBytes: value('webhookInflightBytes') ?? 100 * 1024 * 1024,
     // A slow client is cut here (GitHub itself waits 10 s for the answer).
     webhookTimeoutMs: value('webhookTimeoutMs') ?? 10_000,
     allowLocalRepositories: ['1', 'true', 'yes'].includes(
@@ -347,6 +352,11 @@ export function readSettings(
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
     const settings = parsed.data;
+    if (settings.webhookInflightBytes < 2 * settings.webhookMaxBytes) {
+      throw new SettingsError([
+        `KILN_WEBHOOK_INFLIGHT_BYTES=${settings.webhookInflightBytes} is less than twice KILN_WEBHOOK_MAX_BYTES=${settings.webhookMaxBytes}: the largest deliveries could never be taken; raise it`,
+      ]);
+    }
     if (settings.githubAppId && !settings.githubPrivateKey) {
       throw new SettingsError([
         "KILN_GITHUB_APP_ID is set but KILN_GITHUB_PRIVATE_KEY is not: set both (the App's private key PEM) or use KILN_GITHUB_TOKEN",

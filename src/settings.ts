@@ -83,6 +83,8 @@ export const Settings = z.object({
   /** BullMQ job lock: a dead worker's step is taken up after about this. */
   lockDurationMs: z.coerce.number().int().min(1000).max(3_600_000),
   stalledIntervalMs: z.coerce.number().int().min(500).max(3_600_000),
+  /** How long a git server may stay silent before a fetch gives up. */
+  gitStallMs: z.coerce.number().int().min(1000).max(600_000),
   /** How long a stopping worker waits for its steps before handing them back. */
   shutdownGraceMs: z.coerce.number().int().min(0).max(3_600_000),
   logLevel: z.enum([
@@ -236,6 +238,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   lockDurationMs: 'KILN_LOCK_DURATION_MS',
   stalledIntervalMs: 'KILN_STALLED_INTERVAL_MS',
   shutdownGraceMs: 'KILN_SHUTDOWN_GRACE_MS',
+  gitStallMs: 'KILN_GIT_STALL_MS',
   logLevel: 'KILN_LOG_LEVEL',
   githubApiUrl: 'KILN_GITHUB_API_URL',
   githubToken: 'KILN_GITHUB_TOKEN',
@@ -310,6 +313,7 @@ export function readSettings(
     lockDurationMs: value('lockDurationMs') ?? 30_000,
     stalledIntervalMs: value('stalledIntervalMs') ?? 30_000,
     shutdownGraceMs: value('shutdownGraceMs') ?? 30_000,
+    gitStallMs: value('gitStallMs') ?? 30_000,
     logLevel: value('logLevel') ?? 'info',
     githubApiUrl: value('githubApiUrl'),
     githubToken: value('githubToken'),

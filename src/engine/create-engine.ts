@@ -185,6 +185,7 @@ export async function createEngine(
     logger,
     git: new GitMaterialiser({
       cacheDir: join(settings.dataDir, 'git'),
+      fetchStallMs: settings.gitStallMs,
       // Steps of one pipeline share their commit's tree.
       treeLingerMs: 30_000,
       credentials: createGitCredentials({

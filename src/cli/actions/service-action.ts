@@ -206,7 +206,10 @@ async function startServerRole(
     githubOrigin: githubGitOrigin(settings.githubApiUrl),
     connection: engine.bullConnection,
     logger,
-    concurrency: Math.max(2, settings.concurrency),
+    // Intake waits on git servers, not on the CPU: more slots than steps,
+    // so a few silent servers (each cut after KILN_GIT_STALL_MS) don't
+    // hold up the other repositories' deliveries.
+    concurrency: Math.max(8, settings.concurrency),
   });
   engine.reporter.startReportWorker();
   const server: Server = createServer(app);

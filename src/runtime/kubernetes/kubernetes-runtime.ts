@@ -20,6 +20,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { parseImageReference } from '../docker/parse-image-reference.js';
 import { RuntimeError } from '../runtime.js';
+import { stoppedBeforeStart } from '../forward-output.js';
 import type {
   OutputSink,
   PreparedImage,
@@ -143,15 +144,7 @@ export class KubernetesRuntime implements Runtime {
         `cannot run execution ${JSON.stringify(spec.executionId)}: ${built.problem}`,
       );
     }
-    if (signal?.aborted) {
-      const now = new Date();
-      return {
-        reason: { kind: 'stopped' },
-        exitCode: null,
-        startedAt: now,
-        endedAt: now,
-      };
-    }
+    if (signal?.aborted) return stoppedBeforeStart();
 
     const secretName = built.secret?.metadata?.name;
     try {

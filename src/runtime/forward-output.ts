@@ -1,7 +1,7 @@
 /**
  * Helpers every container runtime shares for a step's output and end: a
- * forwarder that keeps a throwing sink from taking the worker down, and a
- * bounded wait for the output to drain.
+ * forwarder that keeps a throwing sink from taking the worker down, a
+ * bounded wait for the output to drain, a bounded health check.
  */
 import type { Logger } from 'pino';
 import type { OutputSink, RunResult } from './runtime.js';
@@ -40,6 +40,29 @@ export function settleWithin(
       resolve(true);
     });
   });
+}
+
+/**
+ * True when `check` resolved within `ms`; false when it rejected or took
+ * longer (a health check must answer, not hang).
+ */
+export async function answersWithin(
+  check: Promise<unknown>,
+  ms: number,
+): Promise<boolean> {
+  const answered = check.then(
+    () => true,
+    () => false,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([answered, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The result of a step stopped before anything was started for it. */

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import Dockerode from 'dockerode';
 import { RuntimeError } from '../runtime.js';
-import { stoppedBeforeStart } from '../forward-output.js';
+import { answersWithin, stoppedBeforeStart } from '../forward-output.js';
 import type {
   OutputSink,
   PreparedImage,
@@ -234,19 +234,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async ping(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
-    });
-    const answer = this.#docker.ping().then(
-      () => true,
-      () => false,
-    );
-    try {
-      return await Promise.race([answer, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return answersWithin(this.#docker.ping(), PING_TIMEOUT_MS);
   }
 
   /**

@@ -37,6 +37,25 @@ local function scoreOf(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)')
   return ms .. string.format('%03d', tonumber(seq) % 1000)
 end
+-- Sets the n:<node> fields whose stored node is still pending to their new
+-- JSON (appended to sets), names them in taken; returns how many.
+local function takePending(key, fields, values, sets, taken)
+  local count = 0
+  for from = 1, #fields, 500 do
+    local upto = math.min(from + 499, #fields)
+    local states = redis.call('HMGET', key, unpack(fields, from, upto))
+    for i, text in ipairs(states) do
+      if text and string.find(text, '"status":"pending"', 1, true) then
+        local k = from + i - 1
+        sets[#sets + 1] = fields[k]
+        sets[#sets + 1] = values[k]
+        taken[#taken + 1] = string.sub(fields[k], 3)
+        count = count + 1
+      end
+    end
+  end
+  return count
+end
 local function runEvent(p, status, reason)
   local event = { kind = 'run', runId = p.runId, status = status,
     repository = p.repository, name = p.name, counter = p.counter, at = p.at }
@@ -172,37 +191,14 @@ for _ = 1, p.release do
   end
   a = a + 3
 end
-for from = 1, #candidates, 500 do
-  local upto = math.min(from + 499, #candidates)
-  local states = redis.call('HMGET', KEYS[1], unpack(candidates, from, upto))
-  for i, text in ipairs(states) do
-    if text and string.find(text, '"status":"pending"', 1, true) then
-      local k = from + i - 1
-      sets[#sets + 1] = candidates[k]
-      sets[#sets + 1] = queuedJson[k]
-      queued[#queued + 1] = string.sub(candidates[k], 3)
-    end
-  end
-end
+takePending(KEYS[1], candidates, queuedJson, sets, queued)
 local blockFields, blockJson = {}, {}
 for _ = 1, p.block do
   blockFields[#blockFields + 1] = 'n:' .. ARGV[a]
   blockJson[#blockFields] = ARGV[a + 1]
   a = a + 2
 end
-for from = 1, #blockFields, 500 do
-  local upto = math.min(from + 499, #blockFields)
-  local states = redis.call('HMGET', KEYS[1], unpack(blockFields, from, upto))
-  for i, text in ipairs(states) do
-    if text and string.find(text, '"status":"pending"', 1, true) then
-      local k = from + i - 1
-      sets[#sets + 1] = blockFields[k]
-      sets[#sets + 1] = blockJson[k]
-      skipped[#skipped + 1] = string.sub(blockFields[k], 3)
-      left = left - 1
-    end
-  end
-end
+left = left - takePending(KEYS[1], blockFields, blockJson, sets, skipped)
 sets[#sets + 1] = 'left'
 sets[#sets + 1] = left
 if p.tally then

@@ -9,12 +9,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextTick } from '../../../src/config/cron-schedule.js';
 import { scheduleIdFor } from '../../../src/control/schedule-id.js';
 import type { ScheduleTick } from '../../../src/model/schedule.js';
 import type { RunRecord } from '../../../src/model/run.js';
+import { SCHEDULE_QUEUE } from '../../../src/queue/schedule-queue.js';
 import { createRedisKeys } from '../../../src/redis/redis-keys.js';
 import { createStores } from '../../../src/store/create-stores.js';
 import {
@@ -76,6 +78,7 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
   let bareDir: string;
   let schedules: ScheduleStore;
   let runsOf: (id: string) => Promise<RunRecord[]>;
+  let bullQueue: Queue;
   const servers: ServerProcess[] = [];
   const ids = {
     once: scheduleIdFor({
@@ -105,6 +108,7 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
         KILN_HOST: '127.0.0.1',
         KILN_WEBHOOK_SECRET: SECRET,
         KILN_ALLOW_LOCAL_REPOSITORIES: 'true',
+        KILN_PUBLIC_READ: 'true',
         KILN_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,6 +133,29 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
       return answer?.ok === true;
     });
     return server;
+  }
+
+  /** Pushes `text` as kiln.yaml to main and delivers the push to `server`. */
+  async function pushAndDeliver(server: ServerProcess, text: string) {
+    const sha = repo.commit('schedules', { 'kiln.yaml': text });
+    git(repo.dir, ['push', '-q', '-f', bareDir, 'HEAD:refs/heads/main']);
+    const payload = pushPayload({ bareDir, branch: 'main', after: sha });
+    (payload.repository as Record<string, unknown>).default_branch = 'main';
+    const body = Buffer.from(JSON.stringify(payload));
+    const answer = await fetch(
+      `http://127.0.0.1:${server.port}/webhooks/github`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': randomUUID(),
+          'x-hub-signature-256': signBytes(SECRET, body),
+        },
+        body,
+      },
+    );
+    expect(answer.status).toBe(202);
   }
 
   async function stopServer(server: ServerProcess): Promise<void> {
@@ -208,6 +235,10 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
     git(temp, ['init', '-q', '--bare', bareDir]);
     const keys = createRedisKeys();
     schedules = createScheduleStore(client, keys);
+    bullQueue = new Queue(SCHEDULE_QUEUE, {
+      connection: client,
+      prefix: keys.bullPrefix,
+    });
     const { runs } = createStores(client);
     runsOf = async (id) =>
       (await runs.listRuns({ repository: REPOSITORY, limit: 1000 })).filter(
@@ -221,6 +252,7 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
         server.child.kill('SIGKILL');
       await server.exited;
     }
+    await bullQueue?.close();
     client?.disconnect();
     await redis?.close();
     if (temp) removeTempDir(temp);
@@ -230,26 +262,24 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
     // Two servers; a push to main delivered to the first one.
     const a = await startServer('a');
     const b = await startServer('b');
-    const sha = repo.commit('schedules', { 'kiln.yaml': KILN_YAML });
-    git(repo.dir, ['push', '-q', bareDir, 'HEAD:refs/heads/main']);
-    const payload = pushPayload({ bareDir, branch: 'main', after: sha });
-    (payload.repository as Record<string, unknown>).default_branch = 'main';
-    const body = Buffer.from(JSON.stringify(payload));
-    const answer = await fetch(`http://127.0.0.1:${a.port}/webhooks/github`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'push',
-        'x-github-delivery': randomUUID(),
-        'x-hub-signature-256': signBytes(SECRET, body),
-      },
-      body,
-    });
-    expect(answer.status).toBe(202);
+    await pushAndDeliver(a, KILN_YAML);
 
-    // Several ticks with both servers up.
+    // Several ticks with both servers up; either server lists the
+    // schedules with the next tick BullMQ has planned.
     await waitForTicks(ids.once, 4);
     await waitForTicks(ids.skip, 4);
+    const listed = (await (
+      await fetch(`http://127.0.0.1:${b.port}/api/schedules`)
+    ).json()) as { schedules: Array<{ trigger: string; nextTickAt: string }> };
+    expect(listed.schedules.map((item) => item.trigger)).toEqual([
+      'every-2s',
+      'every-2s-skip',
+    ]);
+    for (const item of listed.schedules) {
+      expect(Date.parse(item.nextTickAt) - Date.now()).toBeLessThanOrEqual(
+        PERIOD_MS,
+      );
+    }
 
     // One server restarts while the other keeps ticking.
     await stopServer(a);
@@ -290,7 +320,7 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
       20_000,
       () => Date.now() > downAt + 3 * PERIOD_MS + 500,
     );
-    await startServer('a3', a.port);
+    const a3 = await startServer('a3', a.port);
     await waitForTicks(ids.once, beforeOutage + 3);
     await waitForTicks(ids.skip, skipBeforeOutage + 3);
 
@@ -314,5 +344,23 @@ describe.skipIf(!haveRedis())('schedules on two kiln servers', () => {
     expect(lateSkip[0]?.missed?.count).toBeGreaterThanOrEqual(3);
     expectEveryTickCoveredOnce(skip);
     expect((await runsOf(ids.skip)).length).toBe(skip.length - 1);
+
+    // Removing the triggers and pushing removes the schedules and their
+    // BullMQ job schedulers: nothing is planned any more.
+    await pushAndDeliver(
+      a3,
+      KILN_YAML.slice(0, KILN_YAML.indexOf('- trigger')),
+    );
+    await waitFor(
+      'the schedules to be removed',
+      30_000,
+      async () => (await schedules.list()).length === 0,
+    );
+    expect(await bullQueue.getJobSchedulersCount()).toBe(0);
+    expect(
+      (await bullQueue.getDelayed()).filter((job) =>
+        job.id?.startsWith('repeat:'),
+      ),
+    ).toEqual([]);
   }, 300_000);
 });

@@ -209,6 +209,19 @@ describe.skipIf(!haveRedis())(
       expect(shown.ticks).toHaveLength(2);
     });
 
+    it('shows the tick jobs on the admin queue board', async () => {
+      const response = await fixture.request('/admin/queues/api/queues', {
+        token: fixture.adminToken,
+      });
+
+      const body = (await response.json()) as {
+        queues: Array<{ name: string }>;
+      };
+      expect(body.queues.map((queue) => queue.name)).toContain(
+        'kiln-schedules',
+      );
+    });
+
     it('`kiln schedules ID` says when there is no such schedule', async () => {
       const failed = await run('node', [kiln, 'schedules', 's000000'], {
         env: {

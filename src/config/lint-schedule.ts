@@ -5,7 +5,6 @@
  * would be silently ignored).
  */
 import {
-  DEFAULT_TIME_ZONE,
   describeCronProblem,
   describeTimeZoneProblem,
 } from './cron-schedule.js';
@@ -45,12 +44,8 @@ export function lintSchedule(
     if (problem)
       addError(sink, [...at, 'cron'], `schedule of ${owner}: ${problem}`);
   }
-  const zone =
-    typeof schedule.timezone === 'string'
-      ? schedule.timezone
-      : DEFAULT_TIME_ZONE;
   if (typeof schedule.timezone === 'string') {
-    const problem = describeTimeZoneProblem(zone);
+    const problem = describeTimeZoneProblem(schedule.timezone);
     if (problem)
       addError(sink, [...at, 'timezone'], `schedule of ${owner}: ${problem}`);
   }

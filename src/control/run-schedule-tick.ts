@@ -56,7 +56,9 @@ export async function runScheduleTick(
   );
   if (tick.outcome !== 'pending') return tick;
   const done = await startRun(deps, schedule, tick, input.tickAt);
-  await deps.schedules.recordTick(schedule.id, done);
+  // A schedule removed meanwhile keeps no tick history.
+  if (await deps.schedules.get(schedule.id))
+    await deps.schedules.recordTick(schedule.id, done);
   return done;
 }
 

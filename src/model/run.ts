@@ -82,6 +82,9 @@ export interface RunRecord {
     baseSha?: string;
     headRef?: string;
     installationId?: number;
+    /** Scheduled runs: the schedule's id and the tick (ISO) it ran for. */
+    schedule?: string;
+    tickAt?: string;
   };
   reason?: string;
   findings?: unknown[];

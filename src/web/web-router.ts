@@ -24,6 +24,7 @@ import { renderLaunchPage, type LaunchPageData } from './pages/launch-page.js';
 import { renderLoginPage } from './pages/login-page.js';
 import { renderRunPage } from './pages/run-page.js';
 import { renderRunsPage } from './pages/runs-page.js';
+import { createSchedulesRouter } from './schedules-router.js';
 import { createSessionRouter } from './session-router.js';
 
 const idPattern = /^[A-Za-z0-9._-]{1,128}$/;
@@ -47,6 +48,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   router.use(createSessionRouter(deps, auth));
 
   router.get('/', (_req, res) => res.redirect(302, '/runs'));
+  router.use(createSchedulesRouter(deps, auth));
 
   router.get('/runs', async (req, res) => {
     const viewer = await pageAccess(req, res);

@@ -113,6 +113,7 @@ export async function applyNodeEvent(
     const stop: StopRequest[] = [];
     let failRun = false;
     let enqueueSelf = false;
+    let stopTask: string | undefined;
     for (const effect of decided.effects) {
       switch (effect.type) {
         case 'run-started':
@@ -158,12 +159,17 @@ export async function applyNodeEvent(
           break;
         case 'settled':
           if (options.child) {
-            change.release = childReleases(
+            stopTask = childDecision(deps, {
+              run,
               graph,
-              to.step,
-              options.child,
-              context,
-            );
+              child: options.child,
+              node: to,
+              metadata: options.close?.metrics ?? {},
+            }).stop;
+            // A stopping child releases no one: the stop ends the rest.
+            change.release = stopTask
+              ? []
+              : childReleases(graph, to.step, options.child, context);
             break;
           }
           if (effect.as === 'satisfied') {
@@ -231,13 +237,11 @@ export async function applyNodeEvent(
       );
     }
     if (enqueueSelf) await enqueueNodes(deps, run, [to]);
-    if (options.child && change.release) {
-      await decideOnChild(deps, {
-        run,
-        graph,
-        child: options.child,
-        node: to,
-        metadata: options.close?.metrics ?? {},
+    if (options.child && stopTask) {
+      await stopTaskChildren(deps, {
+        runId: run.id,
+        task: options.child.task,
+        reason: stopTask,
       });
     }
     if (failRun) {
@@ -275,10 +279,11 @@ function closePatch(
 }
 
 /**
- * A child ended: its task's policy may stop the task's other children (a
- * failure under `stop-all-and-error`, the stop-condition met).
+ * A child ended: does its task's policy stop the task's other children (a
+ * failure under `stop-all-and-error`, the stop-condition met)? Decided
+ * before the child's change, so a stopping child releases no one.
  */
-async function decideOnChild(
+function childDecision(
   deps: ControlDeps,
   options: {
     run: Pick<RunRecord, 'id'>;
@@ -287,9 +292,9 @@ async function decideOnChild(
     node: RunNodeState;
     metadata: Readonly<Record<string, unknown>>;
   },
-): Promise<void> {
+): { stop?: string } {
   const task = options.graph.byName.get(options.child.task)?.task;
-  if (!task) return;
+  if (!task) return {};
   const decision = decideChildEnd(task, options.node.name, {
     outcome:
       options.node.status === 'complete' ||
@@ -307,11 +312,5 @@ async function decideOnChild(
       'task stop-condition',
     );
   }
-  if (decision.stop) {
-    await stopTaskChildren(deps, {
-      runId: options.run.id,
-      task: options.child.task,
-      reason: decision.stop,
-    });
-  }
+  return decision.stop ? { stop: decision.stop } : {};
 }

@@ -13,6 +13,7 @@ import { ApiError, createApiErrorHandler } from '../../http/api-context.js';
 import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
+import { createApiTasksRouter } from './api-tasks.js';
 
 let openApiText: string | undefined;
 
@@ -70,6 +71,7 @@ export function createApiRouter(deps: ServerDeps): Router {
     next();
   });
   router.use(createApiRunsRouter(context));
+  router.use(createApiTasksRouter(context));
   router.use(createApiExecutionsRouter(context));
   router.use(createApiEventsRouter(context));
   router.use('/api', (_req, _res, next) => {

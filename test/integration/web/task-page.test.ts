@@ -8,13 +8,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceTask } from '../../../src/control/advance-task.js';
-import { applyNodeEvent } from '../../../src/control/apply-node-event.js';
 import { createRun } from '../../../src/control/create-run.js';
-import { expandTask } from '../../../src/control/expand-task.js';
-import { loadRunPlan } from '../../../src/control/load-run-plan.js';
-import type { RunNodeState, RunRecord } from '../../../src/model/run.js';
-import { CLAIMABLE_RUN_STATUSES } from '../../../src/orchestrator/run-machine.js';
+import type { RunRecord } from '../../../src/model/run.js';
+import { driveSweep } from '../../helpers/drive-sweep.js';
 import { haveRedis, requireService } from '../../helpers/services.js';
 import { responseErrors } from './openapi-check.js';
 import { REPOSITORY, startWebFixture, type WebFixture } from './web-fixture.js';
@@ -180,8 +176,7 @@ declare const document: { querySelector(selector: string): unknown };
 
 /** A finished 3×3 sweep, driven through the control plane as workers would. */
 async function sweepRun(fixture: WebFixture): Promise<RunRecord> {
-  const control = fixture.control;
-  const created = await createRun(control, {
+  const created = await createRun(fixture.control, {
     repository: REPOSITORY,
     source: { id: REPOSITORY, url: fixture.repoDir },
     commit: fixture.head,
@@ -189,93 +184,19 @@ async function sweepRun(fixture: WebFixture): Promise<RunRecord> {
     configText: CONFIG,
     configFile: 'kiln.yaml',
   });
-  const plan = await loadRunPlan(control.configs, created);
-  const node = plan.graph.byName.get('sweep')!;
-  const [task] = await control.runs.getNodes(created.id, ['sweep']);
-  await expandTask(control, {
+  const stored = await driveSweep(fixture.control, {
     run: created,
-    plan,
-    node,
-    queued: task as RunNodeState,
-    worker: 'w1',
-    upstream: new Map(),
+    task: 'sweep',
+    metricsOf: (parameters) => ({
+      step: 5,
+      loss: lossOf(parameters.lr as number, parameters.depth as number),
+    }),
+    curve: (final, step) => ({
+      step,
+      loss: Number(((final.loss as number) + 2 / step - 0.4).toFixed(3)),
+    }),
   });
-  const specs = await control.runs.getChildSpecs(
-    created.id,
-    Array.from({ length: 9 }, (_, i) => `sweep#${i + 1}`),
-  );
-  for (const spec of specs) {
-    if (!spec) throw new Error('child missing');
-    const name = `sweep#${spec.number}`;
-    const [queued] = await control.runs.getNodes(created.id, [name]);
-    const { lr, depth } = spec.parameters as { lr: number; depth: number };
-    const claim = await applyNodeEvent(control, {
-      run: created,
-      graph: plan.graph,
-      from: queued as RunNodeState,
-      event: { type: 'claim', worker: 'w1', generation: 1, phase: 'running' },
-      runIn: CLAIMABLE_RUN_STATUSES,
-      child: spec,
-      execution: (id, attempt) => ({
-        id,
-        repository: created.repository,
-        commit: created.commit,
-        step: 'train',
-        runId: created.id,
-        node: name,
-        image: 'busybox',
-        imageDigest: null,
-        command: [`python train.py --lr=${lr} --depth=${depth}`],
-        parameters: { lr, depth },
-        inputs: [],
-        outputs: [],
-        metrics: {},
-        status: 'started',
-        runtime: 'local',
-        host: 'test-host',
-        attempt,
-        createdAt: new Date().toISOString(),
-        startedAt: new Date(Date.now() - 60_000).toISOString(),
-      }),
-    });
-    if (!claim.applied) throw new Error(claim.why);
-    const final = lossOf(lr, depth);
-    await control.executions.appendOutput(claim.node.executionId!, {
-      lines: [],
-      metrics: [1, 2, 3, 4, 5].map((step) => ({
-        time: new Date(Date.now() + step).toISOString(),
-        values: { step, loss: Number((final + 2 / step - 0.4).toFixed(3)) },
-      })),
-    });
-    await applyNodeEvent(control, {
-      run: created,
-      graph: plan.graph,
-      from: claim.node,
-      event: {
-        type: 'finished',
-        attempt: 1,
-        outcome: 'complete',
-        message: 'exited with code 0',
-      },
-      child: spec,
-      close: {
-        metrics: { step: 5, loss: final },
-        endedAt: new Date().toISOString(),
-      },
-    });
-  }
-  const [join] = await control.runs.getNodes(created.id, ['sweep@1']);
-  await advanceTask(control, {
-    run: created,
-    plan,
-    node,
-    queued: join as RunNodeState,
-    worker: 'w1',
-    upstream: new Map(),
-    batch: 1,
-  });
-  const stored = await control.runs.getRun(created.id);
-  if (stored?.status !== 'complete')
-    throw new Error(`sweep run is ${stored?.status}`);
+  if (stored.status !== 'complete')
+    throw new Error(`sweep run is ${stored.status}`);
   return stored;
 }

@@ -41,6 +41,7 @@ export function renderRunPage(data: RunPageData): SafeHtml {
       data-run="${run.id}"
       data-after="${data.eventsAfter ?? ''}"
       data-active="${active ? 'true' : 'false'}"
+      data-tasks="${JSON.stringify(data.tasks ?? [])}"
     ></div>
     <dl class="run-summary">
       <dt>repository</dt>

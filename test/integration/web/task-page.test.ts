@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun } from '../../../src/control/create-run.js';
 import type { RunRecord } from '../../../src/model/run.js';
 import { driveSweep } from '../../helpers/drive-sweep.js';
+import { applyNodeEvent } from '../../../src/control/apply-node-event.js';
+import { expandTask } from '../../../src/control/expand-task.js';
+import { loadRunPlan } from '../../../src/control/load-run-plan.js';
+import { CLAIMABLE_RUN_STATUSES } from '../../../src/orchestrator/run-machine.js';
 import { haveRedis, requireService } from '../../helpers/services.js';
 import { responseErrors } from './openapi-check.js';
 import { REPOSITORY, startWebFixture, type WebFixture } from './web-fixture.js';
@@ -163,6 +167,46 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
     expect(reversed[0]).toBe('8');
   });
 
+  it('keeps children that start while the run page is open off it', async () => {
+    const created = await createRun(fixture.control, {
+      repository: REPOSITORY,
+      source: { id: REPOSITORY, url: fixture.repoDir },
+      commit: fixture.head,
+      name: 'sweep',
+      configText: CONFIG,
+      configFile: 'kiln.yaml',
+    });
+    const plan = await loadRunPlan(fixture.control.configs, created);
+    const [task] = await fixture.control.runs.getNodes(created.id, ['sweep']);
+    await expandTask(fixture.control, {
+      run: created,
+      plan,
+      node: plan.graph.byName.get('sweep')!,
+      queued: task!,
+      worker: 'w1',
+      upstream: new Map(),
+    });
+    await page.goto(`${fixture.url}/runs/${created.id}`);
+
+    const [child] = await fixture.control.runs.getNodes(created.id, [
+      'sweep#1',
+    ]);
+    const claim = await applyNodeEvent(fixture.control, {
+      run: created,
+      graph: plan.graph,
+      from: child!,
+      event: { type: 'claim', worker: 'w1', generation: 1, phase: 'running' },
+      runIn: CLAIMABLE_RUN_STATUSES,
+    });
+    expect(claim.applied).toBe(true);
+    // The run's status change comes over the same stream, after the child's.
+    await page.waitForFunction(
+      () => document.querySelector('#run-status')?.textContent === 'running',
+    );
+
+    expect(await page.locator('section.execution').count()).toBe(0);
+  });
+
   it('lists no child on the run page', async () => {
     await page.goto(`${fixture.url}/runs/${run.id}`);
 
@@ -172,7 +216,9 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
 });
 
 // What page.waitForFunction callbacks see; this project's TS has no DOM lib.
-declare const document: { querySelector(selector: string): unknown };
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+};
 
 /** A finished 3×3 sweep, driven through the control plane as workers would. */
 async function sweepRun(fixture: WebFixture): Promise<RunRecord> {

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../../src/model/execution.js';
 import type { RunRecord } from '../../../src/model/run.js';
+import { createRun } from '../../../src/control/create-run.js';
 import { dockerAvailable, haveRedis, inCi } from '../../helpers/services.js';
 import {
   startServiceFixture,
@@ -235,6 +236,51 @@ describe.skipIf(!ready)('tasks on 3 Docker workers × 2', () => {
     ).toEqual(['skipped', 'skipped']);
     expect(run.nodes.find((node) => node.name === 'early')?.message).toMatch(
       /"early#3" met the stop-condition/,
+    );
+  }, 300_000);
+
+  it('reuses every child of an identical sweep with reuse-children', async () => {
+    const config = [
+      step('echo {parameters}', ['{name: seed, type: integer, default: 0}']),
+      '- task:',
+      '    name: again',
+      '    step: train',
+      '    reuse-children: true',
+      '    parameters:',
+      '      - {name: seed, style: multiple, rules: {items: [1, 2, 3]}}',
+      '',
+    ].join('\n');
+    const first = await runToEnd(config, 'again');
+    expect(first.run.status).toBe('complete');
+
+    // The same commit again: the children's executions are found and reused.
+    const created = await createRun(fixture.deps, {
+      repository: first.run.repository,
+      source: first.run.source!,
+      commit: first.run.commit,
+      ref: 'refs/heads/main',
+      name: 'again',
+      configText: config,
+      configFile: 'kiln.yaml',
+    });
+    const second = await waitForRun(
+      fixture,
+      created.id,
+      (state) => !['created', 'queued', 'running'].includes(state.status),
+      240_000,
+    );
+
+    expect(second.status).toBe('complete');
+    const children = second.nodes.filter((node) =>
+      node.name.startsWith('again#'),
+    );
+    expect(children.map((node) => node.status)).toEqual([
+      'reused',
+      'reused',
+      'reused',
+    ]);
+    expect(children.map((node) => node.executionId).sort()).toEqual(
+      first.children.map((child) => child.id).sort(),
     );
   }, 300_000);
 

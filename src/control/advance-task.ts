@@ -12,7 +12,10 @@
 import type { Observation } from '../orchestrator/task/propose-tpe-batch.js';
 import { proposeTaskBatch } from '../orchestrator/task/propose-task-batch.js';
 import { planTaskBatch } from '../orchestrator/task/plan-task-batch.js';
-import { nodeTransition } from '../orchestrator/node-machine.js';
+import {
+  isTerminalNode,
+  nodeTransition,
+} from '../orchestrator/node-machine.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
 import {
@@ -34,6 +37,7 @@ import {
 } from './expand-task.js';
 import { stepForNode } from './load-run-plan.js';
 import { readTaskChildren, type TaskChild } from './read-task-children.js';
+import { stopTaskChildren } from './stop-task-children.js';
 
 export async function advanceTask(
   deps: ControlDeps,
@@ -71,13 +75,13 @@ export async function advanceTask(
   };
   if (!task || taskState?.status !== 'started') return endJoin();
 
-  const children = await readTaskChildren(deps, {
+  let children = await readTaskChildren(deps, {
     runId: run.id,
     task: node.name,
     executions: true,
   });
-  const summaries = children.map(summaryOf);
-  const stopped =
+  let summaries = children.map(summaryOf);
+  let stopped =
     (onChildErrorOf(task) === 'stop-all-and-error' &&
       summaries.some((child) => child.status === 'error')) ||
     (task.stopCondition !== undefined &&
@@ -88,6 +92,28 @@ export async function advanceTask(
         const met = stopConditionMet(task.stopCondition as string, child);
         return met.ok && met.value;
       }));
+
+  // Only a child that stops the task releases the join before the others
+  // ended: whatever is left is stopped here too (the worker that decided
+  // the stop may have died before doing it).
+  if (
+    children.some(
+      (child) => child.state !== null && !isTerminalNode(child.state.status),
+    )
+  ) {
+    await stopTaskChildren(deps, {
+      runId: run.id,
+      task: node.name,
+      reason: `task "${node.name}" was stopped (on-child-error or its stop-condition)`,
+    });
+    children = await readTaskChildren(deps, {
+      runId: run.id,
+      task: node.name,
+      executions: true,
+    });
+    summaries = children.map(summaryOf);
+    stopped = true;
+  }
 
   // 1. Another batch (bayesian_tpe), unless the task was stopped.
   const step = stepForNode(plan, node);

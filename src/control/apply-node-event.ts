@@ -166,10 +166,14 @@ export async function applyNodeEvent(
               node: to,
               metadata: options.close?.metrics ?? {},
             }).stop;
-            // A stopping child releases no one: the stop ends the rest.
-            change.release = stopTask
-              ? []
-              : childReleases(graph, to.step, options.child, context);
+            // A stopping child releases its join only (plan-task-batch.ts).
+            change.release = childReleases(
+              graph,
+              to.step,
+              options.child,
+              context,
+              stopTask !== undefined,
+            );
             break;
           }
           if (effect.as === 'satisfied') {
@@ -281,7 +285,7 @@ function closePatch(
 /**
  * A child ended: does its task's policy stop the task's other children (a
  * failure under `stop-all-and-error`, the stop-condition met)? Decided
- * before the child's change, so a stopping child releases no one.
+ * before the child's change, so a stopping child starts no one.
  */
 function childDecision(
   deps: ControlDeps,

@@ -74,16 +74,22 @@ export function planTaskBatch(options: PlanTaskBatchOptions): TaskBatchPlan {
   };
 }
 
-/** What a child's end releases: the next child of its chain, its join. */
+/**
+ * What a child's end releases: the next child of its chain and its join's
+ * countdown — or, when the child stops the task (`stopping`), its join at
+ * once and no one else: the join's job then stops whatever is left, so the
+ * task ends even if the process deciding the stop dies before doing it.
+ */
 export function childReleases(
   graph: RunGraph,
   step: string,
   spec: TaskChildSpec,
   context: { runId: string; now: string },
+  stopping = false,
 ): Array<{ name: string; waits: number; queued: RunNodeState }> {
   const releases: Array<{ name: string; waits: number; queued: RunNodeState }> =
     [];
-  if (spec.releases !== undefined) {
+  if (spec.releases !== undefined && !stopping) {
     releases.push({
       name: childName(spec.task, spec.releases),
       waits: 1,
@@ -98,7 +104,7 @@ export function childReleases(
   const ready = nodeTransition(join, { type: 'ready' }, context);
   releases.push({
     name: join.name,
-    waits: spec.batchSize,
+    waits: stopping ? 1 : spec.batchSize,
     queued: ready.applied ? ready.node : join,
   });
   return releases;

@@ -19,6 +19,11 @@ import {
 import { describeRun, type RunDescription } from './describe-run.js';
 import { findBaseRun, type CommitHistory } from './find-base-run.js';
 import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
+import {
+  readSweeps,
+  viewByBestChild,
+  type SweepResult,
+} from './sweep-report.js';
 
 export interface RunReportDeps {
   redis: Redis;
@@ -43,8 +48,11 @@ export interface RunReport {
 
 export async function buildRunReport(
   deps: RunReportDeps,
-  run: RunRecord,
+  record: RunRecord,
 ): Promise<RunReport> {
+  // A task node stands for its best child (sweep-report.ts).
+  const sweeps = await readSweeps(deps, record);
+  const run = viewByBestChild(record, sweeps);
   const report = await readReportItem(deps, run);
   const executions = await loadNodeExecutions(deps.executions, run);
   const head = pickMetrics(run, executions, report);
@@ -52,7 +60,10 @@ export async function buildRunReport(
     ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
     : { label: 'base' };
   let baseMetrics: Record<string, MetricValue> | undefined;
+  let baseSweeps: SweepResult[] | undefined;
   if (base.run) {
+    baseSweeps = await readSweeps(deps, base.run);
+    base.run = viewByBestChild(base.run, baseSweeps);
     const baseExecutions = await loadNodeExecutions(deps.executions, base.run);
     baseMetrics = pickMetrics(base.run, baseExecutions, report);
     base.parameters = effectiveParameters(base.run, baseExecutions);
@@ -68,9 +79,10 @@ export async function buildRunReport(
     base,
     findings,
     publicUrl: deps.publicUrl,
+    sweeps: { head: sweeps, ...(baseSweeps ? { base: baseSweeps } : {}) },
   });
   return {
-    run,
+    run: record,
     context: statusContext(run),
     description,
     targetUrl: runUrl(deps.publicUrl, run.id),

@@ -18,6 +18,7 @@ import { followExecutionLog } from '../../control/follow-execution-log.js';
 import type { LogLine } from '../../model/log-line.js';
 import { remoteFromEnv } from '../remote-client.js';
 import { remoteLogsAction } from './remote-actions.js';
+import { showTasks } from './task-actions.js';
 
 export async function listExecutionsAction(options: {
   repository?: string;
@@ -71,6 +72,8 @@ export async function showExecutionAction(
 ): Promise<void> {
   const engine = await openRecords();
   try {
+    // A run id (or RUN/TASK) shows the run's tasks and their children.
+    if (await showTasks(engine, reference, options)) return;
     const record = await findExecution(engine, reference);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);

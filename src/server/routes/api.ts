@@ -14,6 +14,7 @@ import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
 import { createApiSchedulesRouter } from './api-schedules.js';
+import { createApiTasksRouter } from './api-tasks.js';
 
 let openApiText: string | undefined;
 
@@ -71,6 +72,7 @@ export function createApiRouter(deps: ServerDeps): Router {
     next();
   });
   router.use(createApiRunsRouter(context));
+  router.use(createApiTasksRouter(context));
   router.use(createApiExecutionsRouter(context));
   router.use(createApiEventsRouter(context));
   router.use(createApiSchedulesRouter(context));

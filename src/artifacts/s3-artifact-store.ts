@@ -14,7 +14,8 @@
  * - Reads are checked against the name: `copyTo` downloads into the local
  *   cache and refuses bytes that hash to anything else (`CORRUPT`), `open`
  *   errors at the end of a stream that does not match. Blobs already in the
- *   cache are not downloaded again.
+ *   cache are not downloaded again. `copyTo` answers the object's ETag and
+ *   version (from the GET, or a HEAD for a cached blob).
  * - Network errors, timeouts, throttling and 5xx answers are retried (the
  *   SDK's own retries per request, then the whole operation with a growing
  *   delay); then `UNAVAILABLE`, which the worker treats as an
@@ -35,7 +36,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ArtifactError } from './artifact-error.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { ArtifactStore, StoredObject } from './artifact-store.js';
 import { createDigestCheck } from './create-digest-check.js';
 import { FsArtifactStore } from './fs-artifact-store.js';
 import { describeS3Error, isTransientS3Error } from './describe-s3-error.js';
@@ -192,7 +193,7 @@ export class S3ArtifactStore implements ArtifactStore {
   async open(sha256: string): Promise<Readable> {
     this.keyOf(sha256);
     if (await this.cache.has(sha256)) return this.cache.open(sha256);
-    const body = await this.withRetries(`reading ${sha256}`, () =>
+    const { body } = await this.withRetries(`reading ${sha256}`, () =>
       this.get(sha256),
     );
     const check = createDigestCheck({
@@ -203,18 +204,31 @@ export class S3ArtifactStore implements ArtifactStore {
     return body.pipe(check);
   }
 
-  async copyTo(sha256: string, destPath: string): Promise<void> {
+  async copyTo(sha256: string, destPath: string): Promise<StoredObject> {
     this.keyOf(sha256);
-    if (!(await this.cache.has(sha256))) {
-      await this.withRetries(`downloading ${sha256}`, async () => {
-        const body = await this.get(sha256);
+    let object: StoredObject;
+    if (await this.cache.has(sha256)) {
+      // Checked when it was cached; the store still says which object
+      // holds these bytes, for the record.
+      const head = await this.withRetries(`looking up ${sha256}`, () =>
+        this.head(sha256),
+      );
+      object = {
+        ...(head?.etag ? { etag: head.etag } : {}),
+        ...(head?.versionId ? { versionId: head.versionId } : {}),
+      };
+    } else {
+      object = await this.withRetries(`downloading ${sha256}`, async () => {
+        const { body, object: read } = await this.get(sha256);
         await this.cache.putStream(body, {
           expected: sha256,
           onMismatch: (actual) => this.corrupt(sha256, actual),
         });
+        return read;
       });
     }
     await this.cache.copyTo(sha256, destPath);
+    return object;
   }
 
   async downloadUrl(
@@ -246,24 +260,30 @@ export class S3ArtifactStore implements ArtifactStore {
 
   private async head(
     sha256: string,
-  ): Promise<{ size: number; sha256?: string } | null> {
+  ): Promise<(StoredObject & { size: number; sha256?: string }) | null> {
     try {
       const head = await this.client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(sha256) }),
       );
-      return { size: head.ContentLength ?? 0, sha256: head.Metadata?.sha256 };
+      return {
+        size: head.ContentLength ?? 0,
+        sha256: head.Metadata?.sha256,
+        ...identity(head),
+      };
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
     }
   }
 
-  private async get(sha256: string): Promise<Readable> {
+  private async get(
+    sha256: string,
+  ): Promise<{ body: Readable; object: StoredObject }> {
     try {
       const object = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(sha256) }),
       );
-      return object.Body as Readable;
+      return { body: object.Body as Readable, object: identity(object) };
     } catch (error) {
       if (isNotFound(error)) {
         throw new ArtifactError(
@@ -321,6 +341,17 @@ function isNotFound(error: unknown): boolean {
     ?.$metadata?.httpStatusCode;
   const name = (error as { name?: string })?.name;
   return status === 404 || name === 'NotFound' || name === 'NoSuchKey';
+}
+
+/** The ETag and version of an S3 answer, without empty values. */
+function identity(answer: { ETag?: string; VersionId?: string }): StoredObject {
+  return {
+    ...(answer.ETag ? { etag: answer.ETag } : {}),
+    // Unversioned buckets answer "null" (or nothing) as the version.
+    ...(answer.VersionId && answer.VersionId !== 'null'
+      ? { versionId: answer.VersionId }
+      : {}),
+  };
 }
 
 async function hashFile(

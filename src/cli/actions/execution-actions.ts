@@ -94,7 +94,7 @@ export async function showExecutionAction(
       'inputs',
       ...record.inputs.map(
         (file) =>
-          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}`,
+          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${file.versionId ? `  version ${file.versionId}` : ''}${file.etag ? `  etag ${file.etag}` : ''}`,
       ),
       'outputs',
       ...record.outputs.map(

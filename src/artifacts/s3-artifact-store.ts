@@ -5,12 +5,12 @@
  *
  * - Keys are content-addressed, `<prefix>sha256/<first 2 hex>/<other 62>`,
  *   with the digest also in the object's metadata (`x-amz-meta-sha256`).
- * - `put` first copies the file into the worker's local cache (an
- *   `FsArtifactStore`: the copy is kiln's own, read without following
- *   symlinks, and hashed on the way), then uploads that copy as a streamed
- *   multipart upload (lib-storage). An upload becomes an object only when
- *   complete; a failed one is aborted. The object is then checked (size and
- *   digest) with a HEAD.
+ * - `put` reads the file once: it is hashed while copied into the worker's
+ *   local cache (an `FsArtifactStore`, read without following symlinks),
+ *   and that copy — kiln's own, read-only, so it can't change after it was
+ *   hashed — is uploaded as a streamed multipart upload (lib-storage). An
+ *   upload becomes an object only when complete; a failed one is aborted.
+ *   The object is then checked (size and digest) with a HEAD.
  * - Reads are checked against the name: `copyTo` downloads into the local
  *   cache and refuses bytes that hash to anything else (`CORRUPT`), `open`
  *   errors at the end of a stream that does not match. Blobs already in the
@@ -24,9 +24,8 @@
  * - `downloadUrl` presigns a GET for the UI/API (the browser fetches the
  *   bytes from the store, not through kiln).
  */
-import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import { pipeline, type Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetObjectCommand,
@@ -40,7 +39,7 @@ import type { ArtifactStore, StoredObject } from './artifact-store.js';
 import { createDigestCheck } from './create-digest-check.js';
 import { FsArtifactStore } from './fs-artifact-store.js';
 import { describeS3Error, isTransientS3Error } from './describe-s3-error.js';
-import { codeOf, openRegularFile } from './open-regular-file.js';
+import { codeOf } from './open-regular-file.js';
 import { normalisePrefix } from './parse-s3-url.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -89,57 +88,29 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(localPath: string): Promise<{ sha256: string; size: number }> {
-    const handle = await openRegularFile(localPath);
-    try {
-      // The key is the digest, so the file is read twice: once to hash it,
-      // once to upload it (and keep a copy in the local cache on the way).
-      const blob = await hashFile(handle, localPath);
-      await this.withRetries(`uploading ${blob.sha256}`, async () => {
-        const head = await this.head(blob.sha256);
-        if (head && head.size === blob.size && head.sha256 === blob.sha256) {
-          return; // already stored (the same bytes from another execution)
-        }
-        await this.upload(handle, localPath, blob);
-      });
-      return blob;
-    } finally {
-      await handle.close();
-    }
+    // The key is the digest, so it must be known before the upload starts:
+    // one pass hashes the file into the cache, the upload reads that copy.
+    const blob = await this.cache.put(localPath);
+    await this.withRetries(`uploading ${blob.sha256}`, async () => {
+      const head = await this.head(blob.sha256);
+      if (head && head.size === blob.size && head.sha256 === blob.sha256) {
+        return; // already stored (the same bytes from another execution)
+      }
+      await this.upload(blob);
+    });
+    return blob;
   }
 
-  /**
-   * One upload attempt of an open file. The bytes are checked against the
-   * digest on the way: the check holds back the last chunk until the digest
-   * is known, so a file that changed since it was hashed never completes an
-   * upload (no object ever holds bytes that don't match its key).
-   */
-  private async upload(
-    handle: FileHandle,
-    localPath: string,
-    blob: { sha256: string; size: number },
-  ): Promise<void> {
-    const source = handle.createReadStream({ start: 0, autoClose: false });
-    const check = createDigestCheck({
-      expected: blob.sha256,
-      onMismatch: () =>
-        new ArtifactError(
-          'IO_FAILED',
-          `${localPath} changed while it was being stored; nothing was stored`,
-        ),
-    });
-    const tee = await this.cache.createTee();
-    const body = pipeline(
-      source,
-      check,
-      tee.stream,
-      () => undefined,
-    ) as Readable;
+  /** One upload attempt of a blob of the local cache. */
+  private async upload(blob: { sha256: string; size: number }): Promise<void> {
+    const path = this.cache.pathOf(blob.sha256);
+    const source = createReadStream(path);
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: this.keyOf(blob.sha256),
-        Body: body,
+        Body: source,
         ContentType: 'application/octet-stream',
         Metadata: { sha256: blob.sha256 },
       },
@@ -148,34 +119,34 @@ export class S3ArtifactStore implements ArtifactStore {
       // A failed upload is aborted: its parts never become an object.
       leavePartsOnError: false,
     });
-    // A local read or digest failure must fail the upload, not stall it.
+    // A local read failure must fail the upload, not stall it.
     const failed = new Promise<never>((_resolve, reject) => {
-      for (const stream of [source, check, tee.stream]) {
-        stream.once('error', (error: Error) => {
-          void upload.abort().catch(() => undefined);
-          reject(error);
-        });
-      }
+      source.once('error', (error: Error) => {
+        void upload.abort().catch(() => undefined);
+        reject(
+          new ArtifactError(
+            'IO_FAILED',
+            `reading ${path} of the local cache failed (${codeOf(error)})`,
+            { cause: error },
+          ),
+        );
+      });
     });
     failed.catch(() => undefined);
     try {
       await Promise.race([upload.done(), failed]);
-    } catch (error) {
-      await tee.discard();
-      body.destroy();
-      throw error;
+    } finally {
+      source.destroy();
     }
     // radosgw answers CompleteMultipartUpload with an empty ETag; HEAD is
     // the reliable check that the object is there, whole.
     const stored = await this.head(blob.sha256);
     if (!stored || stored.size !== blob.size) {
-      await tee.discard();
       throw new ArtifactError(
         'UNAVAILABLE',
         `${this.location}: after uploading ${blob.sha256} (${blob.size} bytes) the store holds ${stored ? `${stored.size} bytes` : 'nothing'} under its key`,
       );
     }
-    await tee.commit(blob.sha256);
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -352,29 +323,4 @@ function identity(answer: { ETag?: string; VersionId?: string }): StoredObject {
       ? { versionId: answer.VersionId }
       : {}),
   };
-}
-
-async function hashFile(
-  handle: FileHandle,
-  localPath: string,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of handle.createReadStream({
-      start: 0,
-      autoClose: false,
-      highWaterMark: 1024 * 1024,
-    })) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch (error) {
-    throw new ArtifactError(
-      'IO_FAILED',
-      `reading ${localPath} failed (${codeOf(error)})`,
-      { cause: error },
-    );
-  }
-  return { sha256: hash.digest('hex'), size };
 }

@@ -80,6 +80,8 @@ export interface ExecutionRecord {
    */
   notes?: string[];
   host: string;
+  /** The worker that ran this attempt (`KILN_WORKER_ID`). */
+  worker?: string;
   attempt: number;
   createdAt: string;
   startedAt?: string;

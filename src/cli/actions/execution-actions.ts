@@ -82,7 +82,7 @@ export async function showExecutionAction(
       `commit      ${record.commit}`,
       `step        ${record.step}${record.node ? ` (run ${record.runId}, node ${record.node})` : ''}`,
       `image       ${record.image}${record.imageDigest ? ` @ ${record.imageDigest}` : ''}`,
-      `runtime     ${record.runtime} on ${record.host}`,
+      `runtime     ${record.runtime} on ${record.host}${record.worker ? ` (worker ${record.worker})` : ''}`,
       `status      ${record.status}${record.endReason ? ` — ${describeEnd(record.endReason)}` : ''}`,
       `time        ${record.startedAt ?? ''} → ${record.endedAt ?? ''} (${durationOf(record)})`,
       'command',

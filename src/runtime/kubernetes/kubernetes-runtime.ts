@@ -263,6 +263,17 @@ export class KubernetesRuntime implements Runtime {
   }
 
   /**
+   * Deletes the Pod and Secret of an execution, whichever worker made
+   * them: a worker that takes over a node whose worker was lost calls it
+   * for the lost attempt before starting its own, so one node never has
+   * two Pods. Deletion is immediate (grace 0: the lost attempt's outputs
+   * are not wanted). Idempotent.
+   */
+  async removeExecution(executionId: string): Promise<void> {
+    await this.#removeObjectsOf({ executionId });
+  }
+
+  /**
    * Never two Pods for one attempt: a leftover of the same attempt (a
    * crashed worker's, found by its labels and exact annotation) is deleted
    * before the new Pod is created. The new Pod has a name of its own: the
@@ -270,10 +281,20 @@ export class KubernetesRuntime implements Runtime {
    * reach the leftover's while it is still being killed.
    */
   async #removeLeftovers(spec: StepSpec): Promise<void> {
+    await this.#removeObjectsOf(spec);
+  }
+
+  /** The Pods and Secrets of an execution (of one attempt, if given). */
+  async #removeObjectsOf(spec: {
+    executionId: string;
+    attempt?: number;
+  }): Promise<void> {
     const labelSelector = [
       `${POD_LABELS.managed}=true`,
       `${POD_LABELS.execution}=${toLabelValue(spec.executionId)}`,
-      `${POD_LABELS.attempt}=${spec.attempt}`,
+      ...(spec.attempt === undefined
+        ? []
+        : [`${POD_LABELS.attempt}=${spec.attempt}`]),
     ].join(',');
     const request = { namespace: this.namespace, labelSelector };
     const pods = await this.#call('list the Pods', spec, () =>
@@ -292,7 +313,7 @@ export class KubernetesRuntime implements Runtime {
     for (const { kind, item } of leftovers) {
       this.#options.logger?.warn(
         { executionId: spec.executionId, name: item.metadata?.name },
-        `removing a leftover ${kind} of the same attempt`,
+        `removing a leftover ${kind} of execution ${spec.executionId}`,
       );
       await this.#remove(kind, item.metadata!.name!, spec);
     }

@@ -244,6 +244,56 @@ export class KubernetesRuntime implements Runtime {
     return removed;
   }
 
+  /**
+   * What would stop every step in this namespace, checked once when a
+   * worker starts: the namespace missing, or no right to create Pods or
+   * Secrets there. A server-side dry run (nothing is created; a Pod list,
+   * as `ping` does, succeeds on a namespace that does not exist). Resolves
+   * with the problem, or null when there is none.
+   */
+  async checkNamespace(): Promise<string | null> {
+    const metadata = { generateName: 'kiln-check-' };
+    const checks: Array<[string, () => Promise<unknown>]> = [
+      [
+        'Pods',
+        () =>
+          this.#core.createNamespacedPod({
+            namespace: this.namespace,
+            dryRun: 'All',
+            body: {
+              metadata,
+              spec: { containers: [{ name: 'check', image: 'kiln-check' }] },
+            },
+          }),
+      ],
+      [
+        'Secrets',
+        () =>
+          this.#core.createNamespacedSecret({
+            namespace: this.namespace,
+            dryRun: 'All',
+            body: { metadata },
+          }),
+      ],
+    ];
+    for (const [kind, check] of checks) {
+      try {
+        await check();
+      } catch (error) {
+        const status = getKubeStatusCode(error);
+        const detail = describeKubeError(error);
+        if (status === 404) {
+          return `namespace ${this.namespace} does not exist (${detail}): create it (kubectl create namespace ${this.namespace}) or set KILN_KUBERNETES_NAMESPACE`;
+        }
+        if (status === 403) {
+          return `kiln may not create ${kind} in namespace ${this.namespace} (${detail}): check the worker's Role (deploy/kubernetes/worker-rbac.yaml) and the namespace's admission policy`;
+        }
+        return `a trial creation of ${kind} in namespace ${this.namespace} failed: ${detail}`;
+      }
+    }
+    return null;
+  }
+
   async ping(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {

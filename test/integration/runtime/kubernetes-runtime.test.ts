@@ -599,6 +599,24 @@ time.sleep(60)"`,
       await runtimeWith({ workerId: 'lost-worker' }).reapOrphans();
     });
 
+    it('checks at start that its namespace exists and takes Pods and Secrets, creating nothing', async () => {
+      const fine = await runtimeWith().checkNamespace();
+      const missing = await runtimeWith({
+        namespace: 'kiln-nowhere',
+      }).checkNamespace();
+
+      expect(fine).toBeNull();
+      expect(missing).toMatch(
+        /^namespace kiln-nowhere does not exist \(HTTP 404: .*\): create it \(kubectl create namespace kiln-nowhere\) or set KILN_KUBERNETES_NAMESPACE$/,
+      );
+      const request = { namespace: 'default' };
+      const created = [
+        ...(await core.listNamespacedPod(request)).items,
+        ...(await core.listNamespacedSecret(request)).items,
+      ].filter((item) => item.metadata?.name?.startsWith('kiln-check-'));
+      expect(created).toEqual([]);
+    });
+
     it('mounts the worker folders from the node with KILN_KUBERNETES_FILES=host-path', async () => {
       const dirs = await folders();
       const out = collect();

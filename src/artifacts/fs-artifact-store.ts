@@ -31,6 +31,7 @@ export interface BlobTee {
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;
+const READ_CHUNK = 1024 * 1024;
 
 export class FsArtifactStore implements ArtifactStore {
   readonly root: string;
@@ -50,7 +51,12 @@ export class FsArtifactStore implements ArtifactStore {
     try {
       await mkdir(tmpDir, { recursive: true });
       const hash = createHash('sha256');
-      const source = handle.createReadStream({ autoClose: false });
+      // 1 MiB reads: a sixteenth of the calls, events and hash updates of
+      // the 64 KiB default, for files of any size.
+      const source = handle.createReadStream({
+        autoClose: false,
+        highWaterMark: READ_CHUNK,
+      });
       source.on('data', (chunk: string | Buffer) => {
         hash.update(chunk);
         size += chunk.length;

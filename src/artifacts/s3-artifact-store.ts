@@ -104,7 +104,8 @@ export class S3ArtifactStore implements ArtifactStore {
   /** One upload attempt of a blob of the local cache. */
   private async upload(blob: { sha256: string; size: number }): Promise<void> {
     const path = this.cache.pathOf(blob.sha256);
-    const source = createReadStream(path);
+    // Parts are 16 MiB: 1 MiB reads fill one in 16 chunks, not 256.
+    const source = createReadStream(path, { highWaterMark: 1024 * 1024 });
     const upload = new Upload({
       client: this.client,
       params: {

@@ -191,6 +191,7 @@ export async function executeNode(
         status: 'started',
         runtime: deps.runtime.kind,
         host: deps.host,
+        worker: deps.workerId,
         attempt,
         createdAt: now,
         startedAt: now,

@@ -85,7 +85,7 @@ export async function showExecutionAction(
       `commit      ${record.commit}`,
       `step        ${record.step}${record.node ? ` (run ${record.runId}, node ${record.node})` : ''}`,
       `image       ${record.image}${record.imageDigest ? ` @ ${record.imageDigest}` : ''}`,
-      `runtime     ${record.runtime} on ${record.host}`,
+      `runtime     ${record.runtime} on ${record.host}${record.worker ? ` (worker ${record.worker})` : ''}`,
       `status      ${record.status}${record.endReason ? ` — ${describeEnd(record.endReason)}` : ''}`,
       `time        ${record.startedAt ?? ''} → ${record.endedAt ?? ''} (${durationOf(record)})`,
       'command',
@@ -97,7 +97,7 @@ export async function showExecutionAction(
       'inputs',
       ...record.inputs.map(
         (file) =>
-          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}`,
+          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${file.versionId ? `  version ${file.versionId}` : ''}${file.etag ? `  etag ${file.etag}` : ''}`,
       ),
       'outputs',
       ...record.outputs.map(

@@ -114,7 +114,8 @@ function renderExecution(item: RunPageExecution): SafeHtml {
       <dd>
         <code>${record.image}</code
         >${record.imageDigest ? html` <code>${record.imageDigest}</code>` : ''}
-        · ${record.runtime} on ${record.host}
+        · ${record.runtime} on
+        ${record.host}${record.worker ? ` (worker ${record.worker})` : ''}
       </dd>
       <dt>time</dt>
       <dd>

@@ -29,7 +29,7 @@ import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from './artifact-error.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { ArtifactStore, StoredObject } from './artifact-store.js';
 import { createDigestCheck } from './create-digest-check.js';
 import { formatBytes } from './format-bytes.js';
 import { codeOf, openRegularFile } from './open-regular-file.js';
@@ -337,7 +337,7 @@ export class FsArtifactStore implements ArtifactStore {
     return createReadStream(path);
   }
 
-  async copyTo(sha256: string, destPath: string): Promise<void> {
+  async copyTo(sha256: string, destPath: string): Promise<StoredObject> {
     const source = await this.existing(sha256);
     await mkdir(dirname(destPath), { recursive: true });
     // Link or copy under a temporary name, then rename over destPath: a
@@ -355,6 +355,8 @@ export class FsArtifactStore implements ArtifactStore {
       // rename(2) is a no-op when both names already link the same inode
       // (a second copyTo of the same blob): drop the temporary name.
       await unlink(tmpPath).catch(() => undefined);
+      // A file has no identity beyond its digest.
+      return {};
     } catch (error) {
       await unlink(tmpPath).catch(() => undefined);
       throw new ArtifactError(

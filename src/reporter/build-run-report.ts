@@ -19,6 +19,11 @@ import {
 import { describeRun, type RunDescription } from './describe-run.js';
 import { findBaseRun, type CommitHistory } from './find-base-run.js';
 import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
+import {
+  readSweeps,
+  viewByBestChild,
+  type SweepResult,
+} from './sweep-report.js';
 
 export interface RunReportDeps {
   redis: Redis;
@@ -43,8 +48,11 @@ export interface RunReport {
 
 export async function buildRunReport(
   deps: RunReportDeps,
-  run: RunRecord,
+  record: RunRecord,
 ): Promise<RunReport> {
+  // A task node stands for its best child (sweep-report.ts).
+  const sweeps = await readSweeps(deps, record);
+  const run = viewByBestChild(record, sweeps);
   const report = await readReportItem(deps, run);
   const executions = await loadNodeExecutions(deps.executions, run);
   const head = pickMetrics(run, executions, report);
@@ -52,7 +60,10 @@ export async function buildRunReport(
     ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
     : { label: 'base' };
   let baseMetrics: Record<string, MetricValue> | undefined;
+  let baseSweeps: SweepResult[] | undefined;
   if (base.run) {
+    baseSweeps = await readSweeps(deps, base.run);
+    base.run = viewByBestChild(base.run, baseSweeps);
     const baseExecutions = await loadNodeExecutions(deps.executions, base.run);
     baseMetrics = pickMetrics(base.run, baseExecutions, report);
     base.parameters = effectiveParameters(base.run, baseExecutions);
@@ -68,10 +79,11 @@ export async function buildRunReport(
     base,
     findings,
     publicUrl: deps.publicUrl,
+    sweeps: { head: sweeps, ...(baseSweeps ? { base: baseSweeps } : {}) },
   });
   return {
-    run,
-    context: statusContext(run.name),
+    run: record,
+    context: statusContext(run),
     description,
     targetUrl: runUrl(deps.publicUrl, run.id),
     comparisons,
@@ -80,9 +92,16 @@ export async function buildRunReport(
   };
 }
 
-/** `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). */
-export function statusContext(name: string): string {
-  return `kiln/${name.slice(0, 100)}`;
+/**
+ * `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). A
+ * scheduled run on the commit a push already ran gets its own context
+ * (`kiln/<name> (schedule)`), so it never overwrites the push's status.
+ */
+export function statusContext(
+  run: Pick<RunRecord, 'name' | 'trigger'>,
+): string {
+  const suffix = run.trigger?.event === 'schedule' ? ' (schedule)' : '';
+  return `kiln/${run.name.slice(0, 100)}${suffix}`;
 }
 
 async function readReportItem(

@@ -20,7 +20,7 @@ const FIELDS: Record<string, Fields> = {
     before: true,
     after: true,
     deleted: true,
-    repository: { ...REPOSITORY, pushed_at: true },
+    repository: { ...REPOSITORY, pushed_at: true, default_branch: true },
     head_commit: { id: true, timestamp: true },
     sender: LOGIN,
     installation: { id: true },

@@ -11,8 +11,9 @@
  * `ENGINE_UNREACHABLE`, retried), never the step's exit code.
  */
 import type Dockerode from 'dockerode';
-import type { Logger } from 'pino';
 import type { EndReason } from '../../model/end-reason.js';
+import { createSinkForwarder, type RuntimeLogger } from '../forward-output.js';
+export type { RuntimeLogger } from '../forward-output.js';
 import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
@@ -27,8 +28,6 @@ import {
 } from './watch-container-disk.js';
 
 export { callEngine } from './call-engine.js';
-
-export type RuntimeLogger = Pick<Logger, 'debug' | 'warn'>;
 
 export interface RunContainerOptions {
   docker: Dockerode;
@@ -233,24 +232,4 @@ async function blameTheEngine(options: {
       `the Docker engine went away while execution ${spec.executionId} ran and the step ended with exit code ${exitCode ?? 'unknown'}; the step is retried`,
     );
   }
-}
-
-function createSinkForwarder(
-  sink: OutputSink,
-  logger: RuntimeLogger | undefined,
-): (which: 'stdout' | 'stderr', chunk: Buffer) => void {
-  let warned = false;
-  return (which, chunk) => {
-    try {
-      if (which === 'stdout') sink.stdout(chunk);
-      else sink.stderr(chunk);
-    } catch (error) {
-      // A throwing sink must not take the worker down from inside a stream
-      // callback; the step keeps running and its outcome is still reported.
-      if (!warned) {
-        warned = true;
-        logger?.warn({ err: error }, 'output sink threw; chunk dropped');
-      }
-    }
-  };
 }

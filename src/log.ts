@@ -1,9 +1,11 @@
 /**
  * The root pino logger: JSON lines on stderr (stdout belongs to command
  * output), with secrets and tokens redacted wherever they appear in the
- * logged objects.
+ * logged objects: by path (pino's redaction) and by field name at any
+ * depth (redactLogObject).
  */
 import { pino, type Logger } from 'pino';
+import { redactLogObject } from './redact-log-object.js';
 
 export const REDACT_PATHS = [
   'token',
@@ -33,6 +35,7 @@ export function createLogger(
       name: options.name ?? 'kiln',
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { log: (object) => redactLogObject(object) },
     },
     pino.destination(2),
   );

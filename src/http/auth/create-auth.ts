@@ -7,9 +7,15 @@
  * - Every action (launch, rerun, cancel, approve) needs an admin token.
  * - A cookie-authenticated request that changes something must come from
  *   this origin (`Origin` checked against `Host`), on top of SameSite=Strict.
+ * - An address with too many failed token attempts lately is refused with
+ *   429 until its window ends (failed-attempts.ts).
  * Tokens are never logged: only the token's name is kept on the request.
  */
 import type { NextFunction, Request, Response } from 'express';
+import {
+  createFailedAttempts,
+  type FailedAttemptsOptions,
+} from './failed-attempts.js';
 import type { TokenRecord, TokenRole, TokenStore } from './token-store.js';
 
 export const SESSION_COOKIE = 'kiln_session';
@@ -20,8 +26,19 @@ export interface Principal {
   via: 'bearer' | 'cookie';
 }
 
+/** A client refused for its failed attempts: nothing was looked up. */
+export interface Throttled {
+  retryAfterS: number;
+}
+
 export interface Auth {
   tokens: TokenStore;
+  /**
+   * The record of `token` presented by `req`'s client; null when it is
+   * unknown (counted as a failure); Throttled when the client failed too
+   * often lately.
+   */
+  verify(req: Request, token: string): Promise<TokenRecord | null | Throttled>;
   /** Resolves the caller once per request; never rejects the request. */
   identify(req: Request): Promise<Principal | null>;
   /** Middleware: 401 without a valid token, 403 with a too weak one. */
@@ -31,14 +48,40 @@ export interface Auth {
 }
 
 const principalKey = Symbol('kiln.principal');
+const throttledKey = Symbol('kiln.throttled');
 
-type WithPrincipal = Request & { [principalKey]?: Principal | null };
+type WithPrincipal = Request & {
+  [principalKey]?: Principal | null;
+  [throttledKey]?: Throttled;
+};
+
+export function isThrottled(value: unknown): value is Throttled {
+  return typeof value === 'object' && value !== null && 'retryAfterS' in value;
+}
+
+export function throttledMessage(throttled: Throttled): string {
+  return `too many failed token attempts from this address: try again in ${throttled.retryAfterS} s`;
+}
 
 export function createAuth(options: {
   tokens: TokenStore;
   publicRead: boolean;
+  attempts?: FailedAttemptsOptions;
 }): Auth {
   const { tokens, publicRead } = options;
+  const failures = createFailedAttempts(options.attempts);
+
+  async function verify(
+    req: Request,
+    token: string,
+  ): Promise<TokenRecord | null | Throttled> {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const retryAfterS = failures.retryAfterS(client);
+    if (retryAfterS > 0) return { retryAfterS };
+    const record = await tokens.verifyToken(token);
+    if (!record) failures.fail(client);
+    return record;
+  }
 
   async function identify(req: Request): Promise<Principal | null> {
     const holder = req as WithPrincipal;
@@ -50,8 +93,9 @@ export function createAuth(options: {
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
     const presented = bearer?.[1] ?? cookie;
     if (presented) {
-      const record: TokenRecord | null = await tokens.verifyToken(presented);
-      if (record) {
+      const record = await verify(req, presented);
+      if (isThrottled(record)) holder[throttledKey] = record;
+      else if (record) {
         principal = {
           name: record.name,
           role: record.role,
@@ -68,6 +112,12 @@ export function createAuth(options: {
       identify(req).then(
         (principal) => {
           if (role === 'read' && publicRead && isSafe(req)) return next();
+          const throttled = (req as WithPrincipal)[throttledKey];
+          if (throttled) {
+            res.setHeader('Retry-After', String(throttled.retryAfterS));
+            res.status(429).json({ error: throttledMessage(throttled) });
+            return;
+          }
           if (!principal) {
             res.status(401).json({
               error:
@@ -95,7 +145,7 @@ export function createAuth(options: {
     };
   }
 
-  return { tokens, identify, requireRole };
+  return { tokens, verify, identify, requireRole };
 }
 
 function isSafe(req: Request): boolean {

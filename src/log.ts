@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   'req.headers["x-hub-signature-256"]',
   'settings.webhookSecret',
   'settings.webhookSecretPrevious',
+  'settings.metricsToken',
   'settings.githubToken',
   'settings.githubPrivateKey',
   'settings.registryAuth',

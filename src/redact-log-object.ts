@@ -18,6 +18,7 @@ const SECRET_KEYS = new Set([
   'githubprivatekey',
   'webhooksecret',
   'webhooksecretprevious',
+  'metricstoken',
   'registryauth',
   'privatekey',
   'secretaccesskey',

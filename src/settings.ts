@@ -70,6 +70,8 @@ export const Settings = z.object({
     .optional(),
   webhookSecret: z.string().min(1).optional(),
   webhookSecretPrevious: z.string().min(1).optional(),
+  /** When set, `/metrics` wants it as a bearer token. */
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   webhookMaxBytes: z.coerce.number().int().min(1024),
   /** Request-body bytes the webhook route holds at once (503 past it). */
   webhookInflightBytes: z.coerce.number().int().min(1024),
@@ -228,6 +230,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   publicUrl: 'KILN_PUBLIC_URL',
   webhookSecret: 'KILN_WEBHOOK_SECRET',
   webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
+  metricsToken: 'KILN_METRICS_TOKEN',
   webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
   webhookInflightBytes: 'KILN_WEBHOOK_INFLIGHT_BYTES',
   webhookTimeoutMs: 'KILN_WEBHOOK_TIMEOUT_MS',
@@ -299,6 +302,7 @@ export function readSettings(
     publicUrl: value('publicUrl'),
     webhookSecret: value('webhookSecret'),
     webhookSecretPrevious: value('webhookSecretPrevious'),
+    metricsToken: value('metricsToken'),
     webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
     // Four bodies at the cap, or hundreds of ordinary ones, at once.
     webhookInflightBytes: value('webhookInflightBytes') ?? 100 * 1024 * 1024,
@@ -382,6 +386,7 @@ export function readSettings(
 const SECRET_SETTINGS = new Set<keyof Settings>([
   'webhookSecret',
   'webhookSecretPrevious',
+  'metricsToken',
   'githubToken',
   'githubPrivateKey',
   'registryAuth',

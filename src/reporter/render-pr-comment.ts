@@ -39,6 +39,8 @@ export interface RenderPrCommentOptions {
   findings?: readonly Finding[];
   /** KILN_PUBLIC_URL; links are left out without it. */
   publicUrl?: string;
+  /** The metric curves image (kiln serves it); left out when absent. */
+  chartUrl?: string;
   maxLength?: number;
 }
 
@@ -68,6 +70,7 @@ export function renderPrComment(options: RenderPrCommentOptions): string {
     '',
   );
   lines.push(...renderMetrics(options), '');
+  lines.push(...renderChart(options));
   lines.push(...renderRegressions(options));
   lines.push(...renderNodes(options), '');
   lines.push(...renderParameters(options));
@@ -112,6 +115,17 @@ function renderMetrics(options: RenderPrCommentOptions): string[] {
     );
   }
   return out;
+}
+
+/** The curves image, linked to the run page (where the charts are live). */
+function renderChart(options: RenderPrCommentOptions): string[] {
+  if (!options.chartUrl) return [];
+  const against = options.base.run
+    ? ` against ${escapeMarkdown(options.base.label)}`
+    : '';
+  const image = `![metric curves of this PR${against}](${options.chartUrl})`;
+  const page = runUrl(options.publicUrl, options.run.id);
+  return [page ? `[${image}](${page})` : image, ''];
 }
 
 function deltaCell(item: MetricComparison): string {

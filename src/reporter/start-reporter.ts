@@ -128,6 +128,14 @@ const PRIORITY = { final: 1, routine: 10 } as const;
 /** Events a dead consumer read and never acknowledged are taken after this. */
 const CLAIM_IDLE_MS = 10_000;
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
+/**
+ * KEYS: a BullMQ queue's wait list, prioritized set, active list, delayed
+ * set; ARGV[1]: a delayed-set score. Returns {jobs waiting or running,
+ * delayed jobs due before the score, all delayed jobs}.
+ */
+const QUEUE_STATE = `
+local busy = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('LLEN', KEYS[3])
+return {busy, redis.call('ZCOUNT', KEYS[4], '-inf', ARGV[1]), redis.call('ZCARD', KEYS[4])}`;
 
 export function createReporter(deps: ReporterDeps): Reporter {
   const { logger } = deps;
@@ -367,29 +375,21 @@ export function createReporter(deps: ReporterDeps): Reporter {
    * `until`, or until then; resolves how many jobs are still queued.
    */
   async function flush(until: number): Promise<number> {
-    const reports = queueOf();
+    // BullMQ's own keys, read in one script so a job moving between them
+    // (promoted, or stepping aside) is never missed.
+    const queueKey = `${deps.keys.bullPrefix}:${queueOf().name}`;
     for (;;) {
-      const counts = await reports.getJobCounts(
-        'waiting',
-        'prioritized',
-        'active',
-        'delayed',
-      );
-      const busy =
-        (counts.waiting ?? 0) +
-        (counts.prioritized ?? 0) +
-        (counts.active ?? 0);
-      const delayed = counts.delayed ?? 0;
-      // BullMQ keeps delayed jobs in `<prefix>:<queue>:delayed`, scored by
-      // their due time × 0x1000.
-      const dueSoon =
-        delayed > 0 &&
-        (await deps.redis.zcount(
-          `${deps.keys.bullPrefix}:${reports.name}:delayed`,
-          '-inf',
-          until * 0x1000,
-        )) > 0;
-      if ((busy === 0 && !dueSoon) || Date.now() >= until)
+      const [busy, due, delayed] = (await deps.redis.eval(
+        QUEUE_STATE,
+        4,
+        `${queueKey}:wait`,
+        `${queueKey}:prioritized`,
+        `${queueKey}:active`,
+        `${queueKey}:delayed`,
+        // Delayed jobs are scored by their due time × 0x1000.
+        String(until * 0x1000),
+      )) as [number, number, number];
+      if ((busy === 0 && due === 0) || Date.now() >= until)
         return busy + delayed;
       await sleep(50);
     }
@@ -444,8 +444,13 @@ export function createReporter(deps: ReporterDeps): Reporter {
         const until = options.flushUntil;
         if (worker && until !== undefined) {
           try {
+            const started = Date.now();
             await drainEvents(deps.redis);
             left = await flush(until);
+            logger.info(
+              { left, ms: Date.now() - started },
+              'GitHub reports due at shutdown posted',
+            );
           } catch (error) {
             logger.warn({ err: error }, 'could not flush the GitHub reports');
           }

@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KilnError } from '../errors.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
-import { runScript, type StoreScript } from '../store/store-script.js';
 
 /** `final`: a final status or a completed check run; `routine`: the rest. */
 export type WriteClass = 'final' | 'routine';
@@ -63,11 +62,13 @@ export type WriteGate = (kind: WriteClass) => Promise<void>;
  * ARGV[1] minute limit, ARGV[2] hour limit for this class,
  * ARGV[3] spacing in ms after the newest write, ARGV[4] a unique member
  * Returns 0 when granted (the write is logged), else the ms to wait.
+ *
+ * Sent with EVAL, not a command defined on the client: the server's client
+ * pipelines commands automatically, and ioredis breaks (crashing the
+ * process) when a command is defined while such a pipeline is open
+ * (ioredis#1931). Redis caches the compiled script by its hash anyway.
  */
-const TAKE: StoreScript = {
-  name: 'kilnGithubWriteTake',
-  keys: 1,
-  lua: `
+const TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local key = KEYS[1]
@@ -95,8 +96,7 @@ end
 if wait > 0 then return math.ceil(wait) end
 redis.call('ZADD', key, now, ARGV[4])
 redis.call('PEXPIRE', key, 3600000)
-return 0`,
-};
+return 0`;
 
 export function createWriteBudget(
   redis: Redis,
@@ -110,15 +110,15 @@ export function createWriteBudget(
   return {
     async take(kind) {
       const final = kind === 'final';
-      const wait = await runScript(redis, TAKE, {
-        keys: [options.keys.githubWrites],
-        args: [
-          final ? perMinute : perMinute - finalPerMinute,
-          final ? perHour : perHour - finalPerHour,
-          final ? 0 : spacing,
-          `${Date.now()}-${randomBytes(6).toString('hex')}`,
-        ],
-      });
+      const wait = await redis.eval(
+        TAKE,
+        1,
+        options.keys.githubWrites,
+        final ? perMinute : perMinute - finalPerMinute,
+        final ? perHour : perHour - finalPerHour,
+        final ? 0 : spacing,
+        `${Date.now()}-${randomBytes(6).toString('hex')}`,
+      );
       return Number(wait);
     },
   };

@@ -66,7 +66,8 @@ export interface RunRecord {
   repository: string;
   commit: string;
   ref?: string;
-  kind: 'pipeline' | 'step';
+  /** What `name` is: a pipeline, a single step or a task (a sweep). */
+  kind: 'pipeline' | 'step' | 'task';
   name: string;
   status: RunStatus;
   parameters: Record<string, unknown>;
@@ -82,6 +83,9 @@ export interface RunRecord {
     baseSha?: string;
     headRef?: string;
     installationId?: number;
+    /** Scheduled runs: the schedule's id and the tick (ISO) it ran for. */
+    schedule?: string;
+    tickAt?: string;
   };
   reason?: string;
   findings?: unknown[];

@@ -12,6 +12,7 @@
  * - `intake:*`, `delivery*`  webhook deliveries
  * - `github:*`   reporter state (status, comment and check ids, backoff,
  *                write budget, the chart-link key)
+ * - `schedule*`  schedules, their ticks, the last push each branch's were synced from
  * - `secrets:*`, `api-token*`  per-repository secrets, API tokens
  * - `schema`     the store's schema version (see `migrate-store.ts`)
  *
@@ -81,6 +82,13 @@ export interface RedisKeys {
   /** The secret chart image links are signed with. */
   githubChartKey: string;
 
+  /** Every schedule: id → JSON record. */
+  schedules: string;
+  /** A schedule's ticks: tick time (ms) → JSON. */
+  scheduleTicks(id: string): string;
+  /** `repository\nbranch` → time (ms) of the push its schedules came from. */
+  scheduleSyncs: string;
+
   secrets(repository: string): string;
   apiTokens: string;
   apiTokenHashes: string;
@@ -91,6 +99,8 @@ export const QUEUES = {
   steps: 'kiln-steps',
   intake: 'kiln-intake',
   reports: 'kiln-reports',
+  /** One BullMQ job scheduler per schedule; a job per tick. */
+  schedules: 'kiln-schedules',
 } as const;
 
 /** The private step queue of one `kiln run` (its steps never mix with a server's). */
@@ -153,6 +163,10 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     githubLock: (name) => `${prefix}:github:lock:${enc(name)}`,
     githubWrites: `${prefix}:github:writes`,
     githubChartKey: `${prefix}:github:chart-key`,
+
+    schedules: `${prefix}:schedules`,
+    scheduleTicks: (id) => `${prefix}:schedule-ticks:${id}`,
+    scheduleSyncs: `${prefix}:schedule-syncs`,
 
     secrets: (repository) => `${prefix}:secrets:${repository}`,
     apiTokens: `${prefix}:api-tokens`,

@@ -22,6 +22,11 @@ import { findBaseRun, type CommitHistory } from './find-base-run.js';
 import { loadMetricCurves } from './load-metric-curves.js';
 import { readRunConfig, type RunConfig } from './read-report-item.js';
 import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
+import {
+  readSweeps,
+  viewByBestChild,
+  type SweepResult,
+} from './sweep-report.js';
 
 export interface RunReportDeps {
   redis: Redis;
@@ -61,8 +66,11 @@ const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
 export async function buildRunReport(
   deps: RunReportDeps,
-  run: RunRecord,
+  record: RunRecord,
 ): Promise<RunReport> {
+  // A task node stands for its best child (sweep-report.ts).
+  const sweeps = await readSweeps(deps, record);
+  const run = viewByBestChild(record, sweeps);
   const config = await readRunConfig(deps.configs, run);
   const report = config?.report;
   const executions = await loadNodeExecutions(deps.executions, run);
@@ -71,7 +79,10 @@ export async function buildRunReport(
     ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
     : { label: 'base' };
   let baseMetrics: Record<string, MetricValue> | undefined;
+  let baseSweeps: SweepResult[] | undefined;
   if (base.run) {
+    baseSweeps = await readSweeps(deps, base.run);
+    base.run = viewByBestChild(base.run, baseSweeps);
     const baseExecutions = await loadNodeExecutions(deps.executions, base.run);
     baseMetrics = pickMetrics(base.run, baseExecutions, report);
     base.parameters = effectiveParameters(base.run, baseExecutions);
@@ -89,10 +100,11 @@ export async function buildRunReport(
     findings,
     publicUrl: deps.publicUrl,
     chartUrl: chart,
+    sweeps: { head: sweeps, ...(baseSweeps ? { base: baseSweeps } : {}) },
   });
   return {
-    run,
-    context: statusContext(run.name),
+    run: record,
+    context: statusContext(run),
     description,
     targetUrl: runUrl(deps.publicUrl, run.id),
     comparisons,
@@ -161,9 +173,16 @@ function locateFailedSteps(
     });
 }
 
-/** `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). */
-export function statusContext(name: string): string {
-  return `kiln/${name.slice(0, 100)}`;
+/**
+ * `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). A
+ * scheduled run on the commit a push already ran gets its own context
+ * (`kiln/<name> (schedule)`), so it never overwrites the push's status.
+ */
+export function statusContext(
+  run: Pick<RunRecord, 'name' | 'trigger'>,
+): string {
+  const suffix = run.trigger?.event === 'schedule' ? ' (schedule)' : '';
+  return `kiln/${run.name.slice(0, 100)}${suffix}`;
 }
 
 /**

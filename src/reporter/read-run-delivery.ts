@@ -25,7 +25,7 @@ export async function readRunDelivery(
   run: RunRecord,
 ): Promise<RunDelivery> {
   const last = await redis.hget(
-    keys.githubStatus(run.repository, run.commit, statusContext(run.name)),
+    keys.githubStatus(run.repository, run.commit, statusContext(run)),
     'last',
   );
   const delivery: RunDelivery = {};

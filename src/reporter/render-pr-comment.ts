@@ -15,6 +15,7 @@ import {
 } from './compare-metrics.js';
 import { describeRun, formatDuration, formatSeconds } from './describe-run.js';
 import { escapeMarkdown } from './escape-markdown.js';
+import { renderSweeps, type SweepResult } from './sweep-report.js';
 
 /** GitHub refuses a longer comment body (422). */
 export const MAX_COMMENT_LENGTH = 65_536;
@@ -42,6 +43,8 @@ export interface RenderPrCommentOptions {
   /** The metric curves image (kiln serves it); left out when absent. */
   chartUrl?: string;
   maxLength?: number;
+  /** The run's tasks and the base run's (sweep-report.ts). */
+  sweeps?: { head: readonly SweepResult[]; base?: readonly SweepResult[] };
 }
 
 export function commentMarker(pipeline: string): string {
@@ -71,6 +74,13 @@ export function renderPrComment(options: RenderPrCommentOptions): string {
   );
   lines.push(...renderMetrics(options), '');
   lines.push(...renderChart(options));
+  lines.push(
+    ...renderSweeps(
+      options.sweeps?.head ?? [],
+      options.sweeps?.base,
+      base.label,
+    ),
+  );
   lines.push(...renderRegressions(options));
   lines.push(...renderNodes(options), '');
   lines.push(...renderParameters(options));

@@ -68,6 +68,10 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
   function ensureExecution(event) {
     if (!event.executionId || document.getElementById('execution-' + event.executionId)) return;
     if (event.status !== 'started' || event.phase !== 'running') return;
+    // A task's children are on the task's page, not here.
+    var live = document.getElementById('run-live');
+    var tasks = JSON.parse((live && live.getAttribute('data-tasks')) || '[]');
+    if (tasks.some(function (task) { return event.node.indexOf(task + '#') === 0; })) return;
     var section = document.createElement('section');
     section.className = 'execution';
     section.id = 'execution-' + event.executionId;

@@ -1,10 +1,11 @@
 /**
- * The BullMQ board (`@bull-board/express`) for kiln's step and intake
- * queues, built on first use so a server that never shows it opens no
+ * The BullMQ board (`@bull-board/express`) for kiln's step, intake and
+ * schedule queues, built on first use so a server that never shows it opens no
  * queue objects.
  */
 import type { Router } from 'express';
 import { INTAKE_QUEUE } from '../intake/intake-queue.js';
+import { SCHEDULE_QUEUE } from '../queue/schedule-queue.js';
 import { DEFAULT_STEP_QUEUE } from '../queue/step-jobs.js';
 import type { ServerDeps } from '../http/server-deps.js';
 
@@ -22,7 +23,7 @@ export async function createQueueBoard(deps: ServerDeps): Promise<Router> {
   ]);
   const adapter = new ExpressAdapter();
   adapter.setBasePath('/admin/queues');
-  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE].map(
+  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE, SCHEDULE_QUEUE].map(
     (name) =>
       new BullMQAdapter(
         new Queue(name, {

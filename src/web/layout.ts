@@ -37,6 +37,7 @@ export function renderLayout(options: LayoutOptions): string {
             <a href="/runs">Runs</a>
             <a href="/compare">Compare</a>
             <a href="/launch">Launch</a>
+            <a href="/schedules">Schedules</a>
             <a href="/deliveries">Deliveries</a>
             <a href="/admin/queues">Queues</a>
             <span class="user"

@@ -25,6 +25,14 @@ import { renderLaunchPage, type LaunchPageData } from './pages/launch-page.js';
 import { renderLoginPage } from './pages/login-page.js';
 import { renderRunPage } from './pages/run-page.js';
 import { renderRunsPage } from './pages/runs-page.js';
+import { createSchedulesRouter } from './schedules-router.js';
+import {
+  CURVE_CHILDREN,
+  renderTaskPage,
+  sortChildren,
+} from './pages/task-page.js';
+import { seriesOf, type ChartData } from './metric-charts.js';
+import { summarizeTask, taskNodesOf } from '../control/summarize-task.js';
 import { createSessionRouter } from './session-router.js';
 
 const idPattern = /^[A-Za-z0-9._-]{1,128}$/;
@@ -50,6 +58,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   router.use(createChartRouter(deps));
 
   router.get('/', (_req, res) => res.redirect(302, '/runs'));
+  router.use(createSchedulesRouter(deps, auth));
 
   router.get('/runs', async (req, res) => {
     const viewer = await pageAccess(req, res);
@@ -139,9 +148,16 @@ export function createWebRouter(deps: ServerDeps): Router {
         })),
       () => run.nodes.map((node) => ({ name: node.name, upstream: [] })),
     );
+    // A task's children are on its own page (a sweep may have thousands).
+    const tasks = await taskNodesOf(deps.control, run);
     const records = (
       await executions.listExecutions({ runId: run.id, limit: 1000 })
-    ).reverse();
+    )
+      .reverse()
+      .filter(
+        (record) =>
+          !tasks.some((task) => record.node?.startsWith(`${task}#`) === true),
+      );
     const items = await Promise.all(
       records.map(async (record) => ({
         record,
@@ -157,8 +173,67 @@ export function createWebRouter(deps: ServerDeps): Router {
         run,
         graph,
         executions: items,
+        tasks,
         canAct: viewer?.role === 'admin',
         ...(eventsAfter ? { eventsAfter } : {}),
+      }),
+    });
+  });
+
+  router.get('/runs/:id/tasks/:node', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const id = req.params.id;
+    const run = idPattern.test(id) ? await runs.getRun(id) : null;
+    const node = String(req.params.node);
+    const task = run ? await summarizeTask(deps.control, run, node) : null;
+    if (!run || !task) {
+      res.status(404);
+      sendPage(res, {
+        title: 'Task not found',
+        user: viewer?.name,
+        body: renderLoginPage({
+          next: '/runs',
+          problem: `There is no task ${node} in run ${id}.`,
+        }),
+      });
+      return;
+    }
+    const asked = typeof req.query.sort === 'string' ? req.query.sort : '';
+    const sort = /^(number|status|time|[pm]:.{1,200})$/.test(asked)
+      ? asked
+      : task.goal
+        ? `m:${task.goal.metric}`
+        : 'number';
+    const descending =
+      req.query.dir === 'desc' ||
+      (asked === '' && task.goal?.goal === 'maximize' && !task.goal.target);
+    const metric = task.goal?.metric ?? task.metrics[0];
+    let curves: ChartData | undefined;
+    if (metric) {
+      const best = sortChildren(
+        task.children.filter((child) => child.executionId),
+        `m:${metric}`,
+        task.goal?.goal === 'maximize',
+      ).slice(0, CURVE_CHILDREN);
+      const series = [];
+      for (const child of best) {
+        const events = await executions.readMetrics(child.executionId ?? '');
+        const line = seriesOf(events, metric, child.name);
+        if (line.points.length > 0) series.push(line);
+      }
+      curves = { title: metric, xLabel: 'step', series };
+    }
+    sendPage(res, {
+      title: `Task ${task.node} · run #${run.counter}`,
+      user: viewer?.name,
+      charts: true,
+      body: renderTaskPage({
+        run,
+        task,
+        ...(curves ? { curves } : {}),
+        sort,
+        descending,
       }),
     });
   });

@@ -18,6 +18,7 @@ import { followExecutionLog } from '../../control/follow-execution-log.js';
 import type { LogLine } from '../../model/log-line.js';
 import { remoteFromEnv } from '../remote-client.js';
 import { remoteLogsAction } from './remote-actions.js';
+import { showTasks } from './task-actions.js';
 
 export async function listExecutionsAction(options: {
   repository?: string;
@@ -71,6 +72,8 @@ export async function showExecutionAction(
 ): Promise<void> {
   const engine = await openRecords();
   try {
+    // A run id (or RUN/TASK) shows the run's tasks and their children.
+    if (await showTasks(engine, reference, options)) return;
     const record = await findExecution(engine, reference);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
@@ -82,7 +85,7 @@ export async function showExecutionAction(
       `commit      ${record.commit}`,
       `step        ${record.step}${record.node ? ` (run ${record.runId}, node ${record.node})` : ''}`,
       `image       ${record.image}${record.imageDigest ? ` @ ${record.imageDigest}` : ''}`,
-      `runtime     ${record.runtime} on ${record.host}`,
+      `runtime     ${record.runtime} on ${record.host}${record.worker ? ` (worker ${record.worker})` : ''}`,
       `status      ${record.status}${record.endReason ? ` — ${describeEnd(record.endReason)}` : ''}`,
       `time        ${record.startedAt ?? ''} → ${record.endedAt ?? ''} (${durationOf(record)})`,
       'command',
@@ -94,7 +97,7 @@ export async function showExecutionAction(
       'inputs',
       ...record.inputs.map(
         (file) =>
-          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}`,
+          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${file.versionId ? `  version ${file.versionId}` : ''}${file.etag ? `  etag ${file.etag}` : ''}`,
       ),
       'outputs',
       ...record.outputs.map(

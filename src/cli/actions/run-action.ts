@@ -1,5 +1,5 @@
 /**
- * `kiln run NAME`: runs a step or a pipeline of the current git checkout
+ * `kiln run NAME`: runs a step, a pipeline or a task of the current git checkout
  * exactly as the server would after a push — the configuration and the code
  * at the commit's SHA, in containers — and records every execution.
  */
@@ -20,6 +20,8 @@ import {
 import { openLocalCheckout } from '../local-repository.js';
 import { parseParamPairs } from '../parse-param-pairs.js';
 import { watchRun } from '../run-progress.js';
+import { summarizeTask, taskNodesOf } from '../../control/summarize-task.js';
+import { formatTaskText } from '../format-task-text.js';
 
 export interface RunOptions {
   param: string[];
@@ -117,7 +119,17 @@ export async function runAction(
         `${JSON.stringify({ run: final, executions }, null, 2)}\n`,
       );
     } else {
-      process.stdout.write(`\n${summarise(final.nodes, executions)}\n`);
+      // A task's batch joins are bookkeeping: not shown.
+      const shown = final.nodes.filter((node) => !/@\d+$/.test(node.name));
+      process.stdout.write(`\n${summarise(shown, executions)}\n`);
+      for (const name of await taskNodesOf(deps, final)) {
+        const task = await summarizeTask(deps, final, name);
+        if (task) {
+          process.stdout.write(
+            `\n${formatTaskText(task, { children: false })}\n`,
+          );
+        }
+      }
       process.stdout.write(
         `\nrun #${final.counter} ${final.status}${final.reason ? ` — ${final.reason}` : ''}\n`,
       );

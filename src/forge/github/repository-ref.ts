@@ -3,4 +3,6 @@ export interface RepositoryRef {
   /** `owner/name` as GitHub spells it. */
   fullName: string;
   cloneUrl: string;
+  /** Pushes: the repository's default branch (where schedules without a `branch` run). */
+  defaultBranch?: string;
 }

@@ -93,6 +93,7 @@ const PushPayload = z.looseObject({
   deleted: z.boolean().optional(),
   repository: Repository.extend({
     pushed_at: z.union([z.number(), z.string(), z.null()]).optional(),
+    default_branch: z.string().min(1).max(maxRefLength).optional(),
   }),
   head_commit: z
     .looseObject({
@@ -236,6 +237,9 @@ function toPush(payload: unknown): ToTriggerEventResult {
       repository: {
         fullName: data.repository.full_name,
         cloneUrl: data.repository.clone_url,
+        ...(data.repository.default_branch !== undefined
+          ? { defaultBranch: data.repository.default_branch }
+          : {}),
       },
       ref: data.ref,
       refType,

@@ -13,6 +13,8 @@ import { ApiError, createApiErrorHandler } from '../../http/api-context.js';
 import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
+import { createApiSchedulesRouter } from './api-schedules.js';
+import { createApiTasksRouter } from './api-tasks.js';
 
 let openApiText: string | undefined;
 
@@ -70,8 +72,10 @@ export function createApiRouter(deps: ServerDeps): Router {
     next();
   });
   router.use(createApiRunsRouter(context));
+  router.use(createApiTasksRouter(context));
   router.use(createApiExecutionsRouter(context));
   router.use(createApiEventsRouter(context));
+  router.use(createApiSchedulesRouter(context));
   router.use('/api', (_req, _res, next) => {
     next(new ApiError(404, 'no such API endpoint: see /api/openapi.json'));
   });

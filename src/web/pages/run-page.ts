@@ -24,6 +24,8 @@ export interface RunPageData {
   canAct: boolean;
   /** The run's event stream id when the page was read: live from there. */
   eventsAfter?: string;
+  /** Task nodes: their children are on the task's own page. */
+  tasks?: readonly string[];
 }
 
 export function renderRunPage(data: RunPageData): SafeHtml {
@@ -39,6 +41,7 @@ export function renderRunPage(data: RunPageData): SafeHtml {
       data-run="${run.id}"
       data-after="${data.eventsAfter ?? ''}"
       data-active="${active ? 'true' : 'false'}"
+      data-tasks="${JSON.stringify(data.tasks ?? [])}"
     ></div>
     <dl class="run-summary">
       <dt>repository</dt>
@@ -75,6 +78,14 @@ export function renderRunPage(data: RunPageData): SafeHtml {
     </dl>
     ${data.canAct ? html`<p class="actions">${active ? html`<button data-action="/api/runs/${run.id}/cancel">Cancel</button> ` : ''}${run.status === 'waiting-approval' ? html`<button data-action="/api/runs/${run.id}/approve">Approve</button> ` : ''}<button data-action="/api/runs/${run.id}/rerun">Re-run</button> <span id="action-status" class="error"></span></p>` : ''}
     ${data.graph.length > 0 ? renderDagSvg(data.graph, run.nodes) : ''}
+    ${(data.tasks ?? []).map(
+      (task) =>
+        html`<p class="task-link">
+          Task
+          <a href="/runs/${run.id}/tasks/${encodeURIComponent(task)}">${task}</a
+          >: its children, the best one and their curves.
+        </p>`,
+    )}
     ${data.executions.length > 1 ? html`<p><a href="/compare?${data.executions.map((item) => `e=${encodeURIComponent(item.record.id)}`).join('&')}">compare these executions</a></p>` : ''}
     ${data.executions.map(renderExecution)}`;
 }
@@ -103,7 +114,8 @@ function renderExecution(item: RunPageExecution): SafeHtml {
       <dd>
         <code>${record.image}</code
         >${record.imageDigest ? html` <code>${record.imageDigest}</code>` : ''}
-        · ${record.runtime} on ${record.host}
+        · ${record.runtime} on
+        ${record.host}${record.worker ? ` (worker ${record.worker})` : ''}
       </dd>
       <dt>time</dt>
       <dd>

@@ -98,9 +98,27 @@ const ICONS: Record<string, string> = {
   error: '⚠️',
 };
 
+const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
+const NO_METRICS = 'No metrics.';
+
 function renderMetrics(options: RenderPrCommentOptions): string[] {
-  const { comparisons, base } = options;
+  const { comparisons, base, run } = options;
   const out: string[] = ['#### Metrics', ''];
+  // A push's run (its check run's summary) has nothing to compare with:
+  // no base branch to talk about, just its values.
+  if (!base.run && !run.trigger?.pullRequest) {
+    if (comparisons.length === 0) {
+      out.push(FINISHED.has(run.status) ? NO_METRICS : 'No metrics yet.');
+      return out;
+    }
+    out.push('| metric | value |', '| --- | ---: |');
+    for (const item of comparisons) {
+      out.push(
+        `| ${escapeMarkdown(item.name)} | ${escapeMarkdown(formatMetric(item.head))} |`,
+      );
+    }
+    return out;
+  }
   if (!base.run) {
     const at = base.mergeBase ? ` ${shortSha(base.mergeBase)}` : '';
     out.push(
@@ -109,7 +127,7 @@ function renderMetrics(options: RenderPrCommentOptions): string[] {
     );
   }
   if (comparisons.length === 0) {
-    out.push('No metrics yet.');
+    out.push(FINISHED.has(run.status) ? NO_METRICS : 'No metrics yet.');
     return out;
   }
   const baseHeader = base.run

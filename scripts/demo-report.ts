@@ -111,3 +111,27 @@ export async function waitForDelivery(
     await sleep(250);
   }
 }
+
+/**
+ * One line on whether the GitHub API answers at all, for when reports did
+ * not arrive: kiln's client logs a connection refused as "500 with id
+ * UNKNOWN", which reads as if GitHub had answered. No credentials are sent.
+ */
+export async function probeGithub(apiUrl: string): Promise<string> {
+  try {
+    const response = await fetch(apiUrl, {
+      signal: AbortSignal.timeout(5_000),
+      redirect: 'manual',
+    });
+    await response.body?.cancel();
+    return `${apiUrl} answers (HTTP ${response.status}): look at kiln's log below for what it refused`;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } })
+      .cause;
+    const why =
+      cause?.code ??
+      cause?.message ??
+      (error instanceof Error ? error.message : String(error));
+    return `kiln could not reach ${apiUrl} (${why}): is KILN_GITHUB_API_URL right, and is it reachable from here?`;
+  }
+}

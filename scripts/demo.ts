@@ -43,7 +43,12 @@ import {
   headOf,
   pushBranch,
 } from './demo-repository.js';
-import { renderComment, showRun, waitForDelivery } from './demo-report.js';
+import {
+  probeGithub,
+  renderComment,
+  showRun,
+  waitForDelivery,
+} from './demo-report.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const ci = process.argv.includes('--ci');
@@ -297,7 +302,13 @@ async function main(): Promise<number> {
         `GitHub (${process.env.KILN_GITHUB_API_URL ?? 'api.github.com'}) did not receive, within ${Math.round(reportTimeoutMs / 1000)} s:`,
       );
       for (const item of missing) say(`  - ${item}`);
-      say(`kiln's log (${kiln.logFile}) says why:`);
+      say(
+        await probeGithub(
+          process.env.KILN_GITHUB_API_URL ?? 'https://api.github.com',
+        ),
+      );
+      // With --ci the log goes with the demo's temp dir: no path to give.
+      say(ci ? "kiln's last log lines:" : `kiln's log (${kiln.logFile}):`);
       say(await tail(kiln.logFile));
       if (ci) return 1;
     } else {

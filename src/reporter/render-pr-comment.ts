@@ -194,12 +194,15 @@ function renderNodes(options: RenderPrCommentOptions): string[] {
     '| node | state | duration |',
     '| --- | --- | ---: |',
   ];
+  const tasks = new Set(options.sweeps?.head.map((sweep) => sweep.node));
   for (const node of run.nodes) {
     const execution = executions.find((item) => item.id === node.executionId);
     const name = escapeMarkdown(node.name);
-    const label = execution
-      ? link(name, executionUrl(publicUrl, execution))
-      : name;
+    // A task's children are on its own page, not on the run page.
+    const url = tasks.has(node.name)
+      ? taskUrl(publicUrl, run.id, node.name)
+      : execution && executionUrl(publicUrl, execution);
+    const label = url ? link(name, url) : name;
     const start = Date.parse(node.startedAt ?? '');
     const end = Date.parse(node.endedAt ?? '');
     const duration =
@@ -281,6 +284,15 @@ export function runUrl(publicUrl: string | undefined, runId: string) {
  * node's execution belongs to an earlier run): the UI has no page of its
  * own for an execution, and every link kiln posts must open a page.
  */
+function taskUrl(
+  publicUrl: string | undefined,
+  runId: string,
+  task: string,
+): string | undefined {
+  const page = runUrl(publicUrl, runId);
+  return page ? `${page}/tasks/${encodeURIComponent(task)}` : undefined;
+}
+
 function executionUrl(
   publicUrl: string | undefined,
   execution: ExecutionRecord,

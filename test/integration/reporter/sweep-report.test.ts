@@ -114,6 +114,7 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
         configs: stores.configs,
         runs: stores.runs,
         executions: stores.executions,
+        publicUrl: 'https://kiln.example.com',
       },
       head,
     );
@@ -126,7 +127,11 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
       "- **sweep** (complete): best of 4: sweep\\#3 with loss 0 · main's best of 2: 2 (better)",
     );
     // One row for the task, none per child or join.
-    expect(report.body).toMatch(/\| sweep \| complete/);
+    // …linked to the task's page (the run page does not list children).
+    expect(report.body).toContain(
+      `| [sweep](https://kiln.example.com/runs/${head.id}/tasks/sweep) | complete`,
+    );
+    expect(report.body).not.toContain('#execution-');
     expect(report.body).not.toMatch(/sweep#1 \||sweep@1/);
   });
 });

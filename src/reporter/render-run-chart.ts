@@ -1,18 +1,19 @@
 /**
  * The chart image of a run against its base run, read from the stores:
- * what `GET /charts/<run>.svg` serves. Null when either run is unknown.
+ * what `GET /charts/<run>.svg` serves. Null when either run is unknown. A
+ * task stands for its best child, as in the comment the image is part of.
  */
+import type { ControlDeps } from '../control/control-deps.js';
 import type { RunRecord } from '../model/run.js';
-import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import { loadMetricCurves } from './load-metric-curves.js';
 import { readReportItem } from './read-report-item.js';
 import { renderCurvesSvg } from './render-curves-svg.js';
+import { readSweeps, viewByBestChild } from './sweep-report.js';
 
-export interface RenderRunChartDeps {
-  runs: Pick<RunStore, 'getRun'>;
-  executions: Pick<ExecutionStore, 'readMetrics'>;
-  configs: Pick<ConfigStore, 'load'>;
-}
+export type RenderRunChartDeps = Pick<
+  ControlDeps,
+  'runs' | 'executions' | 'configs'
+>;
 
 export interface RunChart {
   svg: string;
@@ -27,12 +28,14 @@ export async function renderRunChart(
   runId: string,
   baseId: string | undefined,
 ): Promise<RunChart | null> {
-  const run = await deps.runs.getRun(runId);
-  if (!run) return null;
+  const record = await deps.runs.getRun(runId);
+  if (!record) return null;
+  const run = viewByBestChild(record, await readSweeps(deps, record));
   let base: RunRecord | undefined;
   if (baseId !== undefined) {
-    base = (await deps.runs.getRun(baseId)) ?? undefined;
-    if (!base) return null;
+    const baseRecord = await deps.runs.getRun(baseId);
+    if (!baseRecord) return null;
+    base = viewByBestChild(baseRecord, await readSweeps(deps, baseRecord));
   }
   const report = await readReportItem(deps.configs, run);
   const curves = await loadMetricCurves({

@@ -86,7 +86,9 @@ export function renderPrComment(options: RenderPrCommentOptions): string {
   lines.push(...renderParameters(options));
   lines.push(...renderFindings(options.findings ?? []));
   lines.push(
-    '<sub>Updated by kiln on every push; kiln compares with the latest successful run on the base branch and does not run the base itself.</sub>',
+    !base.run && !run.trigger?.pullRequest
+      ? '<sub>Updated by kiln as the run goes; on a pull request, kiln compares with the latest successful run on the base branch.</sub>'
+      : '<sub>Updated by kiln on every push; kiln compares with the latest successful run on the base branch and does not run the base itself.</sub>',
   );
   return truncateBody(lines.join('\n'), options.maxLength);
 }

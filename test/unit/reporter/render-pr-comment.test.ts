@@ -122,6 +122,9 @@ describe('renderPrComment', () => {
     expect(lines.join('\n')).not.toMatch(/No successful run|this PR/);
     expect(none).toContain('\nNo metrics.\n');
     expect(none).not.toContain('No successful run');
+    expect(none).not.toContain(
+      'kiln compares with the latest successful run on the base branch and',
+    );
   });
 
   it('says "no metrics yet" only while the run goes on', () => {

@@ -152,6 +152,13 @@ async function main(): Promise<number> {
   const port = Number(process.env.KILN_DEMO_PORT ?? (await freePort()));
 
   step(`starting kiln (data in ${dataDir}, runtime ${started.runtime})`);
+  if (githubConfigured) {
+    // The demo's commits exist only on this machine: GitHub refuses a
+    // status for a commit it does not have (422 "No commit found for SHA").
+    say(
+      `  reporting to ${process.env.KILN_GITHUB_API_URL ?? 'https://api.github.com'} as ${repositoryName}: its commits are made here, so only a recording server (or a GitHub that has them) accepts the statuses, and the comment goes to that repository's pull request #1`,
+    );
+  }
   const redis = await ensurePrivateRedis({ dataDir });
   started.stopRedis = redis.stop;
   const env: NodeJS.ProcessEnv = {

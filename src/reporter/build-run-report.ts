@@ -5,9 +5,9 @@
  */
 import type { Report } from '../config/config-model.js';
 import type { Finding } from '../config/finding.js';
+import { locateStep } from '../config/locate-step.js';
 import type { ExecutionRecord } from '../model/execution.js';
 import type { RunRecord } from '../model/run.js';
-import { loadConfig } from '../config/load-config.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import type { Redis } from 'ioredis';
@@ -17,7 +17,10 @@ import {
   type MetricValue,
 } from './compare-metrics.js';
 import { describeRun, type RunDescription } from './describe-run.js';
+import { chartUrl, createChartSigner } from './chart-link.js';
 import { findBaseRun, type CommitHistory } from './find-base-run.js';
+import { loadMetricCurves } from './load-metric-curves.js';
+import { readRunConfig, type RunConfig } from './read-report-item.js';
 import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
 import {
   readSweeps,
@@ -42,9 +45,24 @@ export interface RunReport {
   targetUrl?: string;
   comparisons: MetricComparison[];
   findings: Finding[];
+  /** Failed nodes and where their step is written (check run annotations). */
+  failedSteps: FailedStep[];
+  /** The chart image of a finished PR run (with KILN_PUBLIC_URL). */
+  chartUrl?: string;
   /** The PR comment (also the check run's summary). */
   body: string;
 }
+
+export interface FailedStep {
+  node: string;
+  file: string;
+  /** 1-based; 0 when the step was not found in the file. */
+  line: number;
+  column: number;
+  message: string;
+}
+
+const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
 export async function buildRunReport(
   deps: RunReportDeps,
@@ -53,7 +71,8 @@ export async function buildRunReport(
   // A task node stands for its best child (sweep-report.ts).
   const sweeps = await readSweeps(deps, record);
   const run = viewByBestChild(record, sweeps);
-  const report = await readReportItem(deps, run);
+  const config = await readRunConfig(deps.configs, run);
+  const report = config?.report;
   const executions = await loadNodeExecutions(deps.executions, run);
   const head = pickMetrics(run, executions, report);
   const base: BaseInfo = run.trigger?.pullRequest
@@ -71,6 +90,7 @@ export async function buildRunReport(
   const comparisons = compareMetrics({ head, base: baseMetrics, report });
   const description = describeRun({ run, comparisons, baseLabel: base.label });
   const findings = readFindings(run.findings);
+  const chart = await chartLink(deps, run, base.run, report);
   const body = renderPrComment({
     run,
     executions,
@@ -79,6 +99,7 @@ export async function buildRunReport(
     base,
     findings,
     publicUrl: deps.publicUrl,
+    chartUrl: chart,
     sweeps: { head: sweeps, ...(baseSweeps ? { base: baseSweeps } : {}) },
   });
   return {
@@ -88,8 +109,68 @@ export async function buildRunReport(
     targetUrl: runUrl(deps.publicUrl, run.id),
     comparisons,
     findings,
+    failedSteps: locateFailedSteps(run, config),
+    ...(chart ? { chartUrl: chart } : {}),
     body,
   };
+}
+
+/**
+ * A finished PR run's metric curves against its base run, as an image
+ * kiln serves (only when some metric was printed more than once).
+ */
+async function chartLink(
+  deps: RunReportDeps,
+  run: RunRecord,
+  base: RunRecord | undefined,
+  report: Report | undefined,
+): Promise<string | undefined> {
+  if (!deps.publicUrl || !run.trigger?.pullRequest) return undefined;
+  if (!FINISHED.has(run.status)) return undefined;
+  const curves = await loadMetricCurves({
+    executions: deps.executions,
+    run,
+    base,
+    reported: report?.metrics.map((metric) => metric.name),
+  });
+  if (curves.length === 0) return undefined;
+  const signature = await createChartSigner(deps.redis, deps.keys).sign(
+    run.id,
+    base?.id,
+  );
+  return chartUrl({
+    publicUrl: deps.publicUrl,
+    runId: run.id,
+    baseId: base?.id,
+    signature,
+  });
+}
+
+/** Each failed node, at the line of its step in the configuration. */
+function locateFailedSteps(
+  run: RunRecord,
+  config: RunConfig | undefined,
+): FailedStep[] {
+  return run.nodes
+    .filter((node) => node.status === 'error')
+    .map((node) => {
+      const at = config
+        ? locateStep({
+            text: config.text,
+            file: config.file,
+            step: node.step,
+            pipeline: run.kind === 'pipeline' ? run.name : undefined,
+            node: node.name,
+          })
+        : undefined;
+      return {
+        node: node.name,
+        file: config?.file ?? run.config?.file ?? 'kiln.yaml',
+        line: at?.line ?? 0,
+        column: at?.column ?? 0,
+        message: `${node.name} failed${node.message ? `: ${node.message}` : ''}`,
+      };
+    });
 }
 
 /**
@@ -104,20 +185,6 @@ export function statusContext(
   return `kiln/${run.name.slice(0, 100)}${suffix}`;
 }
 
-async function readReportItem(
-  deps: RunReportDeps,
-  run: RunRecord,
-): Promise<Report | undefined> {
-  if (!run.config) return undefined;
-  try {
-    const text = await deps.configs.load(run.config.key);
-    if (text === null) return undefined;
-    return loadConfig(text, { file: run.config.file }).config.reports[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The executions behind a run's nodes, reused ones included (a reused node
  * points at an execution of an earlier run).
@@ -126,14 +193,12 @@ async function loadNodeExecutions(
   store: ExecutionStore,
   run: RunRecord,
 ): Promise<ExecutionRecord[]> {
-  const records: ExecutionRecord[] = [];
-  for (const node of run.nodes) {
-    const record = node.executionId
-      ? await store.getExecution(node.executionId)
-      : null;
-    if (record) records.push(record);
-  }
-  return records;
+  const records = await Promise.all(
+    run.nodes.map((node) =>
+      node.executionId ? store.getExecution(node.executionId) : null,
+    ),
+  );
+  return records.filter((record): record is ExecutionRecord => !!record);
 }
 
 /**

@@ -1,56 +1,21 @@
 /**
- * Turns metrics events into chart data: one chart per numeric metric, x is
- * the `step`/`epoch`/`iteration` value when the step printed one, else the
- * event's position. The client script draws it with uPlot.
+ * Chart data on a page: one chart per numeric metric (the series come from
+ * `metrics/metric-series.ts`). The client script draws it with uPlot.
  */
-import type { MetricsEvent } from '../model/execution.js';
+import type { ChartSeries } from '../metrics/metric-series.js';
 import { html, jsonForScript, type SafeHtml } from './html.js';
 
-export interface ChartSeries {
-  label: string;
-  points: Array<[number, number]>;
-}
+export {
+  metricNames,
+  seriesOf,
+  xKeyOf,
+  type ChartSeries,
+} from '../metrics/metric-series.js';
 
 export interface ChartData {
   title: string;
   xLabel: string;
   series: ChartSeries[];
-}
-
-const xKeys = ['step', 'epoch', 'iteration'] as const;
-
-/** Numeric metric names in first-seen order, without the x key. */
-export function metricNames(events: readonly MetricsEvent[]): string[] {
-  const names: string[] = [];
-  for (const event of events) {
-    for (const [key, value] of Object.entries(event.values)) {
-      if (typeof value === 'number' && !names.includes(key)) names.push(key);
-    }
-  }
-  const x = xKeyOf(events);
-  return names.filter((name) => name !== x).slice(0, 24);
-}
-
-export function xKeyOf(events: readonly MetricsEvent[]): string | undefined {
-  return xKeys.find((key) =>
-    events.some((event) => typeof event.values[key] === 'number'),
-  );
-}
-
-export function seriesOf(
-  events: readonly MetricsEvent[],
-  metric: string,
-  label: string,
-): ChartSeries {
-  const x = xKeyOf(events);
-  const points: Array<[number, number]> = [];
-  events.forEach((event, index) => {
-    const value = event.values[metric];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return;
-    const at = x ? event.values[x] : index;
-    points.push([typeof at === 'number' ? at : index, value]);
-  });
-  return { label, points };
 }
 
 /** A chart container plus its data block; `key` names the uPlot instance. */

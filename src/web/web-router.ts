@@ -16,6 +16,7 @@ import { findSource, readConfigAt, resolveRef } from '../http/find-source.js';
 import { fullRef, listRepositories } from '../http/list-repositories.js';
 import { RUN_STATUSES } from '../model/run.js';
 import type { ServerDeps } from '../http/server-deps.js';
+import { createChartRouter } from './chart-router.js';
 import { createQueueBoard } from './create-queue-board.js';
 import { sendPage } from './layout.js';
 import { renderComparePage, type CompareItem } from './pages/compare-page.js';
@@ -53,6 +54,8 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.use(createSessionRouter(deps, auth));
+  // Fetched by GitHub's image proxy: signed links instead of a login.
+  router.use(createChartRouter(deps));
 
   router.get('/', (_req, res) => res.redirect(302, '/runs'));
   router.use(createSchedulesRouter(deps, auth));

@@ -1,6 +1,6 @@
 /**
  * Keeps of a webhook payload only the fields kiln reads from it
- * (`toTriggerEvent`'s schemas), so what is queued and kept for the
+ * (`toTriggerEvent`'s and `toRerunEvent`'s schemas), so what is queued and kept for the
  * redelivery window is a few hundred bytes, not the payload GitHub sent: a
  * 24 MB push cost 64.6 MB of Redis for 4 days. The fields are listed here
  * once per event; test/unit/forge/github/trim-payload.test.ts checks, on
@@ -34,6 +34,21 @@ const FIELDS: Record<string, Fields> = {
       head: { sha: true, ref: true, repo: REPOSITORY },
       base: { sha: true, ref: true, repo: REPOSITORY },
     },
+    repository: REPOSITORY,
+    sender: LOGIN,
+    installation: { id: true },
+  },
+  // Re-run buttons (forge/github/to-rerun-event.ts).
+  check_run: {
+    action: true,
+    check_run: { head_sha: true, external_id: true, name: true },
+    repository: REPOSITORY,
+    sender: LOGIN,
+    installation: { id: true },
+  },
+  check_suite: {
+    action: true,
+    check_suite: { head_sha: true },
     repository: REPOSITORY,
     sender: LOGIN,
     installation: { id: true },

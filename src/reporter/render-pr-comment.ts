@@ -12,22 +12,19 @@ import {
   formatMetric,
   describeRegression,
   type MetricComparison,
-} from './compare-metrics.js';
-import { describeRun, formatDuration, formatSeconds } from './describe-run.js';
+} from '../metrics/compare-metrics.js';
+import {
+  describeRun,
+  formatDuration,
+  formatSeconds,
+} from '../metrics/describe-run.js';
+import { differences, type BaseInfo } from '../control/compare-with-base.js';
 import { escapeMarkdown } from './escape-markdown.js';
 
 /** GitHub refuses a longer comment body (422). */
 export const MAX_COMMENT_LENGTH = 65_536;
 
-export interface BaseInfo {
-  /** `main` */
-  label: string;
-  /** The merge base (or base SHA) the baseline had to be at or before. */
-  mergeBase?: string;
-  /** The baseline run; absent when there is none. */
-  run?: RunRecord;
-  parameters?: Record<string, unknown>;
-}
+export type { BaseInfo };
 
 export interface RenderPrCommentOptions {
   run: RunRecord;
@@ -177,13 +174,7 @@ function renderParameters(options: RenderPrCommentOptions): string[] {
   if (!base.run) return [];
   const parameters = options.parameters ?? options.run.parameters;
   const baseParameters = base.parameters ?? base.run.parameters;
-  const names = [
-    ...new Set([...Object.keys(parameters), ...Object.keys(baseParameters)]),
-  ].sort();
-  const differing = names.filter(
-    (name) =>
-      JSON.stringify(parameters[name]) !== JSON.stringify(baseParameters[name]),
-  );
+  const differing = differences(baseParameters, parameters);
   if (differing.length === 0) return [];
   const out = [
     '#### Parameters that differ from the base',
@@ -191,9 +182,9 @@ function renderParameters(options: RenderPrCommentOptions): string[] {
     '| parameter | base | this PR |',
     '| --- | --- | --- |',
   ];
-  for (const name of differing) {
+  for (const { name, base: was, head: now } of differing) {
     out.push(
-      `| ${escapeMarkdown(name)} | ${escapeMarkdown(show(baseParameters[name]))} | ${escapeMarkdown(show(parameters[name]))} |`,
+      `| ${escapeMarkdown(name)} | ${escapeMarkdown(show(was))} | ${escapeMarkdown(show(now))} |`,
     );
   }
   out.push('');

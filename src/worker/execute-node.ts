@@ -116,7 +116,11 @@ export async function executeNode(
     : false;
   const image = step ? await cache.image(step.image) : null;
   const fast =
-    !problem && image !== null && !wantsInputs && !plan.graph.reuseExecutions;
+    !problem &&
+    image !== null &&
+    !wantsInputs &&
+    !plan.graph.reuseExecutions &&
+    run.trigger?.reuse !== true;
 
   const draft =
     (digest: string | null, inputs: ExecutionRecord['inputs']) =>
@@ -254,7 +258,16 @@ export async function executeNode(
         await report({ type: 'failed', attempt, message: error.message });
         return 'error';
       }
-      if (plan.graph.reuseExecutions) {
+      // Lineage: which datums this execution read (best effort).
+      await deps.executions
+        .recordConsumers(
+          executionId,
+          inputs.flatMap((file) =>
+            file.uri.startsWith('datum://') ? [file.uri.slice(8)] : [],
+          ),
+        )
+        .catch(() => undefined);
+      if (plan.graph.reuseExecutions || run.trigger?.reuse === true) {
         const earlier = await deps.executions.findReuse(
           reuseKey({
             commit: run.commit,

@@ -15,6 +15,7 @@ import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../control/reconcile-run.js';
 import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
 import { createSecretStore } from '../../secrets/secret-store.js';
+import { createGitCommitHistory } from '../../control/git-commit-history.js';
 import { createApp } from '../../engine/create-app.js';
 import { readSettings } from '../../settings.js';
 import { startStepWorker } from '../../worker/step-worker.js';
@@ -183,6 +184,7 @@ async function startServerRole(
     control: deps,
     feed: engine.feed,
     git: deps.git,
+    history: createGitCommitHistory(deps.git),
     artifacts: deps.artifacts,
     metrics,
     isCollaborator: createCollaboratorCheck(engine.reporter.github),

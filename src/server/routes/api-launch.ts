@@ -13,6 +13,7 @@ import { decideTrust } from '../../orchestrator/decide-trust.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
 import type { Principal } from '../../http/auth/create-auth.js';
 import type { ServerDeps } from '../../http/server-deps.js';
+import { planNamed, type NamedPlan } from '../../orchestrator/plan-named.js';
 import { ApiError } from '../../http/api-context.js';
 import {
   findSource,
@@ -167,11 +168,55 @@ export function checkLaunchable(
   if (problems.length > 0) throw new ApiError(422, problems.join('; '));
 }
 
-/** Same commit, same parameters, same configuration: a new run. */
+/** What `POST /api/runs/preview` answers: the commands each node would run. */
+export interface LaunchPreview {
+  commit: string;
+  configFile: string;
+  plan: NamedPlan;
+}
+
+/** The launch's checks, then its plan (nothing is created). */
+export async function previewLaunch(
+  deps: ServerDeps,
+  request: LaunchRequest,
+): Promise<LaunchPreview> {
+  const source = await findSource(deps, request.repository);
+  const git = deps.git;
+  if (!git) throw new ApiError(503, 'this kiln server cannot read git');
+  const commit = request.commit
+    ? request.commit
+    : (await resolveRef(git, source, request.ref ?? '')).sha;
+  await git.ensureCommit(source, commit).catch((error: unknown) => {
+    throw new ApiError(
+      422,
+      `commit ${commit.slice(0, 12)} is not available: ${(error as Error).message}`,
+    );
+  });
+  const config = await readConfigAt(git, source, commit);
+  checkLaunchable(config.text, config.file, request);
+  const loaded = loadConfig(config.text, { file: config.file });
+  const overrides = Object.fromEntries(
+    Object.entries(request.parameters).map(([name, value]) => [
+      name,
+      String(value),
+    ]),
+  );
+  const plan = planNamed(loaded.config, request.name, overrides);
+  if (!plan) throw new ApiError(422, `no step or pipeline ${request.name}`);
+  return { commit, configFile: config.file, plan };
+}
+
+/**
+ * Same commit, same parameters, same configuration: a new run that points
+ * at the one it repeats. With `reuse` (the default) a node whose step,
+ * image, commands, parameters and inputs are unchanged takes its earlier
+ * result instead of running (it shows as `reused`).
+ */
 export async function rerunRun(
   deps: ServerDeps,
   run: RunRecord,
   principal: Principal,
+  options: { reuse?: boolean } = {},
 ): Promise<RunRecord> {
   if (!run.source || !run.config) {
     throw new ApiError(
@@ -203,7 +248,21 @@ export async function rerunRun(
     parameters: run.parameters,
     configText,
     configFile: run.config.file,
-    trigger: { event: 'rerun', sender: principal.name },
+    trigger: {
+      event: 'rerun',
+      sender: principal.name,
+      rerunOf: run.id,
+      ...(options.reuse === false ? {} : { reuse: true }),
+      ...(run.trigger?.message ? { message: run.trigger.message } : {}),
+      ...(run.trigger?.pullRequest
+        ? {
+            pullRequest: run.trigger.pullRequest,
+            baseRef: run.trigger.baseRef,
+            baseSha: run.trigger.baseSha,
+            headRef: run.trigger.headRef,
+          }
+        : {}),
+    },
     trusted: trust.trusted,
     requireApproval: trust.hold,
   });

@@ -4,7 +4,7 @@
  */
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { RunRecord } from '../model/run.js';
-import type { CommitHistory } from '../control/find-base-run.js';
+import type { CommitHistory } from './find-base-run.js';
 
 export function createGitCommitHistory(
   git: Pick<GitMaterialiser, 'mergeBase' | 'isAncestor'>,

@@ -6,7 +6,7 @@ import { buildCommand } from '../config/build-command.js';
 import type { Config, Pipeline, Step } from '../config/config-model.js';
 import { topologicalOrder } from '../config/pipeline-graph.js';
 import { resolveParameterValues } from '../config/resolve-parameter-values.js';
-import { applyOverride } from '../orchestrator/apply-override.js';
+import { applyOverride } from './apply-override.js';
 
 export interface PlannedNode {
   name: string;

@@ -29,7 +29,11 @@ export interface ServerDeps {
   /** Reads the configuration at a commit for API launches (absent: 503). */
   git?: Pick<
     GitMaterialiser,
-    'ensureCommit' | 'readFile' | 'resolveRef' | 'isOnBranchOrTag'
+    | 'ensureCommit'
+    | 'readFile'
+    | 'resolveRef'
+    | 'isOnBranchOrTag'
+    | 'describeCommits'
   >;
   /** Commit history for a pull request's base run (absent: by dates). */
   history?: CommitHistory;

@@ -1,63 +1,58 @@
 /**
- * Turns metrics events into chart data: one chart per numeric metric, x is
- * the `step`/`epoch`/`iteration` value when the step printed one, else the
- * event's position. The client script draws it with uPlot.
+ * Metric curves on a page: a container with the executions' metric events
+ * as JSON (the client draws them with uPlot and adds live points), and per
+ * chart a figure with a caption and a text alternative — the same charts
+ * the client draws (client/metric-series.js decides them for both).
  */
 import type { MetricsEvent } from '../model/execution.js';
+import { buildCharts, describeChart } from './client/metric-series.js';
 import { html, jsonForScript, type SafeHtml } from './html.js';
 
-export interface ChartSeries {
+export interface ChartSource {
+  /** The execution id (live points are matched by it). */
+  key: string;
   label: string;
-  points: Array<[number, number]>;
+  events: readonly MetricsEvent[];
 }
 
-export interface ChartData {
-  title: string;
-  xLabel: string;
-  series: ChartSeries[];
-}
-
-const xKeys = ['step', 'epoch', 'iteration'] as const;
-
-/** Numeric metric names in first-seen order, without the x key. */
-export function metricNames(events: readonly MetricsEvent[]): string[] {
-  const names: string[] = [];
-  for (const event of events) {
-    for (const [key, value] of Object.entries(event.values)) {
-      if (typeof value === 'number' && !names.includes(key)) names.push(key);
-    }
-  }
-  const x = xKeyOf(events);
-  return names.filter((name) => name !== x).slice(0, 24);
-}
-
-export function xKeyOf(events: readonly MetricsEvent[]): string | undefined {
-  return xKeys.find((key) =>
-    events.some((event) => typeof event.values[key] === 'number'),
-  );
-}
-
-export function seriesOf(
-  events: readonly MetricsEvent[],
-  metric: string,
-  label: string,
-): ChartSeries {
-  const x = xKeyOf(events);
-  const points: Array<[number, number]> = [];
-  events.forEach((event, index) => {
-    const value = event.values[metric];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return;
-    const at = x ? event.values[x] : index;
-    points.push([typeof at === 'number' ? at : index, value]);
-  });
-  return { label, points };
-}
-
-/** A chart container plus its data block; `key` names the uPlot instance. */
-export function renderChart(key: string, data: ChartData): SafeHtml {
-  const id = `chart-data-${key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  return html`<div class="chart" data-chart="${key}" data-source="${id}"></div>
-    <script type="application/json" id="${id}">
-      ${jsonForScript(data)}
+export function renderMetricCharts(
+  items: readonly ChartSource[],
+  options: { id: string },
+): SafeHtml {
+  const charts = buildCharts(items);
+  return html`<div
+      class="charts"
+      data-charts="${options.id}"
+      data-source="${options.id}-data"
+    >
+      ${
+        charts.length === 0
+          ? html`<p class="muted" data-no-charts>
+              No metric series yet: a metric printed more than once is drawn
+              here.
+            </p>`
+          : ''
+      }
+      ${charts.map(
+        (chart) =>
+          html`<figure class="chart" data-chart="${chart.metric}">
+            <figcaption>${chart.metric}</figcaption>
+            <div
+              class="chart-canvas"
+              role="img"
+              aria-label="${describeChart(chart)}"
+            ></div>
+            <p class="sr-only" data-chart-text>${describeChart(chart)}</p>
+          </figure>`,
+      )}
+    </div>
+    <script type="application/json" id="${options.id}-data">
+      ${jsonForScript(
+        items.map((item) => ({
+          key: item.key,
+          label: item.label,
+          events: item.events,
+        })),
+      )}
     </script>`;
 }

@@ -1,0 +1,101 @@
+/**
+ * The run page, live: one Server-Sent Events stream (`/api/runs/:id/live`)
+ * brings the run's events, the metric points and newest log lines of its
+ * running steps. States change in place at once (graph, badges); the
+ * page's regions (failure panel, steps, metrics, outputs, comparison) are
+ * re-read from the server after a change; charts grow point by point.
+ * When the run ends, the page shows it right away.
+ */
+import { createCharts } from './charts.js';
+import { createRegionRefresher } from './live-regions.js';
+import { lineElement } from './log-view.js';
+
+const FINAL = ['complete', 'error', 'stopped', 'cancelled'];
+
+function setBadge(element, status) {
+  if (!element) return;
+  element.className = element.className.replace(
+    /status-[a-z-]+/,
+    `status-${status}`,
+  );
+  element.textContent = status;
+}
+
+function setNode(name, status) {
+  for (const group of document.querySelectorAll('svg.dag g.dag-node')) {
+    if (group.getAttribute('data-node') !== name) continue;
+    group.setAttribute('data-status', status);
+    const text = group.querySelector('.dag-status');
+    if (text) text.textContent = status;
+    const title = group.querySelector('title');
+    if (title) title.textContent = `${name}: ${status}`;
+    group.parentElement?.setAttribute('aria-label', `${name}: ${status}`);
+  }
+  for (const row of document.querySelectorAll('table.steps tr[data-node]')) {
+    if (row.getAttribute('data-node') === name)
+      setBadge(row.querySelector('[data-node-status]'), status);
+  }
+}
+
+export function start() {
+  const live = document.getElementById('run-live');
+  const chartsRoot = document.querySelector('[data-charts="run-charts"]');
+  const charts = chartsRoot ? createCharts(chartsRoot) : null;
+  if (!live || live.getAttribute('data-active') !== 'true') return;
+  const id = live.getAttribute('data-run');
+  const refresher = createRegionRefresher({ url: () => location.pathname });
+  const source = new EventSource(
+    `/api/runs/${encodeURIComponent(id)}/live?after=${encodeURIComponent(live.getAttribute('data-after') || '0')}`,
+  );
+  const onNode = (event) => {
+    const data = JSON.parse(event.data);
+    for (const name of data.kind === 'nodes' ? data.nodes : [data.node])
+      setNode(name, data.status);
+    refresher.schedule();
+  };
+  source.addEventListener('node', onNode);
+  source.addEventListener('nodes', onNode);
+  source.addEventListener('run', (event) => {
+    const data = JSON.parse(event.data);
+    setBadge(document.querySelector('[data-run-status]'), data.status);
+    if (FINAL.includes(data.status)) {
+      live.setAttribute('data-active', 'false');
+      void refresher.now();
+    } else {
+      refresher.schedule();
+    }
+  });
+  source.addEventListener('metrics', (event) => {
+    const data = JSON.parse(event.data);
+    if (charts)
+      charts.addEvents(data.executionId, data.node, data.from, data.events);
+  });
+  source.addEventListener('tail', (event) => {
+    const data = JSON.parse(event.data);
+    const box = [...document.querySelectorAll('[data-tail]')].find(
+      (element) => element.getAttribute('data-tail') === data.executionId,
+    );
+    if (!box) {
+      refresher.schedule();
+      return;
+    }
+    const shown = new Set(
+      [...box.querySelectorAll('[data-seq]')].map((row) =>
+        row.getAttribute('data-seq'),
+      ),
+    );
+    box.querySelector('.log-note')?.remove();
+    for (const line of data.lines) {
+      if (!shown.has(String(line.seq)))
+        box.appendChild(lineElement(data.executionId, line));
+    }
+    const rows = box.querySelectorAll('.log-line');
+    for (let index = 0; index < rows.length - 60; index += 1)
+      rows[index].remove();
+  });
+  source.addEventListener('end', () => {
+    source.close();
+    live.setAttribute('data-active', 'false');
+    void refresher.now().then(() => live.setAttribute('data-ended', 'true'));
+  });
+}

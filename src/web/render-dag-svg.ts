@@ -69,7 +69,7 @@ export function renderDagSvg(
       node.name.length > 20 ? `${node.name.slice(0, 19)}…` : node.name;
     const href = linkOf(state, node.name);
     parts.push(
-      `<a href="${escapeHtml(href)}" class="dag-link" aria-label="${escapeHtml(`${node.name}: ${status}`)}">` +
+      `<a href="${escapeHtml(href)}" class="dag-link">` +
         `<g class="dag-node" data-node="${escapeHtml(node.name)}" data-status="${escapeHtml(status)}"><title>${escapeHtml(`${node.name}: ${status}`)}</title>` +
         `<rect x="${at.x}" y="${at.y}" width="${width}" height="${height}" rx="5" stroke="#374151"/>` +
         `<text x="${at.x + 8}" y="${at.y + 15}" font-size="12" fill="#111827">${escapeHtml(label)}</text>` +

@@ -21,6 +21,9 @@ export function start() {
   const source = new EventSource(
     `/api/runs/${encodeURIComponent(runId)}/live?after=${encodeURIComponent(live.getAttribute('data-after') || '0')}`,
   );
+  source.addEventListener('open', () =>
+    live.setAttribute('data-connected', 'true'),
+  );
   const mine = (data) =>
     data.kind === 'nodes' ? data.nodes.includes(node) : data.node === node;
   const onNode = (event) => {

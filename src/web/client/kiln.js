@@ -47,6 +47,26 @@ function localTimes() {
   }
 }
 
+/**
+ * A table wider than the screen scrolls in its box; a box with nothing to
+ * focus inside gets a tab stop so a keyboard can scroll it too.
+ */
+function scrollableBoxes() {
+  for (const box of document.querySelectorAll('.scroll')) {
+    if (box.scrollWidth <= box.clientWidth + 1) continue;
+    if (box.hasAttribute('tabindex')) continue;
+    if (box.querySelector('a[href], button, input, select, [tabindex]'))
+      continue;
+    box.setAttribute('tabindex', '0');
+    box.setAttribute('role', 'region');
+    const heading = box.closest('section')?.querySelector('h2, h3');
+    box.setAttribute(
+      'aria-label',
+      heading ? heading.textContent.trim() : 'table',
+    );
+  }
+}
+
 function bindActions() {
   document.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-action]');
@@ -76,7 +96,12 @@ function bindActions() {
 }
 
 localTimes();
-document.addEventListener('kiln:regions', localTimes);
+scrollableBoxes();
+document.addEventListener('kiln:regions', () => {
+  localTimes();
+  scrollableBoxes();
+});
+window.addEventListener('resize', scrollableBoxes);
 setInterval(tick, 1000);
 bindActions();
 const load = pages[document.body.getAttribute('data-page')];

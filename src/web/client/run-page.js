@@ -29,7 +29,6 @@ function setNode(name, status) {
     if (text) text.textContent = status;
     const title = group.querySelector('title');
     if (title) title.textContent = `${name}: ${status}`;
-    group.parentElement?.setAttribute('aria-label', `${name}: ${status}`);
   }
   for (const row of document.querySelectorAll('table.steps tr[data-node]')) {
     if (row.getAttribute('data-node') === name)
@@ -46,6 +45,10 @@ export function start() {
   const refresher = createRegionRefresher({ url: () => location.pathname });
   const source = new EventSource(
     `/api/runs/${encodeURIComponent(id)}/live?after=${encodeURIComponent(live.getAttribute('data-after') || '0')}`,
+  );
+  // Tests and people can tell the page is live.
+  source.addEventListener('open', () =>
+    live.setAttribute('data-connected', 'true'),
   );
   const onNode = (event) => {
     const data = JSON.parse(event.data);

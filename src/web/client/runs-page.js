@@ -30,6 +30,9 @@ export function start() {
     const query = new URLSearchParams({ after });
     if (current) query.set('runs', current);
     source = new EventSource(`/api/events?${query.toString()}`);
+    source.addEventListener('open', () =>
+      list.setAttribute('data-connected', 'true'),
+    );
     source.addEventListener('run', (event) => {
       if (event.lastEventId) after = event.lastEventId;
       refresher.schedule(100);

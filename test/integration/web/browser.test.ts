@@ -672,7 +672,7 @@ describe.skipIf(!ok)('web UI in chromium', () => {
                   .slice(0, 3)
                   .join(', ')})`,
             );
-          expect(serious.join("\n"), `${path} at ${width}px`).toBe("");
+          expect(serious.join('\n'), `${path} at ${width}px`).toBe('');
           if (width === 390) {
             await visitor.screenshot({
               path: `${SCREENSHOTS}/narrow-${path.replace(/[^a-z0-9]+/gi, '_').slice(0, 40)}.png`,

@@ -84,9 +84,7 @@ describe.skipIf(!haveRedis())('run page', () => {
       expect(regions).toContain('data-region=');
       expect(regions).not.toContain('<img src=x');
     }
-    expect(await page(`/executions/${id}`)).toContain(
-      `data-log-view="${id}"`,
-    );
+    expect(await page(`/executions/${id}`)).toContain(`data-log-view="${id}"`);
     const list = await page(
       `/runs?repository=${encodeURIComponent(run.repository)}`,
     );

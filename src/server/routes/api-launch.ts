@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/load-config.js';
 import type { RunRecord } from '../../model/run.js';
 import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
 import { createRun } from '../../control/create-run.js';
+import { rerunRun as rerun, RerunError } from '../../control/rerun-run.js';
 import { decideTrust } from '../../orchestrator/decide-trust.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
 import type { Principal } from '../../http/auth/create-auth.js';
@@ -206,64 +207,20 @@ export async function previewLaunch(
   return { commit, configFile: config.file, plan };
 }
 
-/**
- * Same commit, same parameters, same configuration: a new run that points
- * at the one it repeats. With `reuse` (the default) a node whose step,
- * image, commands, parameters and inputs are unchanged takes its earlier
- * result instead of running (it shows as `reused`).
- */
+/** `POST /api/runs/:id/rerun` (control/rerun-run.ts); refusals are a 409. */
 export async function rerunRun(
   deps: ServerDeps,
   run: RunRecord,
   principal: Principal,
   options: { reuse?: boolean } = {},
 ): Promise<RunRecord> {
-  if (!run.source || !run.config) {
-    throw new ApiError(
-      409,
-      `run ${run.id} has no stored source or configuration to re-run`,
-    );
-  }
-  if (run.commit.startsWith('~')) {
-    throw new ApiError(
-      409,
-      `run ${run.id} ran an uncommitted work tree: commit it and launch again`,
-    );
-  }
-  const configText = await deps.control.configs.load(run.config.key);
-  if (configText === null) {
-    throw new ApiError(
-      409,
-      `the configuration of run ${run.id} is no longer stored`,
-    );
-  }
-  checkLaunchable(configText, run.config.file, run);
-  const trust = decideTrust({ how: 'rerun', previousTrusted: run.trusted });
-  return createRun(deps.control, {
-    repository: run.repository,
-    source: { id: run.source.id, url: run.source.url },
-    commit: run.commit,
-    ref: run.ref,
-    name: run.name,
-    parameters: run.parameters,
-    configText,
-    configFile: run.config.file,
-    trigger: {
-      event: 'rerun',
+  try {
+    return await rerun(deps.control, run, {
       sender: principal.name,
-      rerunOf: run.id,
-      ...(options.reuse === false ? {} : { reuse: true }),
-      ...(run.trigger?.message ? { message: run.trigger.message } : {}),
-      ...(run.trigger?.pullRequest
-        ? {
-            pullRequest: run.trigger.pullRequest,
-            baseRef: run.trigger.baseRef,
-            baseSha: run.trigger.baseSha,
-            headRef: run.trigger.headRef,
-          }
-        : {}),
-    },
-    trusted: trust.trusted,
-    requireApproval: trust.hold,
-  });
+      ...(options.reuse !== undefined ? { reuse: options.reuse } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RerunError) throw new ApiError(409, error.message);
+    throw error;
+  }
 }

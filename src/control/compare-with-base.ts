@@ -17,6 +17,7 @@ import type { ExecutionRecord } from '../model/execution.js';
 import type { RunRecord } from '../model/run.js';
 import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import { findBaseRun, type CommitHistory } from './find-base-run.js';
+import { loadRunPlan } from './load-run-plan.js';
 
 export interface CompareWithBaseDeps {
   configs: ConfigStore;
@@ -125,11 +126,16 @@ async function readReportItem(
 ): Promise<Report | undefined> {
   if (!run.config) return undefined;
   try {
-    const text = await configs.load(run.config.key);
-    if (text === null) return undefined;
-    return loadConfig(text, { file: run.config.file }).config.reports[0];
+    // Parsed once per configuration text (loadRunPlan's cache).
+    return (await loadRunPlan(configs, run)).loaded.config.reports[0];
   } catch {
-    return undefined;
+    try {
+      const text = await configs.load(run.config.key);
+      if (text === null) return undefined;
+      return loadConfig(text, { file: run.config.file }).config.reports[0];
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -290,11 +290,14 @@ function renderRunTable(runs: readonly CompareRun[], title: string): SafeHtml {
         ...metricNames.map((name) => [`m:${name}`, item.metrics[name] ?? null]),
       ]),
     })),
+    // Only what varies between the runs draws a useful axis.
     columns: columns
       .filter((column) =>
-        column.kind === 'metric'
-          ? true
-          : varies((item) => item.parameters[column.name]),
+        varies((item) =>
+          column.kind === 'metric'
+            ? item.metrics[column.name]
+            : item.parameters[column.name],
+        ),
       )
       .map((column) => ({
         key: `${column.kind === 'metric' ? 'm' : 'p'}:${column.name}`,

@@ -318,19 +318,42 @@ function renderAttention(view: RunView): SafeHtml {
     );
   }
   if (run.status === 'complete') {
+    // What the commit status says: a complete run whose metric regressed
+    // beyond what the report allows is a failure, not a green run.
+    const status = describeRun({
+      run,
+      comparisons: view.comparison.comparisons,
+      baseLabel: view.comparison.base.label,
+    });
+    const failed = status.state === 'failure';
     const first = view.comparison.comparisons.find(
       (item) => item.head !== undefined,
     );
     parts.push(
-      html`<div class="panel success">
+      html`<div
+        class="panel ${failed ? 'failure' : 'success'}"
+        ${failed ? html`role="alert"` : ''}
+        data-commit-state="${status.state}"
+      >
         <p class="headline">
-          ✓ Complete in
-          ${runDuration(run)}${
-            first
-              ? html` · ${first.name} <b>${formatMetric(first.head)}</b>`
-              : ''
+          ${
+            failed
+              ? html`✗ Complete, but ${status.description}`
+              : html`✓ Complete in
+                ${runDuration(run)}${
+                  first
+                    ? html` · ${first.name} <b>${formatMetric(first.head)}</b>`
+                    : ''
+                }`
           }
         </p>
+        ${
+          failed
+            ? html`<p class="muted">
+                The commit status kiln posts for this run is a failure.
+              </p>`
+            : ''
+        }
       </div>`,
     );
   }

@@ -226,17 +226,16 @@ export function runUrl(publicUrl: string | undefined, runId: string) {
 }
 
 /**
- * An execution's section on the page of the run that made it (a reused
- * node's execution belongs to an earlier run): the UI has no page of its
- * own for an execution, and every link kiln posts must open a page.
+ * An execution's own page (`/executions/<id>`: its log, metrics and
+ * lineage). Comments posted before it existed link to the run page's
+ * `#execution-<id>` anchor, which the run page still has.
  */
 function executionUrl(
   publicUrl: string | undefined,
   execution: ExecutionRecord,
 ) {
-  const page = execution.runId ? runUrl(publicUrl, execution.runId) : undefined;
-  return page
-    ? `${page}#execution-${encodeURIComponent(execution.id)}`
+  return publicUrl
+    ? `${trimSlash(publicUrl)}/executions/${encodeURIComponent(execution.id)}`
     : undefined;
 }
 

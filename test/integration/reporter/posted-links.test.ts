@@ -2,7 +2,8 @@
  * Every link kiln posts to GitHub (status target_url, check run
  * details_url, the links in the PR comment and check run summary) opens a
  * page of a running kiln server: fetched, each answers 200, and a link to
- * a step lands on that step's section of the run page.
+ * a step opens its execution's page. Links posted before execution pages
+ * existed (`/runs/<run>#execution-<id>`) still land on the step.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -172,11 +173,17 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
       expect.arrayContaining([
         `${kilnUrl}/runs/${baseId}`,
         `${kilnUrl}/runs/${headId}`,
-        `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
-        // The reused node: its execution is on the base run's page.
-        `${kilnUrl}/runs/${baseId}#execution-${basePrepare}`,
+        `${kilnUrl}/executions/${headTrain}`,
+        // The reused node: the execution of the base run it took.
+        `${kilnUrl}/executions/${basePrepare}`,
       ]),
     );
+    for (const old of [
+      `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
+      `${kilnUrl}/runs/${baseId}#execution-${basePrepare}`,
+    ]) {
+      links.push(old);
+    }
     for (const link of links) {
       expect(link.startsWith(`${kilnUrl}/`)).toBe(true);
       const response = await fetch(link, {

@@ -219,6 +219,10 @@ export function createWebRouter(deps: ServerDeps): Router {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
     const view = await loadCompareView(deps, req.query);
+    if (req.query.regions === '1') {
+      sendRegions(res, renderComparePage(view));
+      return;
+    }
     send(res, viewer, {
       title: 'Compare',
       page: 'compare',

@@ -4,6 +4,7 @@
  * the parallel-coordinates view of the same table (hermes, served by kiln).
  */
 import { createCharts } from './charts.js';
+import { createRegionRefresher } from './live-regions.js';
 
 function sortable(table) {
   const body = table.querySelector('tbody');
@@ -87,7 +88,7 @@ function parallel(target, data) {
   }
 }
 
-export function start() {
+function draw() {
   for (const root of document.querySelectorAll('[data-charts]'))
     createCharts(root);
   const table = document.querySelector('table[data-sortable]');
@@ -95,4 +96,38 @@ export function start() {
   const target = document.getElementById('parcoords');
   const source = document.getElementById('run-table-data');
   if (target && source) parallel(target, JSON.parse(source.textContent));
+}
+
+/** Runs still going: their changes re-read the comparison. */
+function follow() {
+  const region = document.getElementById('compare-region');
+  const runs = region ? region.getAttribute('data-live-compare') : '';
+  if (!runs) return;
+  const refresher = createRegionRefresher({
+    url: () => location.pathname + location.search,
+  });
+  const source = new EventSource(
+    `/api/events?${new URLSearchParams({ runs }).toString()}`,
+  );
+  source.addEventListener('open', () =>
+    region.setAttribute('data-connected', 'true'),
+  );
+  const ids = runs.split(',');
+  const changed = (event) => {
+    const data = JSON.parse(event.data);
+    // The status changes of every run come too: only these matter here.
+    if (ids.includes(data.runId)) refresher.schedule(300);
+  };
+  for (const kind of ['run', 'node', 'nodes'])
+    source.addEventListener(kind, changed);
+  document.addEventListener('kiln:regions', () => {
+    draw();
+    const now = document.getElementById('compare-region');
+    if (now && !now.getAttribute('data-live-compare')) source.close();
+  });
+}
+
+export function start() {
+  draw();
+  follow();
 }

@@ -20,10 +20,34 @@ import {
 
 export function renderComparePage(view: CompareView): SafeHtml {
   if (view.kind === 'pick') return renderPicker(view);
-  if (view.kind === 'executions') return renderExecutions(view.items);
-  return html`${view.runs.length === 2 ? renderAligned(view.runs[0]!, view.runs[1]!, view.events) : ''}
-  ${renderRunTable(view.runs, view.title)}`;
+  // Runs still going: the page follows them and re-reads itself.
+  const active = [
+    ...new Set(
+      view.kind === 'executions'
+        ? view.items
+            .filter((item) => !ENDED.includes(item.record.status))
+            .flatMap((item) => (item.record.runId ? [item.record.runId] : []))
+        : view.runs
+            .filter((item) => !FINAL.includes(item.run.status))
+            .map((item) => item.run.id),
+    ),
+  ];
+  return html`<div
+    data-region="compare"
+    id="compare-region"
+    data-live-compare="${active.join(',')}"
+  >
+    ${
+      view.kind === 'executions'
+        ? renderExecutions(view.items)
+        : html`${view.runs.length === 2 ? renderAligned(view.runs[0]!, view.runs[1]!, view.events) : ''}
+          ${renderRunTable(view.runs, view.title)}`
+    }
+  </div>`;
 }
+
+const FINAL = ['complete', 'error', 'stopped', 'cancelled'];
+const ENDED = ['complete', 'error', 'stopped'];
 
 function show(value: unknown): string {
   if (value === undefined) return '';

@@ -543,6 +543,30 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     expect(await text('#metrics tr[data-metric="accuracy"]')).toContain('0.93');
   });
 
+  it('keeps a comparison of running runs live', async () => {
+    const done = await fixture.seedRun({}, { executions: { train: {} } });
+    const { run, node } = await fixture.startRun();
+    await page.goto(`${fixture.url}/compare?r=${done.id}&r=${run.id}`);
+    await page.waitForSelector('#compare-region[data-connected="true"]', {
+      state: 'attached',
+    });
+    const state = () =>
+      page
+        .locator('table.aligned tr[data-node="train"][data-row="state"] td')
+        .nth(2)
+        .textContent();
+    expect(await state()).toContain('started');
+    await fixture.finishNode(run, node, 'complete', { metrics: { loss: 0.5 } });
+    await page.waitForFunction(() =>
+      (globalThis as unknown as BrowserGlobals).document
+        .querySelector(
+          'table.aligned tr[data-node="train"][data-metric="loss"]',
+        )
+        ?.textContent?.includes('0.5'),
+    );
+    expect(await state()).toContain('complete');
+  });
+
   it('keeps the runs list live and finds pull requests by branch and commits by short SHA', async () => {
     await page.goto(`${fixture.url}/runs`);
     await page.waitForSelector('[data-live-runs][data-connected="true"]', {

@@ -357,6 +357,32 @@ function renderAttention(view: RunView): SafeHtml {
       </div>`,
     );
   }
+  if (view.rerunOf) {
+    // A re-run says what it reused and what it ran again.
+    const reused = run.nodes.filter((node) => node.status === 'reused');
+    const ran = run.nodes.filter(
+      (node) => node.status !== 'reused' && node.attempt > 0,
+    );
+    parts.push(
+      html`<p class="muted" data-rerun>
+        Re-run of
+        <a href="/runs/${view.rerunOf.id}">run #${view.rerunOf.counter}</a>${
+          run.trigger?.reuse
+            ? html` (unchanged steps reuse their results)`
+            : html` (every step runs again)`
+        }${
+          reused.length > 0
+            ? html` · reused:
+                <b>${reused.map((node) => node.name).join(', ')}</b>`
+            : ''
+        }${
+          ran.length > 0
+            ? html` · ran: <b>${ran.map((node) => node.name).join(', ')}</b>`
+            : ''
+        }
+      </p>`,
+    );
+  }
   if (run.status === 'cancelled' || run.status === 'stopped') {
     parts.push(
       html`<div class="panel waiting">

@@ -150,6 +150,40 @@ describe.skipIf(!haveRedis())('run page', () => {
     expect(text.startsWith('long line 0\nlong line 1\n')).toBe(true);
   });
 
+  it('says what a re-run reused and what it ran again, and links its original', async () => {
+    const original = await fixture.seedRun({}, { executions: { train: {} } });
+    const reusedFrom = executionIdOf(original, 'train');
+    const rerun = await fixture.seedRun({
+      trigger: { event: 'rerun', rerunOf: original.id, reuse: true },
+      nodes: [
+        {
+          name: 'train',
+          step: 'train',
+          index: 0,
+          status: 'reused',
+          attempt: 1,
+          generation: 1,
+          executionId: reusedFrom,
+          message: `reused execution ${reusedFrom}`,
+        },
+        {
+          name: 'evaluate',
+          step: 'evaluate',
+          index: 1,
+          status: 'complete',
+          attempt: 1,
+          generation: 1,
+        },
+      ],
+    });
+    const html = await page(`/runs/${rerun.id}`);
+    expect(html).toMatch(/reused:\s*<b>train<\/b>/);
+    expect(html).toMatch(/ran:\s*<b>evaluate<\/b>/);
+    expect(html).toContain(`href="/runs/${original.id}"`);
+    // The reused step links to the execution it took, on its own run.
+    expect(html).toContain(`href="/executions/${reusedFrom}"`);
+  });
+
   it('answers unknown pages and ids with 404 pages, not a login form', async () => {
     for (const path of ['/runs/nope', '/executions/nope', '/no/such/page']) {
       const response = await fixture.request(path, {

@@ -241,6 +241,42 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     });
   });
 
+  it('keeps an execution page live: log lines, metric points and its end', async () => {
+    const { run, node, executionId } = await fixture.startRun();
+    await page.goto(`${fixture.url}/executions/${executionId}`);
+    await page.waitForSelector('#execution-live[data-connected="true"]', {
+      state: 'attached',
+    });
+    await fixture.control.executions.appendOutput(executionId, {
+      lines: [line(0, 'first'), line(1, '\x1b[32mgreen\x1b[0m')],
+      metrics: [
+        point({ epoch: 1, loss: 0.9 }),
+        point({ epoch: 2, loss: 0.3 }, 1),
+      ],
+    });
+    await page.waitForSelector('[data-log-lines] [data-seq="1"] .ansi-fg-2');
+    await page.waitForFunction(
+      () =>
+        ((globalThis as unknown as BrowserGlobals).kilnCharts.loss?.data[0]
+          ?.length ?? 0) === 2,
+    );
+    const started = Date.now();
+    await fixture.finishNode(run, node, 'error');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as BrowserGlobals).document.querySelector(
+          '[data-execution-status]',
+        )?.textContent === 'error' &&
+        ((globalThis as unknown as BrowserGlobals).document
+          .querySelector('#execution-end')
+          ?.textContent?.includes('exit code 1') ??
+          false),
+      undefined,
+      { timeout: 1000 },
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('opens a failed run on its error: exit code and last lines without scrolling', async () => {
     const run = await fixture.seedRun(
       { status: 'error' },

@@ -7,10 +7,6 @@
  * them in when the run changes).
  */
 import { Router, type Request, type Response } from 'express';
-import {
-  loadNodeExecutions,
-  pickMetrics,
-} from '../control/compare-with-base.js';
 import { readLineage } from '../control/read-lineage.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
 import { authFor } from '../http/auth/auth-for.js';
@@ -290,12 +286,20 @@ export function createWebRouter(deps: ServerDeps): Router {
     notFound(res, viewer, `There is no page at ${req.path}.`);
   });
 
-  /** Each run's metrics as the report picks them (no `report` item). */
+  /**
+   * Each run's key metrics: those of its last step that has any (failed
+   * runs too), reading steps from the end until one has.
+   */
   async function keyMetrics(list: readonly RunRecord[]) {
     const entries = await Promise.all(
       list.map(async (run) => {
-        const records = await loadNodeExecutions(executions, run);
-        return [run.id, pickMetrics(run, records, undefined)] as const;
+        for (const node of [...run.nodes].reverse()) {
+          if (!node.executionId) continue;
+          const record = await executions.getExecution(node.executionId);
+          if (record && Object.keys(record.metrics).length > 0)
+            return [run.id, record.metrics] as const;
+        }
+        return [run.id, {}] as const;
       }),
     );
     return new Map<string, Record<string, unknown>>(entries);

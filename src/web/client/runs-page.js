@@ -37,7 +37,8 @@ export function start() {
       if (event.lastEventId) after = event.lastEventId;
       refresher.schedule(100);
     });
-    const onNode = () => refresher.schedule(300);
+    // Steps change often in big runs: their strips refresh at most each second.
+    const onNode = () => refresher.schedule(1000);
     source.addEventListener('node', onNode);
     source.addEventListener('nodes', onNode);
   }

@@ -15,11 +15,19 @@ export interface ChartSource {
   events: readonly MetricsEvent[];
 }
 
+/** Points per execution a page carries; longer series are thinned evenly. */
+const MAX_POINTS = 5000;
+
 export function renderMetricCharts(
   items: readonly ChartSource[],
   options: { id: string },
 ): SafeHtml {
-  const charts = buildCharts(items);
+  const thinned = items.map((item) => ({
+    ...item,
+    total: item.events.length,
+    events: thin(item.events, MAX_POINTS),
+  }));
+  const charts = buildCharts(thinned);
   return html`<div
       class="charts"
       data-charts="${options.id}"
@@ -55,4 +63,14 @@ export function renderMetricCharts(
         })),
       )}
     </script>`;
+}
+
+/** At most `max` events: every k-th, and always the last. */
+function thin<T>(events: readonly T[], max: number): T[] {
+  if (events.length <= max) return [...events];
+  const step = Math.ceil(events.length / max);
+  const kept = events.filter((_, index) => index % step === 0);
+  const last = events[events.length - 1]!;
+  if (kept[kept.length - 1] !== last) kept.push(last);
+  return kept;
 }

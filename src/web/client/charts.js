@@ -21,8 +21,9 @@ const COLORS = [
 export function createCharts(root) {
   const source = document.getElementById(root.getAttribute('data-source'));
   const items = source ? JSON.parse(source.textContent) : [];
+  // How many stored points each execution had (the page may carry fewer).
   const positions = new Map(
-    items.map((item) => [item.key, item.events.length]),
+    items.map((item) => [item.key, item.total ?? item.events.length]),
   );
   const plots = new Map();
   window.kilnCharts = window.kilnCharts || {};

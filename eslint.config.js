@@ -136,6 +136,7 @@ export default tseslint.config(
         'http',
         'intake',
         'reporter',
+        'scheduler',
         'cli',
         'engine',
       ),
@@ -162,6 +163,7 @@ export default tseslint.config(
       'http',
       'intake',
       'reporter',
+      'scheduler',
       'cli',
       'engine',
     ),
@@ -177,6 +179,7 @@ export default tseslint.config(
         'http',
         'intake',
         'reporter',
+        'scheduler',
         'cli',
         'engine',
       ),
@@ -187,20 +190,33 @@ export default tseslint.config(
   ...boundary(
     ['src/worker/**'],
     [
-      ...layers('server', 'web', 'http', 'intake', 'reporter', 'cli', 'engine'),
+      ...layers(
+        'server',
+        'web',
+        'http',
+        'intake',
+        'reporter',
+        'scheduler',
+        'cli',
+        'engine',
+      ),
       ...ADAPTERS,
     ],
     'The worker depends on ports and the control plane, never on the server, web, intake or reporter.',
   ),
   ...boundary(
     ['src/server/**'],
-    [...layers('worker', 'web', 'cli', 'engine'), ...ADAPTERS, '**/runtime/**'],
+    [
+      ...layers('worker', 'web', 'scheduler', 'cli', 'engine'),
+      ...ADAPTERS,
+      '**/runtime/**',
+    ],
     'The server never runs containers and never reaches into the web pages or the worker.',
   ),
   ...boundary(
     ['src/web/**'],
     [
-      ...layers('worker', 'server', 'cli', 'engine'),
+      ...layers('worker', 'server', 'scheduler', 'cli', 'engine'),
       ...ADAPTERS,
       '**/runtime/**',
     ],
@@ -209,19 +225,19 @@ export default tseslint.config(
   ...boundary(
     ['src/http/**'],
     [
-      ...layers('worker', 'server', 'web', 'cli', 'engine'),
+      ...layers('worker', 'server', 'web', 'scheduler', 'cli', 'engine'),
       ...ADAPTERS,
       '**/runtime/**',
     ],
     'The shared HTTP layer sits below the API routes and the web pages.',
   ),
   ...boundary(
-    ['src/intake/**', 'src/reporter/**'],
+    ['src/intake/**', 'src/reporter/**', 'src/scheduler/**'],
     [
       ...layers('worker', 'server', 'web', 'http', 'cli', 'engine'),
       ...ADAPTERS,
       '**/runtime/**',
     ],
-    'Intake and the reporter depend on ports and the control plane only.',
+    'Intake, the reporter and the scheduler depend on ports and the control plane only.',
   ),
 );

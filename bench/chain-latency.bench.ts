@@ -107,5 +107,55 @@ process.stdout.write(
     `baseline p50 ${p50[1].toFixed(2)} ms p95 ${p95[1].toFixed(2)} ms; ` +
     `ratio p50 ${(p50[0] / p50[1]).toFixed(1)} (target ≤ 2), p95 ${(p95[0] / p95[1]).toFixed(1)} (target ≤ 3); chain ratio ${result.ratio.toFixed(1)}\n`,
 );
+
+// Where an edge's time goes: one more chain with marks at each hand-over
+// (the node's end applied, the next job added, picked up, claimed).
+const marks: Array<{ at: number; what: string }> = [];
+const mark = (what: string) => marks.push({ at: performance.now(), what });
+const { runs, steps } = kiln.engine.deps;
+const applyNode = runs.applyNode.bind(runs);
+runs.applyNode = async (change) => {
+  const what = change.to.status === 'started' ? 'claim' : 'end';
+  mark(`${what} sent`);
+  try {
+    return await applyNode(change);
+  } finally {
+    mark(`${what} applied`);
+  }
+};
+const enqueue = steps.enqueue.bind(steps);
+steps.enqueue = async (queue, jobs) => {
+  mark('add sent');
+  try {
+    return await enqueue(queue, jobs);
+  } finally {
+    mark('job added');
+  }
+};
+runtime.run = async (spec, sink, signal) => {
+  mark('step started');
+  try {
+    return await run(spec, sink, signal);
+  } finally {
+    mark('step returned');
+  }
+};
+await kiln.runToEnd(config, 'chain');
+const spans = new Map<string, number[]>();
+let previous: { at: number; what: string } | undefined;
+for (const item of marks) {
+  if (previous && previous.what !== 'step started') {
+    const span = `${previous.what} → ${item.what}`;
+    spans.set(span, [...(spans.get(span) ?? []), item.at - previous.at]);
+  }
+  previous = item;
+}
+process.stdout.write('M3 one edge, p50 of each hand-over:\n');
+for (const [span, values] of spans) {
+  if (values.length < NODES / 2) continue;
+  process.stdout.write(
+    `  ${span.padEnd(30)} ${(percentile(values, 50) * 1000).toFixed(0)} µs\n`,
+  );
+}
 await kiln.close();
 rmSync(dataDir, { recursive: true, force: true });

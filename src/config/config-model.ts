@@ -204,10 +204,27 @@ export interface Task {
 
 export type TriggerEvent = 'push' | 'pull_request';
 
-/** kiln's `trigger` item: what a push or a pull request runs. */
+/** What a schedule does with ticks missed while no kiln was running. */
+export type MissedTicks = 'skip' | 'run-once';
+
+/** A `trigger`'s `schedule`: it runs on a clock, not on events. */
+export interface TriggerSchedule {
+  /** 5 fields, 6 with seconds first, or an `@` name (`cron-schedule.ts`). */
+  cron: string;
+  /** IANA name. @defaultValue 'UTC' */
+  timezone: string;
+  /** Branch whose head each tick runs; absent: the repository's default branch. */
+  branch?: string;
+  /** @defaultValue 'run-once' */
+  missed: MissedTicks;
+}
+
+/** kiln's `trigger` item: what a push, a pull request or a schedule runs. */
 export interface Trigger {
   name: string;
+  /** Empty for a schedule (it never matches an event). */
   on: TriggerEvent[];
+  schedule?: TriggerSchedule;
   /** Branch globs; empty = every branch. */
   branches: string[];
   /** Path globs; empty = any change. */

@@ -6,6 +6,7 @@ import { isMapping, quoteName } from './describe-value.js';
 import { addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
 import { lintExpression, lintStep } from './lint-step.js';
+import { lintSchedule } from './lint-schedule.js';
 import type { PathSegment } from './yaml-document.js';
 
 const taskTypes = [
@@ -104,6 +105,7 @@ function lintTrigger(
   },
 ): void {
   const { raw, path, config } = options;
+  if (isMapping(raw.schedule)) lintSchedule(sink, { raw, path });
   if (typeof raw.run !== 'string') return;
   const runnable = [
     ...config.pipelines.map((pipeline) => pipeline.name),

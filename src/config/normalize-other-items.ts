@@ -5,8 +5,11 @@ import type {
   Task,
   Trigger,
   TriggerEvent,
+  TriggerSchedule,
   VariantParameter,
 } from './config-model.js';
+import { DEFAULT_TIME_ZONE } from './cron-schedule.js';
+import { isMapping } from './describe-value.js';
 import {
   copyMapping,
   readBoolean,
@@ -107,14 +110,32 @@ export function normalizeTrigger(raw: Record<string, unknown>): Trigger {
     (event): event is TriggerEvent =>
       event === 'push' || event === 'pull_request',
   );
+  const schedule = normalizeSchedule(raw.schedule);
   return {
     name: readString(raw.name) ?? '',
-    on: raw.on === undefined ? ['push', 'pull_request'] : events,
+    // A schedule runs on its clock only, never on a push or pull request.
+    on: schedule
+      ? []
+      : raw.on === undefined
+        ? ['push', 'pull_request']
+        : events,
+    ...(schedule ? { schedule } : {}),
     branches: readStringList(raw.branches),
     paths: readStringList(raw.paths),
     run: readString(raw.run) ?? '',
     parameters: toGivenValues(copyMapping(raw.parameters)),
     cancelSuperseded: readBoolean(raw['cancel-superseded'], true),
+  };
+}
+
+function normalizeSchedule(value: unknown): TriggerSchedule | undefined {
+  if (!isMapping(value)) return undefined;
+  const branch = readString(value.branch);
+  return {
+    cron: readString(value.cron) ?? '',
+    timezone: readString(value.timezone) ?? DEFAULT_TIME_ZONE,
+    ...(branch !== undefined ? { branch } : {}),
+    missed: value.missed === 'skip' ? 'skip' : 'run-once',
   };
 }
 

@@ -113,10 +113,32 @@ export const deploymentSpec = objectSpec('deployment', {
 });
 
 export const triggerSpec = objectSpec('trigger', {
-  description: 'kiln: what a push or a pull request runs.',
+  description: 'kiln: what a push, a pull request or a schedule runs.',
   required: ['name', 'run'],
   properties: {
     name: stringSpec(),
+    schedule: objectSpec('schedule', {
+      description:
+        'kiln: run on a clock instead of on pushes and pull requests: the head of `branch` at each tick.',
+      required: ['cron'],
+      properties: {
+        cron: stringSpec({
+          description:
+            'Cron expression: 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or @daily, @hourly…',
+        }),
+        timezone: stringSpec({
+          description: 'IANA time zone of the cron expression (default UTC).',
+        }),
+        branch: stringSpec({
+          description:
+            "Branch whose head each tick runs (default: the repository's default branch).",
+        }),
+        missed: enumSpec(
+          ['skip', 'run-once'],
+          'Ticks missed while kiln was down: run once when it is back (run-once, the default) or skip them.',
+        ),
+      },
+    }),
     on: arraySpec(enumSpec(['push', 'pull_request'])),
     branches: arraySpec(stringSpec()),
     paths: arraySpec(stringSpec()),

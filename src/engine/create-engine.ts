@@ -14,6 +14,10 @@ import { createGithubClient } from '../forge/github/create-github-client.js';
 import { createArtifactStore } from '../artifacts/create-artifact-store.js';
 import { createDataLake } from '../artifacts/create-data-lake.js';
 import { GitMaterialiser } from '../git/git-materialiser.js';
+import {
+  createScheduleQueue,
+  type ScheduleQueue,
+} from '../queue/schedule-queue.js';
 import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
 import { checkRedisExposure } from '../redis/check-redis-exposure.js';
@@ -35,6 +39,10 @@ import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';
 import { migrateStore } from '../store/migrate-store.js';
 import { createEventTimes, type EventTimes } from '../store/event-times.js';
+import {
+  createScheduleStore,
+  type ScheduleStore,
+} from '../store/schedule-store.js';
 import {
   createRunEventFeed,
   type RunEventFeed,
@@ -61,6 +69,8 @@ export interface Engine {
   notes: string[];
   /** GitHub reporting: every role enqueues; server roles start its worker. */
   reporter: Reporter;
+  /** Schedules' records and their BullMQ job schedulers. */
+  schedules: { store: ScheduleStore; queue: ScheduleQueue };
   close(): Promise<void>;
 }
 
@@ -196,6 +206,10 @@ export async function createEngine(
     history: createGitCommitHistory(deps.git),
   });
   notes.push(...reporter.notes);
+  const scheduleQueue = createScheduleQueue({
+    connection: bullConnection,
+    bullPrefix: keys.bullPrefix,
+  });
 
   return {
     settings,
@@ -209,8 +223,13 @@ export async function createEngine(
     feed: createRunEventFeed(follower, keys),
     notes,
     reporter,
+    schedules: {
+      store: createScheduleStore(redis, keys),
+      queue: scheduleQueue,
+    },
     async close() {
       await reporter.close();
+      await scheduleQueue.close();
       deps.stops.close();
       await follower.close();
       await steps.close();

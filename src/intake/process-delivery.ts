@@ -93,6 +93,7 @@ async function act(
   }
   const repository = event.repository.fullName;
   if (event.kind === 'push' && event.deleted) {
+    await deps.schedules?.syncPush(event, null);
     const cancelled = await cancelRunsOfRef(deps.control, {
       repository,
       ref: event.ref,
@@ -129,6 +130,8 @@ async function act(
   };
   await deps.git.ensureCommit(source, sha);
   const config = await readConfig(deps, source, sha);
+  if (event.kind === 'push')
+    await deps.schedules?.syncPush(event, { source, commit: sha, config });
   if (!config) {
     return makeOutcome('ignored', {
       reason: `no ${configFiles.join(' or ')} at ${sha.slice(0, 7)}`,

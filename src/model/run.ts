@@ -92,6 +92,9 @@ export interface RunRecord {
     reuse?: boolean;
     /** The commit's message (its first line), when kiln knew it. */
     message?: string;
+    /** Scheduled runs: the schedule's id and the tick (ISO) it ran for. */
+    schedule?: string;
+    tickAt?: string;
   };
   reason?: string;
   findings?: unknown[];

@@ -71,16 +71,29 @@ export function createStepQueue(
     async enqueue(queueName, jobs) {
       if (jobs.length === 0) return;
       const queue = queueFor(queueName);
-      // Bounded batches: one addBulk is one transaction.
-      for (let start = 0; start < jobs.length; start += 100) {
-        await queue.addBulk(
-          jobs.slice(start, start + 100).map((job) => ({
-            name: 'step',
-            data: job,
-            opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) },
-          })),
+      const [only] = jobs;
+      if (jobs.length === 1 && only) {
+        // The common case (a chain's next step): one script, no MULTI.
+        await queue.add('step', only, {
+          ...STEP_JOB_OPTIONS,
+          jobId: stepJobId(only),
+        });
+        return;
+      }
+      // Bounded batches (one addBulk is one transaction), sent together.
+      const batches: Array<Promise<unknown>> = [];
+      for (let start = 0; start < jobs.length; start += 200) {
+        batches.push(
+          queue.addBulk(
+            jobs.slice(start, start + 200).map((job) => ({
+              name: 'step',
+              data: job,
+              opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) },
+            })),
+          ),
         );
       }
+      await Promise.all(batches);
     },
     async close() {
       await Promise.all([...queues.values()].map((queue) => queue.close()));

@@ -11,6 +11,7 @@
  * - `config:*`   configuration texts by content hash
  * - `intake:*`, `delivery*`  webhook deliveries
  * - `github:*`   reporter state (status, comment and check ids, backoff)
+ * - `schedule*`  schedules, their ticks, the last push each branch's were synced from
  * - `secrets:*`, `api-token*`  per-repository secrets, API tokens
  * - `schema`     the store's schema version (see `migrate-store.ts`)
  *
@@ -80,6 +81,13 @@ export interface RedisKeys {
   githubBackoff: string;
   githubLock(runId: string): string;
 
+  /** Every schedule: id → JSON record. */
+  schedules: string;
+  /** A schedule's ticks: tick time (ms) → JSON. */
+  scheduleTicks(id: string): string;
+  /** `repository\nbranch` → time (ms) of the push its schedules came from. */
+  scheduleSyncs: string;
+
   secrets(repository: string): string;
   apiTokens: string;
   apiTokenHashes: string;
@@ -90,6 +98,8 @@ export const QUEUES = {
   steps: 'kiln-steps',
   intake: 'kiln-intake',
   reports: 'kiln-reports',
+  /** One BullMQ job scheduler per schedule; a job per tick. */
+  schedules: 'kiln-schedules',
 } as const;
 
 /** The private step queue of one `kiln run` (its steps never mix with a server's). */
@@ -155,6 +165,10 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
       `${prefix}:github:check:${repository}:${sha}:${enc(name)}`,
     githubBackoff: `${prefix}:github:backoff-until`,
     githubLock: (runId) => `${prefix}:github:lock:${runId}`,
+
+    schedules: `${prefix}:schedules`,
+    scheduleTicks: (id) => `${prefix}:schedule-ticks:${id}`,
+    scheduleSyncs: `${prefix}:schedule-syncs`,
 
     secrets: (repository) => `${prefix}:secrets:${repository}`,
     apiTokens: `${prefix}:api-tokens`,

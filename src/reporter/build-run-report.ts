@@ -54,7 +54,7 @@ export async function buildRunReport(
   });
   return {
     run,
-    context: statusContext(run.name),
+    context: statusContext(run),
     description,
     targetUrl: runUrl(deps.publicUrl, run.id),
     comparisons,
@@ -63,7 +63,14 @@ export async function buildRunReport(
   };
 }
 
-/** `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). */
-export function statusContext(name: string): string {
-  return `kiln/${name.slice(0, 100)}`;
+/**
+ * `kiln/<pipeline or step>`, bounded (GitHub keeps contexts short). A
+ * scheduled run on the commit a push already ran gets its own context
+ * (`kiln/<name> (schedule)`), so it never overwrites the push's status.
+ */
+export function statusContext(
+  run: Pick<RunRecord, 'name' | 'trigger'>,
+): string {
+  const suffix = run.trigger?.event === 'schedule' ? ' (schedule)' : '';
+  return `kiln/${run.name.slice(0, 100)}${suffix}`;
 }

@@ -203,15 +203,26 @@ export function createRedisRunStore(
         change.updateExecution?.id ??
         change.output?.executionId ??
         '';
-      const payload: Record<string, unknown> = {
-        ...runContext(run, at),
+      // Texts go as ARGV of their own (see the script): no double encoding.
+      const head: Record<string, unknown> = {
         node: change.to.name,
-        from: encodeNode(change.from),
-        to: encodeNode(change.to),
         terminal:
           isTerminalNode(change.to.status) &&
           !isTerminalNode(change.from.status),
-        event: toStoredJson({
+        runId: change.runId,
+        at,
+        maxEvents: maxRunEvents,
+        release: change.release?.length ?? 0,
+        block: change.block?.length ?? 0,
+        execFields: 0,
+        logs: 0,
+        metrics: 0,
+      };
+      const args: Array<string | number> = [
+        '',
+        encodeNode(change.from),
+        encodeNode(change.to),
+        toStoredJson({
           kind: 'node',
           runId: change.runId,
           node: change.to.name,
@@ -224,66 +235,64 @@ export function createRedisRunStore(
           ...(change.to.message ? { message: change.to.message } : {}),
           at,
         }),
-      };
-      if (change.runIn) payload.runIn = change.runIn;
-      if (change.start) payload.start = { ...change.start, at };
-      if (change.tally) payload.tally = change.tally;
-      if (change.release?.length) {
-        payload.release = change.release.map((item) => [
-          item.name,
-          item.waits,
-          encodeNode(item.queued),
-        ]);
+      ];
+      if (change.runIn) head.runIn = change.runIn;
+      if (change.start) {
+        head.start = { ...change.start, at };
+        head.ctx = runContext(run, at);
       }
-      if (change.block?.length) {
-        payload.block = change.block.map((node) => [
-          node.name,
-          encodeNode(node),
-        ]);
+      if (change.tally) head.tally = change.tally;
+      for (const item of change.release ?? []) {
+        args.push(item.name, item.waits, encodeNode(item.queued));
       }
+      for (const node of change.block ?? []) {
+        args.push(node.name, encodeNode(node));
+      }
+      let execFields: string[] = [];
       if (change.createExecution) {
-        const { set } = toFieldChanges(
+        execFields = toFieldChanges(
           change.createExecution,
           new Set(['counter']),
-        );
-        payload.execCreate = set;
-        payload.execId = change.createExecution.id;
+        ).set;
+        head.exec = 'create';
+        head.execId = change.createExecution.id;
+        head.repository = run.repository;
       } else if (change.updateExecution) {
-        const { set } = toFieldChanges(
+        execFields = toFieldChanges(
           change.updateExecution.patch,
           FIXED_EXECUTION_FIELDS,
-        );
-        if (set.length > 0) {
-          payload.execUpdate = set;
-          if (change.updateExecution.guard) payload.execGuard = true;
+        ).set;
+        if (execFields.length > 0) {
+          head.exec = 'update';
+          if (change.updateExecution.guard) head.execGuard = true;
         }
       }
+      head.execFields = execFields.length;
+      args.push(...execFields);
       if (change.closeOthers?.length) {
-        payload.others = change.closeOthers.map((item) => [
+        head.others = change.closeOthers.map((item) => [
           keys.execution(item.id),
           ...toFieldChanges(item.patch, FIXED_EXECUTION_FIELDS).set,
         ]);
       }
       if (change.output) {
-        if (change.output.lines.length > 0) {
-          payload.logs = change.output.lines.map((line) => [
-            line.seq,
-            line.time,
-            line.stream,
-            line.text,
-          ]);
-          payload.maxLog = maxLogLines;
+        const { lines, metrics } = change.output;
+        if (lines.length > 0) {
+          head.logs = lines.length;
+          head.maxLog = maxLogLines;
+          for (const line of lines) {
+            args.push(line.seq, line.time, line.stream, line.text);
+          }
         }
-        if (change.output.metrics.length > 0) {
-          payload.metrics = change.output.metrics.map((event) =>
-            toStoredJson(event),
-          );
-          payload.maxMetrics = maxMetrics;
+        if (metrics.length > 0) {
+          head.metrics = metrics.length;
+          head.maxMetrics = maxMetrics;
+          for (const event of metrics) args.push(toStoredJson(event));
         }
       }
-      if (change.reuse) payload.reuse = change.reuse.executionId;
+      if (change.reuse) head.reuse = change.reuse.executionId;
       if (change.datums?.length) {
-        payload.datums = change.datums.map((datum) => {
+        head.datums = change.datums.map((datum) => {
           const record = { ...datum, createdAt: datum.createdAt ?? at };
           const entry: unknown[] = [keys.datum(datum.id), toStoredJson(record)];
           if (datum.alias)
@@ -295,7 +304,8 @@ export function createRedisRunStore(
         });
       }
       const stop = stopMessages(change.stop);
-      if (stop.length > 0) payload.stop = stop;
+      if (stop.length > 0) head.stop = stop;
+      args[0] = toStoredJson(head);
       const raw = await runScript(redis, applyNodeScript, {
         keys: [
           keys.run(change.runId),
@@ -309,7 +319,7 @@ export function createRedisRunStore(
           change.reuse ? keys.reuse(change.reuse.key) : keys.reuse(''),
           keys.control,
         ],
-        args: [toStoredJson(payload)],
+        args,
       });
       const result = JSON.parse(String(raw)) as Record<string, unknown>;
       if (result.code === 'ok') {

@@ -37,6 +37,25 @@ local function scoreOf(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)')
   return ms .. string.format('%03d', tonumber(seq) % 1000)
 end
+-- Sets the n:<node> fields whose stored node is still pending to their new
+-- JSON (appended to sets), names them in taken; returns how many.
+local function takePending(key, fields, values, sets, taken)
+  local count = 0
+  for from = 1, #fields, 500 do
+    local upto = math.min(from + 499, #fields)
+    local states = redis.call('HMGET', key, unpack(fields, from, upto))
+    for i, text in ipairs(states) do
+      if text and string.find(text, '"status":"pending"', 1, true) then
+        local k = from + i - 1
+        sets[#sets + 1] = fields[k]
+        sets[#sets + 1] = values[k]
+        taken[#taken + 1] = string.sub(fields[k], 3)
+        count = count + 1
+      end
+    end
+  end
+  return count
+end
 local function runEvent(p, status, reason)
   local event = { kind = 'run', runId = p.runId, status = status,
     repository = p.repository, name = p.name, counter = p.counter, at = p.at }
@@ -89,7 +108,7 @@ return 1
 };
 
 export const applyNodeScript: StoreScript = {
-  name: 'kilnApplyNode',
+  name: 'kilnApplyNode2',
   keys: 10,
   lua: `${HELPERS}
 --[[
@@ -97,6 +116,8 @@ export const applyNodeScript: StoreScript = {
   from it in the same step — successors released (queued) or blocked
   (skipped), the run started, the execution record created or closed, the
   last output lines, the reuse index, stop requests and events.
+  Long texts travel as ARGV of their own, never inside the head's JSON, so
+  nothing is encoded twice (this runs twice per step: it is the hot path).
   Input:
     KEYS[1] run hash          KEYS[2] run event stream
     KEYS[3] execution hash    KEYS[4] all executions (zset by time)
@@ -104,22 +125,23 @@ export const applyNodeScript: StoreScript = {
     KEYS[6] execution counters (hash by repository)
     KEYS[7] execution log stream   KEYS[8] execution metrics list
     KEYS[9] reuse key         KEYS[10] control stream
-    ARGV[1] JSON {
-      runId, node, from: <node JSON it was computed from>, to: <node JSON>,
+    ARGV[1] head JSON {
+      node, terminal (bool), tally ('failed' | 'stopped' | nil),
       runIn: [status...] (refuse unless the run is in one),
-      start: {from: [status...], to, at} (the run starts),
-      terminal (bool), tally ('failed' | 'stopped' | nil),
-      release: [[node, waits, queued JSON], ...],
-      block: [[node, skipped JSON], ...],
-      execCreate: [field, json, ...], execUpdate: [field, json, ...],
+      start: {from: [status...], to, at} and ctx (the run's identity and
+        index keys, only with start: the one way this changes its status),
+      release, block, execFields, logs, metrics: counts of the ARGV
+        sections below, exec: 'create' | 'update' | nil, execId,
       execGuard (update only an existing record), repository,
       others: [[execution key, field, json, ...], ...] (existing only),
-      logs: [[seq, time, stream, text], ...], maxLog,
-      metrics: [json, ...], maxMetrics, reuse (execution id),
+      maxLog, maxMetrics, reuse (execution id),
       datums: [[datum key, JSON, alias key | nil, datum id], ...],
-      stop: [json, ...], event: <node event JSON>, at,
-      statusPrefix, runsKey, activeKey, active: [status...], globalKey,
-      repository, ref, name, counter, maxEvents, maxGlobal }
+      stop: [json, ...], runId, at, maxEvents }
+    ARGV[2] the node JSON the change was computed from
+    ARGV[3] the new node JSON    ARGV[4] the node event JSON
+    then, in order: release × (node, waits, queued JSON); block × (node,
+    skipped JSON); execFields × (field, JSON); logs × (seq, time, stream,
+    text); metrics × (JSON)
   Output (JSON):
     {code: 'ok', status, left, failed, stopped, queued: [...], skipped: [...], counter}
     {code: 'moved', node: <stored node JSON>, status} the node changed since
@@ -135,11 +157,11 @@ if p.runIn and not contains(p.runIn, status) then
   return cjson.encode({ code = 'run', node = got[2], status = status })
 end
 -- Node JSON is canonical (encode-node.ts): equal text, equal state.
-if got[2] ~= p.from then
+if got[2] ~= ARGV[2] then
   return cjson.encode({ code = 'moved', node = got[2], status = status })
 end
 local left, failed, stopped = num(got[3]), num(got[4]), num(got[5])
-local sets = { nodeField, p.to }
+local sets = { nodeField, ARGV[3] }
 if p.terminal then left = left - 1 end
 if p.tally == 'failed' then failed = failed + 1 end
 if p.tally == 'stopped' then stopped = stopped + 1 end
@@ -154,48 +176,29 @@ if p.start and contains(p.start.from, status) then
 end
 
 -- Successors: one upstream releases at once, several count down.
+local a = 5
 local queued, skipped = {}, {}
 local candidates, queuedJson = {}, {}
-for _, release in ipairs(p.release or {}) do
+for _ = 1, p.release do
+  local name, waits = ARGV[a], tonumber(ARGV[a + 1])
   local ready = true
-  if release[2] > 1 then
-    ready = redis.call('HINCRBY', KEYS[1], 'w:' .. release[1], -1) <= 0
+  if waits > 1 then
+    ready = redis.call('HINCRBY', KEYS[1], 'w:' .. name, -1) <= 0
   end
   if ready then
-    candidates[#candidates + 1] = 'n:' .. release[1]
-    queuedJson[#candidates] = release[3]
+    candidates[#candidates + 1] = 'n:' .. name
+    queuedJson[#candidates] = ARGV[a + 2]
   end
+  a = a + 3
 end
-for from = 1, #candidates, 500 do
-  local upto = math.min(from + 499, #candidates)
-  local states = redis.call('HMGET', KEYS[1], unpack(candidates, from, upto))
-  for i, text in ipairs(states) do
-    if text and string.find(text, '"status":"pending"', 1, true) then
-      local k = from + i - 1
-      sets[#sets + 1] = candidates[k]
-      sets[#sets + 1] = queuedJson[k]
-      queued[#queued + 1] = string.sub(candidates[k], 3)
-    end
-  end
-end
+takePending(KEYS[1], candidates, queuedJson, sets, queued)
 local blockFields, blockJson = {}, {}
-for _, block in ipairs(p.block or {}) do
-  blockFields[#blockFields + 1] = 'n:' .. block[1]
-  blockJson[#blockFields] = block[2]
+for _ = 1, p.block do
+  blockFields[#blockFields + 1] = 'n:' .. ARGV[a]
+  blockJson[#blockFields] = ARGV[a + 1]
+  a = a + 2
 end
-for from = 1, #blockFields, 500 do
-  local upto = math.min(from + 499, #blockFields)
-  local states = redis.call('HMGET', KEYS[1], unpack(blockFields, from, upto))
-  for i, text in ipairs(states) do
-    if text and string.find(text, '"status":"pending"', 1, true) then
-      local k = from + i - 1
-      sets[#sets + 1] = blockFields[k]
-      sets[#sets + 1] = blockJson[k]
-      skipped[#skipped + 1] = string.sub(blockFields[k], 3)
-      left = left - 1
-    end
-  end
-end
+left = left - takePending(KEYS[1], blockFields, blockJson, sets, skipped)
 sets[#sets + 1] = 'left'
 sets[#sets + 1] = left
 if p.tally then
@@ -208,7 +211,7 @@ for from = 1, #sets, 1000 do
   redis.call('HSET', KEYS[1], unpack(sets, from, math.min(from + 999, #sets)))
 end
 
-local eventId = xadd(KEYS[2], p.maxEvents, p.event)
+local eventId = xadd(KEYS[2], p.maxEvents, ARGV[4])
 if #queued > 0 then
   xadd(KEYS[2], p.maxEvents, cjson.encode({ kind = 'nodes', runId = p.runId,
     status = 'queued', nodes = queued, at = p.at }))
@@ -218,21 +221,23 @@ if #skipped > 0 then
     status = 'skipped', nodes = skipped, at = p.at }))
 end
 if newStatus ~= status then
-  moveStatus(p, status, newStatus)
-  local json = runEvent(p, newStatus, nil)
+  moveStatus(p.ctx, status, newStatus)
+  local json = runEvent(p.ctx, newStatus, nil)
   xadd(KEYS[2], p.maxEvents, json)
-  xadd(p.globalKey, p.maxGlobal, json)
+  xadd(p.ctx.globalKey, p.ctx.maxGlobal, json)
 end
 
 local counter = nil
-if p.execCreate then
+local execFrom, execTo = a, a + p.execFields - 1
+a = a + p.execFields
+if p.exec == 'create' then
   counter = redis.call('HINCRBY', KEYS[6], p.repository, 1)
-  redis.call('HSET', KEYS[3], 'counter', counter, unpack(p.execCreate))
+  redis.call('HSET', KEYS[3], 'counter', counter, unpack(ARGV, execFrom, execTo))
   redis.call('ZADD', KEYS[4], scoreOf(eventId), p.execId)
   redis.call('ZADD', KEYS[5], counter, p.execId)
-elseif p.execUpdate then
+elseif p.exec == 'update' then
   if not p.execGuard or redis.call('EXISTS', KEYS[3]) == 1 then
-    redis.call('HSET', KEYS[3], unpack(p.execUpdate))
+    redis.call('HSET', KEYS[3], unpack(ARGV, execFrom, execTo))
   end
 end
 for _, exec in ipairs(p.others or {}) do
@@ -240,15 +245,19 @@ for _, exec in ipairs(p.others or {}) do
     redis.call('HSET', exec[1], unpack(exec, 2))
   end
 end
-for _, line in ipairs(p.logs or {}) do
+for _ = 1, p.logs do
   -- An id not above the last stored line is a retried append: skipped.
-  redis.pcall('XADD', KEYS[7], 'MAXLEN', '~', p.maxLog, line[1] .. '-1',
-    't', line[2], 's', line[3], 'x', line[4])
+  redis.pcall('XADD', KEYS[7], 'MAXLEN', '~', p.maxLog, ARGV[a] .. '-1',
+    't', ARGV[a + 1], 's', ARGV[a + 2], 'x', ARGV[a + 3])
+  a = a + 4
 end
-if p.metrics and #p.metrics > 0 then
-  if redis.call('RPUSH', KEYS[8], unpack(p.metrics)) > p.maxMetrics then
-    redis.call('LTRIM', KEYS[8], -p.maxMetrics, -1)
+if p.metrics > 0 then
+  local length = 0
+  for from = a, a + p.metrics - 1, 1000 do
+    length = redis.call('RPUSH', KEYS[8],
+      unpack(ARGV, from, math.min(from + 999, a + p.metrics - 1)))
   end
+  if length > p.maxMetrics then redis.call('LTRIM', KEYS[8], -p.maxMetrics, -1) end
 end
 if p.reuse then redis.call('SET', KEYS[9], p.reuse) end
 for _, datum in ipairs(p.datums or {}) do

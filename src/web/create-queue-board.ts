@@ -1,12 +1,13 @@
 /**
- * The BullMQ board (`@bull-board/express`) for kiln's step and intake
- * queues, built on first use so a server that never shows it opens no
- * queue objects. Its page links a web font from another site, which
+ * The BullMQ board (`@bull-board/express`) for kiln's step, intake and
+ * schedule queues, built on first use so a server that never shows it opens
+ * no queue objects. Its page links a web font from another site, which
  * kiln's policy forbids (no external requests): the link is taken out of
  * the page as it is rendered.
  */
 import type { Router } from 'express';
 import { INTAKE_QUEUE } from '../intake/intake-queue.js';
+import { SCHEDULE_QUEUE } from '../queue/schedule-queue.js';
 import { DEFAULT_STEP_QUEUE } from '../queue/step-jobs.js';
 import type { ServerDeps } from '../http/server-deps.js';
 
@@ -24,7 +25,7 @@ export async function createQueueBoard(deps: ServerDeps): Promise<Router> {
   ]);
   const adapter = new ExpressAdapter();
   adapter.setBasePath('/admin/queues');
-  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE].map(
+  const queues = [DEFAULT_STEP_QUEUE, INTAKE_QUEUE, SCHEDULE_QUEUE].map(
     (name) =>
       new BullMQAdapter(
         new Queue(name, {

@@ -21,7 +21,7 @@ export interface LayoutOptions {
   /** What the client script wires up (`run`, `runs`, `execution`, …). */
   page?: string;
   /** The navigation entry to mark as current. */
-  section?: 'runs' | 'compare' | 'launch' | 'deliveries';
+  section?: 'runs' | 'compare' | 'launch' | 'schedules' | 'deliveries';
 }
 
 export function renderLayout(options: LayoutOptions): string {
@@ -59,6 +59,7 @@ export function renderLayout(options: LayoutOptions): string {
             ${link('/runs', 'runs', 'Runs')}
             ${link('/compare', 'compare', 'Compare')}
             ${link('/launch', 'launch', 'Launch')}
+            ${link('/schedules', 'schedules', 'Schedules')}
             ${link('/deliveries', 'deliveries', 'Deliveries')}
             ${options.role === 'admin' ? html`<a href="/admin/queues">Queues</a>` : ''}
             <span class="user"

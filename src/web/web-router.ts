@@ -35,6 +35,7 @@ import { renderLaunchPage } from './pages/launch-page.js';
 import { renderNotFoundPage } from './pages/not-found-page.js';
 import { renderRegions, renderRunPage, runHeading } from './pages/run-page.js';
 import { renderRunRows, renderRunsPage } from './pages/runs-page.js';
+import { createSchedulesRouter } from './schedules-router.js';
 import { createSessionRouter } from './session-router.js';
 import { createStaticRouter } from './static-router.js';
 
@@ -61,6 +62,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   router.use(createSessionRouter(deps, auth));
 
   router.get('/', (_req, res) => res.redirect(302, '/runs'));
+  router.use(createSchedulesRouter(deps, auth));
 
   router.get('/runs', async (req, res) => {
     const viewer = await pageAccess(req, res);

@@ -4,7 +4,7 @@
  * and `closed` (the puller went away); it reads `release` on stdin. See
  * serve-slow-registry.ts for why it needs a process of its own.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -62,6 +62,11 @@ export async function startSlowRegistry(options: {
     async close() {
       child.kill('SIGTERM');
       await exited;
+      // dockerd may finish the pull on its own: its tag must not stay behind
+      // (a registry digest on a shared test image changes what others see).
+      await new Promise<void>((resolve) =>
+        execFile('docker', ['rmi', ref], () => resolve()),
+      );
     },
   };
 }

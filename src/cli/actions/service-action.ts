@@ -13,6 +13,9 @@ import { createDeliveryLog } from '../../intake/delivery-log.js';
 import { startIntakeWorker } from '../../intake/start-intake-worker.js';
 import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../control/reconcile-run.js';
+import type { ScheduleDeps } from '../../control/schedule-deps.js';
+import { createScheduleSync } from '../../control/sync-schedules.js';
+import { startScheduleWorker } from '../../scheduler/start-schedule-worker.js';
 import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
 import { createSecretStore } from '../../secrets/secret-store.js';
 import { createGitCommitHistory } from '../../control/git-commit-history.js';
@@ -192,8 +195,16 @@ async function startServerRole(
       ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
       : [],
   });
-  // The intake worker turns queued deliveries into runs.
+  const scheduleDeps: ScheduleDeps = {
+    control: deps,
+    schedules: engine.schedules.store,
+    queue: engine.schedules.queue,
+    git: deps.git,
+  };
+  // The intake worker turns queued deliveries into runs (and takes each
+  // branch's schedules from pushes to it).
   const intake = startIntakeWorker({
+    schedules: createScheduleSync(scheduleDeps),
     control: deps,
     eventTimes: engine.eventTimes,
     git: deps.git,
@@ -204,6 +215,13 @@ async function startServerRole(
     connection: engine.bullConnection,
     logger,
     concurrency: Math.max(2, settings.concurrency),
+  });
+  // Every server takes tick jobs; BullMQ gives each tick to one of them.
+  const ticks = startScheduleWorker({
+    ...scheduleDeps,
+    connection: engine.bullConnection,
+    bullPrefix: engine.keys.bullPrefix,
+    logger,
   });
   engine.reporter.startReportWorker();
   const server: Server = createServer(app);
@@ -228,6 +246,7 @@ async function startServerRole(
   return async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await intake.close();
+    await ticks.close();
   };
 }
 

@@ -12,6 +12,8 @@ export interface RepositoryRef {
   /** `owner/name` as GitHub spells it. */
   fullName: string;
   cloneUrl: string;
+  /** Pushes: the repository's default branch (where schedules without a `branch` run). */
+  defaultBranch?: string;
 }
 
 export interface PushTriggerEvent {
@@ -90,6 +92,7 @@ const PushPayload = z.looseObject({
   deleted: z.boolean().optional(),
   repository: Repository.extend({
     pushed_at: z.union([z.number(), z.string(), z.null()]).optional(),
+    default_branch: z.string().min(1).max(maxRefLength).optional(),
   }),
   head_commit: z
     .looseObject({
@@ -230,6 +233,9 @@ function toPush(payload: unknown): ToTriggerEventResult {
       repository: {
         fullName: data.repository.full_name,
         cloneUrl: data.repository.clone_url,
+        ...(data.repository.default_branch !== undefined
+          ? { defaultBranch: data.repository.default_branch }
+          : {}),
       },
       ref: data.ref,
       refType,

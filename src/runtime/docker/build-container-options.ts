@@ -25,6 +25,7 @@
 import type Dockerode from 'dockerode';
 import { buildStepScript } from '../build-step-script.js';
 import type { StepSpec } from '../runtime.js';
+import { findStepSpecProblem } from '../check-step-spec.js';
 
 export const KILN_LABELS = {
   managed: 'kiln.managed',
@@ -43,7 +44,6 @@ export const DEFAULT_PIDS_LIMIT = 1024;
 export const DEFAULT_NOFILE_LIMIT = 16_384;
 const GPU_DEVICE = 'nvidia.com/gpu';
 // Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*; kiln adds a prefix.
-const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // Anything but `=` and NUL: the engine splits `Env` entries on the first `=`.
 const ENV_NAME = /^[^=\0]+$/;
 
@@ -81,7 +81,10 @@ export function buildContainerOptions(
 ): BuildContainerOptionsResult {
   const { spec, workerId } = options;
   const nofile = options.nofileLimit ?? DEFAULT_NOFILE_LIMIT;
-  const problem = findSpecProblem(spec);
+  const problem = findStepSpecProblem(spec, {
+    pattern: ENV_NAME,
+    rule: 'it must be non-empty, without "=" or NUL',
+  });
   if (problem !== null) return { ok: false, problem };
   const network = spec.network ? options.network : { mode: 'none' };
   if (network === undefined) {
@@ -162,52 +165,6 @@ export function buildContainerOptions(
       HostConfig: hostConfig,
     },
   };
-}
-
-function findSpecProblem(spec: StepSpec): string | null {
-  if (!EXECUTION_ID.test(spec.executionId)) {
-    return `execution id "${spec.executionId}" cannot name a container (letters, digits, "_", ".", "-"; at most 128)`;
-  }
-  if (!Number.isSafeInteger(spec.attempt) || spec.attempt < 0) {
-    return `attempt ${spec.attempt} is not a non-negative integer`;
-  }
-  if (!spec.workdir.startsWith('/')) {
-    return `working directory "${spec.workdir}" must be an absolute path`;
-  }
-  for (const [name, value] of Object.entries(spec.env)) {
-    if (!ENV_NAME.test(name)) {
-      return `environment variable name "${name}" is not valid (it must be non-empty, without "=" or NUL)`;
-    }
-    if (value.includes('\0')) {
-      return `environment variable ${name} contains a NUL byte`;
-    }
-  }
-  for (const mount of spec.mounts) {
-    if (
-      !mount.hostPath.startsWith('/') ||
-      !mount.containerPath.startsWith('/')
-    ) {
-      return `mount ${mount.hostPath} → ${mount.containerPath} must use absolute paths`;
-    }
-  }
-  const { cpus, memoryBytes, pidsLimit } = spec.resources;
-  if (cpus !== undefined && !(Number.isFinite(cpus) && cpus > 0)) {
-    return `cpus ${cpus} must be a positive number`;
-  }
-  if (
-    memoryBytes !== undefined &&
-    !(Number.isSafeInteger(memoryBytes) && memoryBytes >= 6 * 1024 * 1024)
-  ) {
-    // The engine refuses limits under 6 MB; say so before it does.
-    return `memory limit ${memoryBytes} must be a whole number of bytes, at least 6 MB`;
-  }
-  if (
-    pidsLimit !== undefined &&
-    !(Number.isSafeInteger(pidsLimit) && pidsLimit > 0)
-  ) {
-    return `pids limit ${pidsLimit} must be a positive integer`;
-  }
-  return null;
 }
 
 function toDeviceRequests(

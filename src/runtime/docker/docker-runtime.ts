@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import Dockerode from 'dockerode';
 import { RuntimeError } from '../runtime.js';
+import { answersWithin, stoppedBeforeStart } from '../forward-output.js';
 import type {
   OutputSink,
   PreparedImage,
@@ -182,15 +183,7 @@ export class DockerRuntime implements Runtime {
         `cannot run execution ${JSON.stringify(spec.executionId)}: ${built.problem}`,
       );
     }
-    if (signal?.aborted) {
-      const now = new Date();
-      return {
-        reason: { kind: 'stopped' },
-        exitCode: null,
-        startedAt: now,
-        endedAt: now,
-      };
-    }
+    if (signal?.aborted) return stoppedBeforeStart();
 
     const container = await this.#createReplacingLeftover(built.options, spec);
     try {
@@ -241,19 +234,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async ping(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
-    });
-    const answer = this.#docker.ping().then(
-      () => true,
-      () => false,
-    );
-    try {
-      return await Promise.race([answer, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return answersWithin(this.#docker.ping(), PING_TIMEOUT_MS);
   }
 
   /**
@@ -350,9 +331,11 @@ function pickDigest(
     `${reference.path}@`,
     `${reference.path.replace(/^library\//, '')}@`,
   ];
-  const match =
-    repoDigests.find((entry) => wanted.some((w) => entry.startsWith(w))) ??
-    repoDigests[0];
+  // Another repository's digest would name a manifest this reference can't
+  // pull: the local id is the honest answer then.
+  const match = repoDigests.find((entry) =>
+    wanted.some((w) => entry.startsWith(w)),
+  );
   const at = match?.indexOf('@') ?? -1;
   return match !== undefined && at !== -1 ? match.slice(at + 1) : info.Id;
 }

@@ -5,8 +5,13 @@
  * `finally`, so it happens whatever this throws.
  */
 import type Dockerode from 'dockerode';
-import type { Logger } from 'pino';
 import type { EndReason } from '../../model/end-reason.js';
+import {
+  createSinkForwarder,
+  settleWithin,
+  type RuntimeLogger,
+} from '../forward-output.js';
+export type { RuntimeLogger } from '../forward-output.js';
 import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
@@ -17,8 +22,6 @@ import {
   getDockerStatusCode,
   isEngineUnreachableError,
 } from './describe-docker-error.js';
-
-export type RuntimeLogger = Pick<Logger, 'debug' | 'warn'>;
 
 export interface RunContainerOptions {
   container: Dockerode.Container;
@@ -132,35 +135,4 @@ export async function callEngine<T>(
       { cause: error },
     );
   }
-}
-
-function createSinkForwarder(
-  sink: OutputSink,
-  logger: RuntimeLogger | undefined,
-): (which: 'stdout' | 'stderr', chunk: Buffer) => void {
-  let warned = false;
-  return (which, chunk) => {
-    try {
-      if (which === 'stdout') sink.stdout(chunk);
-      else sink.stderr(chunk);
-    } catch (error) {
-      // A throwing sink must not take the worker down from inside a stream
-      // callback; the step keeps running and its outcome is still reported.
-      if (!warned) {
-        warned = true;
-        logger?.warn({ err: error }, 'output sink threw; chunk dropped');
-      }
-    }
-  };
-}
-
-/** True when `promise` settled within `ms`, false otherwise. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.finally(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }

@@ -33,6 +33,7 @@
 import { Pod, Secret } from 'kubernetes-models/v1';
 import type { IPod, IContainer, IVolumeMount } from 'kubernetes-models/v1';
 import type { StepSpec } from '../runtime.js';
+import { findStepSpecProblem } from '../check-step-spec.js';
 import { buildPodCommand } from './build-pod-command.js';
 import type { Placement } from './load-environments.js';
 import {
@@ -99,7 +100,6 @@ export type BuildPodResult =
 const FILES_VOLUME = 'kiln-files';
 const DEFAULT_STOP_GRACE_MS = 10_000;
 const DEFAULT_START_ALLOWANCE_S = 3600;
-const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // What the API server of 1.20 accepts as an environment variable name.
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const RESOURCE_NAME =
@@ -117,7 +117,10 @@ const HARDENED = {
 
 export function buildPod(options: BuildPodOptions): BuildPodResult {
   const { spec } = options;
-  const problem = findSpecProblem(spec);
+  const problem = findStepSpecProblem(spec, {
+    pattern: ENV_NAME,
+    rule: 'on Kubernetes: letters, digits, "_", "-", "."; not starting with a digit',
+  });
   if (problem !== null) return { ok: false, problem };
   const resources = toResources(spec);
   if (!resources.ok) return resources;
@@ -371,48 +374,4 @@ function toResources(
       ...(Object.keys(amounts).length === 0 ? {} : { requests: amounts }),
     },
   };
-}
-
-function findSpecProblem(spec: StepSpec): string | null {
-  if (!EXECUTION_ID.test(spec.executionId)) {
-    return `execution id "${spec.executionId}" is not valid (letters, digits, "_", ".", "-"; at most 128)`;
-  }
-  if (!Number.isSafeInteger(spec.attempt) || spec.attempt < 0) {
-    return `attempt ${spec.attempt} is not a non-negative integer`;
-  }
-  if (!spec.workdir.startsWith('/')) {
-    return `working directory "${spec.workdir}" must be an absolute path`;
-  }
-  for (const [name, value] of Object.entries(spec.env)) {
-    if (!ENV_NAME.test(name)) {
-      return `environment variable name "${name}" is not valid on Kubernetes (letters, digits, "_", "-", "."; not starting with a digit)`;
-    }
-    if (value.includes('\0')) {
-      return `environment variable ${name} contains a NUL byte`;
-    }
-  }
-  const seen = new Set<string>();
-  for (const mount of spec.mounts) {
-    if (
-      !mount.hostPath.startsWith('/') ||
-      !mount.containerPath.startsWith('/')
-    ) {
-      return `mount ${mount.hostPath} → ${mount.containerPath} must use absolute paths`;
-    }
-    if (seen.has(mount.containerPath)) {
-      return `two mounts at ${mount.containerPath}`;
-    }
-    seen.add(mount.containerPath);
-  }
-  const { cpus, memoryBytes } = spec.resources;
-  if (cpus !== undefined && !(Number.isFinite(cpus) && cpus > 0)) {
-    return `cpus ${cpus} must be a positive number`;
-  }
-  if (
-    memoryBytes !== undefined &&
-    !(Number.isSafeInteger(memoryBytes) && memoryBytes >= 6 * 1024 * 1024)
-  ) {
-    return `memory limit ${memoryBytes} must be a whole number of bytes, at least 6 MB`;
-  }
-  return null;
 }

@@ -20,6 +20,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { parseImageReference } from '../docker/parse-image-reference.js';
 import { RuntimeError } from '../runtime.js';
+import { answersWithin, stoppedBeforeStart } from '../forward-output.js';
 import type {
   OutputSink,
   PreparedImage,
@@ -143,15 +144,7 @@ export class KubernetesRuntime implements Runtime {
         `cannot run execution ${JSON.stringify(spec.executionId)}: ${built.problem}`,
       );
     }
-    if (signal?.aborted) {
-      const now = new Date();
-      return {
-        reason: { kind: 'stopped' },
-        exitCode: null,
-        startedAt: now,
-        endedAt: now,
-      };
-    }
+    if (signal?.aborted) return stoppedBeforeStart();
 
     const secretName = built.secret?.metadata?.name;
     try {
@@ -245,21 +238,10 @@ export class KubernetesRuntime implements Runtime {
   }
 
   async ping(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
-    });
-    const answer = this.#core
-      .listNamespacedPod({ namespace: this.namespace, limit: 1 })
-      .then(
-        () => true,
-        () => false,
-      );
-    try {
-      return await Promise.race([answer, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return answersWithin(
+      this.#core.listNamespacedPod({ namespace: this.namespace, limit: 1 }),
+      PING_TIMEOUT_MS,
+    );
   }
 
   /**

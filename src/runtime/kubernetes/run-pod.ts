@@ -10,8 +10,13 @@
 import { PassThrough } from 'node:stream';
 import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { IPod } from 'kubernetes-models/v1';
-import type { Logger } from 'pino';
 import type { EndReason } from '../../model/end-reason.js';
+import {
+  createSinkForwarder,
+  settleWithin,
+  type RuntimeLogger,
+} from '../forward-output.js';
+export type { RuntimeLogger } from '../forward-output.js';
 import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
@@ -29,8 +34,6 @@ import type { ContainerStream } from './open-container-stream.js';
 import { packFolders } from './pack-folders.js';
 import { readPodState, type PodState } from './read-pod-state.js';
 import { watchPod, type PodWatch } from './watch-pod.js';
-
-export type RuntimeLogger = Pick<Logger, 'debug' | 'warn'>;
 
 export interface RunPodOptions {
   kubeConfig: KubeConfig;
@@ -654,35 +657,4 @@ async function waitForChange(
   } finally {
     signal.removeEventListener('abort', onAbort!);
   }
-}
-
-function createSinkForwarder(
-  sink: OutputSink,
-  logger: RuntimeLogger | undefined,
-): (which: 'stdout' | 'stderr', chunk: Buffer) => void {
-  let warned = false;
-  return (which, chunk) => {
-    try {
-      if (which === 'stdout') sink.stdout(chunk);
-      else sink.stderr(chunk);
-    } catch (error) {
-      // A throwing sink must not take the worker down from inside a socket
-      // callback; the step keeps running and its outcome is still reported.
-      if (!warned) {
-        warned = true;
-        logger?.warn({ err: error }, 'output sink threw; chunk dropped');
-      }
-    }
-  };
-}
-
-/** True when `promise` settled within `ms`, false otherwise. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.finally(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }

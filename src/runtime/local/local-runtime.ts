@@ -21,6 +21,7 @@ import { stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { buildStepScript } from '../build-step-script.js';
 import { RuntimeError } from '../runtime.js';
+import { stoppedBeforeStart } from '../forward-output.js';
 import type {
   OutputSink,
   PreparedImage,
@@ -86,15 +87,7 @@ export class LocalRuntime implements Runtime {
       }
       env[name] = mapLocalPath(value, localPaths);
     }
-    if (signal?.aborted) {
-      const now = new Date();
-      return {
-        reason: { kind: 'stopped' },
-        exitCode: null,
-        startedAt: now,
-        endedAt: now,
-      };
-    }
+    if (signal?.aborted) return stoppedBeforeStart();
 
     const child = await spawnShell({
       script: buildStepScript(spec.commands),

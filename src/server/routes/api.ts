@@ -14,6 +14,7 @@ import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
 import { createApiTokensRouter } from './api-tokens.js';
+import { createApiSchedulesRouter } from './api-schedules.js';
 
 let openApiText: string | undefined;
 
@@ -74,6 +75,7 @@ export function createApiRouter(deps: ServerDeps): Router {
   router.use(createApiExecutionsRouter(context));
   router.use(createApiEventsRouter(context));
   router.use(createApiTokensRouter(context));
+  router.use(createApiSchedulesRouter(context));
   router.use('/api', (_req, _res, next) => {
     next(new ApiError(404, 'no such API endpoint: see /api/openapi.json'));
   });

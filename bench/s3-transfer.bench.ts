@@ -10,8 +10,12 @@
  *   cache (HEAD, GET pinned to the ETag, SHA-256, cache, link) ÷ the same
  *   `GetObject`;
  * - upload: `S3ArtifactStore.put` (copy into the cache while hashing, HEAD,
- *   multipart upload, HEAD check) ÷ lib-storage `Upload` of the file with
- *   the same part size and queue size.
+ *   multipart upload of that copy, HEAD check) ÷ lib-storage `Upload` of
+ *   the file with the same part size and queue size.
+ *
+ * For the artifact download and the upload it also prints the median CPU
+ * time of this process per call on each side (kiln's own cost, blurred
+ * less than wall time by a busy machine).
  *
  * Every upload sample writes different bytes (a counter in the first 16
  * bytes, written on both sides), so neither side deduplicates. Target: time
@@ -49,6 +53,40 @@ const REPETITIONS = Math.max(5, Number(process.env.BENCH_REPS ?? 9));
 const PART_SIZE = 16 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 const ROOT = resolve(import.meta.dirname, '..');
+
+/**
+ * This process's CPU time per call of `run` (user + system, ms): what kiln
+ * itself spends, which a loaded machine's contention blurs less than wall
+ * time. radosgw's own CPU is not in it.
+ */
+function withCpu(run: () => Promise<void>): {
+  run: () => Promise<void>;
+  samples: number[];
+} {
+  const samples: number[] = [];
+  return {
+    samples,
+    run: async () => {
+      const before = process.cpuUsage();
+      await run();
+      const used = process.cpuUsage(before);
+      samples.push((used.user + used.system) / 1000);
+    },
+  };
+}
+
+function printCpu(
+  name: string,
+  subject: { samples: number[] },
+  baseline: { samples: number[] },
+): void {
+  const median = (values: number[]) =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const [kiln, sdk] = [median(subject.samples), median(baseline.samples)];
+  console.log(
+    `M10 ${name} CPU of this process: kiln ${Math.round(kiln)} ms, bare SDK ${Math.round(sdk)} ms, ratio ${(kiln / sdk).toFixed(2)} (medians, warm-up included)`,
+  );
+}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'kiln-bench-s3-'));
@@ -112,21 +150,24 @@ async function main(): Promise<void> {
       server: 'ceph radosgw 16.2, memstore, loopback',
     };
 
+    const rawGet = withCpu(rawDownload);
+    const kilnCopy = withCpu(async () => {
+      const cache = mkdtempSync(join(work, 'cache-'));
+      const dest = join(work, 'artifact-download.bin');
+      await store(cache).copyTo(stored.sha256, dest);
+      rmSync(dest);
+      rmSync(cache, { recursive: true });
+    });
     const artifact = await runBenchmark({
       id: 'M10',
       name: 's3-download-artifact',
       repetitions: REPETITIONS,
       targetRatio: 1.1,
       details,
-      baseline: rawDownload,
-      subject: async () => {
-        const cache = mkdtempSync(join(work, 'cache-'));
-        const dest = join(work, 'artifact-download.bin');
-        await store(cache).copyTo(stored.sha256, dest);
-        rmSync(dest);
-        rmSync(cache, { recursive: true });
-      },
+      baseline: rawGet.run,
+      subject: kilnCopy.run,
     });
+    printCpu('s3-download-artifact', kilnCopy, rawGet);
 
     const fetcher = (cacheDir: string) =>
       new InputFetcher({
@@ -160,32 +201,35 @@ async function main(): Promise<void> {
       },
     });
 
+    const rawUpload = withCpu(async () => {
+      freshContent();
+      await new Upload({
+        client,
+        params: {
+          Bucket: bucket,
+          Key: `raw/${counter}`,
+          Body: createReadStream(file),
+        },
+        partSize: PART_SIZE,
+        queueSize: QUEUE_SIZE,
+      }).done();
+    });
+    const kilnUpload = withCpu(async () => {
+      freshContent();
+      const cache = mkdtempSync(join(work, 'cache-'));
+      await store(cache).put(file);
+      rmSync(cache, { recursive: true });
+    });
     const upload = await runBenchmark({
       id: 'M10',
       name: 's3-upload',
       repetitions: REPETITIONS,
       targetRatio: 1.1,
       details,
-      baseline: async () => {
-        freshContent();
-        await new Upload({
-          client,
-          params: {
-            Bucket: bucket,
-            Key: `raw/${counter}`,
-            Body: createReadStream(file),
-          },
-          partSize: PART_SIZE,
-          queueSize: QUEUE_SIZE,
-        }).done();
-      },
-      subject: async () => {
-        freshContent();
-        const cache = mkdtempSync(join(work, 'cache-'));
-        await store(cache).put(file);
-        rmSync(cache, { recursive: true });
-      },
+      baseline: rawUpload.run,
+      subject: kilnUpload.run,
     });
+    printCpu('s3-upload', kilnUpload, rawUpload);
     failed = ![artifact, input, upload].every((result) => result.pass);
     client.destroy();
   } finally {

@@ -25,9 +25,23 @@ import type { Readable } from 'node:stream';
  *   `UNAVAILABLE`: an infrastructure failure, not the caller's fault.
  * - `copyTo` may share storage with the blob (a hard link): callers must
  *   treat the copy as read-only (mount it read-only into containers). To
- *   hand a file to a user, use `saveArtifactCopy`.
+ *   hand a file to a user, use `saveArtifactCopy`. It resolves with the
+ *   identity of the stored object the bytes belong to (object storage: its
+ *   ETag and version), for the execution record of the input.
  * - Nothing here deletes: garbage collection is a separate concern.
  */
+/**
+ * Which object of the store holds a blob: what an input's record keeps
+ * beside the digest. Empty for a store without object identities (a
+ * directory).
+ */
+export interface StoredObject {
+  /** The object's ETag. */
+  etag?: string;
+  /** The object's version, on a versioned bucket. */
+  versionId?: string;
+}
+
 export interface ArtifactStore {
   /** Where the blobs are, for messages: a directory or `s3://bucket/prefix/`. */
   readonly location: string;
@@ -36,7 +50,7 @@ export interface ArtifactStore {
   has(sha256: string): Promise<boolean>;
   open(sha256: string): Promise<Readable>;
   /** Creates or replaces `destPath` with the blob's bytes. */
-  copyTo(sha256: string, destPath: string): Promise<void>;
+  copyTo(sha256: string, destPath: string): Promise<StoredObject>;
   /** Size in bytes, or null when the blob is not stored. */
   size(sha256: string): Promise<number | null>;
   /**

@@ -5,16 +5,17 @@
  *
  * - Keys are content-addressed, `<prefix>sha256/<first 2 hex>/<other 62>`,
  *   with the digest also in the object's metadata (`x-amz-meta-sha256`).
- * - `put` first copies the file into the worker's local cache (an
- *   `FsArtifactStore`: the copy is kiln's own, read without following
- *   symlinks, and hashed on the way), then uploads that copy as a streamed
- *   multipart upload (lib-storage). An upload becomes an object only when
- *   complete; a failed one is aborted. The object is then checked (size and
- *   digest) with a HEAD.
+ * - `put` reads the file once: it is hashed while copied into the worker's
+ *   local cache (an `FsArtifactStore`, read without following symlinks),
+ *   and that copy — kiln's own, read-only, so it can't change after it was
+ *   hashed — is uploaded as a streamed multipart upload (lib-storage). An
+ *   upload becomes an object only when complete; a failed one is aborted.
+ *   The object is then checked (size and digest) with a HEAD.
  * - Reads are checked against the name: `copyTo` downloads into the local
  *   cache and refuses bytes that hash to anything else (`CORRUPT`), `open`
  *   errors at the end of a stream that does not match. Blobs already in the
- *   cache are not downloaded again.
+ *   cache are not downloaded again. `copyTo` answers the object's ETag and
+ *   version (from the GET, or a HEAD for a cached blob).
  * - Network errors, timeouts, throttling and 5xx answers are retried (the
  *   SDK's own retries per request, then the whole operation with a growing
  *   delay); then `UNAVAILABLE`, which the worker treats as an
@@ -23,9 +24,8 @@
  * - `downloadUrl` presigns a GET for the UI/API (the browser fetches the
  *   bytes from the store, not through kiln).
  */
-import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
-import { pipeline, type Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetObjectCommand,
@@ -35,11 +35,11 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ArtifactError } from './artifact-error.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { ArtifactStore, StoredObject } from './artifact-store.js';
 import { createDigestCheck } from './create-digest-check.js';
 import { FsArtifactStore } from './fs-artifact-store.js';
 import { describeS3Error, isTransientS3Error } from './describe-s3-error.js';
-import { codeOf, openRegularFile } from './open-regular-file.js';
+import { codeOf } from './open-regular-file.js';
 import { normalisePrefix } from './parse-s3-url.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -88,57 +88,30 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(localPath: string): Promise<{ sha256: string; size: number }> {
-    const handle = await openRegularFile(localPath);
-    try {
-      // The key is the digest, so the file is read twice: once to hash it,
-      // once to upload it (and keep a copy in the local cache on the way).
-      const blob = await hashFile(handle, localPath);
-      await this.withRetries(`uploading ${blob.sha256}`, async () => {
-        const head = await this.head(blob.sha256);
-        if (head && head.size === blob.size && head.sha256 === blob.sha256) {
-          return; // already stored (the same bytes from another execution)
-        }
-        await this.upload(handle, localPath, blob);
-      });
-      return blob;
-    } finally {
-      await handle.close();
-    }
+    // The key is the digest, so it must be known before the upload starts:
+    // one pass hashes the file into the cache, the upload reads that copy.
+    const blob = await this.cache.put(localPath);
+    await this.withRetries(`uploading ${blob.sha256}`, async () => {
+      const head = await this.head(blob.sha256);
+      if (head && head.size === blob.size && head.sha256 === blob.sha256) {
+        return; // already stored (the same bytes from another execution)
+      }
+      await this.upload(blob);
+    });
+    return blob;
   }
 
-  /**
-   * One upload attempt of an open file. The bytes are checked against the
-   * digest on the way: the check holds back the last chunk until the digest
-   * is known, so a file that changed since it was hashed never completes an
-   * upload (no object ever holds bytes that don't match its key).
-   */
-  private async upload(
-    handle: FileHandle,
-    localPath: string,
-    blob: { sha256: string; size: number },
-  ): Promise<void> {
-    const source = handle.createReadStream({ start: 0, autoClose: false });
-    const check = createDigestCheck({
-      expected: blob.sha256,
-      onMismatch: () =>
-        new ArtifactError(
-          'IO_FAILED',
-          `${localPath} changed while it was being stored; nothing was stored`,
-        ),
-    });
-    const tee = await this.cache.createTee();
-    const body = pipeline(
-      source,
-      check,
-      tee.stream,
-      () => undefined,
-    ) as Readable;
+  /** One upload attempt of a blob of the local cache. */
+  private async upload(blob: { sha256: string; size: number }): Promise<void> {
+    const path = this.cache.pathOf(blob.sha256);
+    // Parts are 16 MiB: 1 MiB reads fill one in 16 chunks, not 256.
+    const source = createReadStream(path, { highWaterMark: 1024 * 1024 });
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: this.keyOf(blob.sha256),
-        Body: body,
+        Body: source,
         ContentType: 'application/octet-stream',
         Metadata: { sha256: blob.sha256 },
       },
@@ -147,34 +120,34 @@ export class S3ArtifactStore implements ArtifactStore {
       // A failed upload is aborted: its parts never become an object.
       leavePartsOnError: false,
     });
-    // A local read or digest failure must fail the upload, not stall it.
+    // A local read failure must fail the upload, not stall it.
     const failed = new Promise<never>((_resolve, reject) => {
-      for (const stream of [source, check, tee.stream]) {
-        stream.once('error', (error: Error) => {
-          void upload.abort().catch(() => undefined);
-          reject(error);
-        });
-      }
+      source.once('error', (error: Error) => {
+        void upload.abort().catch(() => undefined);
+        reject(
+          new ArtifactError(
+            'IO_FAILED',
+            `reading ${path} of the local cache failed (${codeOf(error)})`,
+            { cause: error },
+          ),
+        );
+      });
     });
     failed.catch(() => undefined);
     try {
       await Promise.race([upload.done(), failed]);
-    } catch (error) {
-      await tee.discard();
-      body.destroy();
-      throw error;
+    } finally {
+      source.destroy();
     }
     // radosgw answers CompleteMultipartUpload with an empty ETag; HEAD is
     // the reliable check that the object is there, whole.
     const stored = await this.head(blob.sha256);
     if (!stored || stored.size !== blob.size) {
-      await tee.discard();
       throw new ArtifactError(
         'UNAVAILABLE',
         `${this.location}: after uploading ${blob.sha256} (${blob.size} bytes) the store holds ${stored ? `${stored.size} bytes` : 'nothing'} under its key`,
       );
     }
-    await tee.commit(blob.sha256);
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -192,7 +165,7 @@ export class S3ArtifactStore implements ArtifactStore {
   async open(sha256: string): Promise<Readable> {
     this.keyOf(sha256);
     if (await this.cache.has(sha256)) return this.cache.open(sha256);
-    const body = await this.withRetries(`reading ${sha256}`, () =>
+    const { body } = await this.withRetries(`reading ${sha256}`, () =>
       this.get(sha256),
     );
     const check = createDigestCheck({
@@ -203,18 +176,31 @@ export class S3ArtifactStore implements ArtifactStore {
     return body.pipe(check);
   }
 
-  async copyTo(sha256: string, destPath: string): Promise<void> {
+  async copyTo(sha256: string, destPath: string): Promise<StoredObject> {
     this.keyOf(sha256);
-    if (!(await this.cache.has(sha256))) {
-      await this.withRetries(`downloading ${sha256}`, async () => {
-        const body = await this.get(sha256);
+    let object: StoredObject;
+    if (await this.cache.has(sha256)) {
+      // Checked when it was cached; the store still says which object
+      // holds these bytes, for the record.
+      const head = await this.withRetries(`looking up ${sha256}`, () =>
+        this.head(sha256),
+      );
+      object = {
+        ...(head?.etag ? { etag: head.etag } : {}),
+        ...(head?.versionId ? { versionId: head.versionId } : {}),
+      };
+    } else {
+      object = await this.withRetries(`downloading ${sha256}`, async () => {
+        const { body, object: read } = await this.get(sha256);
         await this.cache.putStream(body, {
           expected: sha256,
           onMismatch: (actual) => this.corrupt(sha256, actual),
         });
+        return read;
       });
     }
     await this.cache.copyTo(sha256, destPath);
+    return object;
   }
 
   async downloadUrl(
@@ -246,24 +232,30 @@ export class S3ArtifactStore implements ArtifactStore {
 
   private async head(
     sha256: string,
-  ): Promise<{ size: number; sha256?: string } | null> {
+  ): Promise<(StoredObject & { size: number; sha256?: string }) | null> {
     try {
       const head = await this.client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(sha256) }),
       );
-      return { size: head.ContentLength ?? 0, sha256: head.Metadata?.sha256 };
+      return {
+        size: head.ContentLength ?? 0,
+        sha256: head.Metadata?.sha256,
+        ...identity(head),
+      };
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
     }
   }
 
-  private async get(sha256: string): Promise<Readable> {
+  private async get(
+    sha256: string,
+  ): Promise<{ body: Readable; object: StoredObject }> {
     try {
       const object = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(sha256) }),
       );
-      return object.Body as Readable;
+      return { body: object.Body as Readable, object: identity(object) };
     } catch (error) {
       if (isNotFound(error)) {
         throw new ArtifactError(
@@ -323,27 +315,13 @@ function isNotFound(error: unknown): boolean {
   return status === 404 || name === 'NotFound' || name === 'NoSuchKey';
 }
 
-async function hashFile(
-  handle: FileHandle,
-  localPath: string,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  try {
-    for await (const chunk of handle.createReadStream({
-      start: 0,
-      autoClose: false,
-      highWaterMark: 1024 * 1024,
-    })) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-  } catch (error) {
-    throw new ArtifactError(
-      'IO_FAILED',
-      `reading ${localPath} failed (${codeOf(error)})`,
-      { cause: error },
-    );
-  }
-  return { sha256: hash.digest('hex'), size };
+/** The ETag and version of an S3 answer, without empty values. */
+function identity(answer: { ETag?: string; VersionId?: string }): StoredObject {
+  return {
+    ...(answer.ETag ? { etag: answer.ETag } : {}),
+    // Unversioned buckets answer "null" (or nothing) as the version.
+    ...(answer.VersionId && answer.VersionId !== 'null'
+      ? { versionId: answer.VersionId }
+      : {}),
+  };
 }

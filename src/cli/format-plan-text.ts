@@ -11,7 +11,9 @@ export function formatNamedPlan(plan: NamedPlan): string {
     return node ? formatNode(node, '') : '';
   }
   const lines = [
-    `pipeline ${plan.name} · ${count(plan.nodes.length, 'node')}, ${count(plan.edges.length, 'edge')}`,
+    plan.kind === 'task'
+      ? `task ${plan.name} · ${count(plan.nodes.length, 'child', 'children')}`
+      : `pipeline ${plan.name} · ${count(plan.nodes.length, 'node')}, ${count(plan.edges.length, 'edge')}`,
   ];
   plan.nodes.forEach((node, index) => {
     lines.push(formatNode(node, `  ${index + 1}. `).trimEnd());
@@ -73,6 +75,6 @@ function formatNode(node: PlannedNode, lead: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }

@@ -14,6 +14,11 @@ import {
 } from '../control/compare-with-base.js';
 import { createGitCommitHistory } from '../control/git-commit-history.js';
 import { readLineage, type ExecutionLineage } from '../control/read-lineage.js';
+import {
+  summarizeTask,
+  taskNodesOf,
+  type TaskSummary,
+} from '../control/summarize-task.js';
 import type { Engine } from '../engine/create-engine.js';
 import { KilnError } from '../errors.js';
 import {
@@ -59,6 +64,14 @@ export interface RecordsSource {
   readLog(id: string, onLines: (lines: LogLine[]) => void): Promise<void>;
   comparison(runId: string): Promise<ComparisonJson>;
   lineage(executionId: string): Promise<ExecutionLineage>;
+  /**
+   * A run and the summaries of its task nodes (only `node`, when given:
+   * none when the run has no such task); null when there is no such run.
+   */
+  runTasks(
+    runId: string,
+    node?: string,
+  ): Promise<{ run: RunRecord; tasks: TaskSummary[] } | null>;
   cancel(runId: string, reason: string): Promise<RunRecord>;
   approve(runId: string, approver: string): Promise<RunRecord>;
   close(): Promise<void>;
@@ -138,6 +151,17 @@ export function localSource(engine: Engine): RecordsSource {
       const record = await executions.getExecution(executionId);
       if (!record) throw new ExecutionNotFoundError(executionId);
       return readLineage({ executions }, record);
+    },
+    async runTasks(runId, node) {
+      const run = await runs.getRun(runId);
+      if (!run) return null;
+      const names = node ? [node] : await taskNodesOf(engine.deps, run);
+      const tasks: TaskSummary[] = [];
+      for (const name of names) {
+        const summary = await summarizeTask(engine.deps, run, name);
+        if (summary) tasks.push(summary);
+      }
+      return { run, tasks };
     },
     async cancel(runId, reason) {
       const run = await getRun(runId);
@@ -225,6 +249,31 @@ export function remoteSource(remote: RemoteClient): RecordsSource {
       remote.get<ComparisonJson>(`/api/runs/${path(runId)}/comparison`),
     lineage: (id) =>
       remote.get<ExecutionLineage>(`/api/executions/${path(id)}/lineage`),
+    async runTasks(runId, node) {
+      const missing = (error: unknown) => {
+        if ((error as { status?: number }).status === 404) return null;
+        throw error;
+      };
+      const run = await remote
+        .get<RunRecord>(`/api/runs/${path(runId)}`)
+        .catch(missing);
+      if (!run) return null;
+      const names = node
+        ? [node]
+        : (
+            await remote.get<{ tasks: Array<{ node: string }> }>(
+              `/api/runs/${path(runId)}/tasks`,
+            )
+          ).tasks.map((task) => task.node);
+      const tasks: TaskSummary[] = [];
+      for (const name of names) {
+        const summary = await remote
+          .get<TaskSummary>(`/api/runs/${path(runId)}/tasks/${path(name)}`)
+          .catch(missing);
+        if (summary) tasks.push(summary);
+      }
+      return { run, tasks };
+    },
     cancel: (runId) =>
       remote.post<RunRecord>(`/api/runs/${path(runId)}/cancel`, {}),
     approve: (runId, approver) =>

@@ -5,17 +5,10 @@ import { formatSuggestion } from './closest-name.js';
 import { isMapping, quoteName } from './describe-value.js';
 import { addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
-import { lintExpression, lintStep } from './lint-step.js';
+import { lintStep } from './lint-step.js';
 import { lintSchedule } from './lint-schedule.js';
+import { lintTask } from './lint-task.js';
 import type { PathSegment } from './yaml-document.js';
-
-const taskTypes = [
-  'grid_search',
-  'random_search',
-  'bayesian_tpe',
-  'manual_search',
-  'distributed',
-];
 
 function lintDuplicateNames(
   sink: FindingSink,
@@ -37,65 +30,6 @@ function lintDuplicateNames(
   }
 }
 
-function lintTask(
-  sink: FindingSink,
-  options: {
-    raw: Record<string, unknown>;
-    path: PathSegment[];
-    config: Config;
-  },
-): void {
-  const { raw, path, config } = options;
-  const owner = `task ${quoteName(typeof raw.name === 'string' ? raw.name : '')}`;
-  if (raw.parameters === undefined && raw['parameter-sets'] === undefined) {
-    addError(sink, path, `${owner} needs "parameters" or "parameter-sets"`);
-  }
-  if (
-    typeof raw.step === 'string' &&
-    !config.steps.some((step) => step.name === raw.step)
-  ) {
-    addWarning(
-      sink,
-      [...path, 'step'],
-      `${owner} uses step ${quoteName(raw.step)}, which is not in this file${formatSuggestion(
-        raw.step,
-        config.steps.map((step) => step.name),
-      )}`,
-    );
-  }
-  const type =
-    typeof raw.type === 'string'
-      ? raw.type.toLowerCase().replace(/-/g, '_')
-      : 'grid_search';
-  if (!taskTypes.includes(type)) {
-    addError(
-      sink,
-      [...path, 'type'],
-      `"type" of ${owner} must be one of ${taskTypes.join(', ')}, got ${quoteName(String(raw.type))}`,
-    );
-  }
-  if (type !== 'bayesian_tpe') {
-    for (const key of [
-      'optimization-target-metric',
-      'optimization-target-value',
-      'engine',
-    ]) {
-      if (raw[key] !== undefined) {
-        addWarning(
-          sink,
-          [...path, key],
-          `"${key}" of ${owner} only applies to bayesian_tpe tasks`,
-        );
-      }
-    }
-  }
-  lintExpression(sink, {
-    value: raw['stop-condition'],
-    path: [...path, 'stop-condition'],
-    what: `"stop-condition" of ${owner}`,
-  });
-}
-
 function lintTrigger(
   sink: FindingSink,
   options: {
@@ -110,12 +44,13 @@ function lintTrigger(
   const runnable = [
     ...config.pipelines.map((pipeline) => pipeline.name),
     ...config.steps.map((step) => step.name),
+    ...config.tasks.map((task) => task.name),
   ];
   if (!runnable.includes(raw.run)) {
     addError(
       sink,
       [...path, 'run'],
-      `trigger ${quoteName(typeof raw.name === 'string' ? raw.name : '')} runs ${quoteName(raw.run)}, which is neither a pipeline nor a step${formatSuggestion(raw.run, runnable)}`,
+      `trigger ${quoteName(typeof raw.name === 'string' ? raw.name : '')} runs ${quoteName(raw.run)}, which is not a pipeline, a step or a task${formatSuggestion(raw.run, runnable)}`,
     );
   }
 }

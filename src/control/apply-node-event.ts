@@ -26,6 +26,13 @@ import type { DatumRecord, NodeChange, StopRequest } from '../store/index.js';
 import { nowIso, type ControlDeps } from './control-deps.js';
 import { enqueueNodes } from './enqueue-nodes.js';
 import { applyRunEvent, settleRun } from './apply-run-event.js';
+import { childReleases } from '../orchestrator/task/plan-task-batch.js';
+import {
+  taskNodeNameOf,
+  type TaskChildSpec,
+} from '../orchestrator/task/task-children.js';
+import { decideChildEnd } from '../orchestrator/task/task-policy.js';
+import { stopTaskChildren } from './stop-task-children.js';
 
 export interface ApplyNodeEventOptions {
   run: Pick<RunRecord, 'id' | 'queue'>;
@@ -45,6 +52,12 @@ export interface ApplyNodeEventOptions {
   output?: NodeChange['output'];
   reuse?: { key: string };
   datums?: readonly DatumRecord[];
+  /**
+   * The node is a task's child (what it was created with): its end
+   * releases the next child and counts down its batch's join instead of
+   * touching the graph, and the task's policy decides on it.
+   */
+  child?: TaskChildSpec;
 }
 
 export type ApplyNodeEventResult =
@@ -73,7 +86,18 @@ export async function applyNodeEvent(
 ): Promise<ApplyNodeEventResult> {
   const { run, graph, event } = options;
   const graphNode = graph.byName.get(options.from.name);
-  const onError = graphNode?.onError ?? 'stop-all';
+  if (!options.child && !graphNode) {
+    // A task's child reported without its spec (a lost job): read it.
+    const parsed = taskNodeNameOf(graph, options.from.name);
+    if (parsed?.kind === 'child') {
+      const [spec] = await deps.runs.getChildSpecs(run.id, [options.from.name]);
+      if (spec) return applyNodeEvent(deps, { ...options, child: spec });
+    }
+  }
+  // A child's error is the task's to judge (on-child-error).
+  const onError = options.child
+    ? 'continue'
+    : (graphNode?.onError ?? 'stop-all');
   let from = options.from;
   for (let round = 0; round < ROUNDS; round += 1) {
     const now = nowIso(deps);
@@ -89,6 +113,7 @@ export async function applyNodeEvent(
     const stop: StopRequest[] = [];
     let failRun = false;
     let enqueueSelf = false;
+    let stopTask: string | undefined;
     for (const effect of decided.effects) {
       switch (effect.type) {
         case 'run-started':
@@ -133,6 +158,24 @@ export async function applyNodeEvent(
           enqueueSelf = true;
           break;
         case 'settled':
+          if (options.child) {
+            stopTask = childDecision(deps, {
+              run,
+              graph,
+              child: options.child,
+              node: to,
+              metadata: options.close?.metrics ?? {},
+            }).stop;
+            // A stopping child releases its join only (plan-task-batch.ts).
+            change.release = childReleases(
+              graph,
+              to.step,
+              options.child,
+              context,
+              stopTask !== undefined,
+            );
+            break;
+          }
           if (effect.as === 'satisfied') {
             change.release = releasesOf(graph, to.name, context);
           } else {
@@ -198,6 +241,13 @@ export async function applyNodeEvent(
       );
     }
     if (enqueueSelf) await enqueueNodes(deps, run, [to]);
+    if (options.child && stopTask) {
+      await stopTaskChildren(deps, {
+        runId: run.id,
+        task: options.child.task,
+        reason: stopTask,
+      });
+    }
     if (failRun) {
       await applyRunEvent(deps, {
         runId: run.id,
@@ -230,4 +280,41 @@ function closePatch(
     ...(effect.endReason ? { endReason: effect.endReason } : {}),
     ...own,
   };
+}
+
+/**
+ * A child ended: does its task's policy stop the task's other children (a
+ * failure under `stop-all-and-error`, the stop-condition met)? Decided
+ * before the child's change, so a stopping child starts no one.
+ */
+function childDecision(
+  deps: ControlDeps,
+  options: {
+    run: Pick<RunRecord, 'id'>;
+    graph: RunGraph;
+    child: TaskChildSpec;
+    node: RunNodeState;
+    metadata: Readonly<Record<string, unknown>>;
+  },
+): { stop?: string } {
+  const task = options.graph.byName.get(options.child.task)?.task;
+  if (!task) return {};
+  const decision = decideChildEnd(task, options.node.name, {
+    outcome:
+      options.node.status === 'complete' ||
+      options.node.status === 'error' ||
+      options.node.status === 'stopped' ||
+      options.node.status === 'reused'
+        ? options.node.status
+        : 'skipped',
+    metadata: options.metadata,
+    parameters: options.child.parameters,
+  });
+  if (decision.note) {
+    deps.logger.warn(
+      { runId: options.run.id, node: options.node.name, note: decision.note },
+      'task stop-condition',
+    );
+  }
+  return decision.stop ? { stop: decision.stop } : {};
 }

@@ -82,7 +82,10 @@ export async function settleRun(
     const event: RunMachineEvent = {
       type: 'drained',
       failed: failingNodes(graph, run.nodes),
-      stopped: run.nodes.filter((node) => node.status === 'stopped').length,
+      // Children a task stopped (its stop-condition) don't stop the run.
+      stopped: run.nodes.filter(
+        (node) => node.status === 'stopped' && graph.byName.has(node.name),
+      ).length,
     };
     const decided = runTransition(controlOf(run), event, nowIso(deps));
     if (!decided.applied) return;

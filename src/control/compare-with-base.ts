@@ -3,7 +3,8 @@
  * the pull-request comment and commit status (reporter) and the run page
  * (web): the base run, the metrics the `report` item names with their
  * deltas and verdicts, the gate's decision and the parameters that
- * differ. Reads only.
+ * differ. A task node stands for its best child, in the run and in its
+ * base (read-sweeps.ts). Reads only.
  */
 import type { Report } from '../config/config-model.js';
 import type { Finding } from '../config/finding.js';
@@ -18,6 +19,11 @@ import type { RunRecord } from '../model/run.js';
 import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import { findBaseRun, type CommitHistory } from './find-base-run.js';
 import { loadRunPlan } from './load-run-plan.js';
+import {
+  readSweeps,
+  viewByBestChild,
+  type SweepResult,
+} from './read-sweeps.js';
 
 export interface CompareWithBaseDeps {
   configs: ConfigStore;
@@ -50,6 +56,8 @@ export type GateVerdict =
   'passed' | 'failed' | 'no-baseline' | 'not-applicable';
 
 export interface RunComparison {
+  /** The run as compared: graph nodes only, a task node as its best child. */
+  run: RunRecord;
   base: BaseInfo;
   /** The executions behind the run's nodes (reused ones included). */
   executions: ExecutionRecord[];
@@ -60,12 +68,16 @@ export interface RunComparison {
   gate: GateVerdict;
   findings: Finding[];
   report?: Report;
+  /** The run's tasks and the base run's. */
+  sweeps: { head: SweepResult[]; base?: SweepResult[] };
 }
 
 export async function compareWithBase(
   deps: CompareWithBaseDeps,
-  run: RunRecord,
+  record: RunRecord,
 ): Promise<RunComparison> {
+  const sweeps = await readSweeps(deps, record);
+  const run = viewByBestChild(record, sweeps);
   const report = await readReportItem(deps.configs, run);
   const executions = await loadNodeExecutions(deps.executions, run);
   const head = pickMetrics(run, executions, report);
@@ -73,7 +85,10 @@ export async function compareWithBase(
     ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
     : { label: 'base' };
   let baseMetrics: Record<string, MetricValue> | undefined;
+  let baseSweeps: SweepResult[] | undefined;
   if (base.run) {
+    baseSweeps = await readSweeps(deps, base.run);
+    base.run = viewByBestChild(base.run, baseSweeps);
     const baseExecutions = await loadNodeExecutions(deps.executions, base.run);
     baseMetrics = pickMetrics(base.run, baseExecutions, report);
     base.parameters = effectiveParameters(base.run, baseExecutions);
@@ -96,6 +111,7 @@ export async function compareWithBase(
           ? 'passed'
           : 'not-applicable';
   return {
+    run,
     base,
     executions,
     parameters,
@@ -104,6 +120,7 @@ export async function compareWithBase(
     gate,
     findings: readFindings(run.findings),
     ...(report ? { report } : {}),
+    sweeps: { head: sweeps, ...(baseSweeps ? { base: baseSweeps } : {}) },
   };
 }
 

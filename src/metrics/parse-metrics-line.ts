@@ -106,7 +106,11 @@ function isSafeKey(key: string): boolean {
   return key !== '__proto__' && key !== 'constructor' && key !== 'prototype';
 }
 
+/** A list value longer than this as JSON text is dropped, not cut. */
+export const MAX_METRIC_LIST_CHARS = 10_000;
+
 function toMetricValue(value: unknown): MetricValue | undefined {
+  if (Array.isArray(value)) return listText(value);
   switch (typeof value) {
     case 'number':
       return Number.isFinite(value) ? value : undefined;
@@ -119,6 +123,20 @@ function toMetricValue(value: unknown): MetricValue | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A list of plain values (`{"ids": ["a", "b"]}`) is kept as its JSON text:
+ * a metadata edge into a task node sweeps its items (Valohai's dynamic
+ * fan-out). Lists holding objects or lists are dropped.
+ */
+function listText(list: readonly unknown[]): string | undefined {
+  for (const item of list) {
+    if (item !== null && typeof item === 'object') return undefined;
+    if (typeof item === 'number' && !Number.isFinite(item)) return undefined;
+  }
+  const text = JSON.stringify(list);
+  return text.length > MAX_METRIC_LIST_CHARS ? undefined : text;
 }
 
 function capString(value: string): string {

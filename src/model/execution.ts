@@ -22,9 +22,12 @@ export interface InputFileRecord {
   uri: string;
   size: number;
   sha256: string;
-  /** The ETag of the object or URL read, when the source gave one. */
+  /**
+   * The ETag of the object or URL read, when the source gave one; for a
+   * `datum://` input in an S3 artifact store, of the store's object.
+   */
   etag?: string;
-  /** The S3 object version read, on a versioned bucket. */
+  /** The S3 object version read (or the store's object), on a versioned bucket. */
   versionId?: string;
 }
 
@@ -77,6 +80,8 @@ export interface ExecutionRecord {
    */
   notes?: string[];
   host: string;
+  /** The worker that ran this attempt (`KILN_WORKER_ID`). */
+  worker?: string;
   attempt: number;
   createdAt: string;
   startedAt?: string;

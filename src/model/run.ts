@@ -66,7 +66,8 @@ export interface RunRecord {
   repository: string;
   commit: string;
   ref?: string;
-  kind: 'pipeline' | 'step';
+  /** What `name` is: a pipeline, a single step or a task (a sweep). */
+  kind: 'pipeline' | 'step' | 'task';
   name: string;
   status: RunStatus;
   parameters: Record<string, unknown>;

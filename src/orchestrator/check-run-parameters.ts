@@ -15,6 +15,8 @@ export function checkRunParameters(
   const problems: string[] = [];
   const known = new Set<string>();
   const pipelineParameters = graph.pipeline?.parameters ?? [];
+  // A single step or task takes its step's parameter names as they are.
+  const single = graph.kind !== 'pipeline';
   for (const parameter of pipelineParameters) known.add(parameter.name);
   for (const node of graph.nodes) {
     const base = config.steps.find((step) => step.name === node.step);
@@ -24,14 +26,31 @@ export function checkRunParameters(
     for (const parameter of step.parameters) {
       const dotted = `${node.name}.${parameter.name}`;
       known.add(dotted);
-      if (graph.kind === 'step') known.add(parameter.name);
+      if (single) known.add(parameter.name);
       if (Object.hasOwn(parameters, dotted))
         own[parameter.name] = parameters[dotted];
-      else if (
-        graph.kind === 'step' &&
-        Object.hasOwn(parameters, parameter.name)
-      ) {
+      else if (single && Object.hasOwn(parameters, parameter.name)) {
         own[parameter.name] = parameters[parameter.name];
+      }
+      // A list given to a task node's single-valued parameter is swept
+      // (one child per value): each value is checked.
+      if (
+        node.type === 'task' &&
+        parameter.multiple === 'none' &&
+        Array.isArray(own[parameter.name])
+      ) {
+        const values = own[parameter.name] as unknown[];
+        delete own[parameter.name];
+        for (const value of values) {
+          const { issues } = resolveParameterValues(
+            step,
+            { [parameter.name]: value },
+            { useDefaults: true },
+          );
+          for (const issue of issues) {
+            if (issue.kind === 'invalid') problems.push(issue.message);
+          }
+        }
       }
     }
     // Values arriving through edges are only known at run time, so missing

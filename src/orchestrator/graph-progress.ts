@@ -172,12 +172,17 @@ export function failingNodes(
   graph: RunGraph,
   nodes: readonly RunNodeState[],
 ): string[] {
+  // A task's children and joins are not graph nodes: the task node
+  // answers for them.
   return nodes
-    .filter(
-      (node) =>
+    .filter((node) => {
+      const graphNode = graph.byName.get(node.name);
+      return (
         node.status === 'error' &&
-        graph.byName.get(node.name)?.onError !== 'continue',
-    )
+        graphNode !== undefined &&
+        graphNode.onError !== 'continue'
+      );
+    })
     .map((node) => node.name);
 }
 

@@ -14,6 +14,10 @@
  *                                           ├─claim (stalled job, same generation)──▶ started, attempt+1
  *                                           └─stop / lost / timeout──▶ stopped │ error
  *
+ * A task node has no execution of its own: queued ──expand──▶ started
+ * (its children run as nodes `name#k`) ──settle-task──▶ complete │ error;
+ * a batch join `name@b` goes queued ──settle-task──▶ complete.
+ *
  * Terminal statuses (complete, error, stopped, skipped, reused) never
  * change. Events from a worker name the attempt they belong to; an event
  * from another attempt is stale and ignored. A claim names the generation
@@ -75,7 +79,17 @@ export type NodeEvent =
   /** The node outlived its deadline in a non-terminal state. */
   | { type: 'timeout'; message: string }
   /** The run is being wound down (cancel, supersede, an action, stop-all). */
-  | { type: 'stop'; reason: string };
+  | { type: 'stop'; reason: string }
+  /**
+   * A worker took a task node's job and created its children: the task
+   * runs (it has no execution of its own; its children do).
+   */
+  | { type: 'expand'; worker: string; generation: number }
+  /**
+   * A task node's children are all done (`outcome` by its policy), or a
+   * batch join was handled: the node ends without an execution.
+   */
+  | { type: 'settle-task'; outcome: 'complete' | 'error'; message: string };
 
 export type NodeEffect =
   /** Add a step job for the node's current generation. */
@@ -203,6 +217,41 @@ export function nodeTransition(
       return failed(node, event.message, context);
     case 'stop':
       return stop(node, event.reason, context);
+    case 'expand':
+      if (node.status !== 'queued') return ignored('not queued');
+      if (event.generation !== node.generation) {
+        return ignored(
+          `job of generation ${event.generation}, node is at ${node.generation}`,
+        );
+      }
+      return applied(
+        {
+          ...bare(node),
+          status: 'started',
+          phase: 'running',
+          attempt: node.attempt + 1,
+          worker: event.worker,
+          startedAt: context.now,
+        },
+        [],
+      );
+    case 'settle-task':
+      if (node.executionId !== undefined) {
+        return ignored('the node has an execution: it ends with it');
+      }
+      if (node.status !== 'started' && node.status !== 'queued') {
+        return ignored(`node "${node.name}" is ${node.status}`);
+      }
+      return applied(
+        {
+          ...bare(node),
+          status: event.outcome,
+          message: event.message,
+          ...(node.startedAt ? { startedAt: node.startedAt } : {}),
+          endedAt: context.now,
+        },
+        [settle(event.outcome, context)],
+      );
   }
 }
 

@@ -1,12 +1,14 @@
 /**
- * The commands one step or one pipeline of a file would run, with the
+ * The commands one step, pipeline or task of a file would run, with the
  * user's `--param` values applied: what `kiln plan NAME` shows.
  */
 import { buildCommand } from '../config/build-command.js';
-import type { Config, Pipeline, Step } from '../config/config-model.js';
+import type { Config, Pipeline, Step, Task } from '../config/config-model.js';
 import { topologicalOrder } from '../config/pipeline-graph.js';
 import { resolveParameterValues } from '../config/resolve-parameter-values.js';
 import { applyOverride } from './apply-override.js';
+import { proposeTaskBatch } from './task/propose-task-batch.js';
+import { taskVariantsOf } from './task/task-variants-of.js';
 
 export interface PlannedNode {
   name: string;
@@ -20,7 +22,7 @@ export interface PlannedNode {
 }
 
 export interface NamedPlan {
-  kind: 'step' | 'pipeline';
+  kind: 'step' | 'pipeline' | 'task';
   name: string;
   /** In topological order for a pipeline (file order if it has a cycle). */
   nodes: PlannedNode[];
@@ -30,7 +32,7 @@ export interface NamedPlan {
   errors: string[];
 }
 
-/** Pure. undefined when the file has no step or pipeline of that name. */
+/** Pure. undefined when the file has no step, pipeline or task of that name. */
 export function planNamed(
   config: Config,
   name: string,
@@ -39,7 +41,10 @@ export function planNamed(
   const pipeline = config.pipelines.find((item) => item.name === name);
   if (pipeline) return planPipelineNodes(config, pipeline, overrides);
   const step = config.steps.find((item) => item.name === name);
-  if (!step) return undefined;
+  if (!step) {
+    const task = config.tasks.find((item) => item.name === name);
+    return task ? planTaskChildren(config, task, overrides) : undefined;
+  }
   const errors: string[] = [];
   const node = planStepNode(
     { name, type: 'execution' },
@@ -91,6 +96,55 @@ function planPipelineNodes(
       `${edge.source.node}.${edge.source.type}.${edge.source.key} → ${edge.target.node}.${edge.target.type}.${edge.target.key}`,
   );
   return { kind: 'pipeline', name: pipeline.name, nodes, edges, errors };
+}
+
+/**
+ * A task's children with their commands: the task's variants over the
+ * given values, expanded as a run expands them (a `bayesian_tpe` task: its
+ * first, random batch). Random draws without a `seed` of their own differ
+ * in every run.
+ */
+function planTaskChildren(
+  config: Config,
+  task: Task,
+  overrides: Readonly<Record<string, string>>,
+): NamedPlan {
+  const errors: string[] = [];
+  const plan: NamedPlan = {
+    kind: 'task',
+    name: task.name,
+    nodes: [],
+    edges: [],
+    errors,
+  };
+  const step = config.steps.find((item) => item.name === task.step);
+  if (!step) {
+    errors.push(
+      `task "${task.name}" runs step "${task.step}", which is not in the file`,
+    );
+    return plan;
+  }
+  const proposed = proposeTaskBatch({
+    task,
+    variants: taskVariantsOf(task, step, overrides),
+    seed: `plan/${task.name}`,
+    batch: 1,
+    observations: [],
+    created: 0,
+  });
+  if (!proposed.ok) {
+    errors.push(`task "${task.name}": ${proposed.message}`);
+    return plan;
+  }
+  plan.nodes = proposed.sets.map((set, index) =>
+    planStepNode(
+      { name: `${task.name}#${index + 1}`, type: 'task' },
+      step,
+      { ...overrides, ...set },
+      errors,
+    ),
+  );
+  return plan;
 }
 
 /** Parameters of `node` that an edge sets at run time, with their source. */

@@ -99,7 +99,15 @@ export function resolveNodeValues(
           `edge ${edge.source.node}.${sourceType}.${sourceKey} → parameter ${targetKey}: no value`,
         );
       } else {
-        parameters[targetKey] = value;
+        parameters[targetKey] = listValue(
+          value,
+          sourceType === 'metadata' &&
+            (node.type === 'task' ||
+              step.parameters.some(
+                (parameter) =>
+                  parameter.name === targetKey && parameter.multiple !== 'none',
+              )),
+        );
       }
     }
   }
@@ -121,4 +129,21 @@ export function splitSpecifier(text: string): [string, string?, string?] {
     text.slice(first + 1, second),
     text.slice(second + 1),
   ];
+}
+
+/**
+ * A metadata list is stored as its JSON text (metrics hold plain values);
+ * a task node (which sweeps it) or a multiple-valued parameter gets the
+ * list back. Anything else keeps the value as it is.
+ */
+function listValue(value: unknown, wantsList: boolean): unknown {
+  if (!wantsList || typeof value !== 'string' || !value.startsWith('[')) {
+    return value;
+  }
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed : value;
+  } catch {
+    return value;
+  }
 }

@@ -17,6 +17,7 @@ import type {
   Pipeline,
   PipelineNode,
   Socket,
+  Task,
 } from '../config/config-model.js';
 
 export interface RunGraphNode {
@@ -36,10 +37,15 @@ export interface RunGraphNode {
   actions: NodeAction[];
   edgeMergeMode: 'replace' | 'append';
   node?: PipelineNode;
+  /**
+   * What a task node sweeps (its blueprint, or for a task node with only a
+   * `step` a grid over the list values it receives); children run `step`.
+   */
+  task?: Task;
 }
 
 export interface RunGraph {
-  kind: 'pipeline' | 'step';
+  kind: 'pipeline' | 'step' | 'task';
   name: string;
   /** In the topological order (file order among independent nodes). */
   nodes: RunGraphNode[];
@@ -63,10 +69,13 @@ export function normaliseSocket(socket: Socket): Socket {
   return { ...socket, type: PLURALS[socket.type] ?? socket.type };
 }
 
-/** Resolves what a run named `name` is: a pipeline first, else a step. */
+/**
+ * Resolves what a run named `name` is: a pipeline first, else a step,
+ * else a task (a graph of one task node).
+ */
 export function buildRunGraph(config: Config, name: string): RunGraphResult {
   const pipeline = config.pipelines.find((item) => item.name === name);
-  if (pipeline) return buildPipelineGraph(pipeline);
+  if (pipeline) return buildPipelineGraph(pipeline, config);
   const step = config.steps.find((item) => item.name === name);
   if (step) {
     const node: RunGraphNode = {
@@ -92,20 +101,87 @@ export function buildRunGraph(config: Config, name: string): RunGraphResult {
       },
     };
   }
+  const task = config.tasks.find((item) => item.name === name);
+  if (task) {
+    if (!config.steps.some((item) => item.name === task.step)) {
+      return {
+        ok: false,
+        message: `task "${task.name}" runs step "${task.step}", which is not in the file`,
+      };
+    }
+    const node: RunGraphNode = {
+      name: task.name,
+      index: 0,
+      type: 'task',
+      step: task.step,
+      upstream: [],
+      downstream: [],
+      incoming: [],
+      onError: 'stop-all',
+      actions: [],
+      edgeMergeMode: 'replace',
+      task,
+    };
+    return {
+      ok: true,
+      graph: {
+        kind: 'task',
+        name,
+        reuseExecutions: false,
+        nodes: [node],
+        byName: new Map([[node.name, node]]),
+      },
+    };
+  }
   const known = [
     ...config.pipelines.map((item) => `pipeline "${item.name}"`),
     ...config.steps.map((item) => `step "${item.name}"`),
+    ...config.tasks.map((item) => `task "${item.name}"`),
   ];
   return {
     ok: false,
     message:
       known.length > 0
-        ? `no pipeline or step named "${name}"; the file has ${known.join(', ')}`
-        : `no pipeline or step named "${name}": the file defines none`,
+        ? `no pipeline, step or task named "${name}"; the file has ${known.join(', ')}`
+        : `no pipeline, step or task named "${name}": the file defines none`,
   };
 }
 
-function buildPipelineGraph(pipeline: Pipeline): RunGraphResult {
+/**
+ * The sweep of a pipeline task node: its blueprint (`task:`), or for a
+ * node with only a `step` a grid search whose variants are the list values
+ * the node receives (from edges, pipeline parameters or the run).
+ */
+function taskOfNode(
+  node: PipelineNode,
+  config: Config,
+): { ok: true; task: Task } | { ok: false; message: string } {
+  if (node.task !== undefined) {
+    const task = config.tasks.find((item) => item.name === node.task);
+    if (!task) {
+      return {
+        ok: false,
+        message: `task node "${node.name}" names task "${node.task}", which is not in the file`,
+      };
+    }
+    return { ok: true, task };
+  }
+  return {
+    ok: true,
+    task: {
+      name: node.name,
+      step: node.step ?? '',
+      type: 'grid_search',
+      parameters: [],
+      reuseChildren: false,
+    },
+  };
+}
+
+function buildPipelineGraph(
+  pipeline: Pipeline,
+  config: Config,
+): RunGraphResult {
   const byName = new Map(pipeline.nodes.map((node) => [node.name, node]));
   const upstream = new Map<string, string[]>();
   const incoming = new Map<string, Edge[]>();
@@ -150,13 +226,31 @@ function buildPipelineGraph(pipeline: Pipeline): RunGraphResult {
       downstream.get(source)?.push(name);
     }
   }
+  const tasks = new Map<string, Task>();
+  for (const node of pipeline.nodes) {
+    if (node.type !== 'task') continue;
+    const resolved = taskOfNode(node, config);
+    if (!resolved.ok) return resolved;
+    tasks.set(node.name, resolved.task);
+  }
+  for (const node of pipeline.nodes) {
+    const child = /^(.+)[#@]\d+$/.exec(node.name);
+    if (child && tasks.has(child[1] as string)) {
+      return {
+        ok: false,
+        message: `pipeline "${pipeline.name}" has a node "${node.name}", the name of a child of task node "${child[1]}"; rename it`,
+      };
+    }
+  }
   const nodes = order.map((name, index): RunGraphNode => {
     const node = byName.get(name) as PipelineNode;
+    const task = tasks.get(name);
     return {
       name,
       index,
       type: node.type,
-      step: node.step,
+      step: node.step ?? task?.step,
+      ...(task ? { task } : {}),
       upstream: upstream.get(name) ?? [],
       downstream: downstream.get(name) ?? [],
       incoming: incoming.get(name) ?? [],

@@ -37,11 +37,12 @@ export interface RunReport {
 
 export async function buildRunReport(
   deps: RunReportDeps,
-  run: RunRecord,
+  record: RunRecord,
 ): Promise<RunReport> {
-  // The same computation the run page shows (control/compare-with-base).
-  const compared = await compareWithBase(deps, run);
-  const { base, comparisons, findings } = compared;
+  // The same computation the run page shows (control/compare-with-base);
+  // a task node stands for its best child.
+  const compared = await compareWithBase(deps, record);
+  const { run, base, comparisons, findings } = compared;
   const description = describeRun({ run, comparisons, baseLabel: base.label });
   const body = renderPrComment({
     run,
@@ -51,9 +52,10 @@ export async function buildRunReport(
     base,
     findings,
     publicUrl: deps.publicUrl,
+    sweeps: compared.sweeps,
   });
   return {
-    run,
+    run: record,
     context: statusContext(run),
     description,
     targetUrl: runUrl(deps.publicUrl, run.id),

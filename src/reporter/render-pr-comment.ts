@@ -20,6 +20,7 @@ import {
 } from '../metrics/describe-run.js';
 import { differences, type BaseInfo } from '../control/compare-with-base.js';
 import { escapeMarkdown } from './escape-markdown.js';
+import { renderSweeps, type SweepResult } from './sweep-report.js';
 
 /** GitHub refuses a longer comment body (422). */
 export const MAX_COMMENT_LENGTH = 65_536;
@@ -37,6 +38,8 @@ export interface RenderPrCommentOptions {
   /** KILN_PUBLIC_URL; links are left out without it. */
   publicUrl?: string;
   maxLength?: number;
+  /** The run's tasks and the base run's (sweep-report.ts). */
+  sweeps?: { head: readonly SweepResult[]; base?: readonly SweepResult[] };
 }
 
 export function commentMarker(pipeline: string): string {
@@ -65,6 +68,13 @@ export function renderPrComment(options: RenderPrCommentOptions): string {
     '',
   );
   lines.push(...renderMetrics(options), '');
+  lines.push(
+    ...renderSweeps(
+      options.sweeps?.head ?? [],
+      options.sweeps?.base,
+      base.label,
+    ),
+  );
   lines.push(...renderRegressions(options));
   lines.push(...renderNodes(options), '');
   lines.push(...renderParameters(options));

@@ -15,6 +15,11 @@ export type {
   RunStore,
   StopRequest,
 } from './run-store.js';
+export type {
+  TaskExpansion,
+  TaskExpansionResult,
+  TaskStore,
+} from './task-store.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {
   createStores,

@@ -30,6 +30,7 @@ const StoredExecution = z
     reusedFrom: z.string().optional().catch(undefined),
     runtime: z.enum(['docker', 'kubernetes', 'local']).catch('docker'),
     host: z.string().catch(''),
+    worker: z.string().optional().catch(undefined),
     attempt: z.number().catch(1),
     createdAt: z.string().catch(''),
     startedAt: z.string().optional().catch(undefined),

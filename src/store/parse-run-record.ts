@@ -40,7 +40,7 @@ const StoredRun = z
     repository: z.string().catch(''),
     commit: z.string().catch(''),
     ref: z.string().optional().catch(undefined),
-    kind: z.enum(['pipeline', 'step']).catch('pipeline'),
+    kind: z.enum(['pipeline', 'step', 'task']).catch('pipeline'),
     name: z.string().catch(''),
     status: z.enum(RUN_STATUSES).catch('error'),
     parameters: z.record(z.string(), z.unknown()).catch({}),
@@ -59,7 +59,14 @@ export function parseRunRecord(
     if (field.startsWith('n:')) {
       const node = parseNodeState(text);
       if (node) nodes.push(node);
-    } else if (!field.startsWith('w:') && !INTERNAL.has(field)) {
+    } else if (
+      !field.startsWith('w:') &&
+      // A task's children specs and counts (task-scripts.ts).
+      !field.startsWith('c:') &&
+      !field.startsWith('tn:') &&
+      !field.startsWith('m:') &&
+      !INTERNAL.has(field)
+    ) {
       header[field] = text;
     }
   }

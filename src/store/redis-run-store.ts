@@ -28,6 +28,7 @@ import type {
   StopRequest,
 } from './run-store.js';
 import { runScript } from './store-script.js';
+import { createRedisTaskStore } from './redis-task-store.js';
 
 /** Header fields: everything of a run but its nodes. */
 const HEADER_FIELDS = [
@@ -132,6 +133,8 @@ export function createRedisRunStore(
   }
 
   return {
+    ...createRedisTaskStore(redis, { keys, maxRunEvents }),
+
     async allocateRunCounter(repository) {
       return redis.hincrby(keys.runCounters, repository, 1);
     },

@@ -25,6 +25,7 @@ import type { StoredRunEvent } from '../model/run-event.js';
 import type { RunNodeState, RunRecord, RunStatus } from '../model/run.js';
 import type { RunControl } from '../orchestrator/run-machine.js';
 import type { DatumRecord } from './execution-store.js';
+import type { TaskStore } from './task-store.js';
 
 export interface ListRunsOptions {
   repository?: string;
@@ -159,7 +160,8 @@ export interface CreateRunInit {
   skipped: readonly string[];
 }
 
-export interface RunStore {
+/** Task children: `task-store.ts`. */
+export interface RunStore extends TaskStore {
   /** Next per-repository run counter (1, 2, …); never repeats. */
   allocateRunCounter(repository: string): Promise<number>;
   createRun(record: RunRecord, init: CreateRunInit): Promise<boolean>;

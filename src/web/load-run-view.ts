@@ -16,6 +16,7 @@ import type { ExecutionRecord, MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
 import type { RunNodeState, RunRecord } from '../model/run.js';
 import { describeCommitsOf } from './commit-info.js';
+import { parseTaskNodeName } from '../orchestrator/task/task-children.js';
 import type { DagNode } from './render-dag-svg.js';
 
 export interface FocusItem {
@@ -25,8 +26,11 @@ export interface FocusItem {
 }
 
 export interface RunView {
+  /** The run; a task's children and joins are left out (see `tasks`). */
   run: RunRecord;
   graph: DagNode[];
+  /** Task nodes: their children are on the task's own page. */
+  tasks: string[];
   /** Every attempt of this run's nodes, oldest first. */
   attempts: ExecutionRecord[];
   /** The execution behind each node (its current attempt, or reused). */
@@ -48,15 +52,8 @@ export async function loadRunView(
   options: { metrics: boolean },
 ): Promise<RunView> {
   const { executions, runs } = deps.control;
-  const [graph, attempts, comparison, commits, rerunOf] = await Promise.all([
-    loadRunPlan(deps.control.configs, run).then(
-      (plan) =>
-        plan.graph.nodes.map((node) => ({
-          name: node.name,
-          upstream: node.upstream,
-        })),
-      () => run.nodes.map((node) => ({ name: node.name, upstream: [] })),
-    ),
+  const [plan, attempts, comparison, commits, rerunOf] = await Promise.all([
+    loadRunPlan(deps.control.configs, run).catch(() => null),
     executions
       .listExecutions({ runId: run.id, limit: 1000 })
       .then((list) => list.reverse()),
@@ -66,11 +63,31 @@ export async function loadRunView(
       ? runs.getRunHeader(run.trigger.rerunOf).catch(() => null)
       : null,
   ]);
+  const graph = plan
+    ? plan.graph.nodes.map((node) => ({
+        name: node.name,
+        upstream: node.upstream,
+      }))
+    : run.nodes.map((node) => ({ name: node.name, upstream: [] }));
+  // A task's children are on its own page (a sweep may have thousands).
+  const tasks = plan
+    ? plan.graph.nodes
+        .filter((node) => node.type === 'task')
+        .map((node) => node.name)
+    : [];
+  const inTask = (name: string | undefined) => {
+    const task = name ? parseTaskNodeName(name)?.task : undefined;
+    return task !== undefined && tasks.includes(task);
+  };
+  const shown: RunRecord = {
+    ...run,
+    nodes: run.nodes.filter((node) => !inTask(node.name)),
+  };
   const current = new Map<string, ExecutionRecord>();
   for (const record of comparison.executions) {
-    if (record.node) current.set(record.node, record);
+    if (record.node && !inTask(record.node)) current.set(record.node, record);
   }
-  for (const node of run.nodes) {
+  for (const node of shown.nodes) {
     const record = comparison.executions.find(
       (item) => item.id === node.executionId,
     );
@@ -85,8 +102,8 @@ export async function loadRunView(
     );
   }
   const wanted = [
-    ...run.nodes.filter((node) => node.status === 'error'),
-    ...run.nodes.filter((node) => node.status === 'started'),
+    ...shown.nodes.filter((node) => node.status === 'error'),
+    ...shown.nodes.filter((node) => node.status === 'started'),
   ];
   const focus = await Promise.all(
     wanted.map(async (node): Promise<FocusItem> => {
@@ -101,9 +118,10 @@ export async function loadRunView(
     }),
   );
   return {
-    run,
+    run: shown,
     graph,
-    attempts,
+    tasks,
+    attempts: attempts.filter((record) => !inTask(record.node)),
     current,
     metrics,
     focus,

@@ -36,6 +36,13 @@ import { renderNotFoundPage } from './pages/not-found-page.js';
 import { renderRegions, renderRunPage, runHeading } from './pages/run-page.js';
 import { renderRunRows, renderRunsPage } from './pages/runs-page.js';
 import { createSchedulesRouter } from './schedules-router.js';
+import {
+  CURVE_CHILDREN,
+  renderTaskPage,
+  sortChildren,
+  type TaskPageData,
+} from './pages/task-page.js';
+import { summarizeTask } from '../control/summarize-task.js';
 import { createSessionRouter } from './session-router.js';
 import { createStaticRouter } from './static-router.js';
 
@@ -210,6 +217,58 @@ export function createWebRouter(deps: ServerDeps): Router {
       section: 'runs',
       charts: true,
       body: renderExecutionPage(data),
+    });
+  });
+
+  router.get('/runs/:id/tasks/:node', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const id = req.params.id;
+    const run = idPattern.test(id) ? await runs.getRun(id) : null;
+    const node = String(req.params.node);
+    const task = run ? await summarizeTask(deps.control, run, node) : null;
+    if (!run || !task) {
+      notFound(res, viewer, `There is no task ${node} in run ${id}.`);
+      return;
+    }
+    const asked = typeof req.query.sort === 'string' ? req.query.sort : '';
+    const sort = /^(number|status|time|[pm]:.{1,200})$/.test(asked)
+      ? asked
+      : task.goal
+        ? `m:${task.goal.metric}`
+        : 'number';
+    const descending =
+      req.query.dir === 'desc' ||
+      (asked === '' && task.goal?.goal === 'maximize' && !task.goal.target);
+    const metric = task.goal?.metric ?? task.metrics[0];
+    let curves: TaskPageData['curves'];
+    if (metric) {
+      const best = sortChildren(
+        task.children.filter((child) => child.executionId),
+        `m:${metric}`,
+        task.goal?.goal === 'maximize',
+      ).slice(0, CURVE_CHILDREN);
+      const sources = await Promise.all(
+        best.map(async (child) => ({
+          key: child.executionId ?? child.name,
+          label: child.name,
+          events: await executions.readMetrics(child.executionId ?? ''),
+        })),
+      );
+      curves = { metric, sources };
+    }
+    send(res, viewer, {
+      title: `Task ${task.node} · run #${run.counter}`,
+      page: 'task',
+      section: 'runs',
+      charts: true,
+      body: renderTaskPage({
+        run,
+        task,
+        ...(curves ? { curves } : {}),
+        sort,
+        descending,
+      }),
     });
   });
 

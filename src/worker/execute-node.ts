@@ -29,7 +29,7 @@ import type { RunNodeState, RunRecord } from '../model/run.js';
 import type { NodeEvent } from '../orchestrator/node-machine.js';
 import { evaluateNodeActions } from '../orchestrator/node-actions.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
-import type { RunGraphNode } from '../orchestrator/run-graph.js';
+import type { RunGraph, RunGraphNode } from '../orchestrator/run-graph.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
 import type { StepJob } from '../queue/step-jobs.js';
 import { GitError } from '../git/git-error.js';
@@ -48,6 +48,17 @@ import { runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { whileStoreDown } from './while-store-down.js';
 import { randomBytes } from 'node:crypto';
+import { readTaskChildren } from '../control/read-task-children.js';
+import { mergeTaskExecutions } from '../orchestrator/task/merge-task-executions.js';
+import {
+  taskNodeIndex,
+  taskNodeNameOf,
+} from '../orchestrator/task/task-children.js';
+import {
+  DistributedGroupError,
+  joinDistributedGroup,
+} from './join-distributed-group.js';
+import { runTaskJob } from './run-task-job.js';
 
 /** Thrown to the queue: the attempt failed for an infrastructure reason and is retried. */
 export class RetryLater extends Error {}
@@ -70,21 +81,56 @@ export async function executeNode(
     });
     return 'error';
   }
-  const graphNode = plan.graph.byName.get(job.node);
-  if (!graphNode || graphNode.index !== job.nodeIndex) return 'stale';
+  // A task's child or batch join runs under its task node's graph node.
+  const taskPart = taskNodeNameOf(plan.graph, job.node);
+  const graphNode = plan.graph.byName.get(taskPart?.task ?? job.node);
+  const index = taskPart
+    ? taskNodeIndex(plan.graph, taskPart)
+    : graphNode?.index;
+  if (!graphNode || index !== job.nodeIndex) return 'stale';
   const queued: RunNodeState = {
-    name: graphNode.name,
-    step: graphNode.step ?? '',
-    index: graphNode.index,
+    name: job.node,
+    step: taskPart?.kind === 'join' ? '' : (graphNode.step ?? ''),
+    index: job.nodeIndex,
     status: 'queued',
     attempt: job.attempt,
     generation: job.generation,
   };
+  if (graphNode.type === 'task' && taskPart?.kind !== 'child') {
+    return runTaskJob(deps, {
+      run,
+      plan,
+      node: graphNode,
+      queued,
+      upstream: () =>
+        upstreamExecutions(deps, cache, run, graphNode, job, plan.graph),
+      ...(taskPart ? { batch: taskPart.number } : {}),
+    });
+  }
+  const child =
+    taskPart?.kind === 'child'
+      ? (await deps.runs.getChildSpecs(run.id, [job.node]))[0]
+      : undefined;
+  if (taskPart && !child) return 'stale';
+  const task = child ? graphNode.task : undefined;
+  // A re-run with reuse (kiln rerun, the run page's button) reuses too.
+  const reuseExecutions =
+    plan.graph.reuseExecutions ||
+    task?.reuseChildren === true ||
+    run.trigger?.reuse === true;
   const step = stepForNode(plan, graphNode);
 
-  // 1. What the node runs: values from parameters and upstream edges.
-  const upstream = await upstreamExecutions(deps, cache, run, graphNode, job);
-  const values = step
+  // 1. What the node runs: values from parameters and upstream edges (a
+  // task's child: its own values over its task node's).
+  const upstream = await upstreamExecutions(
+    deps,
+    cache,
+    run,
+    graphNode,
+    job,
+    plan.graph,
+  );
+  const nodeValues = step
     ? resolveNodeValues({
         node: graphNode,
         step,
@@ -93,6 +139,13 @@ export async function executeNode(
         upstream,
       })
     : undefined;
+  const values =
+    nodeValues && child
+      ? {
+          ...nodeValues,
+          parameters: { ...nodeValues.parameters, ...child.parameters },
+        }
+      : nodeValues;
   const resolved =
     step && values
       ? resolveParameterValues(step, values.parameters, { useDefaults: true })
@@ -115,12 +168,7 @@ export async function executeNode(
       )
     : false;
   const image = step ? await cache.image(step.image) : null;
-  const fast =
-    !problem &&
-    image !== null &&
-    !wantsInputs &&
-    !plan.graph.reuseExecutions &&
-    run.trigger?.reuse !== true;
+  const fast = !problem && image !== null && !wantsInputs && !reuseExecutions;
 
   const draft =
     (digest: string | null, inputs: ExecutionRecord['inputs']) =>
@@ -146,6 +194,7 @@ export async function executeNode(
         status: 'started',
         runtime: deps.runtime.kind,
         host: deps.host,
+        worker: deps.workerId,
         attempt,
         createdAt: now,
         startedAt: now,
@@ -166,6 +215,7 @@ export async function executeNode(
     },
     runIn: CLAIMABLE_RUN_STATUSES,
     execution: draft(image?.digest ?? null, []),
+    ...(child ? { child } : {}),
   });
   if (!claim.applied) {
     return claim.runStatus === 'waiting-approval' ? 'held' : 'stale';
@@ -201,6 +251,7 @@ export async function executeNode(
         graph: plan.graph,
         from: node,
         event,
+        ...(child ? { child } : {}),
         ...extra,
       }),
     );
@@ -267,7 +318,7 @@ export async function executeNode(
           ),
         )
         .catch(() => undefined);
-      if (plan.graph.reuseExecutions || run.trigger?.reuse === true) {
+      if (reuseExecutions) {
         const earlier = await deps.executions.findReuse(
           reuseKey({
             commit: run.commit,
@@ -314,6 +365,24 @@ export async function executeNode(
         parameters: resolved?.values ?? {},
         inputs,
       });
+      if (child && task?.type === 'distributed') {
+        try {
+          await joinDistributedGroup(deps.runs, {
+            runId: run.id,
+            task: child.task,
+            memberId: String(child.number - 1),
+            required: child.batchSize,
+            executionId,
+            identity: `${deps.workerId}@${deps.host}`,
+            configDir: folders.config,
+            signal: abort.signal,
+          });
+        } catch (error) {
+          if (!(error instanceof DistributedGroupError)) throw error;
+          await report({ type: 'failed', attempt, message: error.message });
+          return 'error';
+        }
+      }
       const source = run.source ?? { id: run.repository, url: run.repository };
       tree = await deps.git.acquireTree(source, source.tree ?? run.commit);
     }
@@ -399,7 +468,7 @@ export async function executeNode(
           ? 'stopped'
           : 'error';
     const action =
-      status === 'stopped' || graphNode.actions.length === 0
+      status === 'stopped' || child || graphNode.actions.length === 0
         ? undefined
         : evaluateAction(
             deps,
@@ -503,19 +572,42 @@ function isPermanent(error: unknown): boolean {
   return error instanceof GitError && !error.retryable;
 }
 
-/** Execution records of the node's upstream nodes (for its edges). */
+/**
+ * Execution records of the node's upstream nodes (for its edges); a task
+ * node upstream gives its completed children's executions taken together.
+ */
 async function upstreamExecutions(
   deps: WorkerDeps,
   cache: NodeCache,
   run: RunRecord,
   graphNode: RunGraphNode,
   job: StepJob,
+  graph: RunGraph,
 ): Promise<Map<string, ExecutionRecord>> {
   const records = new Map<string, ExecutionRecord>();
   if (graphNode.incoming.length === 0) return records;
   const ids = new Map<string, string>();
   const missing: string[] = [];
   for (const name of graphNode.upstream) {
+    if (graph.byName.get(name)?.type === 'task') {
+      const children = await readTaskChildren(deps, {
+        runId: run.id,
+        task: name,
+        executions: true,
+      });
+      const merged = mergeTaskExecutions(
+        name,
+        children.flatMap((child) =>
+          child.execution &&
+          (child.state?.status === 'complete' ||
+            child.state?.status === 'reused')
+            ? [child.execution]
+            : [],
+        ),
+      );
+      if (merged) records.set(name, merged);
+      continue;
+    }
     const known = job.upstream?.[name];
     if (known) ids.set(name, known);
     else missing.push(name);

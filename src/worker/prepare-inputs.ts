@@ -5,7 +5,8 @@
  * worker's `InputFetcher` under the operator's fetch policy, with the
  * repository's data-lake credentials for trusted runs only. Each file is
  * recorded with its size and sha256, and the ETag/version of the object
- * read; never with credentials. Problems with an input reject with
+ * read (for a `datum://` input in an object-storage artifact store, the
+ * store's object); never with credentials. Problems with an input reject with
  * `InputPreparationError`; an unreachable artifact store rejects with its
  * `ArtifactError` (`UNAVAILABLE`), an infrastructure failure.
  */
@@ -13,6 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Input } from '../config/config-model.js';
 import { ArtifactError } from '../artifacts/artifact-error.js';
+import type { StoredObject } from '../artifacts/artifact-store.js';
 import { sanitiseFileName } from '../artifacts/download-input.js';
 import { defaultInputFetcher } from '../artifacts/input-fetcher.js';
 import type { InputFetcher } from '../artifacts/input-fetcher.js';
@@ -118,8 +120,9 @@ async function prepareOne(
       );
     }
     const name = sanitiseFileName(filename ?? basename(datum.path));
+    let object: StoredObject;
     try {
-      await deps.artifacts.copyTo(datum.sha256, join(folder, name));
+      object = await deps.artifacts.copyTo(datum.sha256, join(folder, name));
     } catch (error) {
       // A store that can't be reached (or a full disk) is the
       // infrastructure's failure and is thrown as is, to be retried; a
@@ -142,6 +145,11 @@ async function prepareOne(
         uri: `datum://${datum.id}`,
         size: datum.size,
         sha256: datum.sha256,
+        // The object the bytes came from, in an object-storage store.
+        ...(object.etag !== undefined ? { etag: object.etag } : {}),
+        ...(object.versionId !== undefined
+          ? { versionId: object.versionId }
+          : {}),
       },
     ];
   }

@@ -24,6 +24,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../src/runtime/kubernetes/load-kube-config.js';
 import { freePort } from './redis-server.js';
 import { requireService } from './services.js';
 
@@ -171,4 +173,90 @@ function ownerAlive(): boolean {
   } catch {
     return false;
   }
+}
+
+/** What a Pod watch saw of one Pod. */
+export interface SeenPod {
+  name: string;
+  labels: Record<string, string>;
+  /** The exact execution id (the `kiln.execution` annotation). */
+  executionId?: string;
+  /** Order of its ADDED and DELETED events among all events seen. */
+  addedAt: number;
+  deletedAt?: number;
+}
+
+export interface PodWatch {
+  /** Every Pod seen, in the order they appeared. */
+  pods(): SeenPod[];
+  /** The most Pods matching `filter` that existed at one time. */
+  mostAtOnce(filter?: (pod: SeenPod) => boolean): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Watches kiln's Pods in a namespace through the API server and keeps when
+ * each was added and deleted, so a test can tell whether two existed at
+ * once (by the API's own order of events, not by sampling).
+ */
+export async function watchKilnPods(
+  kubeconfig: string,
+  namespace = 'default',
+): Promise<PodWatch> {
+  const { kubeConfig } = loadKubeConfig({ kubeconfig });
+  const seen = new Map<string, SeenPod>();
+  let order = 0;
+  // A watch that ends before `stop` has missed events: the test must not
+  // trust what it saw.
+  let stopping = false;
+  let ended: string | undefined;
+  const controller = await new Watch(kubeConfig).watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    { labelSelector: 'kiln.managed=true' },
+    (type: string, pod: V1Pod) => {
+      const name = pod.metadata?.name ?? '';
+      order += 1;
+      if (type === 'ADDED' && !seen.has(name)) {
+        seen.set(name, {
+          name,
+          labels: pod.metadata?.labels ?? {},
+          executionId: pod.metadata?.annotations?.['kiln.execution'],
+          addedAt: order,
+        });
+      } else if (type === 'DELETED') {
+        const known = seen.get(name);
+        if (known) known.deletedAt = order;
+      }
+    },
+    (error: unknown) => {
+      if (!stopping) ended = error ? String(error) : 'closed by the server';
+    },
+  );
+  return {
+    pods: () => [...seen.values()],
+    mostAtOnce(filter = () => true) {
+      const events = [...seen.values()]
+        .filter(filter)
+        .flatMap((pod) => [
+          { at: pod.addedAt, change: 1 },
+          ...(pod.deletedAt === undefined
+            ? []
+            : [{ at: pod.deletedAt, change: -1 }]),
+        ])
+        .sort((a, b) => a.at - b.at);
+      let alive = 0;
+      let most = 0;
+      for (const event of events) {
+        alive += event.change;
+        most = Math.max(most, alive);
+      }
+      return most;
+    },
+    async stop() {
+      stopping = true;
+      controller.abort();
+      if (ended !== undefined)
+        throw new Error(`the Pod watch ended early (${ended})`);
+    },
+  };
 }

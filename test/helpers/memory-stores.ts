@@ -30,12 +30,16 @@ import type {
   StopRequest,
 } from '../../src/store/index.js';
 import { encodeNode } from '../../src/store/encode-node.js';
+import type { TaskChildSpec } from '../../src/orchestrator/task/task-children.js';
 import type { StopWatcher } from '../../src/store/stop-watcher.js';
 
 interface StoredRun {
   header: Omit<RunRecord, 'nodes'>;
   nodes: Map<string, RunNodeState>;
   waits: Map<string, number>;
+  /** Task children's specs, and children per task. */
+  specs: Map<string, TaskChildSpec>;
+  children: Map<string, number>;
   left: number;
   failed: number;
   stopped: number;
@@ -62,6 +66,7 @@ export function createMemoryStores(): MemoryStores {
   const reuse = new Map<string, string>();
   const consumers = new Map<string, string[]>();
   const datums = new Map<string, DatumRecord>();
+  const members = new Map<string, Record<string, unknown>>();
   const logs = new Map<string, LogLine[]>();
   const global: StoredRunEvent[] = [];
   const jobs: Array<{ queue: string; job: StepJob }> = [];
@@ -119,6 +124,8 @@ export function createMemoryStores(): MemoryStores {
         header,
         nodes: new Map(nodes.map((node) => [node.name, node])),
         waits: new Map(Object.entries(init.waits)),
+        specs: new Map(),
+        children: new Map(),
         left: nodes.filter((node) => !isTerminalNode(node.status)).length,
         failed: 0,
         stopped: 0,
@@ -159,6 +166,87 @@ export function createMemoryStores(): MemoryStores {
       return names.map((name) => {
         const node = run?.nodes.get(name);
         return node ? structuredClone(node) : null;
+      });
+    },
+    async expandTask(change) {
+      const run = runs.get(change.runId);
+      const stored = run?.nodes.get(change.from.name);
+      if (!run || !stored) return { code: 'missing' };
+      if (change.runIn && !change.runIn.includes(run.header.status)) {
+        return {
+          code: 'run',
+          node: structuredClone(stored),
+          status: run.header.status,
+        };
+      }
+      if (
+        !matches(stored, change.from) ||
+        run.nodes.has(change.join.state.name)
+      ) {
+        return {
+          code: 'moved',
+          node: structuredClone(stored),
+          status: run.header.status,
+        };
+      }
+      run.nodes.set(stored.name, structuredClone(change.to));
+      changes.push({
+        runId: change.runId,
+        node: stored.name,
+        from: stored.status,
+        to: change.to.status,
+      });
+      run.left += change.children.length + 1;
+      if (
+        isTerminalNode(change.to.status) &&
+        !isTerminalNode(change.from.status)
+      )
+        run.left -= 1;
+      for (const child of change.children) {
+        run.nodes.set(child.state.name, structuredClone(child.state));
+        run.specs.set(child.state.name, structuredClone(child.spec));
+      }
+      run.nodes.set(change.join.state.name, structuredClone(change.join.state));
+      run.waits.set(change.join.state.name, change.join.waits);
+      const count =
+        (run.children.get(change.task) ?? 0) + change.children.length;
+      run.children.set(change.task, count);
+      append(
+        run,
+        {
+          kind: 'node',
+          runId: change.runId,
+          node: change.to.name,
+          status: change.to.status,
+          attempt: change.to.attempt,
+          at: change.at,
+        },
+        false,
+      );
+      return {
+        code: 'ok',
+        status: run.header.status,
+        left: run.left,
+        children: count,
+      };
+    },
+    async getChildSpecs(runId, names) {
+      const run = runs.get(runId);
+      return names.map((name) => {
+        const spec = run?.specs.get(name);
+        return spec ? structuredClone(spec) : null;
+      });
+    },
+    async countTaskChildren(runId, task) {
+      return runs.get(runId)?.children.get(task) ?? 0;
+    },
+    async announceMember(runId, task, memberId, member) {
+      members.set(`${runId}/${task}#${memberId}`, structuredClone(member));
+    },
+    async listMembers(runId, task, memberIds) {
+      return memberIds.map((id) => {
+        const member = members.get(`${runId}/${task}#${id}`);
+        return member ? structuredClone(member) : null;
       });
     },
     async applyNode(change): Promise<NodeChangeResult> {

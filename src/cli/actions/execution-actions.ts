@@ -20,6 +20,7 @@ import { followExecutionLog } from '../../control/follow-execution-log.js';
 import type { LogLine } from '../../model/log-line.js';
 import { remoteFromEnv } from '../remote-client.js';
 import { remoteLogsAction } from './remote-actions.js';
+import { showTasks } from './task-actions.js';
 
 export async function listExecutionsAction(options: {
   repository?: string;
@@ -73,6 +74,8 @@ export async function showExecutionAction(
 ): Promise<void> {
   const source = await openRecordsSource();
   try {
+    // A run id (or RUN/TASK) shows the run's tasks and their children.
+    if (await showTasks(source, reference, options)) return;
     const record = await source.getExecution(reference, options.repository);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
@@ -85,7 +88,7 @@ export async function showExecutionAction(
       `commit      ${record.commit}`,
       `step        ${record.step}${record.node ? ` (run ${record.runId}, node ${record.node})` : ''}`,
       `image       ${record.image}${record.imageDigest ? ` @ ${record.imageDigest}` : ''}`,
-      `runtime     ${record.runtime} on ${record.host}`,
+      `runtime     ${record.runtime} on ${record.host}${record.worker ? ` (worker ${record.worker})` : ''}`,
       `status      ${record.status}${record.endReason ? ` — ${describeEnd(record.endReason)}` : ''}`,
       `time        ${record.startedAt ?? ''} → ${record.endedAt ?? ''} (${durationOf(record)})`,
       'command',
@@ -95,10 +98,20 @@ export async function showExecutionAction(
         ([key, value]) => `  ${key} = ${JSON.stringify(value)}`,
       ),
       'inputs',
-      ...lineage.inputs.map(
-        (file) =>
-          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${file.producer ? `  (from #${file.producer.counter} ${file.producer.node ?? file.producer.step} ${file.producer.executionId})` : ''}`,
-      ),
+      ...lineage.inputs.map((file) => {
+        // The store object it came from (ETag, version): on the record.
+        const stored = record.inputs.find(
+          (item) => item.input === file.input && item.name === file.name,
+        );
+        const version = stored?.versionId
+          ? `  version ${stored.versionId}`
+          : '';
+        const etag = stored?.etag ? `  etag ${stored.etag}` : '';
+        const from = file.producer
+          ? `  (from #${file.producer.counter} ${file.producer.node ?? file.producer.step} ${file.producer.executionId})`
+          : '';
+        return `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${version}${etag}${from}`;
+      }),
       'outputs',
       ...lineage.outputs.map((file) => {
         const tags =

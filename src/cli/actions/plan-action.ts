@@ -77,9 +77,10 @@ function planOne(
     const known = [
       ...config.steps.map((step) => step.name),
       ...config.pipelines.map((pipeline) => pipeline.name),
+      ...config.tasks.map((task) => task.name),
     ];
     const message = loaded.plannable
-      ? `${loaded.file} has no step or pipeline "${name}"${formatSuggestion(name, known)} (available: ${known.join(', ') || 'none'})`
+      ? `${loaded.file} has no step, pipeline or task "${name}"${formatSuggestion(name, known)} (available: ${known.join(', ') || 'none'})`
       : `${loaded.file} cannot be planned; fix the errors above`;
     if (options.json) printJson(withErrors(planFile(loaded), [message]));
     else process.stderr.write(`kiln: ${message}\n`);

@@ -1,5 +1,5 @@
 /**
- * `kiln run NAME`: runs a step or a pipeline of the current git checkout
+ * `kiln run NAME`: runs a step, a pipeline or a task of the current git checkout
  * exactly as the server would after a push — the configuration and the code
  * at the commit's SHA, in containers — and records every execution.
  */
@@ -22,6 +22,8 @@ import {
 import { openLocalCheckout } from '../local-repository.js';
 import { parseParamPairs } from '../parse-param-pairs.js';
 import { watchRun } from '../run-progress.js';
+import { summarizeTask, taskNodesOf } from '../../control/summarize-task.js';
+import { formatTaskText } from '../format-task-text.js';
 
 export interface RunOptions {
   param: string[];
@@ -141,11 +143,21 @@ export async function followLocalRun(
         `${JSON.stringify({ run: final, executions }, null, 2)}\n`,
       );
     } else {
-      process.stdout.write(`\n${summarise(final.nodes, executions)}\n`);
-      // Failure first: how each failed step ended and its last lines.
-      for (const record of executions.filter(
-        (item) => item.status === 'error',
-      )) {
+      // A task's batch joins are bookkeeping: not shown.
+      const shown = final.nodes.filter((node) => !/@\d+$/.test(node.name));
+      process.stdout.write(`\n${summarise(shown, executions)}\n`);
+      for (const name of await taskNodesOf(deps, final)) {
+        const task = await summarizeTask(deps, final, name);
+        if (task) {
+          process.stdout.write(
+            `\n${formatTaskText(task, { children: false })}\n`,
+          );
+        }
+      }
+      // Failure first: how each failed step ended and its last lines (the
+      // first few: a sweep may have many failed children).
+      const failed = executions.filter((item) => item.status === 'error');
+      for (const record of failed.slice(0, 3)) {
         const lines = await deps.executions.readLog(record.id, {
           beforeSeq: Number.POSITIVE_INFINITY,
           limit: 15,
@@ -154,6 +166,11 @@ export async function followLocalRun(
           `\n✗ ${record.node ?? record.step} (#${record.counter}) ${record.endReason ? describeEnd(record.endReason) : 'failed'}\n${lines
             .map((line) => `  ${line.text}`)
             .join('\n')}\n  full log: kiln logs ${record.id}\n`,
+        );
+      }
+      if (failed.length > 3) {
+        process.stdout.write(
+          `\n${failed.length - 3} more failed: kiln executions --run ${final.id}\n`,
         );
       }
       const reused = final.nodes.filter((node) => node.status === 'reused');

@@ -31,8 +31,13 @@ export function registerExecutionCommands(program: Command): void {
 
   program
     .command('show')
-    .description('everything recorded about one execution')
-    .argument('<id>', 'execution id, or #N for this repository')
+    .description(
+      "everything recorded about one execution, or a run's tasks (RUN or RUN/TASK): children, parameters, metrics, best child",
+    )
+    .argument(
+      '<id>',
+      'execution id, #N for this repository, or a run id (RUN/TASK for one task)',
+    )
     .option(
       '--repository <name>',
       'the repository of #N (default: local/<this folder>)',

@@ -10,9 +10,9 @@ export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
     .description(
-      'show the commands a step or pipeline would run (--all --json: the whole file as JSON)',
+      'show the commands a step, pipeline or task would run (--all --json: the whole file as JSON)',
     )
-    .argument('[name]', 'step or pipeline name (omit with --all)')
+    .argument('[name]', 'step, pipeline or task name (omit with --all)')
     .argument(
       '[file]',
       'config file or directory (default: kiln.yaml, else valohai.yaml)',

@@ -1,5 +1,5 @@
 /**
- * `kiln run NAME`: runs a step or a pipeline of the current git checkout
+ * `kiln run NAME`: runs a step, a pipeline or a task of the current git checkout
  * exactly as the server would after a push — the configuration and the code
  * at the commit's SHA, in containers — and records every execution. The
  * heavy part is loaded only when the command runs.
@@ -11,9 +11,9 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description(
-      'run a step or pipeline of this checkout in containers, as the server would after a push',
+      'run a step, pipeline or task of this checkout in containers, as the server would after a push',
     )
-    .argument('<name>', 'pipeline or step name')
+    .argument('<name>', 'pipeline, step or task name')
     .option(
       '-p, --param <name=value>',
       'override a parameter (repeatable; NODE.PARAM for a pipeline node)',

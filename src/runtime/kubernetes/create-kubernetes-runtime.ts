@@ -1,10 +1,12 @@
 /**
  * `KILN_RUNTIME=kubernetes` from settings: finds the cluster, reads the
- * environments file, and checks that the namespace answers before the
- * worker takes steps, so a misconfigured worker fails at start with the
- * reason rather than failing every step.
+ * environments file, and checks that the namespace answers, exists and
+ * takes kiln's Pods and Secrets before the worker takes steps, so a
+ * misconfigured worker fails at start with the reason rather than failing
+ * every step.
  */
 import type { Settings } from '../../settings.js';
+import { RuntimeError } from '../runtime.js';
 import { KubernetesRuntime, type RuntimeLogger } from './kubernetes-runtime.js';
 import { loadEnvironments } from './load-environments.js';
 import { loadKubeConfig } from './load-kube-config.js';
@@ -35,8 +37,16 @@ export async function createKubernetesRuntime(
     logger,
   });
   if (!(await runtime.ping())) {
-    throw new Error(
+    throw new RuntimeError(
+      'ENGINE_UNREACHABLE',
       `KILN_RUNTIME=kubernetes but the cluster from ${source} does not answer, or kiln may not list Pods in namespace ${runtime.namespace}: check the cluster, KUBECONFIG and kiln's RBAC (docs/kubernetes.md)`,
+    );
+  }
+  const problem = await runtime.checkNamespace();
+  if (problem !== null) {
+    throw new RuntimeError(
+      'START_FAILED',
+      `KILN_RUNTIME=kubernetes but no step could run on the cluster from ${source}: ${problem}`,
     );
   }
   notes.push(

@@ -237,11 +237,72 @@ export class KubernetesRuntime implements Runtime {
     return removed;
   }
 
+  /**
+   * What would stop every step in this namespace, checked once when a
+   * worker starts: the namespace missing, or no right to create Pods or
+   * Secrets there. A server-side dry run (nothing is created; a Pod list,
+   * as `ping` does, succeeds on a namespace that does not exist). Resolves
+   * with the problem, or null when there is none.
+   */
+  async checkNamespace(): Promise<string | null> {
+    const metadata = { generateName: 'kiln-check-' };
+    const checks: Array<[string, () => Promise<unknown>]> = [
+      [
+        'Pods',
+        () =>
+          this.#core.createNamespacedPod({
+            namespace: this.namespace,
+            dryRun: 'All',
+            body: {
+              metadata,
+              spec: { containers: [{ name: 'check', image: 'kiln-check' }] },
+            },
+          }),
+      ],
+      [
+        'Secrets',
+        () =>
+          this.#core.createNamespacedSecret({
+            namespace: this.namespace,
+            dryRun: 'All',
+            body: { metadata },
+          }),
+      ],
+    ];
+    for (const [kind, check] of checks) {
+      try {
+        await check();
+      } catch (error) {
+        const status = getKubeStatusCode(error);
+        const detail = describeKubeError(error);
+        if (status === 404) {
+          return `namespace ${this.namespace} does not exist (${detail}): create it (kubectl create namespace ${this.namespace}) or set KILN_KUBERNETES_NAMESPACE`;
+        }
+        if (status === 403) {
+          return `kiln may not create ${kind} in namespace ${this.namespace} (${detail}): check the worker's Role (deploy/kubernetes/worker-rbac.yaml) and the namespace's admission policy`;
+        }
+        return `a trial creation of ${kind} in namespace ${this.namespace} failed: ${detail}`;
+      }
+    }
+    return null;
+  }
+
   async ping(): Promise<boolean> {
     return answersWithin(
       this.#core.listNamespacedPod({ namespace: this.namespace, limit: 1 }),
       PING_TIMEOUT_MS,
     );
+  }
+
+  /**
+   * Deletes the Pod and Secret of an execution, whichever worker made
+   * them: a worker that takes over a node whose worker was lost calls it
+   * for the lost attempt before starting its own, so one node never has
+   * two Pods. Deletion is immediate (grace 0: the lost attempt's outputs
+   * are not wanted). Idempotent.
+   */
+  async removeExecution(executionId: string): Promise<void> {
+    await this.#removeObjectsOf({ executionId });
   }
 
   /**
@@ -252,10 +313,20 @@ export class KubernetesRuntime implements Runtime {
    * reach the leftover's while it is still being killed.
    */
   async #removeLeftovers(spec: StepSpec): Promise<void> {
+    await this.#removeObjectsOf(spec);
+  }
+
+  /** The Pods and Secrets of an execution (of one attempt, if given). */
+  async #removeObjectsOf(spec: {
+    executionId: string;
+    attempt?: number;
+  }): Promise<void> {
     const labelSelector = [
       `${POD_LABELS.managed}=true`,
       `${POD_LABELS.execution}=${toLabelValue(spec.executionId)}`,
-      `${POD_LABELS.attempt}=${spec.attempt}`,
+      ...(spec.attempt === undefined
+        ? []
+        : [`${POD_LABELS.attempt}=${spec.attempt}`]),
     ].join(',');
     const request = { namespace: this.namespace, labelSelector };
     const pods = await this.#call('list the Pods', spec, () =>
@@ -274,7 +345,7 @@ export class KubernetesRuntime implements Runtime {
     for (const { kind, item } of leftovers) {
       this.#options.logger?.warn(
         { executionId: spec.executionId, name: item.metadata?.name },
-        `removing a leftover ${kind} of the same attempt`,
+        `removing a leftover ${kind} of execution ${spec.executionId}`,
       );
       await this.#remove(kind, item.metadata!.name!, spec);
     }

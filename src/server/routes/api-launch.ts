@@ -48,7 +48,7 @@ export function readLaunchRequest(body: unknown): LaunchRequest {
     throw new ApiError(400, 'repository must be OWNER/REPO');
   }
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-    throw new ApiError(400, 'name must name a step or pipeline');
+    throw new ApiError(400, 'name must name a step, pipeline or task');
   }
   if ((ref === undefined) === (commit === undefined)) {
     throw new ApiError(

@@ -15,6 +15,7 @@ import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
 import { createApiTokensRouter } from './api-tokens.js';
 import { createApiSchedulesRouter } from './api-schedules.js';
+import { createApiTasksRouter } from './api-tasks.js';
 
 let openApiText: string | undefined;
 
@@ -72,6 +73,7 @@ export function createApiRouter(deps: ServerDeps): Router {
     next();
   });
   router.use(createApiRunsRouter(context));
+  router.use(createApiTasksRouter(context));
   router.use(createApiExecutionsRouter(context));
   router.use(createApiEventsRouter(context));
   router.use(createApiTokensRouter(context));

@@ -12,6 +12,7 @@ const pages = {
   runs: () => import('./runs-page.js'),
   compare: () => import('./compare-page.js'),
   launch: () => import('./launch-page.js'),
+  task: () => import('./task-page.js'),
 };
 
 export function formatDuration(ms) {

@@ -42,6 +42,14 @@ export function start() {
   const charts = chartsRoot ? createCharts(chartsRoot) : null;
   if (!live || live.getAttribute('data-active') !== 'true') return;
   const id = live.getAttribute('data-run');
+  // A task's children are on the task's page, not here.
+  const tasks = JSON.parse(live.getAttribute('data-tasks') || '[]');
+  const inTask = (node) =>
+    typeof node === 'string' &&
+    tasks.some(
+      (task) =>
+        /^[#@]\d+$/.test(node.slice(task.length)) && node.startsWith(task),
+    );
   const refresher = createRegionRefresher({ url: () => location.pathname });
   const source = new EventSource(
     `/api/runs/${encodeURIComponent(id)}/live?after=${encodeURIComponent(live.getAttribute('data-after') || '0')}`,
@@ -70,11 +78,13 @@ export function start() {
   });
   source.addEventListener('metrics', (event) => {
     const data = JSON.parse(event.data);
+    if (inTask(data.node)) return;
     if (charts)
       charts.addEvents(data.executionId, data.node, data.from, data.events);
   });
   source.addEventListener('tail', (event) => {
     const data = JSON.parse(event.data);
+    if (inTask(data.node)) return;
     const box = [...document.querySelectorAll('[data-tail]')].find(
       (element) => element.getAttribute('data-tail') === data.executionId,
     );

@@ -62,6 +62,7 @@ export function renderRunPage(
       data-run="${run.id}"
       data-after="${options.eventsAfter ?? ''}"
       data-active="${active ? 'true' : 'false'}"
+      data-tasks="${JSON.stringify(view.tasks)}"
     ></div>
     ${regions.meta} ${regions.actions} ${regions.attention}
     ${regions.comparison}
@@ -78,6 +79,15 @@ export function renderRunPage(
             : html`<p class="muted">No graph: the run has no nodes.</p>`
         }
       </div>
+      ${view.tasks.map(
+        (task) =>
+          html`<p class="task-link">
+            Task
+            <a href="/runs/${run.id}/tasks/${encodeURIComponent(task)}"
+              >${task}</a
+            >: its children, the best one and their curves.
+          </p>`,
+      )}
     </section>
     ${regions.steps} ${regions.metrics}
     <section aria-labelledby="charts-title">

@@ -134,7 +134,8 @@ describe.skipIf(!haveCeph())('S3ArtifactStore on radosgw', () => {
     expect(await second.has(put.sha256)).toBe(true);
     expect(await second.size(put.sha256)).toBe(content.length);
     const dest = join(dir, 'worker-2-inputs', 'model.bin');
-    await second.copyTo(put.sha256, dest);
+    const object = await second.copyTo(put.sha256, dest);
+    expect(object).toEqual({ etag: head.ETag });
     expect(readFileSync(dest, 'utf8')).toBe(content);
     expect(statSync(dest).mode & 0o222).toBe(0);
     expect((await buffer(await second.open(put.sha256))).toString()).toBe(
@@ -162,8 +163,43 @@ describe.skipIf(!haveCeph())('S3ArtifactStore on radosgw', () => {
     expect(head.ContentLength).toBe(content.length);
     const { store: reader } = await storeAt('multipart-reader');
     const dest = join(dir, 'multipart-out', 'big.bin');
-    await reader.copyTo(put.sha256, dest);
+    expect(await reader.copyTo(put.sha256, dest)).toEqual({ etag: head.ETag });
     expect(sha(readFileSync(dest))).toBe(put.sha256);
+  });
+
+  it('says which object version a copy came from, downloaded or cached', async () => {
+    const versioned = await s3.createBucket({ versioned: true });
+    const at = async (name: string) =>
+      new S3ArtifactStore({
+        client: (await storeAt(name)).client,
+        bucket: versioned,
+        prefix: 'kiln',
+        cacheDir: join(dir, name),
+      });
+    const writer = await at('versioned-writer');
+    const reader = await at('versioned-reader');
+    const content = `model ${randomBytes(8).toString('hex')}`;
+    const put = await writer.put(file('versioned.bin', content));
+    const head = await admin.send(
+      new HeadObjectCommand({
+        Bucket: versioned,
+        Key: writer.keyOf(put.sha256),
+      }),
+    );
+
+    const downloaded = await reader.copyTo(
+      put.sha256,
+      join(dir, 'versioned-out', 'downloaded.bin'),
+    );
+    const cached = await writer.copyTo(
+      put.sha256,
+      join(dir, 'versioned-out', 'cached.bin'),
+    );
+
+    expect(head.VersionId).toMatch(/\S/);
+    expect(head.VersionId).not.toBe('null');
+    expect(downloaded).toEqual({ etag: head.ETag, versionId: head.VersionId });
+    expect(cached).toEqual(downloaded);
   });
 
   it('refuses a corrupted object on every read path and writes nothing', async () => {
@@ -221,14 +257,14 @@ describe.skipIf(!haveCeph())('S3ArtifactStore on radosgw', () => {
     await unsigned.body?.cancel();
   });
 
-  it('keeps its own copy in the local cache, and refuses a file that changes while stored', async () => {
+  it('uploads its own cached copy: a file that changes once read is stored as it was read', async () => {
     const { store, client } = await storeAt('changing');
     const path = file('changing.bin', randomBytes(6 * 1024 * 1024));
     const before = readFileSync(path);
     let changed = false;
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        // Hashed already; the upload pass will read other bytes.
+        // Read and hashed already; the upload must not read other bytes.
         if (context.commandName === 'HeadObjectCommand' && !changed) {
           changed = true;
           writeFileSync(path, randomBytes(before.length));
@@ -238,15 +274,17 @@ describe.skipIf(!haveCeph())('S3ArtifactStore on radosgw', () => {
       { step: 'initialize', name: 'changeFile' },
     );
 
-    const error = await rejection(store.put(path));
+    const put = await store.put(path);
 
     expect(changed).toBe(true);
-    expect(error.code).toBe('IO_FAILED');
-    expect(error.message).toContain('changed while it was being stored');
-    expect(await store.has(sha(before))).toBe(false);
-    expect(await store.cache.has(sha(before))).toBe(false);
-    const stable = await store.put(path);
-    expect(await store.cache.has(stable.sha256)).toBe(true);
+    expect(put).toEqual({ sha256: sha(before), size: before.length });
+    expect(await store.cache.has(put.sha256)).toBe(true);
+    const stored = await admin.send(
+      new GetObjectCommand({ Bucket: bucket, Key: store.keyOf(put.sha256) }),
+    );
+    expect(sha(Buffer.from(await stored.Body!.transformToByteArray()))).toBe(
+      put.sha256,
+    );
   });
 
   it('rejects unknown and malformed digests', async () => {

@@ -113,7 +113,7 @@ describe('kiln plan NAME', () => {
   it.each<[string[], RegExp]>([
     [
       ['plan', 'trian'],
-      /no step or pipeline "trian" — did you mean "train"\?.*available: train, report, train-and-report/,
+      /no step, pipeline or task "trian" — did you mean "train"\?.*available: train, report, train-and-report/,
     ],
     [
       ['plan', 'train', '-p', 'epochs=5.0'],

@@ -146,6 +146,13 @@ describe.skipIf(!ok)('deploy/kubernetes (real kube-apiserver)', () => {
       },
     );
     const reaped = await runtime.reapOrphans();
+    // The start check (dry-run creations) passes with this Role, and says
+    // what is missing where the worker has none.
+    const startCheck = await runtime.checkNamespace();
+    const startCheckElsewhere = await new KubernetesRuntime({
+      kubeConfig: worker,
+      namespace: 'kiln',
+    }).checkNamespace();
     const core = worker.makeApiClient(CoreV1Api);
     const elsewhere = await core.listNamespacedPod({ namespace: 'kiln' }).then(
       () => 'allowed',
@@ -160,6 +167,10 @@ describe.skipIf(!ok)('deploy/kubernetes (real kube-apiserver)', () => {
     expect(stdout).toBe('hello from a step\n');
     expect(reaped).toBe(0);
     expect(await runtime.ping()).toBe(true);
+    expect(startCheck).toBeNull();
+    expect(startCheckElsewhere).toMatch(
+      /^kiln may not create Pods in namespace kiln \(HTTP 403: .*\): check the worker's Role/,
+    );
     expect(elsewhere).toBe(403);
     expect(nodes).toBe(403);
   });

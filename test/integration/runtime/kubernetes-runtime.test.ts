@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutputRecorder } from '../../../src/metrics/output-recorder.js';
 import type { MetricsEvent } from '../../../src/model/execution.js';
@@ -553,6 +553,68 @@ time.sleep(60)"`,
       expect(names).toEqual([keep.executionId, other.executionId].sort());
       await runtimeWith({ workerId: 'someone-else' }).reapOrphans();
       await runtimeWith().reapOrphans();
+    });
+
+    it("removes an execution's Pod and Secret whichever worker made them (a takeover)", async () => {
+      const dirs = await folders();
+      const lost = specFor(dirs, ['sleep 300']);
+      const kept = specFor(dirs, ['sleep 300']);
+      for (const spec of [lost, kept]) {
+        const built = buildPod({
+          spec,
+          namespace: 'default',
+          workerId: 'lost-worker',
+          files: 'host-path',
+          helperImage: BUSYBOX_IMAGE,
+        });
+        if (!built.ok) throw new Error(built.problem);
+        await core.createNamespacedSecret({
+          namespace: 'default',
+          body: built.secret!.toJSON() as V1Secret,
+        });
+        await core.createNamespacedPod({
+          namespace: 'default',
+          body: built.pod as V1Pod,
+        });
+      }
+      const ofLostWorker = async () => {
+        const request = {
+          namespace: 'default',
+          labelSelector: 'kiln.managed=true,kiln.worker=lost-worker',
+        };
+        const pods = await core.listNamespacedPod(request);
+        const secrets = await core.listNamespacedSecret(request);
+        return [...pods.items, ...secrets.items]
+          .map((item) => item.metadata?.annotations?.['kiln.execution'])
+          .sort();
+      };
+
+      await runtimeWith().removeExecution(lost.executionId);
+      await runtimeWith().removeExecution(lost.executionId);
+
+      expect(await ofLostWorker()).toEqual([
+        kept.executionId,
+        kept.executionId,
+      ]);
+      await runtimeWith({ workerId: 'lost-worker' }).reapOrphans();
+    });
+
+    it('checks at start that its namespace exists and takes Pods and Secrets, creating nothing', async () => {
+      const fine = await runtimeWith().checkNamespace();
+      const missing = await runtimeWith({
+        namespace: 'kiln-nowhere',
+      }).checkNamespace();
+
+      expect(fine).toBeNull();
+      expect(missing).toMatch(
+        /^namespace kiln-nowhere does not exist \(HTTP 404: .*\): create it \(kubectl create namespace kiln-nowhere\) or set KILN_KUBERNETES_NAMESPACE$/,
+      );
+      const request = { namespace: 'default' };
+      const created = [
+        ...(await core.listNamespacedPod(request)).items,
+        ...(await core.listNamespacedSecret(request)).items,
+      ].filter((item) => item.metadata?.name?.startsWith('kiln-check-'));
+      expect(created).toEqual([]);
     });
 
     it('mounts the worker folders from the node with KILN_KUBERNETES_FILES=host-path', async () => {

@@ -1,10 +1,12 @@
 /**
  * Two `kiln worker` processes with separate data dirs (as on two machines,
  * no shared file system) and `KILN_ARTIFACTS_URL=s3://…` on a real
- * radosgw: one pipeline's steps land on both, the input comes from a data
- * lake bucket with the repository's own keys, and the model passes from one
- * worker to the other through S3 only. Neither key ends up in a record or
- * a log.
+ * radosgw: one pipeline's steps land on both (their execution records name
+ * the worker), the input comes from a data lake bucket with the
+ * repository's own keys, and the model passes from one worker to the other
+ * through S3 only: the consumer on the other worker records the bucket
+ * object (ETag and version) it downloaded. Neither key ends up in a record
+ * or a log.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,7 +34,7 @@ const sha = (bytes: Buffer | string) =>
 function barrier(hostDir: string, name: string): string[] {
   const mine = join(hostDir, `started-${name}`);
   return [
-    `pwd > '${mine}'`,
+    `echo "$VH_INPUTS_DIR" > '${mine}'`,
     `i=0; while [ ! -e '${join(hostDir, 'started-b')}' ] || [ ! -e '${join(hostDir, 'started-c')}' ]; do i=$((i+1)); [ $i -gt 1200 ] && exit 7; sleep 0.05; done`,
   ];
 }
@@ -55,7 +57,6 @@ function config(options: { hostDir: string; input: string }): string {
     `    name: prepare`,
     `    image: kiln-test/busybox:1`,
     `    command:`,
-    `      - ${JSON.stringify(`pwd > '${join(options.hostDir, 'ran-prepare')}'`)}`,
     `      - ${JSON.stringify('cat "$VH_INPUTS_DIR/train/train.csv" "$VH_INPUTS_DIR/train/train.csv" > "$VH_OUTPUTS_DIR/model.bin"')}`,
     `    inputs:`,
     `      - name: train`,
@@ -105,7 +106,7 @@ describe.skipIf(!haveRedis() || !haveCeph())(
     }, 60_000);
 
     it('runs one pipeline across both, with the input version recorded and no key anywhere', async () => {
-      const artifacts = await s3.createBucket();
+      const artifacts = await s3.createBucket({ versioned: true });
       const data = await s3.createBucket({ versioned: true, as: lakeClient });
       const train = `sepal,petal\n${randomBytes(16).toString('hex')}\n`;
       const written = await lakeClient.send(
@@ -173,17 +174,16 @@ describe.skipIf(!haveRedis() || !haveCeph())(
       expect(prepare?.outputs.map((file) => [file.path, file.sha256])).toEqual([
         ['model.bin', sha(model)],
       ]);
-      // b and c ran at once, one on each worker's data dir.
-      const dirs = ['b', 'c'].map((name) =>
-        readFileSync(join(fixture.hostDir, `started-${name}`), 'utf8'),
+      // b and c ran at once, one on each worker, each reading its inputs
+      // from its own worker's data dir.
+      const ranOn = (name: string) => byNode.get(name)?.worker ?? '';
+      expect(new Set([ranOn('b'), ranOn('c')])).toEqual(
+        new Set(['s3-w1', 's3-w2']),
       );
-      const dataDirOf = (path: string) =>
-        /data-(s3-w[12])/.exec(path)?.[1] ?? path;
-      expect(new Set(dirs.map(dataDirOf))).toEqual(new Set(['s3-w1', 's3-w2']));
       for (const name of ['b', 'c']) {
-        const consumer = byNode.get(name);
-        expect(consumer?.inputs[0]?.sha256).toBe(sha(model));
-        expect(consumer?.outputs[0]?.path).toBe(`seen-${name}.txt`);
+        expect(
+          readFileSync(join(fixture.hostDir, `started-${name}`), 'utf8'),
+        ).toContain(join(fixture.hostDir, `data-${ranOn(name)}`, 'work'));
       }
       // The model went through the bucket: it is there, content-addressed,
       // and no worker has a local artifact store.
@@ -194,20 +194,37 @@ describe.skipIf(!haveRedis() || !haveCeph())(
         }),
       );
       expect(head.ContentLength).toBe(model.length);
+      expect(head.VersionId).toMatch(/\S/);
       for (const id of ['s3-w1', 's3-w2']) {
         expect(
           existsSync(join(fixture.hostDir, `data-${id}`, 'artifacts')),
         ).toBe(false);
       }
-      const preparedOn = dataDirOf(
-        readFileSync(join(fixture.hostDir, 'ran-prepare'), 'utf8'),
-      );
-      const otherWorker = preparedOn === 's3-w1' ? 's3-w2' : 's3-w1';
+      // Each consumer's input is the bucket's object: its ETag and version
+      // recorded. The one on the other worker than prepare's downloaded it
+      // into its own cache (it had no other way to the bytes).
+      for (const name of ['b', 'c']) {
+        const consumer = byNode.get(name);
+        expect(consumer?.inputs).toEqual([
+          {
+            input: 'model',
+            name: 'model.bin',
+            uri: prepare?.outputs[0]?.datum,
+            size: model.length,
+            sha256: sha(model),
+            etag: head.ETag,
+            versionId: head.VersionId,
+          },
+        ]);
+        expect(consumer?.outputs[0]?.path).toBe(`seen-${name}.txt`);
+      }
+      const other = ranOn('b') === prepare?.worker ? 'c' : 'b';
+      expect(ranOn(other)).not.toBe(prepare?.worker);
       expect(
         existsSync(
           join(
             fixture.hostDir,
-            `data-${otherWorker}`,
+            `data-${ranOn(other)}`,
             'artifacts-cache',
             'sha256',
             sha(model).slice(0, 2),

@@ -37,7 +37,8 @@ export interface WorkerProcess {
 
 export interface SpawnWorkerOptions {
   id: string;
-  runtime: 'docker' | 'local' | 'null';
+  /** `kubernetes` needs KUBECONFIG and the rest of its settings in `env`. */
+  runtime: 'docker' | 'kubernetes' | 'local' | 'null';
   concurrency?: number;
   /** @defaultValue 30000 */
   shutdownGraceMs?: number;

@@ -309,7 +309,7 @@ describe('kiln items', () => {
     expect(
       findingsOf(`${step()}- trigger:\n    name: t\n    run: nightly\n`),
     ).toEqual([
-      '7:10 error: trigger "t" runs "nightly", which is neither a pipeline nor a step',
+      '7:10 error: trigger "t" runs "nightly", which is not a pipeline, a step or a task',
     ]);
   });
 

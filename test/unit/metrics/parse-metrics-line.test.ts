@@ -31,7 +31,18 @@ describe('parseMetricsLine', () => {
       0,
     ],
     ['deeper nesting dropped', '{"a": {"b": {"c": 1}}, "d": 1}', { d: 1 }, 1],
-    ['arrays dropped', '{"hist": [1, 2, 3], "d": 1}', { d: 1 }, 1],
+    [
+      'lists of plain values kept as JSON text',
+      '{"ids": ["a", "b"], "hist": [1, 2.5, null], "d": 1}',
+      { ids: '["a","b"]', hist: '[1,2.5,null]', d: 1 },
+      0,
+    ],
+    [
+      'lists holding objects or lists dropped',
+      '{"rows": [{"a": 1}], "grid": [[1]], "d": 1}',
+      { d: 1 },
+      2,
+    ],
     ['duplicate keys: last wins', '{"a": 1, "a": 2}', { a: 2 }, 0],
     [
       'duplicate keys with NaN: last wins',

@@ -20,6 +20,9 @@ import type {
 } from '../../../src/model/run.js';
 import type { NodeEvent } from '../../../src/orchestrator/node-machine.js';
 import { CLAIMABLE_RUN_STATUSES } from '../../../src/orchestrator/run-machine.js';
+import { parseTaskNodeName } from '../../../src/orchestrator/task/task-children.js';
+import { advanceTask } from '../../../src/control/advance-task.js';
+import { expandTask } from '../../../src/control/expand-task.js';
 import { createMemoryStores, statusesOf } from '../../helpers/memory-stores.js';
 
 const directory = resolve(import.meta.dirname, '../../../pipelines/scenarios');
@@ -44,7 +47,7 @@ interface Scenario {
   script: Step[];
 }
 
-function draft(run: RunRecord, node: string) {
+function draft(run: RunRecord, node: string, parameters: unknown = {}) {
   return (
     executionId: string,
     attempt: number,
@@ -58,7 +61,7 @@ function draft(run: RunRecord, node: string) {
     image: 'busybox',
     imageDigest: null,
     command: ['true'],
-    parameters: {},
+    parameters: parameters as Record<string, unknown>,
     inputs: [],
     outputs: [],
     metrics: {},
@@ -93,6 +96,11 @@ describe('run scenarios', () => {
     });
     expect(run.reason ?? '').not.toMatch(/not valid|no pipeline/);
     const { graph } = await loadRunPlan(deps.configs, run);
+    /** A task's child runs its task node's step. */
+    const stepOf = (name: string) =>
+      graph.byName.get(name)?.step ??
+      graph.byName.get(parseTaskNodeName(name)?.task ?? '')?.step ??
+      '';
     // What each worker believes of the nodes it holds.
     const views = new Map<string, RunNodeState>();
     let jobsSeen = 0;
@@ -154,7 +162,7 @@ describe('run scenarios', () => {
             from ??
             ((await stores.runs.getNodes(run.id, [node]))[0] as RunNodeState),
           event: nodeEvent,
-          execution: draft(run, node),
+          execution: draft(run, node, options.parameters),
           ...extra,
         });
         if (result.applied) views.set(viewKey, result.node);
@@ -170,7 +178,7 @@ describe('run scenarios', () => {
           applied = await nodeEvent(
             {
               name: node,
-              step: graph.byName.get(node)?.step ?? '',
+              step: stepOf(node),
               index: job.nodeIndex,
               status: 'queued',
               attempt: job.attempt,
@@ -194,13 +202,65 @@ describe('run scenarios', () => {
           });
           break;
         case 'finish':
-          applied = await nodeEvent(views.get(viewKey), {
-            type: 'finished',
-            attempt: views.get(viewKey)?.attempt ?? 0,
-            outcome: options.outcome as 'complete' | 'error' | 'stopped',
-            message: String(options.outcome),
-          });
+          applied = await nodeEvent(
+            views.get(viewKey),
+            {
+              type: 'finished',
+              attempt: views.get(viewKey)?.attempt ?? 0,
+              outcome: options.outcome as 'complete' | 'error' | 'stopped',
+              message: String(options.outcome),
+            },
+            {
+              close: {
+                metrics: (options.metrics ?? {}) as ExecutionRecord['metrics'],
+              },
+            },
+          );
           break;
+        case 'expand':
+        case 'join': {
+          const job = [...stores.steps.jobs]
+            .reverse()
+            .find((item) => item.job.node === node)?.job;
+          if (!job) throw new Error(`${file}: no job queued for ${node}`);
+          const parsed = parseTaskNodeName(node);
+          const taskNode = graph.byName.get(
+            kind === 'join' ? (parsed?.task ?? '') : node,
+          );
+          if (!taskNode) throw new Error(`${file}: no task node for ${node}`);
+          const upstream = new Map<string, ExecutionRecord>();
+          for (const name of taskNode.upstream) {
+            const [state] = await stores.runs.getNodes(run.id, [name]);
+            const record = state?.executionId
+              ? await stores.executions.getExecution(state.executionId)
+              : null;
+            if (record) upstream.set(name, record);
+          }
+          const taskJob = {
+            run,
+            plan: await loadRunPlan(deps.configs, run),
+            node: taskNode,
+            queued: {
+              name: node,
+              step: kind === 'join' ? '' : (taskNode.step ?? ''),
+              index: job.nodeIndex,
+              status: 'queued' as const,
+              attempt: job.attempt,
+              generation: job.generation,
+            },
+            worker,
+            upstream,
+          };
+          const outcome =
+            kind === 'expand'
+              ? await expandTask(deps, taskJob)
+              : await advanceTask(deps, {
+                  ...taskJob,
+                  batch: parsed?.number ?? 1,
+                });
+          applied = outcome !== 'stale';
+          break;
+        }
         case 'fail':
           applied = await nodeEvent(views.get(viewKey), {
             type: 'failed',

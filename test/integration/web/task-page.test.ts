@@ -201,7 +201,8 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
     expect(claim.applied).toBe(true);
     // The run's status change comes over the same stream, after the child's.
     await page.waitForFunction(
-      () => document.querySelector('#run-status')?.textContent === 'running',
+      () =>
+        document.querySelector('[data-run-status]')?.textContent === 'running',
     );
 
     expect(await page.locator('section.execution').count()).toBe(0);

@@ -1,8 +1,9 @@
 /**
- * `kiln token`, `submit`, `status`, `compare`, `logs -f`, `cancel`,
- * `approve` and `rerun` as a user runs them (the real CLI in a child
- * process) against a real kiln server — and the read commands giving the
- * same output and `--json` from the local store and from the server.
+ * `kiln token`, `submit [--follow]`, `status`, `compare`, `logs -f`,
+ * `cancel`, `approve` and `rerun` as a user runs them (the real CLI in a
+ * child process) against a real kiln server — and the read commands
+ * (a sweep's `kiln show RUN/TASK` too) giving the same output and `--json`
+ * from the local store and from the server.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelRun } from '../../../src/control/cancel-run.js';
+import { createRun } from '../../../src/control/create-run.js';
+import { driveSweep } from '../../helpers/drive-sweep.js';
 import { haveRedis } from '../../helpers/services.js';
 import {
   REPOSITORY,
@@ -282,4 +286,96 @@ describe.skipIf(!haveRedis())('remote CLI commands', () => {
     expect(await exited).toBe(0);
     expect(output).toBe('remote line 0\nremote line 1\n');
   }, 60_000);
+
+  it("shows a sweep's children the same from the local store and from the server", async () => {
+    const created = await createRun(fixture.control, {
+      repository: REPOSITORY,
+      source: { id: REPOSITORY, url: fixture.repoDir },
+      commit: fixture.head,
+      name: 'sweep',
+      configText: SWEEP_CONFIG,
+      configFile: 'kiln.yaml',
+    });
+    const swept = await driveSweep(fixture.control, {
+      run: created,
+      task: 'sweep',
+      metricsOf: (parameters) => ({ loss: Number(parameters.lr) * 10 }),
+    });
+    expect(swept.status).toBe('complete');
+    for (const args of [
+      ['show', swept.id, '--json'],
+      ['show', `${swept.id}/sweep`, '--json'],
+      ['show', `${swept.id}/sweep`],
+    ]) {
+      const [fromStore, fromServer] = await Promise.all([
+        cli(args, local()),
+        cli(args),
+      ]);
+      expect(fromServer.stdout, args.join(' ')).toBe(fromStore.stdout);
+    }
+    const task = JSON.parse(
+      (await cli(['show', `${swept.id}/sweep`, '--json'])).stdout,
+    ) as { children: unknown[]; best: { name: string; value: number } };
+    expect(task.children).toHaveLength(3);
+    expect(task.best.value).toBe(0.01);
+    for (const extra of [local(), {}]) {
+      await expect(
+        cli(['show', `${swept.id}/nope`], extra),
+      ).rejects.toMatchObject({
+        stderr: expect.stringContaining('has no task node "nope"'),
+      });
+    }
+  });
+
+  it('follows a submitted run to its end (submit --follow)', async () => {
+    await fixture.seedRun();
+    const child = spawn(
+      'node',
+      [kiln, 'submit', 'train', '--repository', REPOSITORY, '--follow'],
+      { env: env() },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', resolve),
+    );
+    const runId = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no run announced: ${stderr}`)),
+        30_000,
+      );
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /kiln: run (\S+) /.exec(stderr);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+    // Following: still running until the run ends.
+    expect(child.exitCode).toBeNull();
+    await cancelRun(fixture.control, { runId, reason: 'test ends it' });
+    expect(await exited).toBe(1);
+    expect(stdout).toMatch(/run #\d+ cancelled — test ends it/);
+    expect(stdout).toContain(`${fixture.url}/runs/${runId}`);
+  }, 60_000);
 });
+
+const SWEEP_CONFIG = `
+- step:
+    name: train
+    image: busybox
+    command: python train.py {parameters}
+    parameters:
+      - {name: lr, type: float, default: 0.1}
+- report:
+    metrics:
+      - {name: loss, goal: minimize}
+- task:
+    name: sweep
+    step: train
+    parameters:
+      - {name: lr, style: multiple, rules: {items: [0.001, 0.01, 0.1]}}
+`;

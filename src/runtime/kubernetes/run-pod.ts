@@ -504,7 +504,11 @@ async function signalStep(options: RunPodOptions): Promise<boolean> {
       namespace: options.namespace,
       pod: options.name,
       container: POD_CONTAINERS.step,
-      command: ['/bin/sh', '-c', 'kill -s TERM 1'],
+      // The wrapper's trap sends TERM to every process of the container but
+      // itself, this exec's shell included: ignoring TERM keeps it alive to
+      // exit 0, instead of ending killed (a failure that made kiln delete the
+      // Pod and lose the outputs of a step it had stopped cleanly).
+      command: ['/bin/sh', '-c', "trap '' TERM; kill -s TERM 1"],
       stdin: false,
       // At least one stream is required for an exec.
       onStderr: () => undefined,

@@ -305,6 +305,7 @@ describe.skipIf(!ok)(
       const dirs = await folders();
       const started = Date.now();
 
+      const out = collect();
       const result = await runtimeWith().run(
         specFor(
           dirs,
@@ -315,13 +316,15 @@ describe.skipIf(!ok)(
           ],
           { timeLimitMs: 3_000 },
         ),
-        collect().sink,
+        out.sink,
       );
 
       expect(result.reason).toEqual({ kind: 'timed-out', afterMs: 3_000 });
       const stepMs = result.endedAt.getTime() - result.startedAt.getTime();
       expect(stepMs).toBeGreaterThanOrEqual(2_500);
       expect(Date.now() - started).toBeLessThan(45_000);
+      // The step's stderr says why when its outputs were not taken.
+      expect(out.stderr()).not.toContain('kiln:');
       expect(await readFile(join(dirs.outputs, 'partial.txt'), 'utf8')).toBe(
         'partial\n',
       );

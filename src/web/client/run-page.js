@@ -92,15 +92,19 @@ export function start() {
       refresher.schedule();
       return;
     }
-    const shown = new Set(
-      [...box.querySelectorAll('[data-seq]')].map((row) =>
-        row.getAttribute('data-seq'),
+    // The box shows a log's end: only lines after the last one shown (the
+    // stream's first batch may reach further back than the page did).
+    let last = Math.max(
+      -1,
+      ...[...box.querySelectorAll('[data-seq]')].map((row) =>
+        Number(row.getAttribute('data-seq')),
       ),
     );
     box.querySelector('.log-note')?.remove();
     for (const line of data.lines) {
-      if (!shown.has(String(line.seq)))
-        box.appendChild(lineElement(data.executionId, line));
+      if (line.seq <= last) continue;
+      box.appendChild(lineElement(data.executionId, line));
+      last = line.seq;
     }
     const rows = box.querySelectorAll('.log-line');
     for (let index = 0; index < rows.length - 60; index += 1)

@@ -277,6 +277,35 @@ describe.skipIf(!ok)('web UI in chromium', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it("keeps a running step's last lines in order when the page goes live", async () => {
+    const { run, executionId } = await fixture.startRun();
+    await fixture.control.executions.appendOutput(executionId, {
+      lines: Array.from({ length: 40 }, (_, seq) => line(seq, `line ${seq}`)),
+    });
+    await page.goto(`${fixture.url}/runs/${run.id}`);
+    await page.waitForSelector('#run-live[data-connected="true"]', {
+      state: 'attached',
+    });
+    await fixture.control.executions.appendOutput(executionId, {
+      lines: [line(40, 'line 40')],
+    });
+    const tail = page.locator(`[data-tail="${executionId}"] [data-seq]`);
+    await expect
+      .poll(() => tail.last().getAttribute('data-seq'), { timeout: 10_000 })
+      .toBe('40');
+    const seqs = (
+      await tail.evaluateAll((rows) =>
+        rows.map(
+          (row) => (row as unknown as { dataset: { seq: string } }).dataset.seq,
+        ),
+      )
+    ).map(Number);
+    // The stream's first lines reach further back than the page: none of
+    // them may land after the newest.
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
   it('opens a failed run on its error: exit code and last lines without scrolling', async () => {
     const run = await fixture.seedRun(
       { status: 'error' },
@@ -565,6 +594,12 @@ describe.skipIf(!ok)('web UI in chromium', () => {
       ],
     });
     await page.goto(`${fixture.url}/runs/${run.id}`);
+    // The charts are drawn by a module script, after the load event.
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Partial<BrowserGlobals>).kilnCharts?.loss !==
+        undefined,
+    );
     expect(await page.locator('figure[data-chart="loss"]').count()).toBe(1);
     expect(await page.locator('figure[data-chart="accuracy"]').count()).toBe(0);
     expect(await chartData('loss')).toEqual([

@@ -33,7 +33,10 @@ export interface RunView {
   tasks: string[];
   /** Every attempt of this run's nodes, oldest first. */
   attempts: ExecutionRecord[];
-  /** The execution behind each node (its current attempt, or reused). */
+  /**
+   * The execution behind each node (its current attempt, or reused; a task
+   * node's best child).
+   */
   current: Map<string, ExecutionRecord>;
   metrics: Map<string, MetricsEvent[]>;
   /** Failed nodes first, then running ones: what the page opens on. */
@@ -87,7 +90,8 @@ export async function loadRunView(
   for (const record of comparison.executions) {
     if (record.node && !inTask(record.node)) current.set(record.node, record);
   }
-  for (const node of shown.nodes) {
+  // comparison.run: a task node carries its best child's execution.
+  for (const node of comparison.run.nodes) {
     const record = comparison.executions.find(
       (item) => item.id === node.executionId,
     );

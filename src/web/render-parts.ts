@@ -7,7 +7,8 @@ import { formatMetric } from '../metrics/compare-metrics.js';
 import type { ExecutionRecord } from '../model/execution.js';
 import { formatDuration } from '../model/format-values.js';
 import type { LogLine } from '../model/log-line.js';
-import type { RunRecord } from '../model/run.js';
+import type { RunNodeState, RunRecord } from '../model/run.js';
+import { parseTaskNodeName } from '../orchestrator/task/task-children.js';
 import {
   groupMarker,
   parseAnsi,
@@ -155,4 +156,16 @@ function lineHtml(
       })}</span
     >
   </div>`;
+}
+
+/**
+ * A run's own nodes: a task's children and batch joins (`task#3`,
+ * `task@1`) left out — they are on the task's page.
+ */
+export function graphNodesOf(run: Pick<RunRecord, 'nodes'>): RunNodeState[] {
+  const names = new Set(run.nodes.map((node) => node.name));
+  return run.nodes.filter((node) => {
+    const task = parseTaskNodeName(node.name)?.task;
+    return task === undefined || !names.has(task);
+  });
 }

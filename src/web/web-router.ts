@@ -43,6 +43,7 @@ import {
   type TaskPageData,
 } from './pages/task-page.js';
 import { summarizeTask } from '../control/summarize-task.js';
+import { graphNodesOf } from './render-parts.js';
 import { createSessionRouter } from './session-router.js';
 import { createStaticRouter } from './static-router.js';
 
@@ -354,7 +355,9 @@ export function createWebRouter(deps: ServerDeps): Router {
   async function keyMetrics(list: readonly RunRecord[]) {
     const entries = await Promise.all(
       list.map(async (run) => {
-        for (const node of [...run.nodes].reverse()) {
+        // A sweep's child is one of many, not the run's result: its best
+        // child is on the run and task pages.
+        for (const node of graphNodesOf(run).reverse()) {
           if (!node.executionId) continue;
           const record = await executions.getExecution(node.executionId);
           if (record && Object.keys(record.metrics).length > 0)

@@ -672,6 +672,17 @@ function renderSteps(view: RunView): SafeHtml {
             <td>${durationTag(node.startedAt, node.endedAt)}</td>
             <td>
               ${record ? executionLink(record) : ''}${
+                view.tasks.includes(node.name)
+                  ? html` <small
+                      >${record ? 'best child · ' : ''}<a
+                        href="/runs/${run.id}/tasks/${encodeURIComponent(
+                          node.name,
+                        )}"
+                        >all children</a
+                      ></small
+                    >`
+                  : ''
+              }${
                 record?.runId && record.runId !== run.id
                   ? html` <small class="muted"
                       >from

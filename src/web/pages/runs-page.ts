@@ -10,6 +10,7 @@ import type { RunRecord } from '../../model/run.js';
 import { html, type SafeHtml } from '../html.js';
 import {
   branchOf,
+  graphNodesOf,
   metricValue,
   runDuration,
   statusBadge,
@@ -186,8 +187,10 @@ function renderRunRow(
       <span
         class="strip"
         role="img"
-        aria-label="steps: ${run.nodes.map((node) => `${node.name} ${node.status}`).join(', ')}"
-        >${run.nodes
+        aria-label="steps: ${graphNodesOf(run)
+          .map((node) => `${node.name} ${node.status}`)
+          .join(', ')}"
+        >${graphNodesOf(run)
           .slice(0, 60)
           .map(
             (node) =>

@@ -61,7 +61,7 @@ export function renderTaskPage(data: TaskPageData): SafeHtml {
         >← run #${run.counter} ${run.name}</a
       >
     </p>
-    <dl class="run-summary task-summary">
+    <dl class="kv task-summary">
       <dt>task</dt>
       <dd>
         ${task.node}${task.task && task.task !== task.node ? ` (task ${task.task})` : ''}

@@ -144,8 +144,13 @@ function renderExecutionTop(data: ExecutionPageData): SafeHtml {
           ? html`<div class="panel failure" role="alert">
               <p class="headline">
                 ✗ ${record.node ?? record.step}
-                ${record.status === 'error' ? 'failed' : 'stopped'} —
-                ${end || record.status}
+                ${record.status === 'error' ? 'failed' : 'stopped'}
+                ${
+                  // An exit code is said by its badge.
+                  record.endReason?.kind === 'exited'
+                    ? ''
+                    : `— ${end || record.status}`
+                }
                 ${
                   record.endReason?.kind === 'exited'
                     ? html`<span class="status status-error"

@@ -418,9 +418,12 @@ function renderAttention(view: RunView): SafeHtml {
 function renderFocus(item: FocusItem, kind: 'failure' | 'running'): SafeHtml {
   const { node, execution } = item;
   const end = execution?.endReason ? describeEnd(execution.endReason) : '';
+  // An exit code is said by its badge, not again in words.
   const why =
     kind === 'failure'
-      ? end || node.message || 'failed'
+      ? execution?.endReason?.kind === 'exited'
+        ? ''
+        : end || node.message || 'failed'
       : node.phase && node.phase !== 'running'
         ? node.phase
         : 'running';
@@ -431,8 +434,8 @@ function renderFocus(item: FocusItem, kind: 'failure' | 'running'): SafeHtml {
   >
     <p class="headline">
       ${kind === 'failure' ? '✗' : '▶'} ${node.name}
-      ${kind === 'failure' ? 'failed' : ''} —
-      <span data-focus-why>${why}</span>
+      ${kind === 'failure' ? 'failed' : ''}
+      ${why ? html`— <span data-focus-why>${why}</span>` : ''}
       ${
         execution?.endReason?.kind === 'exited'
           ? html`<span class="status status-error"

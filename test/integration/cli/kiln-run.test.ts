@@ -3,7 +3,7 @@
  * Redis, the real Docker engine with the busybox test image, the CLI as a
  * subprocess. A two-node pipeline passes a file through an edge.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,12 @@ const CONFIG = `
       - echo first
       - exit 3
       - echo never
+- step:
+    name: wait
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - echo waiting
+      - sleep 120
 - step:
     name: exact
     image: ${BUSYBOX_IMAGE}
@@ -296,6 +302,34 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
       expect(execution?.parameters).toEqual({ n: digits, expected: digits });
     },
   );
+
+  it('stops the run on Ctrl-C and exits 130, as shells do', async () => {
+    const child = spawn('node', [kiln, 'run', 'wait', '-C', repo], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => resolve(code)),
+    );
+    // Interrupted once the step runs (its first line is printed).
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 90_000;
+      const check = setInterval(() => {
+        if (stdout.includes('[wait] waiting')) {
+          clearInterval(check);
+          resolve();
+        } else if (Date.now() > deadline || child.exitCode !== null) {
+          clearInterval(check);
+          reject(new Error(`the step never ran: ${stdout}${stderr}`));
+        }
+      }, 100);
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('kiln: stopping the run');
+    expect(stdout).toMatch(/run #\d+ cancelled — interrupted \(Ctrl-C\)/);
+  }, 150_000);
 
   it('names an unknown parameter instead of running', async () => {
     const result = await kilnRun('produce', '--param', 'greting=x');

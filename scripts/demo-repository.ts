@@ -131,14 +131,26 @@ export async function headOf(
 }
 
 /**
- * A branch that changes one parameter default of the train step (the
- * line `default: <old>` after `name: <parameter>`), committed.
+ * A commit on `branch` (created from the current one when new) that
+ * changes one parameter default of the train step (the line
+ * `default: <old>` after `name: <parameter>`).
  */
 export async function commitParameterChange(
   repository: DemoRepository,
   change: { branch: string; parameter: string; value: string },
 ): Promise<void> {
-  await git(repository.work, ['switch', '--quiet', '-c', change.branch]);
+  const exists = await git(repository.work, [
+    'branch',
+    '--list',
+    '--',
+    change.branch,
+  ]);
+  await git(repository.work, [
+    'switch',
+    '--quiet',
+    ...(exists.stdout.trim() ? [] : ['-c']),
+    change.branch,
+  ]);
   const file = join(repository.work, 'kiln.yaml');
   const text = await readFile(file, 'utf8');
   const pattern = new RegExp(
@@ -160,6 +172,8 @@ export async function commitParameterChange(
 
 export interface PullRequestPayloadOptions {
   repository: DemoRepository;
+  /** @defaultValue `opened` (`synchronize`: a new push to the branch) */
+  action?: 'opened' | 'synchronize';
   number: number;
   title: string;
   headBranch: string;
@@ -170,8 +184,8 @@ export interface PullRequestPayloadOptions {
 }
 
 /**
- * A `pull_request` `opened` payload shaped like GitHub's (the fields kiln
- * and most consumers read), for a branch of the same repository.
+ * A `pull_request` payload shaped like GitHub's (the fields kiln and most
+ * consumers read), for a branch of the same repository.
  */
 export function buildPullRequestPayload(
   options: PullRequestPayloadOptions,
@@ -192,7 +206,7 @@ export function buildPullRequestPayload(
   const user = { login: options.sender, type: 'User' };
   const now = new Date().toISOString();
   return {
-    action: 'opened',
+    action: options.action ?? 'opened',
     number: options.number,
     pull_request: {
       number: options.number,

@@ -3,15 +3,20 @@
  * kiln (`kiln up`: server, worker, a private redis-server), pushes the iris
  * example to a bare git repository whose post-receive hook sends kiln the
  * push, waits for that run, then pushes a branch that changes a parameter
- * and sends the `pull_request` delivery GitHub would send — and prints the
- * PR comment kiln renders, comparing the branch with main.
+ * and sends the `pull_request` delivery GitHub would send, pushes to the
+ * branch once more (`synchronize`) — and prints the PR comment kiln
+ * renders, comparing the branch with main.
  *
  *   npm run demo            keeps kiln running at the end (Ctrl-C stops it)
- *   npm run demo -- --ci    exits 0 only when both runs completed and the
- *                           comparison was rendered; stops everything
+ *   npm run demo -- --ci    exits 0 only when the three runs completed and
+ *                           the comparison was rendered; stops everything
  *
- * With KILN_GITHUB_API_URL and a token set, the runs also report there,
- * as any repository's do (KILN_DEMO_REPOSITORY=owner/name picks the repo).
+ * With GitHub configured (KILN_GITHUB_API_URL with KILN_GITHUB_TOKEN, or an
+ * App), the runs also report there, as any repository's do
+ * (KILN_DEMO_REPOSITORY=owner/name picks the repo), and the demo waits until
+ * GitHub has every commit's final status and the PR comment, at most
+ * KILN_DEMO_REPORT_TIMEOUT_MS (60 s): in --ci, a report that did not arrive
+ * fails the demo, saying which.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,7 +43,12 @@ import {
   headOf,
   pushBranch,
 } from './demo-repository.js';
-import { renderComment, showRun } from './demo-report.js';
+import {
+  probeGithub,
+  renderComment,
+  showRun,
+  waitForDelivery,
+} from './demo-report.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const ci = process.argv.includes('--ci');
@@ -46,6 +56,14 @@ const image = 'kiln-examples/python-sklearn:1';
 const repositoryName = process.env.KILN_DEMO_REPOSITORY ?? 'kiln-demo/iris';
 const runTimeoutMs = 10 * 60_000;
 const change = { branch: 'tune-c', parameter: 'C', value: '0.01' };
+const secondChange = { ...change, value: '0.1' };
+const githubConfigured = Boolean(
+  process.env.KILN_GITHUB_TOKEN ||
+  (process.env.KILN_GITHUB_APP_ID && process.env.KILN_GITHUB_PRIVATE_KEY),
+);
+const reportTimeoutMs = Number(
+  process.env.KILN_DEMO_REPORT_TIMEOUT_MS ?? 60_000,
+);
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const step = (line: string) => say(`\n== ${line}`);
@@ -134,6 +152,13 @@ async function main(): Promise<number> {
   const port = Number(process.env.KILN_DEMO_PORT ?? (await freePort()));
 
   step(`starting kiln (data in ${dataDir}, runtime ${started.runtime})`);
+  if (githubConfigured) {
+    // The demo's commits exist only on this machine: GitHub refuses a
+    // status for a commit it does not have (422 "No commit found for SHA").
+    say(
+      `  reporting to ${process.env.KILN_GITHUB_API_URL ?? 'https://api.github.com'} as ${repositoryName}: its commits are made here, so only a recording server (or a GitHub that has them) accepts the statuses, and the comment goes to that repository's pull request #1`,
+    );
+  }
   const redis = await ensurePrivateRedis({ dataDir });
   started.stopRedis = redis.stop;
   const env: NodeJS.ProcessEnv = {
@@ -191,64 +216,117 @@ async function main(): Promise<number> {
   step(
     `a pull request: branch ${change.branch} sets ${change.parameter}=${change.value}`,
   );
-  await commitParameterChange(repository, change);
-  for (const line of await pushBranch(repository, change.branch))
-    say(`  hook: ${line}`);
-  const headSha = await headOf(repository, change.branch);
   const baseSha = await headOf(repository, 'main');
-  const answer = await postDelivery({
-    url: `${kiln.url}/webhooks/github`,
-    secret,
-    event: 'pull_request',
-    payload: buildPullRequestPayload({
-      repository,
-      number: 1,
-      title: `Try ${change.parameter}=${change.value}`,
-      headBranch: change.branch,
-      headSha,
-      baseBranch: 'main',
-      baseSha,
-      sender: 'demo',
-    }),
-  });
-  say(
-    `  pull_request delivery ${answer.deliveryId}: HTTP ${answer.status} ${answer.body}`,
-  );
-  if (answer.status !== 202)
-    throw new Error('kiln did not queue the pull_request delivery');
-  const prRun = await waitForRun({
-    runs: stores.runs,
-    repository: repository.fullName,
-    ref: 'refs/pull/1/head',
-    known: new Set(),
-    timeoutMs: runTimeoutMs,
-    kiln,
-    print: say,
-  });
+  const prRun = await pushPullRequest(change, 'opened', new Set());
   await showRun(stores, prRun, kiln);
+
+  step(
+    `another push to the pull request: ${secondChange.parameter}=${secondChange.value} (kiln edits its comment)`,
+  );
+  const prRun2 = await pushPullRequest(
+    secondChange,
+    'synchronize',
+    new Set([prRun.id]),
+  );
+  await showRun(stores, prRun2, kiln);
+
+  async function pushPullRequest(
+    edit: typeof change,
+    action: 'opened' | 'synchronize',
+    known: ReadonlySet<string>,
+  ) {
+    await commitParameterChange(repository, edit);
+    for (const line of await pushBranch(repository, edit.branch))
+      say(`  hook: ${line}`);
+    const headSha = await headOf(repository, edit.branch);
+    const answer = await postDelivery({
+      url: `${kiln.url}/webhooks/github`,
+      secret,
+      event: 'pull_request',
+      payload: buildPullRequestPayload({
+        repository,
+        action,
+        number: 1,
+        title: `Try ${change.parameter}=${change.value}`,
+        headBranch: edit.branch,
+        headSha,
+        baseBranch: 'main',
+        baseSha,
+        sender: 'demo',
+      }),
+    });
+    say(
+      `  pull_request ${action} delivery ${answer.deliveryId}: HTTP ${answer.status} ${answer.body}`,
+    );
+    if (answer.status !== 202)
+      throw new Error('kiln did not queue the pull_request delivery');
+    return waitForRun({
+      runs: stores.runs,
+      repository: repository.fullName,
+      ref: 'refs/pull/1/head',
+      known,
+      timeoutMs: runTimeoutMs,
+      kiln,
+      print: say,
+    });
+  }
 
   step('the pull request comment kiln posts (compared with main)');
   const body = await renderComment({
     stores,
     redis: client,
-    run: prRun,
+    run: prRun2,
     baseSha,
     kiln,
   });
   say(body);
 
+  const runs = [mainRun, prRun, prRun2];
   const ok =
-    mainRun.status === 'complete' &&
-    prRun.status === 'complete' &&
+    runs.every((run) => run.status === 'complete') &&
     body.includes('| metric |');
   step(
     ok
-      ? 'done: both runs completed and the comparison is above'
+      ? 'done: the three runs completed and the comparison is above'
       : 'the demo did not complete',
   );
   if (!ok) {
     say(await tail(kiln.logFile));
     return 1;
+  }
+  if (githubConfigured) {
+    step(
+      `waiting until GitHub has the final statuses and the PR comment (at most ${Math.round(reportTimeoutMs / 1000)} s)`,
+    );
+    const missing = await waitForDelivery({
+      redis: client,
+      stores,
+      runs,
+      timeoutMs: reportTimeoutMs,
+    });
+    if (missing.length > 0) {
+      say(
+        `GitHub (${process.env.KILN_GITHUB_API_URL ?? 'api.github.com'}) did not receive, within ${Math.round(reportTimeoutMs / 1000)} s:`,
+      );
+      for (const item of missing) say(`  - ${item}`);
+      say(
+        await probeGithub(
+          process.env.KILN_GITHUB_API_URL ?? 'https://api.github.com',
+        ),
+      );
+      // With --ci the log goes with the demo's temp dir: no path to give.
+      say(ci ? "kiln's last log lines:" : `kiln's log (${kiln.logFile}):`);
+      say(await tail(kiln.logFile));
+      if (ci) return 1;
+    } else {
+      say(
+        `  GitHub has the final status of each of the ${runs.length} commits and the PR comment`,
+      );
+    }
+  } else if (process.env.KILN_GITHUB_API_URL) {
+    say(
+      'note: KILN_GITHUB_API_URL is set but neither KILN_GITHUB_TOKEN nor a GitHub App: nothing was posted',
+    );
   }
   if (ci) return 0;
   say(

@@ -45,7 +45,10 @@ export function formatTaskText(
         task.children.map((child) => [
           `${child.name}${child.name === task.best?.name ? ' *' : ''}`,
           child.counter !== undefined ? `#${child.counter}` : '',
-          child.status,
+          // Why a child did not complete, where a failed sweep is read first.
+          child.message && child.status !== 'complete'
+            ? `${child.status} — ${child.message}`
+            : child.status,
           ...task.parameters.map((name) => cell(child.parameters[name])),
           ...task.metrics.map((name) => cell(child.metrics[name])),
           child.startedAt && child.endedAt

@@ -159,6 +159,9 @@ export async function createEngine(
   const github = createGithubClient({
     settings,
     logger,
+    // The reporter's write budget paces writes (shared by every kiln on the
+    // Redis, final states first); no second, per-process spacing.
+    minWriteIntervalMs: 0,
     onRateLimited: (seconds) =>
       void extendBackoff(redis, {
         keys,

@@ -20,6 +20,7 @@ import type { DeliveryPatch } from './delivery-log.js';
 import { makeOutcome, type DeliveryOutcome } from './delivery-outcome.js';
 import type { IntakeDeps } from './intake-deps.js';
 import type { IntakeJob } from './intake-queue.js';
+import { rerunRequestedRuns } from './rerun-requested-runs.js';
 
 export type { IntakeDeps } from './intake-deps.js';
 export type { DeliveryOutcome } from './delivery-outcome.js';
@@ -73,6 +74,13 @@ function parsePayload(text: string): unknown {
 
 function describeEvent(event: GitHubTriggerEvent): DeliveryPatch {
   if (event.kind === 'installation') return { action: event.action };
+  if (event.kind === 'rerun') {
+    return {
+      action: 'rerequested',
+      repository: event.repository.fullName,
+      sha: event.sha,
+    };
+  }
   return {
     action: event.kind === 'pull_request' ? event.action : undefined,
     repository: event.repository.fullName,
@@ -91,6 +99,7 @@ async function act(
       reason: `installation ${event.action}${event.account ? ` for ${event.account}` : ''}`,
     });
   }
+  if (event.kind === 'rerun') return rerunRequestedRuns(deps, job, event);
   const repository = event.repository.fullName;
   if (event.kind === 'push' && event.deleted) {
     await deps.schedules?.syncPush(event, null);

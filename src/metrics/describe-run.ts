@@ -58,7 +58,7 @@ export function describeRun(options: DescribeRunOptions): RunDescription {
       return make(
         'error',
         run.supersededBy
-          ? `cancelled — superseded by ${shortId(run.supersededBy)}`
+          ? supersededText(run.reason, run.supersededBy)
           : `cancelled${run.reason ? `: ${run.reason}` : ''}`,
       );
   }
@@ -137,6 +137,16 @@ export function formatSeconds(total: number): string {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * The reason the superseding push gave names its commit; `supersededBy` is
+ * the newer run's id, which means nothing on GitHub.
+ */
+function supersededText(reason: string | undefined, by: string): string {
+  return reason?.startsWith('cancelled — superseded by ')
+    ? reason
+    : `cancelled — superseded by ${shortId(by)}`;
 }
 
 function shortId(id: string): string {

@@ -10,7 +10,8 @@
  * - `bull:*`     BullMQ's own keys (its `prefix` option), one set per queue
  * - `config:*`   configuration texts by content hash
  * - `intake:*`, `delivery*`  webhook deliveries
- * - `github:*`   reporter state (status, comment and check ids, backoff)
+ * - `github:*`   reporter state (status, comment and check ids, backoff,
+ *                write budget, the chart-link key)
  * - `schedule*`  schedules, their ticks, the last push each branch's were synced from
  * - `secrets:*`, `api-token*`  per-repository secrets, API tokens
  * - `schema`     the store's schema version (see `migrate-store.ts`)
@@ -77,9 +78,15 @@ export interface RedisKeys {
     pullRequest: number,
     pipeline: string,
   ): string;
-  githubCheck(repository: string, sha: string, name: string): string;
+  /** The check run of one run (a re-run gets its own). */
+  githubCheck(runId: string): string;
   githubBackoff: string;
-  githubLock(runId: string): string;
+  /** A lock: a run's report, or one PR comment, written by one job at a time. */
+  githubLock(name: string): string;
+  /** Times of recent writes to GitHub (a sorted set), shared by every kiln. */
+  githubWrites: string;
+  /** The secret chart image links are signed with. */
+  githubChartKey: string;
 
   /** Every schedule: id → JSON record. */
   schedules: string;
@@ -161,10 +168,11 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
       `${prefix}:github:status:${repository}:${sha}:${context}`,
     githubComment: (repository, pullRequest, pipeline) =>
       `${prefix}:github:comment:${repository}:${pullRequest}:${enc(pipeline)}`,
-    githubCheck: (repository, sha, name) =>
-      `${prefix}:github:check:${repository}:${sha}:${enc(name)}`,
+    githubCheck: (runId) => `${prefix}:github:check-run:${enc(runId)}`,
     githubBackoff: `${prefix}:github:backoff-until`,
-    githubLock: (runId) => `${prefix}:github:lock:${runId}`,
+    githubLock: (name) => `${prefix}:github:lock:${enc(name)}`,
+    githubWrites: `${prefix}:github:writes`,
+    githubChartKey: `${prefix}:github:chart-key`,
 
     schedules: `${prefix}:schedules`,
     scheduleTicks: (id) => `${prefix}:schedule-ticks:${id}`,

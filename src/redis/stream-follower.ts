@@ -133,7 +133,11 @@ export function createStreamFollower(
     }
   }
 
-  const running = loop().catch((error: unknown) => options.onError?.(error));
+  // A close while the loop still asks for its connection id ends that ask
+  // with "Connection is closed": nothing to report once closed.
+  const running = loop().catch((error: unknown) => {
+    if (!closed) options.onError?.(error);
+  });
 
   return {
     follow(key, after, onEntries) {
@@ -148,7 +152,9 @@ export function createStreamFollower(
         subscriptions.add(subscription);
         await interrupt();
       };
-      start().catch((error: unknown) => options.onError?.(error));
+      start().catch((error: unknown) => {
+        if (!closed) options.onError?.(error);
+      });
       return () => {
         subscriptions.delete(subscription);
       };

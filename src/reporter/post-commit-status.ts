@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { CommitState } from '../metrics/describe-run.js';
+import type { WriteGate } from './write-budget.js';
 
 /** Well under GitHub's 1,000; the last few are kept for final states. */
 export const STATUS_CAP = 50;
@@ -26,6 +27,8 @@ export interface PostCommitStatusOptions {
   targetUrl?: string;
   /** Don't write when nothing was posted before (superseded runs). */
   onlyIfPosted?: boolean;
+  /** Asked before the write (a final state is a `final` write). */
+  gate?: WriteGate;
 }
 
 export type PostOutcome = 'posted' | 'unchanged' | 'capped' | 'skipped';
@@ -46,6 +49,7 @@ export async function postCommitStatus(
   const count = Number(countText ?? 0);
   const cap = state === 'pending' ? STATUS_CAP - KEEP_FOR_FINAL : STATUS_CAP;
   if (count >= cap) return 'capped';
+  await options.gate?.(state === 'pending' ? 'routine' : 'final');
   await redis.multi().hincrby(key, 'count', 1).expire(key, TTL_SECONDS).exec();
   const [owner = '', repo = ''] = options.repository.split('/');
   await options.octokit.rest.repos.createCommitStatus({

@@ -37,6 +37,8 @@ export interface RenderPrCommentOptions {
   findings?: readonly Finding[];
   /** KILN_PUBLIC_URL; links are left out without it. */
   publicUrl?: string;
+  /** The metric curves image (kiln serves it); left out when absent. */
+  chartUrl?: string;
   maxLength?: number;
   /** The run's tasks and the base run's (sweep-report.ts). */
   sweeps?: { head: readonly SweepResult[]; base?: readonly SweepResult[] };
@@ -68,6 +70,7 @@ export function renderPrComment(options: RenderPrCommentOptions): string {
     '',
   );
   lines.push(...renderMetrics(options), '');
+  lines.push(...renderChart(options));
   lines.push(
     ...renderSweeps(
       options.sweeps?.head ?? [],
@@ -80,7 +83,9 @@ export function renderPrComment(options: RenderPrCommentOptions): string {
   lines.push(...renderParameters(options));
   lines.push(...renderFindings(options.findings ?? []));
   lines.push(
-    '<sub>Updated by kiln on every push; kiln compares with the latest successful run on the base branch and does not run the base itself.</sub>',
+    !base.run && !run.trigger?.pullRequest
+      ? '<sub>Updated by kiln as the run goes; on a pull request, kiln compares with the latest successful run on the base branch.</sub>'
+      : '<sub>Updated by kiln on every push; kiln compares with the latest successful run on the base branch and does not run the base itself.</sub>',
   );
   return truncateBody(lines.join('\n'), options.maxLength);
 }
@@ -92,9 +97,27 @@ const ICONS: Record<string, string> = {
   error: '⚠️',
 };
 
+const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
+const NO_METRICS = 'No metrics.';
+
 function renderMetrics(options: RenderPrCommentOptions): string[] {
-  const { comparisons, base } = options;
+  const { comparisons, base, run } = options;
   const out: string[] = ['#### Metrics', ''];
+  // A push's run (its check run's summary) has nothing to compare with:
+  // no base branch to talk about, just its values.
+  if (!base.run && !run.trigger?.pullRequest) {
+    if (comparisons.length === 0) {
+      out.push(FINISHED.has(run.status) ? NO_METRICS : 'No metrics yet.');
+      return out;
+    }
+    out.push('| metric | value |', '| --- | ---: |');
+    for (const item of comparisons) {
+      out.push(
+        `| ${escapeMarkdown(item.name)} | ${escapeMarkdown(formatMetric(item.head))} |`,
+      );
+    }
+    return out;
+  }
   if (!base.run) {
     const at = base.mergeBase ? ` ${shortSha(base.mergeBase)}` : '';
     out.push(
@@ -103,7 +126,7 @@ function renderMetrics(options: RenderPrCommentOptions): string[] {
     );
   }
   if (comparisons.length === 0) {
-    out.push('No metrics yet.');
+    out.push(FINISHED.has(run.status) ? NO_METRICS : 'No metrics yet.');
     return out;
   }
   const baseHeader = base.run
@@ -119,6 +142,17 @@ function renderMetrics(options: RenderPrCommentOptions): string[] {
     );
   }
   return out;
+}
+
+/** The curves image, linked to the run page (where the charts are live). */
+function renderChart(options: RenderPrCommentOptions): string[] {
+  if (!options.chartUrl) return [];
+  const against = options.base.run
+    ? ` against ${escapeMarkdown(options.base.label)}`
+    : '';
+  const image = `![metric curves of this PR${against}](${options.chartUrl})`;
+  const page = runUrl(options.publicUrl, options.run.id);
+  return [page ? `[${image}](${page})` : image, ''];
 }
 
 function deltaCell(item: MetricComparison): string {
@@ -159,12 +193,15 @@ function renderNodes(options: RenderPrCommentOptions): string[] {
     '| node | state | duration |',
     '| --- | --- | ---: |',
   ];
+  const tasks = new Set(options.sweeps?.head.map((sweep) => sweep.node));
   for (const node of run.nodes) {
     const execution = executions.find((item) => item.id === node.executionId);
     const name = escapeMarkdown(node.name);
-    const label = execution
-      ? link(name, executionUrl(publicUrl, execution))
-      : name;
+    // A task's children are on its own page, not on the run page.
+    const url = tasks.has(node.name)
+      ? taskUrl(publicUrl, run.id, node.name)
+      : execution && executionUrl(publicUrl, execution);
+    const label = url ? link(name, url) : name;
     const start = Date.parse(node.startedAt ?? '');
     const end = Date.parse(node.endedAt ?? '');
     const duration =
@@ -240,6 +277,15 @@ export function runUrl(publicUrl: string | undefined, runId: string) {
  * lineage). Comments posted before it existed link to the run page's
  * `#execution-<id>` anchor, which the run page still has.
  */
+function taskUrl(
+  publicUrl: string | undefined,
+  runId: string,
+  task: string,
+): string | undefined {
+  const page = runUrl(publicUrl, runId);
+  return page ? `${page}/tasks/${encodeURIComponent(task)}` : undefined;
+}
+
 function executionUrl(
   publicUrl: string | undefined,
   execution: ExecutionRecord,

@@ -1,9 +1,11 @@
 /**
  * One report job: reads a run's latest state and brings GitHub in line
- * with it (commit status, PR comment, check run). Idempotent: running it
- * twice for the same state writes nothing the second time. Rate limits
- * become a shared backoff; a 401 mints a new token once; a 422 is logged
- * once and not retried.
+ * with it — the commit status first, then the check run, then the PR
+ * comment. Idempotent: running it twice for the same state writes nothing
+ * the second time, so a job that had to step aside (the write budget, a
+ * comment another job is writing) just runs again later and picks up the
+ * state of that time. Rate limits become a shared backoff; a 401 mints a
+ * new token once; a 422 is logged once and not retried.
  */
 import type { Logger } from 'pino';
 import type { GithubClient } from '../forge/github/create-github-client.js';
@@ -19,12 +21,19 @@ import { postCommitStatus } from './post-commit-status.js';
 import { commentMarker } from './render-pr-comment.js';
 import { upsertCheckRun } from './upsert-check-run.js';
 import { upsertPrComment } from './upsert-pr-comment.js';
+import { withRedisLock } from './with-redis-lock.js';
+import { WriteDeferredError, type WriteGate } from './write-budget.js';
 
 export interface ReportRunDeps extends RunReportDeps {
   github: GithubClient;
   logger: Logger;
+  /** Asked before every write; absent: write at once. */
+  gate?: WriteGate;
   now?: () => number;
 }
+
+/** How long a job waits for a comment another job is writing. */
+const COMMENT_BUSY_MS = 250;
 
 const TERMINAL = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
@@ -89,21 +98,8 @@ async function writeReport(deps: ReportRunDeps, run: RunRecord) {
     targetUrl: report.targetUrl,
     // A run cancelled before anything was posted leaves no trace.
     onlyIfPosted: superseded,
+    gate: deps.gate,
   });
-  const pullRequest = run.trigger?.pullRequest;
-  if (pullRequest && TERMINAL.has(run.status) && !superseded) {
-    await upsertPrComment({
-      redis: deps.redis,
-      keys: deps.keys,
-      octokit,
-      repository: run.repository,
-      pullRequest,
-      pipeline: run.name,
-      marker: commentMarker(run.name),
-      body: report.body,
-      counter: run.counter,
-    });
-  }
   if (deps.github.canCreateCheckRuns) {
     await upsertCheckRun({
       redis: deps.redis,
@@ -114,8 +110,71 @@ async function writeReport(deps: ReportRunDeps, run: RunRecord) {
       description: report.description,
       summary: report.body,
       findings: report.findings,
+      failedSteps: report.failedSteps,
       detailsUrl: report.targetUrl,
       onlyIfCreated: superseded,
+      gate: deps.gate,
     });
   }
+  const pullRequest = run.trigger?.pullRequest;
+  if (
+    pullRequest &&
+    TERMINAL.has(run.status) &&
+    !superseded &&
+    !(await hasNewerFinishedRun(deps, run))
+  ) {
+    // Runs of one pipeline on one PR share a comment: one job at a time
+    // may create or edit it, or two could both create it.
+    const comment = await withRedisLock(
+      deps.redis,
+      {
+        key: deps.keys.githubLock(
+          `comment:${run.repository}:${pullRequest}:${run.name}`,
+        ),
+      },
+      () =>
+        upsertPrComment({
+          redis: deps.redis,
+          keys: deps.keys,
+          octokit,
+          repository: run.repository,
+          pullRequest,
+          pipeline: run.name,
+          marker: commentMarker(run.name),
+          body: report.body,
+          counter: run.counter,
+          gate: deps.gate,
+        }),
+    );
+    if (!comment.locked) {
+      throw new WriteDeferredError(
+        Date.now() + COMMENT_BUSY_MS,
+        'another report is writing this comment',
+      );
+    }
+  }
+}
+
+/**
+ * A later run of the same pipeline on the same pull request has finished:
+ * its report replaces this one's in the comment, so this one is not
+ * written (a burst of pushes costs one comment edit, not one per push).
+ */
+async function hasNewerFinishedRun(
+  deps: ReportRunDeps,
+  run: RunRecord,
+): Promise<boolean> {
+  if (!run.ref) return false;
+  const recent = await deps.runs.listRuns({
+    repository: run.repository,
+    ref: run.ref,
+    limit: 50,
+  });
+  return recent.some(
+    (other) =>
+      other.name === run.name &&
+      other.counter > run.counter &&
+      TERMINAL.has(other.status) &&
+      other.status !== 'cancelled',
+  );
 }

@@ -1,17 +1,27 @@
 /**
- * Reporting to GitHub as its own BullMQ queue (`kiln-reports`): the
- * reporter follows the global run event stream as a consumer group, and
- * each run status change becomes a debounced job that reads the run's
- * latest state, so a burst of changes is one report. A restarted reporter
- * resumes after the last event it acknowledged (nothing missed, nothing
- * acted on twice); several servers share the group. GitHub being down,
- * slow or rate limited never fails or delays a run: jobs wait and retry
- * for hours, and the latest state is posted when GitHub is back.
+ * Reporting to GitHub as its own BullMQ queue (`kiln-reports`) on the
+ * shared Redis: the reporter follows the global run event stream as a
+ * consumer group, and each run status change becomes a job that reads the
+ * run's latest state — a debounced, low-priority job while the run is
+ * going, an immediate, high-priority one when it ends — so a burst of
+ * changes is one report and a final state never waits behind pending
+ * ones. Writes go through a write budget shared by every kiln on the Redis
+ * (write-budget.ts): GitHub's limits are kept, part of them is reserved
+ * for final states, and a write that has to wait makes its job step aside
+ * and read the run again later, so only the state of that time is posted.
+ *
+ * Reports are durable: the jobs and the unacknowledged events are in
+ * Redis. A restarted reporter resumes after the last event it
+ * acknowledged; jobs a killed kiln held come back to the queue within
+ * seconds; several servers share the group and the queue. On shutdown the
+ * reporter first posts what is due, within the grace period. GitHub being
+ * down, slow or rate limited never fails or delays a run: jobs wait and
+ * retry for hours, and the latest state is posted when GitHub is back.
  *
  * Contract: `createReporter` is called once per process (the engine does
  * it). `startReportWorker` is called by the server roles (`kiln server`,
  * `kiln up`): it starts following the events and the report worker; it is
- * a no-op when GitHub is not configured. `close` stops both; call it once.
+ * a no-op when GitHub is not configured. `close` stops both (idempotent).
  */
 import {
   DelayedError,
@@ -22,12 +32,14 @@ import {
   type Job,
 } from 'bullmq';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   createGithubClient,
   type GithubClient,
 } from '../forge/github/create-github-client.js';
+import { TERMINAL_RUN_STATUSES } from '../orchestrator/run-machine.js';
 import { QUEUES, type RedisKeys } from '../redis/redis-keys.js';
 import type { Settings } from '../settings.js';
 import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
@@ -35,6 +47,13 @@ import { parseRunEvent } from '../store/parse-run-event.js';
 import type { CommitHistory } from '../control/find-base-run.js';
 import { extendBackoff, GithubBackoffError } from './github-backoff.js';
 import { reportRun } from './report-run.js';
+import { withRedisLock } from './with-redis-lock.js';
+import {
+  createWriteBudget,
+  gateOf,
+  WriteDeferredError,
+  type WriteBudgetOptions,
+} from './write-budget.js';
 
 export const REPORT_QUEUE = QUEUES.reports;
 const GROUP = 'reporter';
@@ -59,12 +78,17 @@ export interface ReporterDeps {
   /** Overrides the client built from `settings` (tests). */
   github?: GithubClient | null;
   history?: CommitHistory;
-  /** Changes within this window become one job. @defaultValue 1000 */
+  /** Changes of a running run within this window become one job. @defaultValue 1000 */
   debounceMs?: number;
   /** First retry delay, doubling up to 10 minutes. @defaultValue 2000 */
   retryBaseMs?: number;
-  /** @defaultValue 1000 (GitHub asks for ≥ 1 s between writes) */
+  /**
+   * Spacing of routine writes (pending statuses, comment edits); final
+   * states are not spaced. @defaultValue 1000 (GitHub asks for ≥ 1 s)
+   */
   minWriteIntervalMs?: number;
+  /** Limits of the shared write budget (write-budget.ts defaults). */
+  budget?: Omit<WriteBudgetOptions, 'keys' | 'routineSpacingMs'>;
   /** @defaultValue `kiln-reports` */
   queueName?: string;
 }
@@ -76,18 +100,42 @@ export interface Reporter {
   github: GithubClient | null;
   /** Said once at start (e.g. that nothing will be posted). */
   notes: string[];
-  /** Queues a report of the run (debounced); cheap, never throws. */
-  queueReport(runId: string): void;
+  /**
+   * Queues a report of the run (debounced; `final` for a finished run:
+   * at once, ahead of others); cheap, never throws.
+   */
+  queueReport(runId: string, options?: { final?: boolean }): void;
   startReportWorker(options?: { concurrency?: number }): void;
-  close(): Promise<void>;
+  /**
+   * Stops following events and the worker. With `flushUntil` (epoch ms),
+   * first reads the events not yet read and posts every report due before
+   * then; what is left stays queued for the next kiln. Idempotent.
+   */
+  close(options?: { flushUntil?: number }): Promise<CloseResult>;
+}
+
+export interface CloseResult {
+  /** Report jobs still queued (left for the next kiln). */
+  left: number;
 }
 
 // About 33 hours of retries at the 10-minute cap.
 const ATTEMPTS = 200;
 const MAX_RETRY_MS = 10 * 60_000;
-const RUN_LOCK_MS = 120_000;
-/** KEYS[1] lock, ARGV[1] holder: deletes the lock only if still held by it. */
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** A job that finds its run's report being written looks again this soon. */
+const RUN_BUSY_MS = 200;
+const PRIORITY = { final: 1, routine: 10 } as const;
+/** Events a dead consumer read and never acknowledged are taken after this. */
+const CLAIM_IDLE_MS = 10_000;
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
+/**
+ * KEYS: a BullMQ queue's wait list, prioritized set, active list, delayed
+ * set; ARGV[1]: a delayed-set score. Returns {jobs waiting or running,
+ * delayed jobs due before the score, all delayed jobs}.
+ */
+const QUEUE_STATE = `
+local busy = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('LLEN', KEYS[3])
+return {busy, redis.call('ZCOUNT', KEYS[4], '-inf', ARGV[1]), redis.call('ZCARD', KEYS[4])}`;
 
 export function createReporter(deps: ReporterDeps): Reporter {
   const { logger } = deps;
@@ -113,11 +161,20 @@ export function createReporter(deps: ReporterDeps): Reporter {
   }
   const debounceMs = deps.debounceMs ?? 1000;
   const retryBaseMs = deps.retryBaseMs ?? 2000;
+  const gate = gateOf(
+    createWriteBudget(deps.redis, {
+      ...deps.budget,
+      keys: deps.keys,
+      routineSpacingMs: deps.minWriteIntervalMs ?? 1000,
+    }),
+  );
+  const consumer = `${hostname()}-${process.pid}`;
   let queue: Queue | undefined;
   let worker: Worker | undefined;
   let following: Promise<void> | undefined;
   let stopping = false;
   let reader: Redis | undefined;
+  let closing: Promise<CloseResult> | undefined;
   const warned = new Set<string>();
 
   function queueOf(): Queue {
@@ -128,24 +185,58 @@ export function createReporter(deps: ReporterDeps): Reporter {
     return queue;
   }
 
-  function queueReport(runId: string): Promise<unknown> {
+  function queueReport(runId: string, final: boolean): Promise<unknown> {
+    const common = {
+      attempts: ATTEMPTS,
+      backoff: { type: 'report' },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+    };
+    if (final) {
+      // The run's last word: at once and ahead of routine reports. A
+      // debounced job still waiting for the run is harmless (it will find
+      // everything posted).
+      return queueOf().add(
+        'report',
+        { runId },
+        {
+          ...common,
+          priority: PRIORITY.final,
+          deduplication: { id: `${runId}:final`, ttl: debounceMs },
+        },
+      );
+    }
     return queueOf().add(
       'report',
       { runId },
       {
+        ...common,
         delay: debounceMs,
+        priority: PRIORITY.routine,
         deduplication: {
           id: runId,
           ttl: debounceMs,
           extend: true,
           replace: true,
         },
-        attempts: ATTEMPTS,
-        backoff: { type: 'report' },
-        removeOnComplete: true,
-        removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
       },
     );
+  }
+
+  /** Queues the report an event asks for, then acknowledges the event. */
+  async function handleEntries(
+    connection: Redis,
+    entries: Array<[string, string[] | null]>,
+  ): Promise<void> {
+    for (const [id, fields] of entries) {
+      const event = fields ? parseRunEvent(fields) : null;
+      if (event)
+        await queueReport(
+          event.runId,
+          event.kind === 'run' && TERMINAL.has(event.status),
+        );
+      await connection.xack(deps.keys.events, GROUP, id);
+    }
   }
 
   /**
@@ -154,7 +245,6 @@ export function createReporter(deps: ReporterDeps): Reporter {
    * claimed after a minute, so none is lost with a crashed server.
    */
   async function follow(connection: Redis): Promise<void> {
-    const consumer = `${hostname()}-${process.pid}`;
     await connection
       .xgroup('CREATE', deps.keys.events, GROUP, '0', 'MKSTREAM')
       .catch((error: unknown) => {
@@ -167,7 +257,7 @@ export function createReporter(deps: ReporterDeps): Reporter {
           deps.keys.events,
           GROUP,
           consumer,
-          60_000,
+          CLAIM_IDLE_MS,
           claimFrom,
           'COUNT',
           100,
@@ -185,12 +275,10 @@ export function createReporter(deps: ReporterDeps): Reporter {
           deps.keys.events,
           '>',
         )) as Array<[string, Array<[string, string[]]>]> | null;
-        const entries = [...claimed, ...(reply?.[0]?.[1] ?? [])];
-        for (const [id, fields] of entries) {
-          const event = fields ? parseRunEvent(fields) : null;
-          if (event) await queueReport(event.runId);
-          await connection.xack(deps.keys.events, GROUP, id);
-        }
+        await handleEntries(connection, [
+          ...claimed,
+          ...(reply?.[0]?.[1] ?? []),
+        ]);
       } catch (error) {
         if (stopping) return;
         logger.warn({ err: error }, 'reporter could not read run events');
@@ -199,46 +287,68 @@ export function createReporter(deps: ReporterDeps): Reporter {
     }
   }
 
+  /**
+   * The events this consumer read and did not acknowledge, then the ones
+   * nobody read yet, without blocking: what a shutdown must not leave
+   * behind.
+   */
+  async function drainEvents(connection: Redis): Promise<void> {
+    for (const from of ['0', '>']) {
+      for (let round = 0; round < 50; round += 1) {
+        const reply = (await connection.xreadgroup(
+          'GROUP',
+          GROUP,
+          consumer,
+          'COUNT',
+          200,
+          'STREAMS',
+          deps.keys.events,
+          from,
+        )) as Array<[string, Array<[string, string[] | null]>]> | null;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length === 0) break;
+        await handleEntries(connection, entries);
+      }
+    }
+  }
+
   async function processJob(job: Job<{ runId: string }>, token?: string) {
     if (!github) return;
     const runId = String(job.data.runId);
-    const lockKey = deps.keys.githubLock(runId);
-    const locked = await deps.redis.set(
-      lockKey,
-      token ?? '1',
-      'PX',
-      RUN_LOCK_MS,
-      'NX',
-    );
-    if (locked !== 'OK') {
-      // Another reporter is on this run: look again once it is done.
-      await job.moveToDelayed(Date.now() + debounceMs, token);
-      throw new DelayedError();
-    }
     // Changes from now on schedule a new job instead of folding into this
     // one, which may already have read the run.
     await job.removeDeduplicationKey().catch(() => false);
+    let deferTo: number | undefined;
     try {
-      await reportRun(
-        {
-          redis: deps.redis,
-          keys: deps.keys,
-          configs: deps.configs,
-          runs: deps.runs,
-          executions: deps.executions,
-          publicUrl: deps.settings.publicUrl,
-          history: deps.history,
-          github,
-          logger,
-        },
-        runId,
+      const result = await withRedisLock(
+        deps.redis,
+        { key: deps.keys.githubLock(runId) },
+        () =>
+          reportRun(
+            {
+              redis: deps.redis,
+              keys: deps.keys,
+              configs: deps.configs,
+              runs: deps.runs,
+              executions: deps.executions,
+              publicUrl: deps.settings.publicUrl,
+              history: deps.history,
+              github,
+              gate,
+              logger,
+            },
+            runId,
+          ),
       );
+      // Another job is writing this run's report: look again once it is
+      // done (it may have read the run before the change this job is for).
+      if (!result.locked) deferTo = Date.now() + RUN_BUSY_MS;
     } catch (error) {
-      if (error instanceof GithubBackoffError) {
-        await job.moveToDelayed(error.until + Math.random() * 1000, token);
-        throw new DelayedError();
-      }
-      if ((error as { status?: number }).status === 422) {
+      if (error instanceof WriteDeferredError) {
+        deferTo = error.until;
+      } else if (error instanceof GithubBackoffError) {
+        deferTo = error.until + Math.random() * 1000;
+      } else if ((error as { status?: number }).status === 422) {
         const message = (error as Error).message;
         if (!warned.has(message)) {
           warned.add(message);
@@ -248,15 +358,40 @@ export function createReporter(deps: ReporterDeps): Reporter {
           );
         }
         throw new UnrecoverableError(message);
+      } else {
+        logger.debug({ err: error, runId }, 'report failed; retrying later');
+        throw error;
       }
-      logger.debug({ err: error, runId }, 'report failed; retrying later');
-      throw error;
-    } finally {
-      // Only this job's lock: one that expired and was taken by another
-      // reporter stays theirs.
-      await deps.redis
-        .eval(RELEASE_LOCK, 1, lockKey, token ?? '1')
-        .catch(() => undefined);
+    }
+    if (deferTo !== undefined) {
+      // Jitter: jobs that stepped aside together don't come back together.
+      await job.moveToDelayed(deferTo + Math.random() * 50, token);
+      throw new DelayedError();
+    }
+  }
+
+  /**
+   * Waits until no report job is waiting, running or delayed to before
+   * `until`, or until then; resolves how many jobs are still queued.
+   */
+  async function flush(until: number): Promise<number> {
+    // BullMQ's own keys, read in one script so a job moving between them
+    // (promoted, or stepping aside) is never missed.
+    const queueKey = `${deps.keys.bullPrefix}:${queueOf().name}`;
+    for (;;) {
+      const [busy, due, delayed] = (await deps.redis.eval(
+        QUEUE_STATE,
+        4,
+        `${queueKey}:wait`,
+        `${queueKey}:prioritized`,
+        `${queueKey}:active`,
+        `${queueKey}:delayed`,
+        // Delayed jobs are scored by their due time × 0x1000.
+        String(until * 0x1000),
+      )) as [number, number, number];
+      if ((busy === 0 && due === 0) || Date.now() >= until)
+        return busy + delayed;
+      await sleep(50);
     }
   }
 
@@ -264,9 +399,9 @@ export function createReporter(deps: ReporterDeps): Reporter {
     enabled: github !== null,
     github,
     notes,
-    queueReport(runId) {
+    queueReport(runId, options = {}) {
       if (!github) return;
-      queueReport(runId).catch((error: unknown) =>
+      queueReport(runId, options.final === true).catch((error: unknown) =>
         logger.warn({ err: error, runId }, 'could not queue a GitHub report'),
       );
     },
@@ -283,6 +418,11 @@ export function createReporter(deps: ReporterDeps): Reporter {
         connection: deps.bullConnection,
         prefix: deps.keys.bullPrefix,
         concurrency: options.concurrency ?? 4,
+        // A killed kiln's jobs come back within seconds; a report job may
+        // run again any number of times (it is idempotent).
+        lockDuration: 10_000,
+        stalledInterval: 5_000,
+        maxStalledCount: 1000,
         settings: {
           backoffStrategy: (attemptsMade: number) =>
             Math.min(
@@ -295,12 +435,39 @@ export function createReporter(deps: ReporterDeps): Reporter {
         logger.warn({ err: error }, 'GitHub report worker'),
       );
     },
-    async close() {
-      stopping = true;
-      reader?.disconnect();
-      await following;
-      await worker?.close();
-      await queue?.close();
+    close(options = {}) {
+      closing ??= (async () => {
+        stopping = true;
+        reader?.disconnect();
+        await following;
+        let left = 0;
+        const until = options.flushUntil;
+        if (worker && until !== undefined) {
+          try {
+            const started = Date.now();
+            await drainEvents(deps.redis);
+            left = await flush(until);
+            logger.info(
+              { left, ms: Date.now() - started },
+              'GitHub reports due at shutdown posted',
+            );
+          } catch (error) {
+            logger.warn({ err: error }, 'could not flush the GitHub reports');
+          }
+          if (left > 0) {
+            logger.warn(
+              { left },
+              'GitHub reports still queued at shutdown: the next kiln to start posts them',
+            );
+          }
+        }
+        // Past the deadline a job still writing is abandoned: its lock
+        // lapses and another kiln takes it up.
+        await worker?.close(until !== undefined && Date.now() >= until);
+        await queue?.close();
+        return { left };
+      })();
+      return closing;
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
- * One check run per pipeline and head SHA (App auth only): created
- * `in_progress`, then completed with a conclusion; the summary is the PR
- * report and configuration findings become annotations on the config
- * file's lines. The check run's id is kept in Redis.
+ * One check run per run of a pipeline (App auth only; a re-run gets a new
+ * one, as GitHub expects after a re-run request): created `in_progress`,
+ * then completed with a conclusion; the summary is the PR report, and
+ * configuration findings and failed steps become annotations on the
+ * configuration file's lines. The check run's id is kept in Redis.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -10,9 +11,11 @@ import type { RedisKeys } from '../redis/redis-keys.js';
 import type { Finding } from '../config/finding.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { RunRecord } from '../model/run.js';
+import type { FailedStep } from './build-run-report.js';
 import type { RunDescription } from '../metrics/describe-run.js';
 import type { PostOutcome } from './post-commit-status.js';
 import { truncateBody } from './render-pr-comment.js';
+import type { WriteGate } from './write-budget.js';
 
 /** GitHub takes at most 50 annotations per request. */
 export const MAX_ANNOTATIONS = 50;
@@ -28,25 +31,24 @@ export interface UpsertCheckRunOptions {
   description: RunDescription;
   summary: string;
   findings: readonly Finding[];
+  failedSteps?: readonly FailedStep[];
   detailsUrl?: string;
   /** Only complete a check run created earlier (superseded runs). */
   onlyIfCreated?: boolean;
+  /** Asked before the write (completing the check run is `final`). */
+  gate?: WriteGate;
 }
 
 export async function upsertCheckRun(
   options: UpsertCheckRunOptions,
 ): Promise<PostOutcome> {
   const { redis, octokit, run, description } = options;
-  const key = options.keys.githubCheck(
-    run.repository,
-    run.commit,
-    options.name,
-  );
+  const key = options.keys.githubCheck(run.id);
   const completed = description.state !== 'pending';
   const output = {
     title: description.description,
     summary: truncateBody(options.summary, MAX_SUMMARY),
-    annotations: toAnnotations(options.findings),
+    annotations: toAnnotations(options.findings, options.failedSteps ?? []),
   };
   const signature = createHash('sha256')
     .update(JSON.stringify([description, output]))
@@ -70,6 +72,7 @@ export async function upsertCheckRun(
         }
       : { status: 'in_progress' as const }),
   };
+  await options.gate?.(completed ? 'final' : 'routine');
   let id = idText === null ? undefined : Number(idText);
   if (id === undefined) {
     const created = await octokit.rest.checks.create({
@@ -96,18 +99,35 @@ function conclusionOf(run: RunRecord, description: RunDescription) {
   return 'failure' as const;
 }
 
-function toAnnotations(findings: readonly Finding[]) {
-  return findings
+/** Failed steps first (they are why a valid configuration failed). */
+function toAnnotations(
+  findings: readonly Finding[],
+  failedSteps: readonly FailedStep[],
+) {
+  const steps = failedSteps
+    .filter((step) => step.line > 0)
+    .map((step) => ({
+      path: step.file,
+      start_line: step.line,
+      end_line: step.line,
+      annotation_level: 'failure' as const,
+      title: `step ${step.node} failed`.slice(0, 255),
+      message: step.message.slice(0, 4000),
+    }));
+  const problems = findings
     .filter((finding) => finding.line > 0)
-    .slice(0, MAX_ANNOTATIONS)
     .map((finding) => ({
       path: finding.file,
       start_line: finding.line,
       end_line: finding.line,
+      ...(finding.column > 0
+        ? { start_column: finding.column, end_column: finding.column }
+        : {}),
       annotation_level:
         finding.severity === 'error'
           ? ('failure' as const)
           : ('warning' as const),
       message: finding.message.slice(0, 4000),
     }));
+  return [...steps, ...problems].slice(0, MAX_ANNOTATIONS);
 }

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { PostOutcome } from './post-commit-status.js';
+import type { WriteGate } from './write-budget.js';
 
 export interface UpsertPrCommentOptions {
   redis: Redis;
@@ -22,6 +23,8 @@ export interface UpsertPrCommentOptions {
   body: string;
   /** The run's counter: an older run never overwrites a newer one's report. */
   counter: number;
+  /** Asked before each write (comment edits are `routine`). */
+  gate?: WriteGate;
 }
 
 const TTL_SECONDS = 180 * 24 * 3600;
@@ -48,6 +51,7 @@ export async function upsertPrComment(
   const [owner = '', repo = ''] = options.repository.split('/');
   let id = idText === null ? undefined : Number(idText);
   if (id !== undefined) {
+    await options.gate?.('routine');
     try {
       await octokit.rest.issues.updateComment({
         owner,
@@ -62,6 +66,7 @@ export async function upsertPrComment(
   }
   if (id === undefined) {
     id = await findByMarker({ ...options, owner, repo });
+    await options.gate?.('routine');
     if (id !== undefined) {
       await octokit.rest.issues.updateComment({
         owner,

@@ -1,45 +1,43 @@
 /**
- * Lua scripts of the stores, registered with ioredis `defineCommand` so they
- * run by EVALSHA (re-sent automatically after a Redis restart empties the
- * script cache).
+ * Lua scripts of the stores, sent by EVALSHA with the script's SHA-1, and
+ * by EVAL when Redis does not have it (NOSCRIPT: a restarted or flushed
+ * Redis), after which EVALSHA works again.
+ *
+ * Not ioredis `defineCommand`: kiln's server client pipelines commands
+ * automatically, and a command defined on a client while one of its
+ * automatic pipelines is open breaks that pipeline's replies and crashes
+ * the process (ioredis#1931: "results[i] is not iterable") — which is what
+ * happened when a restarted kiln ran its first report jobs together.
+ * EVALSHA and EVAL are plain commands, safe in any pipeline.
  */
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export interface StoreScript {
-  /** ioredis command name; `kiln` prefixed so it can't shadow a method. */
+  /** A name for the script (errors, tracing); `kiln` prefixed. */
   name: string;
-  /** Fixed key count, or `dynamic` when the call passes it first. */
+  /** Fixed key count, or `dynamic` when the call decides it. */
   keys: number | 'dynamic';
   lua: string;
 }
 
-type ScriptMethod = (...args: Array<string | number>) => Promise<unknown>;
-
-const defined = new WeakMap<Redis, Set<string>>();
+const shas = new WeakMap<StoreScript, string>();
 
 export async function runScript(
   redis: Redis,
   script: StoreScript,
   call: { keys: readonly string[]; args: ReadonlyArray<string | number> },
 ): Promise<unknown> {
-  let names = defined.get(redis);
-  if (!names) {
-    names = new Set();
-    defined.set(redis, names);
+  let sha = shas.get(script);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(script.lua).digest('hex');
+    shas.set(script, sha);
   }
-  if (!names.has(script.name)) {
-    redis.defineCommand(
-      script.name,
-      script.keys === 'dynamic'
-        ? { lua: script.lua }
-        : { numberOfKeys: script.keys, lua: script.lua },
-    );
-    names.add(script.name);
+  const count = script.keys === 'dynamic' ? call.keys.length : script.keys;
+  try {
+    return await redis.evalsha(sha, count, ...call.keys, ...call.args);
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+    return redis.eval(script.lua, count, ...call.keys, ...call.args);
   }
-  const method = (redis as unknown as Record<string, ScriptMethod>)[
-    script.name
-  ];
-  if (!method) throw new Error(`script ${script.name} is not defined`);
-  const head = script.keys === 'dynamic' ? [call.keys.length] : [];
-  return method.call(redis, ...head, ...call.keys, ...call.args);
 }

@@ -16,6 +16,7 @@ import { listRepositories } from '../http/list-repositories.js';
 import { listRunsPage } from '../http/list-runs.js';
 import type { ServerDeps } from '../http/server-deps.js';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../model/run.js';
+import { createChartRouter } from './chart-router.js';
 import { describeCommitsOf } from './commit-info.js';
 import { createQueueBoard } from './create-queue-board.js';
 import { html, type SafeHtml } from './html.js';
@@ -68,6 +69,8 @@ export function createWebRouter(deps: ServerDeps): Router {
 
   router.use(createStaticRouter());
   router.use(createSessionRouter(deps, auth));
+  // Fetched by GitHub's image proxy: signed links instead of a login.
+  router.use(createChartRouter(deps));
 
   router.get('/', (_req, res) => res.redirect(302, '/runs'));
   router.use(createSchedulesRouter(deps, auth));

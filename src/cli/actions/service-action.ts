@@ -2,7 +2,9 @@
  * Starts kiln's long-running roles and stops them gracefully: on SIGTERM or
  * SIGINT a worker stops taking jobs and waits for its running steps up to a
  * grace period, then hands them back (they become stalled jobs that another
- * worker takes up, after removing the orphan container).
+ * worker takes up, after removing the orphan container); the reporter then
+ * posts the GitHub reports that are due, within the same grace period
+ * (what is left stays queued for the next kiln).
  */
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
@@ -69,11 +71,17 @@ export async function serviceAction(
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    const deadline = Date.now() + settings.shutdownGraceMs;
     void (async () => {
       for (const close of closers.reverse())
         await close().catch((error: unknown) =>
           logger.error({ err: error }, 'shutdown'),
         );
+      // Last, so the ends of steps that finished during the grace period
+      // are reported too; a few seconds even when the steps used it all.
+      await engine.reporter
+        .close({ flushUntil: Math.max(deadline, Date.now() + 3_000) })
+        .catch((error: unknown) => logger.error({ err: error }, 'shutdown'));
       await engine.close();
       process.exit(0);
     })();

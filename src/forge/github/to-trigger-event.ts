@@ -7,14 +7,12 @@
  */
 import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import { z } from 'zod';
+import type { RepositoryRef } from './repository-ref.js';
+import { toRerunEvent, type RerunTriggerEvent } from './to-rerun-event.js';
 
-export interface RepositoryRef {
-  /** `owner/name` as GitHub spells it. */
-  fullName: string;
-  cloneUrl: string;
-  /** Pushes: the repository's default branch (where schedules without a `branch` run). */
-  defaultBranch?: string;
-}
+export type { RerunTriggerEvent } from './to-rerun-event.js';
+
+export type { RepositoryRef } from './repository-ref.js';
 
 export interface PushTriggerEvent {
   kind: 'push';
@@ -67,7 +65,10 @@ export interface InstallationTriggerEvent {
 }
 
 export type GitHubTriggerEvent =
-  PushTriggerEvent | PullRequestTriggerEvent | InstallationTriggerEvent;
+  | PushTriggerEvent
+  | PullRequestTriggerEvent
+  | InstallationTriggerEvent
+  | RerunTriggerEvent;
 
 export type ToTriggerEventResult =
   { event: GitHubTriggerEvent } | { ignored: string } | { rejected: string };
@@ -185,6 +186,9 @@ export function toTriggerEvent(
       return toPullRequest(payload);
     case 'installation':
       return toInstallation(payload);
+    case 'check_run':
+    case 'check_suite':
+      return toRerunEvent(eventName, payload);
     case 'ping':
       return { ignored: 'ping' };
     default:

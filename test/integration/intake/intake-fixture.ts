@@ -371,3 +371,46 @@ export function pushPullRequestHead(
     `${options.sha}:refs/pull/${options.number}/head`,
   ]);
 }
+
+export interface CheckPayloadOptions {
+  bareDir: string;
+  sha: string;
+  /** The check run's `external_id` (kiln's run id). */
+  externalId?: string;
+  name?: string;
+  installationId?: number;
+}
+
+/** A real `check_run` `rerequested` example, rewritten for the repository. */
+export function checkRunRerequestedPayload(
+  options: CheckPayloadOptions,
+): Example {
+  const payload = example('check_run', (item) => item.action === 'rerequested');
+  const check = payload.check_run as Example;
+  check.head_sha = options.sha;
+  check.external_id = options.externalId ?? '';
+  check.name = options.name ?? check.name;
+  rewriteRepository(payload, options);
+  return payload;
+}
+
+/** A real `check_suite` `rerequested` example, rewritten for the repository. */
+export function checkSuiteRerequestedPayload(
+  options: CheckPayloadOptions,
+): Example {
+  const payload = example(
+    'check_suite',
+    (item) => item.action === 'rerequested',
+  );
+  (payload.check_suite as Example).head_sha = options.sha;
+  rewriteRepository(payload, options);
+  return payload;
+}
+
+function rewriteRepository(payload: Example, options: CheckPayloadOptions) {
+  const repository = payload.repository as Example;
+  repository.full_name = REPOSITORY;
+  repository.clone_url = options.bareDir;
+  if (options.installationId !== undefined)
+    payload.installation = { id: options.installationId };
+}

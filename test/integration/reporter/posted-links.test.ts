@@ -1,9 +1,11 @@
 /**
  * Every link kiln posts to GitHub (status target_url, check run
- * details_url, the links in the PR comment and check run summary) opens a
- * page of a running kiln server: fetched, each answers 200, and a link to
- * a step opens its execution's page. Links posted before execution pages
- * existed (`/runs/<run>#execution-<id>`) still land on the step.
+ * details_url, the links in the PR comment and check run summary, the
+ * chart image) opens a page of a running kiln server: fetched, each
+ * answers 200, a link to a step opens its execution's page (links posted
+ * before execution pages existed, `/runs/<run>#execution-<id>`, still land
+ * on the step), and the chart image is served without a login, as GitHub's
+ * image proxy fetches it.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -105,7 +107,11 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     // A base run on main, then a pull request run whose `prepare` node
     // reuses the base run's execution (so its step lives on another page).
     const base = await fixture.createRun({ commit: sha(1) });
-    const baseDone = await fixture.completeRun(base, { accuracy: 0.9 });
+    const baseDone = await fixture.completeRun(
+      base,
+      { accuracy: 0.9 },
+      { curve: curve(0.8) },
+    );
     const head = await fixture.createRun({
       commit: sha(2),
       ref: `refs/pull/${PR}/head`,
@@ -123,7 +129,7 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     const done = await fixture.completeRun(
       head,
       { accuracy: 0.93 },
-      { reuse: { prepare: basePrepare } },
+      { reuse: { prepare: basePrepare }, curve: curve(0.9) },
     );
     headTrain = executionOf(done, 'train');
     await waitUntil(
@@ -145,14 +151,33 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function postedLinks(): string[] {
-    const markdown = [
+  function markdown(): string[] {
+    return [
       ...github.comments.map((item) => item.body),
       ...github.checkRuns.map((item) => item.output?.summary ?? ''),
     ];
-    const inText = markdown.flatMap((text) =>
-      [...text.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((m) => m[1]!),
-    );
+  }
+
+  /** `![alt](url)`: images GitHub's proxy fetches, without credentials. */
+  function postedImages(): string[] {
+    return [
+      ...new Set(
+        markdown().flatMap((text) =>
+          [...text.matchAll(/!\[[^\]]*\]\((https?:\/\/[^)\s]+)\)/g)].map(
+            (m) => m[1]!,
+          ),
+        ),
+      ),
+    ];
+  }
+
+  function postedLinks(): string[] {
+    const images = new Set(postedImages());
+    const inText = markdown()
+      .flatMap((text) =>
+        [...text.matchAll(/\]\((https?:\/\/[^)\s]+)\)/g)].map((m) => m[1]!),
+      )
+      .filter((url) => !images.has(url));
     const statuses = github.statuses.map((item) => item.target_url);
     const details = github.requests
       .filter((item) => item.route?.includes('/check-runs'))
@@ -201,6 +226,61 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     github.assertNoInvalidRequests();
   });
 
+  it('links check runs to their run page', () => {
+    const details = github.requests
+      .filter((item) => item.route?.includes('/check-runs'))
+      .map((item) => (item.body as { details_url?: string }).details_url);
+
+    expect(github.checkRuns).toHaveLength(2);
+    expect(new Set(details)).toEqual(
+      new Set([`${kilnUrl}/runs/${baseId}`, `${kilnUrl}/runs/${headId}`]),
+    );
+    const headCheck = github.checkRuns.find((item) =>
+      item.output?.summary?.includes(headId),
+    );
+    expect(headCheck?.output?.summary).toContain(
+      `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
+    );
+  });
+
+  it('serves the chart image of the PR comment to anyone holding the link, and nothing to a changed link', async () => {
+    const images = postedImages();
+    expect(images).toHaveLength(1);
+    const image = images[0]!;
+    expect(image).toMatch(
+      new RegExp(`^${kilnUrl}/charts/${headId}\\.svg\\?base=${baseId}&sig=`),
+    );
+    const comment = github.comments.find((item) => item.body.includes(image));
+    // The image links to the run page, where the charts are live.
+    expect(comment?.body).toContain(
+      `[![metric curves of this PR against main](${image})](${kilnUrl}/runs/${headId})`,
+    );
+
+    const response = await fetch(image, { redirect: 'manual' });
+    const svg = await response.text();
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(response.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'",
+    );
+    expect(svg).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+    expect(svg).toContain('accuracy · train');
+    expect(svg).toContain('train_loss · train');
+    // The PR's curve and the base run's (dashed).
+    expect(svg.match(/<polyline /g)).toHaveLength(4);
+    expect(svg).toContain(`PR #${PR} @ ${sha(2).slice(0, 7)}`);
+    expect(svg).toContain(`main @ ${sha(1).slice(0, 7)}`);
+
+    const changed = new URL(image);
+    changed.searchParams.set('base', headId);
+    const refused = await fetch(changed);
+    expect(refused.status).toBe(404);
+    const forged = new URL(image);
+    forged.searchParams.set('sig', 'A'.repeat(32));
+    expect((await fetch(forged)).status).toBe(404);
+  });
+
   it('sends a reader who is not logged in to the login page, which leads back to the link', async () => {
     const link = github.statuses.at(-1)?.target_url ?? '';
 
@@ -214,6 +294,15 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     expect(page.status).toBe(200);
   });
 });
+
+/** A training loop's metrics lines, ending at `accuracy`. */
+function curve(accuracy: number): Array<Record<string, number>> {
+  return [1, 2, 3, 4].map((epoch) => ({
+    epoch,
+    accuracy: Number((accuracy - (4 - epoch) * 0.1).toFixed(3)),
+    train_loss: Number((1 / epoch).toFixed(3)),
+  }));
+}
 
 function executionOf(run: RunRecord, node: string): string {
   const id = run.nodes.find((item) => item.name === node)?.executionId;

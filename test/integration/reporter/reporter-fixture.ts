@@ -81,13 +81,17 @@ export interface ReporterFixture {
   ): Promise<RunRecord>;
   /**
    * Each node is claimed by a worker 1 s after the run's creation and ends
-   * `complete` 134 s later, with these metrics on `train`; a node named in
+   * `complete` 134 s later, with these metrics on `train` (and `curve`,
+   * the metrics lines `train` printed while it ran); a node named in
    * `reuse` ends `reused` with that earlier execution instead.
    */
   completeRun(
     run: RunRecord,
     metrics: Record<string, number>,
-    options?: { reuse?: Record<string, string> },
+    options?: {
+      reuse?: Record<string, string>;
+      curve?: Array<Record<string, number>>;
+    },
   ): Promise<RunRecord>;
   close(): Promise<void>;
 }
@@ -136,6 +140,7 @@ export async function createReporterFixture(
         settings: { publicUrl: PUBLIC_URL },
         debounceMs: 50,
         retryBaseMs: 100,
+        minWriteIntervalMs: 0,
         queueName,
         ...overrides,
       });
@@ -238,6 +243,15 @@ export async function createReporterFixture(
           });
           if (!claim.applied) throw new Error(`claim: ${claim.why}`);
           claimed.push(claim.node);
+        }
+        const train = claimed.find((node) => node.name === 'train');
+        if (options.curve && train?.executionId) {
+          await stores.executions.appendOutput(train.executionId, {
+            metrics: options.curve.map((values, index) => ({
+              time: new Date(started.getTime() + index * 1000).toISOString(),
+              values,
+            })),
+          });
         }
         clock = ended;
         for (const node of claimed) {

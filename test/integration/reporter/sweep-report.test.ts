@@ -11,6 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlDeps } from '../../../src/control/control-deps.js';
 import { createRun } from '../../../src/control/create-run.js';
 import { buildRunReport } from '../../../src/reporter/build-run-report.js';
+import { loadMetricCurves } from '../../../src/reporter/load-metric-curves.js';
+import { renderRunChart } from '../../../src/reporter/render-run-chart.js';
+import {
+  readSweeps,
+  viewByBestChild,
+} from '../../../src/control/read-sweeps.js';
 import { createStores } from '../../../src/store/index.js';
 import { driveSweep } from '../../helpers/drive-sweep.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';
@@ -87,6 +93,11 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
     const metricsOf = (parameters: Record<string, unknown>) => ({
       loss: Math.abs((parameters.width as number) - 6),
     });
+    // Each child's loss falls to its final value over 5 steps.
+    const curve = (final: Record<string, number>, step: number) => ({
+      step,
+      loss: (final.loss ?? 0) + 5 - step,
+    });
     await driveSweep(control, {
       run: await start({
         commit: BASE_SHA,
@@ -95,6 +106,7 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
       }),
       task: 'sweep',
       metricsOf,
+      curve,
     });
     const head = await driveSweep(control, {
       run: await start({
@@ -105,6 +117,7 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
       }),
       task: 'sweep',
       metricsOf,
+      curve,
     });
 
     const report = await buildRunReport(
@@ -114,6 +127,7 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
         configs: stores.configs,
         runs: stores.runs,
         executions: stores.executions,
+        publicUrl: 'https://kiln.example.com',
       },
       head,
     );
@@ -126,7 +140,28 @@ describe.skipIf(!haveRedis())('a sweep in the pull-request report', () => {
       "- **sweep** (complete): best of 4: sweep\\#3 with loss 0 · main's best of 2: 2 (better)",
     );
     // One row for the task, none per child or join.
-    expect(report.body).toMatch(/\| sweep \| complete/);
+    // …linked to the task's page (the run page does not list children).
+    expect(report.body).toContain(
+      `| [sweep](https://kiln.example.com/runs/${head.id}/tasks/sweep) | complete`,
+    );
+    expect(report.body).not.toContain('#execution-');
+
+    // The curves image: the best child's loss against main's best child's,
+    // not whichever child printed last.
+    const chart = new URL(report.chartUrl ?? 'https://none');
+    expect(chart.pathname).toBe(`/charts/${head.id}.svg`);
+    const image = await renderRunChart(
+      control,
+      head.id,
+      chart.searchParams.get('base') ?? undefined,
+    );
+    expect(image?.svg).toContain('loss · sweep<');
+    expect(image?.svg).not.toContain('sweep#');
+    const curves = await loadMetricCurves({
+      executions: stores.executions,
+      run: viewByBestChild(head, await readSweeps(control, head)),
+    });
+    expect(curves[0]?.head.at(-1)).toEqual([5, 0]);
     expect(report.body).not.toMatch(/sweep#1 \||sweep@1/);
   });
 });

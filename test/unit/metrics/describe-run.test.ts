@@ -132,6 +132,16 @@ describe('describeRun', () => {
       'error',
       'cancelled — superseded by bbbbbbb',
     ],
+    [
+      'superseded, named by the newer commit rather than its run id',
+      run({
+        status: 'cancelled',
+        supersededBy: 'g1827d6cd2ce61e685faa2338',
+        reason: 'cancelled — superseded by 05eabbf',
+      }),
+      'error',
+      'cancelled — superseded by 05eabbf',
+    ],
     ['stopped', run({ status: 'stopped' }), 'error', 'stopped · 1/3 steps'],
   ] as const)('%s', (_, record, state, description) => {
     expect(describeRun({ run: record })).toEqual({ state, description });

@@ -88,7 +88,7 @@ describe('renderPrComment', () => {
       head: { '<script>|@admin': '[x](javascript:1)' },
     });
     const body = renderPrComment({
-      run: head,
+      run: { ...head, trigger: { event: 'pull_request', pullRequest: 3 } },
       executions: [],
       comparisons,
       base: { label: 'main' },
@@ -100,6 +100,49 @@ describe('renderPrComment', () => {
     expect(row).toBe(
       '| &lt;script&gt;\\|@\u200badmin | — | \\[x\\](javascript:1) | new |',
     );
+  });
+
+  it("shows a push's metrics without a base to compare with (a check run's summary)", () => {
+    const push = { ...head, trigger: { event: 'push' } };
+    const lines = renderPrComment({
+      run: push,
+      executions: [],
+      comparisons: compareMetrics({ head: { accuracy: 0.973 } }),
+      base: { label: 'base' },
+    }).split('\n');
+    const none = renderPrComment({
+      run: push,
+      executions: [],
+      comparisons: [],
+      base: { label: 'base' },
+    });
+
+    expect(lines).toContain('| metric | value |');
+    expect(lines).toContain('| accuracy | 0.973 |');
+    expect(lines.join('\n')).not.toMatch(/No successful run|this PR/);
+    expect(none).toContain('\nNo metrics.\n');
+    expect(none).not.toContain('No successful run');
+    expect(none).not.toContain(
+      'kiln compares with the latest successful run on the base branch and',
+    );
+  });
+
+  it('says "no metrics yet" only while the run goes on', () => {
+    const render = (status: RunRecord['status']) =>
+      renderPrComment({
+        run: {
+          ...head,
+          status,
+          trigger: { event: 'pull_request', pullRequest: 3 },
+        },
+        executions: [],
+        comparisons: [],
+        base: { label: 'main' },
+      });
+
+    expect(render('running')).toContain('\nNo metrics yet.');
+    expect(render('complete')).toContain('\nNo metrics.');
+    expect(render('complete')).not.toContain('No metrics yet.');
   });
 
   it('lists configuration findings with file:line', () => {

@@ -131,4 +131,72 @@ describe('toTriggerEvent with GitHub example payloads', () => {
     (payload.repository as Example).full_name = '../../etc';
     expect(toTriggerEvent('push', payload)).toHaveProperty('rejected');
   });
+
+  it('reads a check run re-run as a re-run of the run named by its external_id', () => {
+    const payload = examplesOf('check_run').find(
+      (item) => item.action === 'rerequested',
+    ) as Example;
+    (payload.check_run as Example).external_id = 'r01abc';
+
+    expect(toTriggerEvent('check_run', payload)).toEqual({
+      event: {
+        kind: 'rerun',
+        scope: 'check_run',
+        repository: {
+          fullName: 'github/hello-world',
+          // As in GitHub's own example.
+          cloneUrl: 'http://github.com/github/hello-world.git',
+        },
+        sha: 'd6fde92930d4715a2b49857d24b940956b26d2d3',
+        runId: 'r01abc',
+        checkName: 'randscape',
+        sender: 'octocat',
+        installationId: 1,
+      },
+    });
+  });
+
+  it("ignores a re-run of a check run that is not kiln's", () => {
+    const payload = examplesOf('check_run').find(
+      (item) => item.action === 'rerequested',
+    );
+
+    expect(toTriggerEvent('check_run', payload)).toEqual({
+      ignored:
+        'check run "randscape" is not one of kiln\'s (no run id in external_id)',
+    });
+  });
+
+  it('reads a check suite re-run as a re-run of its commit', () => {
+    const payload = examplesOf('check_suite').find(
+      (item) => item.action === 'rerequested',
+    );
+
+    expect(toTriggerEvent('check_suite', payload)).toMatchObject({
+      event: {
+        kind: 'rerun',
+        scope: 'check_suite',
+        sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      },
+    });
+  });
+
+  it.each(['created', 'completed', 'requested_action'])(
+    'ignores check_run %s',
+    (action) => {
+      const payload = examplesOf('check_run').find(
+        (item) => item.action === action,
+      );
+      expect(toTriggerEvent('check_run', payload)).toHaveProperty('ignored');
+    },
+  );
+
+  it('ignores the check suite request a push sends (the push starts the runs)', () => {
+    const payload = examplesOf('check_suite').find(
+      (item) => item.action === 'requested',
+    );
+    expect(toTriggerEvent('check_suite', payload)).toEqual({
+      ignored: 'check_suite action "requested" does not start runs',
+    });
+  });
 });

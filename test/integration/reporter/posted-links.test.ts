@@ -238,8 +238,9 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     const headCheck = github.checkRuns.find((item) =>
       item.output?.summary?.includes(headId),
     );
+    // Each step links to its execution's page.
     expect(headCheck?.output?.summary).toContain(
-      `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
+      `${kilnUrl}/executions/${headTrain}`,
     );
   });
 

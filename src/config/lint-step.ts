@@ -1,6 +1,6 @@
 /** Checks of one step beyond its schema: names, presets, expressions. */
 import { explainUnsafePathName } from './check-path-name.js';
-import { explainInvalidExpression } from './check-expression.js';
+import { explainInvalidExpression } from './evaluate-expression.js';
 import { quoteName } from './describe-value.js';
 import { addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';

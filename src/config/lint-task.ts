@@ -11,7 +11,6 @@ import { isMapping, quoteName } from './describe-value.js';
 import { addError, addWarning, type FindingSink } from './finding-sink.js';
 import { lintExpression } from './lint-step.js';
 import type { PathSegment } from './yaml-document.js';
-import { parseExpression } from '../orchestrator/evaluate-expression.js';
 import { TASK_TYPES } from '../orchestrator/task/expand-task-variants.js';
 import { createSeededRandom } from '../orchestrator/task/seeded-random.js';
 import { ON_CHILD_ERROR_POLICIES } from '../orchestrator/task/task-policy.js';
@@ -115,16 +114,6 @@ export function lintTask(
     path: [...path, 'stop-condition'],
     what: `"stop-condition" of ${owner}`,
   });
-  if (typeof raw['stop-condition'] === 'string') {
-    const parsed = parseExpression(raw['stop-condition']);
-    if (!parsed.ok) {
-      addError(
-        sink,
-        [...path, 'stop-condition'],
-        `"stop-condition" of ${owner} can't be evaluated: ${parsed.message}`,
-      );
-    }
-  }
   if (!Array.isArray(raw.parameters)) return;
   raw.parameters.forEach((item: unknown, index) => {
     if (!isMapping(item) || typeof item.name !== 'string') return;

@@ -6,9 +6,9 @@
 import type { NodeAction } from '../config/config-model.js';
 import type { RunStatus } from '../model/run.js';
 import {
-  evaluateCondition,
-  type ConditionContext,
-} from './evaluate-condition.js';
+  evaluateExpression,
+  type ExpressionScope,
+} from '../config/evaluate-expression.js';
 
 export interface ActionOutcome {
   status: Extract<RunStatus, 'stopped' | 'error' | 'waiting-approval'>;
@@ -19,14 +19,14 @@ export function evaluateNodeActions(options: {
   node: string;
   actions: readonly NodeAction[];
   when: 'node-starting' | 'node-complete' | 'node-error';
-  context: ConditionContext;
+  context: ExpressionScope;
 }): { outcome?: ActionOutcome; notes: string[] } {
   const notes: string[] = [];
   for (const action of options.actions) {
     if (!action.when.includes(options.when)) continue;
     let holds = true;
     for (const condition of action.if) {
-      const result = evaluateCondition(condition, options.context);
+      const result = evaluateExpression(condition, options.context);
       if (!result.ok) {
         notes.push(result.message);
         holds = false;

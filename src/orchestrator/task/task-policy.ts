@@ -16,7 +16,7 @@
  *   starts all its members together).
  */
 import type { Task } from '../../config/config-model.js';
-import { evaluateExpression } from '../evaluate-expression.js';
+import { evaluateExpression } from '../../config/evaluate-expression.js';
 
 export const ON_CHILD_ERROR_POLICIES = [
   'continue-and-complete',

@@ -1,6 +1,6 @@
 /** Expression syntax, durations, name safety and typo suggestions. */
 import { describe, expect, it } from 'vitest';
-import { explainInvalidExpression } from '../../../src/config/check-expression.js';
+import { explainInvalidExpression } from '../../../src/config/evaluate-expression.js';
 import { explainUnsafePathName } from '../../../src/config/check-path-name.js';
 import { findClosestName } from '../../../src/config/closest-name.js';
 import { parseDuration } from '../../../src/config/parse-duration.js';
@@ -35,7 +35,7 @@ describe('explainInvalidExpression', () => {
   it('bounds depth and length', () => {
     expect(
       explainInvalidExpression(`${'('.repeat(200)}1${')'.repeat(200)}`),
-    ).toBe('expression nests too deeply');
+    ).toBe('the expression nests too deeply');
     expect(explainInvalidExpression('a'.repeat(2000))).toMatch(/longer than/);
   });
 });

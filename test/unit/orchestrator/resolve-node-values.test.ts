@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../../src/model/execution.js';
-import { evaluateCondition } from '../../../src/orchestrator/evaluate-condition.js';
+import { evaluateExpression } from '../../../src/config/evaluate-expression.js';
 import { evaluateNodeActions } from '../../../src/orchestrator/node-actions.js';
 import { matchGlob } from '../../../src/config/match-glob.js';
 import {
@@ -223,15 +223,17 @@ describe('conditions and actions', () => {
     ['parameter.mode == "fast"', true],
     ["metadata.name != 'x'", false],
     ['metadata.missing < 3', false],
+    ['metadata.drift < 1 and parameter.mode == "fast"', true],
+    ['metadata.name == "x" == true', false],
   ])('%s is %s', (expression, expected) => {
-    expect(evaluateCondition(expression, context)).toEqual({
+    expect(evaluateExpression(expression, context)).toEqual({
       ok: true,
       value: expected,
     });
   });
 
   it('reports what it cannot read instead of evaluating it', () => {
-    expect(evaluateCondition('__import__("os")', context).ok).toBe(false);
+    expect(evaluateExpression('__import__("os")', context).ok).toBe(false);
   });
 
   it('stops the pipeline when a node-complete action condition holds', () => {

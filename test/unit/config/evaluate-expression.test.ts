@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateExpression } from '../../../../src/orchestrator/evaluate-expression.js';
+import { evaluateExpression } from '../../../src/config/evaluate-expression.js';
 
 const scope = {
   metadata: {

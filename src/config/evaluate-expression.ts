@@ -1,7 +1,9 @@
 /**
- * Evaluates a task's `stop-condition` (Valohai evaluates it with `leval`,
- * a restricted Python expression evaluator) against one execution's
- * metadata: names, numbers, strings, True/False/None, comparisons (chained
+ * kiln's one expression language, for a task's `stop-condition` and a
+ * pipeline action's `if` (Valohai evaluates both with `leval`, a restricted
+ * Python expression evaluator): `kiln validate` checks them with
+ * `explainInvalidExpression`, runs evaluate them with `evaluateExpression`
+ * against one execution's metadata and parameters: names, numbers, strings, True/False/None, comparisons (chained
  * as in Python), `in`, `is`, `and`/`or`/`not`, arithmetic, parentheses,
  * lists, `metadata.KEY` / `metadata['KEY']` / `parameters.NAME`. A bare
  * name is a metadata key (`accuracy > 0.9`). Nothing is ever run as code:
@@ -62,7 +64,26 @@ export function evaluateExpression(
 
 class ExpressionError extends Error {}
 
+/** The expression's tree, or why it can't be read (naming the text). */
 export function parseExpression(
+  text: string,
+): { ok: true; node: Node } | { ok: false; message: string } {
+  const parsed = parse(text);
+  if (parsed.ok || text.length > MAX_LENGTH) return parsed;
+  return { ok: false, message: `${parsed.message} in "${text}"` };
+}
+
+/**
+ * Why the expression is not valid, or undefined when it is: for findings,
+ * which quote the text themselves.
+ */
+export function explainInvalidExpression(text: string): string | undefined {
+  if (text.trim() === '') return 'is empty';
+  const parsed = parse(text);
+  return parsed.ok ? undefined : parsed.message;
+}
+
+function parse(
   text: string,
 ): { ok: true; node: Node } | { ok: false; message: string } {
   if (text.length > MAX_LENGTH) {
@@ -80,7 +101,7 @@ export function parseExpression(
     if (match === null) {
       return {
         ok: false,
-        message: `unexpected character ${JSON.stringify(text.slice(index).trim()[0])} in "${text}"`,
+        message: `unexpected character ${JSON.stringify(text.slice(index).trim()[0])}`,
       };
     }
     index = TOKEN.lastIndex;
@@ -99,7 +120,7 @@ export function parseExpression(
     return { ok: true, node };
   } catch (error) {
     if (error instanceof ExpressionError) {
-      return { ok: false, message: `${error.message} in "${text}"` };
+      return { ok: false, message: error.message };
     }
     throw error;
   }
@@ -287,8 +308,11 @@ class Parser {
     }
     if (token.kind === 'name' && !KEYWORDS.has(token.text)) {
       this.take();
-      if (token.text === 'True') return { kind: 'literal', value: true };
-      if (token.text === 'False') return { kind: 'literal', value: false };
+      // Lowercase too: YAML's spelling, which action conditions took first.
+      if (token.text === 'True' || token.text === 'true')
+        return { kind: 'literal', value: true };
+      if (token.text === 'False' || token.text === 'false')
+        return { kind: 'literal', value: false };
       if (token.text === 'None') return { kind: 'literal', value: null };
       return { kind: 'name', name: token.text };
     }

@@ -24,6 +24,12 @@ export interface Auth {
   tokens: TokenStore;
   /** Resolves the caller once per request; never rejects the request. */
   identify(req: Request): Promise<Principal | null>;
+  /**
+   * Whether the request presented a token (bearer or session cookie) that
+   * is not valid: refused even where anonymous reading is allowed, so a
+   * revoked or mistyped token is noticed. Call after `identify`.
+   */
+  presentedInvalid(req: Request): boolean;
   /** Middleware: 401 without a valid token, 403 with a too weak one. */
   requireRole(
     role: TokenRole | 'read',
@@ -31,8 +37,12 @@ export interface Auth {
 }
 
 const principalKey = Symbol('kiln.principal');
+const invalidKey = Symbol('kiln.invalid-token');
 
-type WithPrincipal = Request & { [principalKey]?: Principal | null };
+type WithPrincipal = Request & {
+  [principalKey]?: Principal | null;
+  [invalidKey]?: boolean;
+};
 
 export function createAuth(options: {
   tokens: TokenStore;
@@ -60,13 +70,25 @@ export function createAuth(options: {
       }
     }
     holder[principalKey] = principal;
+    holder[invalidKey] = presented !== undefined && principal === null;
     return principal;
+  }
+
+  function presentedInvalid(req: Request): boolean {
+    return (req as WithPrincipal)[invalidKey] === true;
   }
 
   function requireRole(role: TokenRole | 'read') {
     return (req: Request, res: Response, next: NextFunction): void => {
       identify(req).then(
         (principal) => {
+          if (presentedInvalid(req)) {
+            res.status(401).json({
+              error:
+                'that kiln token is not valid (revoked or mistyped): send a valid one, or none where reading is public',
+            });
+            return;
+          }
           if (role === 'read' && publicRead && isSafe(req)) return next();
           if (!principal) {
             res.status(401).json({
@@ -95,7 +117,7 @@ export function createAuth(options: {
     };
   }
 
-  return { tokens, identify, requireRole };
+  return { tokens, identify, presentedInvalid, requireRole };
 }
 
 function isSafe(req: Request): boolean {

@@ -72,6 +72,32 @@ export default tseslint.config(
       ],
     },
   },
+  // kiln's browser scripts (plain ES modules served as they are).
+  {
+    files: ['src/web/client/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        fetch: 'readonly',
+        EventSource: 'readonly',
+        CSS: 'readonly',
+        URLSearchParams: 'readonly',
+        requestAnimationFrame: 'readonly',
+        ResizeObserver: 'readonly',
+        IntersectionObserver: 'readonly',
+        Blob: 'readonly',
+        navigator: 'readonly',
+        HTMLElement: 'readonly',
+        KeyboardEvent: 'readonly',
+        Intl: 'readonly',
+        DOMParser: 'readonly',
+        Event: 'readonly',
+      },
+    },
+  },
   // Import boundaries (docs/architecture.md): a pure core; adapters behind
   // ports; the control plane, worker, server, web, intake and reporter on
   // ports only and never on each other; the composition roots (engine/,

@@ -1,9 +1,12 @@
 /**
- * M-UI, run page time to first render: the HTML of the run page of a
- * 50-node pipeline with 10,000 log lines in all (a finished run and its
- * executions stored as they end up, on a private redis-server), fetched over HTTP to the last
- * byte, against a static file of the same size served by the same express
- * app (the floor: HTTP, express, the bytes). Prints the ratio.
+ * M-UI, the run page of a 50-node pipeline with 10,000 log lines in all (a
+ * run with 45 steps done and 5 running, stored as the transitions leave it,
+ * on a private redis-server), each against a static file of the same bytes
+ * served by the same express app (the floor: HTTP, express, the bytes):
+ * - first render: the page's HTML fetched over HTTP to the last byte;
+ * - live update: what the page fetches when the run changes (its regions,
+ *   `?regions=1`), to the last byte.
+ * Prints both ratios.
  *
  *   npx tsx bench/run-page.bench.ts   (or npm run bench:ui)
  */
@@ -27,6 +30,7 @@ import { runBenchmark } from './harness.js';
 const NODES = 50;
 const LOG_LINES = 10_000;
 const METRICS_PER_NODE = 20;
+const RUNNING = 5;
 
 function pipelineYaml(): string {
   const steps = Array.from(
@@ -75,13 +79,18 @@ async function main(): Promise<void> {
       ref: 'refs/heads/main',
       kind: 'pipeline',
       name: 'big',
-      status: 'complete',
+      status: 'running',
       parameters: {},
+      // 45 steps done, the last 5 running: the page shows their output.
       nodes: Array.from({ length: NODES }, (_, index) => ({
         name: `n${index}`,
         step: `s${index}`,
         index,
-        status: 'complete' as const,
+        status:
+          index < NODES - RUNNING
+            ? ('complete' as const)
+            : ('started' as const),
+        ...(index < NODES - RUNNING ? {} : { phase: 'running' as const }),
         attempt: 1,
         generation: 1,
         executionId: executionIdFor(runId, index, 1),
@@ -89,7 +98,7 @@ async function main(): Promise<void> {
       createdAt: new Date().toISOString(),
       config: { file: 'kiln.yaml', key },
     };
-    // A finished run, stored as its last transition left it.
+    // A running run, stored as its transitions left it.
     await stores.runs.createRun(run, { waits: {}, queued: [], skipped: [] });
     const perNode = LOG_LINES / NODES;
     for (let index = 0; index < NODES; index += 1) {
@@ -117,7 +126,7 @@ async function main(): Promise<void> {
           },
         ],
         metrics: { loss: 0.1, acc: 0.9 },
-        status: 'complete',
+        status: index < NODES - RUNNING ? 'complete' : 'started',
         runtime: 'docker',
         host: 'bench',
         attempt: 1,
@@ -142,7 +151,11 @@ async function main(): Promise<void> {
 
     const app = express();
     const staticFile = join(temp, 'same-size.html');
+    const regionsFile = join(temp, 'same-size-regions.html');
     app.get('/same-size.html', (_req, res) => res.sendFile(staticFile));
+    app.get('/same-size-regions.html', (_req, res) =>
+      res.sendFile(regionsFile),
+    );
     app.use(
       createApp({
         settings,
@@ -159,30 +172,42 @@ async function main(): Promise<void> {
     const address = server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     const headers = { authorization: `Bearer ${token}` };
-    const fetchPage = async () => {
-      const response = await fetch(`${base}/runs/${runId}`, { headers });
+    const fetchText = async (path: string) => {
+      const response = await fetch(`${base}${path}`, { headers });
       const body = await response.text();
       if (response.status !== 200)
-        throw new Error(`run page: ${response.status}`);
+        throw new Error(`${path}: ${response.status}`);
       return body;
     };
-    const page = await fetchPage();
+    const page = await fetchText(`/runs/${runId}`);
+    const regions = await fetchText(`/runs/${runId}?regions=1`);
     writeFileSync(staticFile, page);
+    writeFileSync(regionsFile, regions);
     try {
       await runBenchmark({
         id: 'M-UI',
         name: 'run-page',
-        subject: fetchPage,
-        baseline: async () => {
-          const response = await fetch(`${base}/same-size.html`);
-          return response.text();
-        },
+        subject: () => fetchText(`/runs/${runId}`),
+        baseline: () => fetchText('/same-size.html'),
         repetitions: 15,
         targetRatio: 10,
         details: {
           nodes: NODES,
           logLines: LOG_LINES,
           htmlBytes: Buffer.byteLength(page),
+        },
+      });
+      await runBenchmark({
+        id: 'M-UI-live',
+        name: 'run-page-live-update',
+        subject: () => fetchText(`/runs/${runId}?regions=1`),
+        baseline: () => fetchText('/same-size-regions.html'),
+        repetitions: 15,
+        targetRatio: 10,
+        details: {
+          nodes: NODES,
+          logLines: LOG_LINES,
+          htmlBytes: Buffer.byteLength(regions),
         },
       });
     } finally {

@@ -3,7 +3,7 @@
  * commands it would run, then a pipeline's edges.
  */
 import type { PlanJson } from '../config/plan.js';
-import type { NamedPlan, PlannedNode } from './plan-named.js';
+import type { NamedPlan, PlannedNode } from '../orchestrator/plan-named.js';
 
 export function formatNamedPlan(plan: NamedPlan): string {
   if (plan.kind === 'step') {

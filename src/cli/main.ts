@@ -3,6 +3,7 @@
  * commands/ and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerControlCommands } from './commands/control.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerExecutionCommands } from './commands/executions.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -25,6 +26,7 @@ const program = new Command('kiln')
   .showHelpAfterError();
 
 // Commands register here, one line each (keep alphabetical).
+registerControlCommands(program);
 registerEventsCommand(program);
 registerExecutionCommands(program);
 registerPlanCommand(program);

@@ -3,6 +3,10 @@
  * JSON calls and the log stream (Server-Sent Events, resumed after the
  * last seq when the connection drops).
  */
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { LogLine } from '../model/log-line.js';
 import { KilnError } from '../errors.js';
@@ -20,6 +24,9 @@ export interface RemoteClient {
   url: string;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
+  /** Saves a download (an output's bytes) to `target`, following redirects. */
+  download(path: string, target: string): Promise<void>;
   /** Calls `onLine` for each line until the execution ends. */
   followLogs(
     executionId: string,
@@ -154,10 +161,34 @@ export function createRemoteClient(options: {
     return (end as { status?: string } | undefined)?.status ?? 'ended';
   }
 
+  async function download(path: string, target: string): Promise<void> {
+    const response = await fetch(new URL(path, base), {
+      headers: headers(),
+      redirect: 'follow',
+    }).catch((error: unknown) => {
+      throw new RemoteError(
+        0,
+        `kiln at ${base.origin} does not answer (${(error as Error).message}): check KILN_URL`,
+      );
+    });
+    if (!response.ok || !response.body) {
+      const data = (await response.json().catch(() => ({}))) as {
+        error?: string;
+      };
+      throw new RemoteError(response.status, data.error ?? response.statusText);
+    }
+    await pipeline(
+      Readable.fromWeb(response.body as WebReadableStream),
+      createWriteStream(target, { mode: 0o644 }),
+    );
+  }
+
   return {
     url: base.origin,
+    download,
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
+    delete: (path) => call('DELETE', path),
     followLogs,
     followEvents,
   };

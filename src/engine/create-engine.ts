@@ -38,7 +38,7 @@ import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Settings } from '../settings.js';
-import { createGitCommitHistory } from '../reporter/git-commit-history.js';
+import { createGitCommitHistory } from '../control/git-commit-history.js';
 import { extendBackoff } from '../reporter/github-backoff.js';
 import { createReporter, type Reporter } from '../reporter/start-reporter.js';
 import { createStores } from '../store/create-stores.js';

@@ -20,6 +20,7 @@ import type { CheckedSource, RepositorySource } from './repository-source.js';
 import { readBlobAtCommit } from './read-blob-at-commit.js';
 import { checkRefName } from './ref-name.js';
 import { checkRepoPath } from './repo-path.js';
+import { describeCommits, type CommitInfo } from './describe-commits.js';
 import {
   isDirectory,
   listNames,
@@ -325,6 +326,25 @@ export class GitMaterialiser {
         stallMs: this.#fetchStallMs,
         credentials: this.#credentials,
       });
+    });
+  }
+
+  /**
+   * Subjects and authors of commits already in the mirror (for lists; no
+   * fetch, a commit not there is left out).
+   */
+  async describeCommits(
+    source: RepositorySource,
+    shas: readonly string[],
+  ): Promise<CommitInfo[]> {
+    const checked = checkRepositorySource(source);
+    const ids = shas
+      .filter((sha) => /^[0-9a-f]{40}$/.test(sha))
+      .map((sha) => assertObjectId(sha));
+    return describeCommits({
+      mirrorDir: this.#mirrorDir(checked),
+      shas: ids,
+      timeoutMs: localTimeoutMs,
     });
   }
 

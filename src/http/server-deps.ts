@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { ControlDeps } from '../control/control-deps.js';
+import type { CommitHistory } from '../control/find-base-run.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { RunEventFeed } from '../store/index.js';
 import type { Settings } from '../settings.js';
@@ -28,8 +29,14 @@ export interface ServerDeps {
   /** Reads the configuration at a commit for API launches (absent: 503). */
   git?: Pick<
     GitMaterialiser,
-    'ensureCommit' | 'readFile' | 'resolveRef' | 'isOnBranchOrTag'
+    | 'ensureCommit'
+    | 'readFile'
+    | 'resolveRef'
+    | 'isOnBranchOrTag'
+    | 'describeCommits'
   >;
+  /** Commit history for a pull request's base run (absent: by dates). */
+  history?: CommitHistory;
   /** Serves output downloads (absent: 503). */
   artifacts?: ArtifactStore;
   /** Shared with the worker in `kiln up`; the /metrics route makes one otherwise. */

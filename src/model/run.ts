@@ -83,6 +83,16 @@ export interface RunRecord {
     baseSha?: string;
     headRef?: string;
     installationId?: number;
+    /** A re-run: the run it repeats. */
+    rerunOf?: string;
+    /**
+     * Reuse unchanged nodes: a node whose step, image, commands,
+     * parameters and inputs match an earlier complete execution takes its
+     * result instead of running (as `reuse-executions: true` does).
+     */
+    reuse?: boolean;
+    /** The commit's message (its first line), when kiln knew it. */
+    message?: string;
     /** Scheduled runs: the schedule's id and the tick (ISO) it ran for. */
     schedule?: string;
     tickAt?: string;

@@ -44,6 +44,8 @@ export interface RedisKeys {
   metrics(id: string): string;
   datum(id: string): string;
   datumAlias(repository: string | undefined, alias: string): string;
+  /** Executions that read a datum (lineage), scored by time. */
+  datumConsumers(id: string): string;
   reuse(key: string): string;
 
   /** A run: header fields plus one field per node (`n:<name>`). */
@@ -55,6 +57,10 @@ export interface RedisKeys {
   runsOfRepository(repository: string): string;
   runsOfRef(ref: string): string;
   runsOfCommit(commit: string): string;
+  /** Runs of a branch: its pushes and the pull requests from it. */
+  runsOfBranch(branch: string): string;
+  /** Runs whose commit starts with these 7 characters. */
+  runsOfShortCommit(prefix: string): string;
   /** Ends with `:`; the status is appended (also inside Lua). */
   runsOfStatusPrefix: string;
   activeRuns(repository: string, ref: string, name: string): string;
@@ -143,6 +149,7 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     datum: (id) => `${store}datum:${id}`,
     datumAlias: (repository, alias) =>
       `${store}datum-alias:${enc(repository ?? '')}:${enc(alias)}`,
+    datumConsumers: (id) => `${store}datum-consumers:${id}`,
     // Reuse keys are long and caller-made; a digest keeps keys small.
     reuse: (key) =>
       `${store}reuse:${createHash('sha256').update(key).digest('hex')}`,
@@ -154,6 +161,9 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     runsOfRepository: (repository) => `${store}runs-of-repo:${enc(repository)}`,
     runsOfRef: (ref) => `${store}runs-of-ref:${enc(ref)}`,
     runsOfCommit: (commit) => `${store}runs-of-commit:${enc(commit)}`,
+    runsOfBranch: (branch) => `${store}runs-of-branch:${enc(branch)}`,
+    runsOfShortCommit: (prefix) =>
+      `${store}runs-of-commit7:${enc(prefix.slice(0, 7))}`,
     runsOfStatusPrefix: `${store}runs-of-status:`,
     activeRuns: (repository, ref, name) =>
       `${store}active-runs:${enc(repository)}:${enc(ref)}:${enc(name)}`,

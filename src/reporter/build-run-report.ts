@@ -6,27 +6,18 @@
 import type { Report } from '../config/config-model.js';
 import type { Finding } from '../config/finding.js';
 import { locateStep } from '../config/locate-step.js';
-import type { ExecutionRecord } from '../model/execution.js';
 import type { RunRecord } from '../model/run.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import type { Redis } from 'ioredis';
-import {
-  compareMetrics,
-  type MetricComparison,
-  type MetricValue,
-} from './compare-metrics.js';
-import { describeRun, type RunDescription } from './describe-run.js';
+import type { MetricComparison } from '../metrics/compare-metrics.js';
+import { compareWithBase } from '../control/compare-with-base.js';
+import type { CommitHistory } from '../control/find-base-run.js';
+import { describeRun, type RunDescription } from '../metrics/describe-run.js';
 import { chartUrl, createChartSigner } from './chart-link.js';
-import { findBaseRun, type CommitHistory } from './find-base-run.js';
 import { loadMetricCurves } from './load-metric-curves.js';
 import { readRunConfig, type RunConfig } from './read-report-item.js';
-import { renderPrComment, runUrl, type BaseInfo } from './render-pr-comment.js';
-import {
-  readSweeps,
-  viewByBestChild,
-  type SweepResult,
-} from './sweep-report.js';
+import { renderPrComment, runUrl } from './render-pr-comment.js';
 
 export interface RunReportDeps {
   redis: Redis;
@@ -68,39 +59,23 @@ export async function buildRunReport(
   deps: RunReportDeps,
   record: RunRecord,
 ): Promise<RunReport> {
-  // A task node stands for its best child (sweep-report.ts).
-  const sweeps = await readSweeps(deps, record);
-  const run = viewByBestChild(record, sweeps);
+  // The same computation the run page shows (control/compare-with-base);
+  // a task node stands for its best child.
+  const compared = await compareWithBase(deps, record);
+  const { run, base, comparisons, findings, report } = compared;
   const config = await readRunConfig(deps.configs, run);
-  const report = config?.report;
-  const executions = await loadNodeExecutions(deps.executions, run);
-  const head = pickMetrics(run, executions, report);
-  const base: BaseInfo = run.trigger?.pullRequest
-    ? await findBaseRun({ runs: deps.runs, run, history: deps.history })
-    : { label: 'base' };
-  let baseMetrics: Record<string, MetricValue> | undefined;
-  let baseSweeps: SweepResult[] | undefined;
-  if (base.run) {
-    baseSweeps = await readSweeps(deps, base.run);
-    base.run = viewByBestChild(base.run, baseSweeps);
-    const baseExecutions = await loadNodeExecutions(deps.executions, base.run);
-    baseMetrics = pickMetrics(base.run, baseExecutions, report);
-    base.parameters = effectiveParameters(base.run, baseExecutions);
-  }
-  const comparisons = compareMetrics({ head, base: baseMetrics, report });
   const description = describeRun({ run, comparisons, baseLabel: base.label });
-  const findings = readFindings(run.findings);
   const chart = await chartLink(deps, run, base.run, report);
   const body = renderPrComment({
     run,
-    executions,
-    parameters: effectiveParameters(run, executions),
+    executions: compared.executions,
+    parameters: compared.parameters,
     comparisons,
     base,
     findings,
     publicUrl: deps.publicUrl,
     chartUrl: chart,
-    sweeps: { head: sweeps, ...(baseSweeps ? { base: baseSweeps } : {}) },
+    sweeps: compared.sweeps,
   });
   return {
     run: record,
@@ -183,93 +158,4 @@ export function statusContext(
 ): string {
   const suffix = run.trigger?.event === 'schedule' ? ' (schedule)' : '';
   return `kiln/${run.name.slice(0, 100)}${suffix}`;
-}
-
-/**
- * The executions behind a run's nodes, reused ones included (a reused node
- * points at an execution of an earlier run).
- */
-async function loadNodeExecutions(
-  store: ExecutionStore,
-  run: RunRecord,
-): Promise<ExecutionRecord[]> {
-  const records = await Promise.all(
-    run.nodes.map((node) =>
-      node.executionId ? store.getExecution(node.executionId) : null,
-    ),
-  );
-  return records.filter((record): record is ExecutionRecord => !!record);
-}
-
-/**
- * The parameter values the run's steps actually ran with (defaults from the
- * YAML at its commit included), as `node.parameter` for pipelines — what a
- * reviewer needs to see when a branch changes a default.
- */
-export function effectiveParameters(
-  run: RunRecord,
-  executions: readonly ExecutionRecord[],
-): Record<string, unknown> {
-  const byId = new Map(executions.map((item) => [item.id, item]));
-  // The launch's own overrides (pipeline parameters included), then what
-  // each step really ran with.
-  const values: Record<string, unknown> = { ...run.parameters };
-  for (const node of run.nodes) {
-    const record = node.executionId ? byId.get(node.executionId) : undefined;
-    if (!record) continue;
-    for (const [name, value] of Object.entries(record.parameters)) {
-      values[run.kind === 'pipeline' ? `${node.name}.${name}` : name] = value;
-    }
-  }
-  return values;
-}
-
-/**
- * The metrics a report shows: with a `report` item, the last value of each
- * listed metric over the nodes in order; else every final metric of the
- * last node that has any.
- */
-export function pickMetrics(
-  run: RunRecord,
-  executions: readonly ExecutionRecord[],
-  report: Report | undefined,
-): Record<string, MetricValue> {
-  const byId = new Map(executions.map((item) => [item.id, item]));
-  const perNode = run.nodes
-    .map((node) =>
-      node.executionId ? byId.get(node.executionId)?.metrics : undefined,
-    )
-    .filter(
-      (metrics): metrics is Record<string, MetricValue> =>
-        metrics !== undefined && Object.keys(metrics).length > 0,
-    );
-  if (report && report.metrics.length > 0) {
-    const merged: Record<string, MetricValue> = {};
-    for (const metrics of perNode) {
-      for (const { name } of report.metrics) {
-        if (Object.hasOwn(metrics, name)) merged[name] = metrics[name] ?? null;
-      }
-    }
-    return merged;
-  }
-  return { ...(perNode.at(-1) ?? {}) };
-}
-
-function readFindings(stored: unknown): Finding[] {
-  if (!Array.isArray(stored)) return [];
-  return (stored as unknown[]).flatMap((item): Finding[] => {
-    if (typeof item !== 'object' || item === null) return [];
-    const value = item as Partial<Finding>;
-    if (typeof value.message !== 'string') return [];
-    return [
-      {
-        file: typeof value.file === 'string' ? value.file : 'kiln.yaml',
-        line: typeof value.line === 'number' ? value.line : 0,
-        column: typeof value.column === 'number' ? value.column : 0,
-        path: typeof value.path === 'string' ? value.path : '',
-        severity: value.severity === 'warning' ? 'warning' : 'error',
-        message: value.message,
-      },
-    ];
-  });
 }

@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
-import type { CommitState } from './describe-run.js';
+import type { CommitState } from '../metrics/describe-run.js';
 import type { WriteGate } from './write-budget.js';
 
 /** Well under GitHub's 1,000; the last few are kept for final states. */

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { RunRecord } from '../model/run.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import { statusContext } from './build-run-report.js';
-import type { CommitState } from './describe-run.js';
+import type { CommitState } from '../metrics/describe-run.js';
 
 export interface RunDelivery {
   /** The last state posted for the commit and pipeline; absent: none yet. */

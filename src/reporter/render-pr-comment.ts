@@ -12,23 +12,20 @@ import {
   formatMetric,
   describeRegression,
   type MetricComparison,
-} from './compare-metrics.js';
-import { describeRun, formatDuration, formatSeconds } from './describe-run.js';
+} from '../metrics/compare-metrics.js';
+import {
+  describeRun,
+  formatDuration,
+  formatSeconds,
+} from '../metrics/describe-run.js';
+import { differences, type BaseInfo } from '../control/compare-with-base.js';
 import { escapeMarkdown } from './escape-markdown.js';
 import { renderSweeps, type SweepResult } from './sweep-report.js';
 
 /** GitHub refuses a longer comment body (422). */
 export const MAX_COMMENT_LENGTH = 65_536;
 
-export interface BaseInfo {
-  /** `main` */
-  label: string;
-  /** The merge base (or base SHA) the baseline had to be at or before. */
-  mergeBase?: string;
-  /** The baseline run; absent when there is none. */
-  run?: RunRecord;
-  parameters?: Record<string, unknown>;
-}
+export type { BaseInfo };
 
 export interface RenderPrCommentOptions {
   run: RunRecord;
@@ -224,13 +221,7 @@ function renderParameters(options: RenderPrCommentOptions): string[] {
   if (!base.run) return [];
   const parameters = options.parameters ?? options.run.parameters;
   const baseParameters = base.parameters ?? base.run.parameters;
-  const names = [
-    ...new Set([...Object.keys(parameters), ...Object.keys(baseParameters)]),
-  ].sort();
-  const differing = names.filter(
-    (name) =>
-      JSON.stringify(parameters[name]) !== JSON.stringify(baseParameters[name]),
-  );
+  const differing = differences(baseParameters, parameters);
   if (differing.length === 0) return [];
   const out = [
     '#### Parameters that differ from the base',
@@ -238,9 +229,9 @@ function renderParameters(options: RenderPrCommentOptions): string[] {
     '| parameter | base | this PR |',
     '| --- | --- | --- |',
   ];
-  for (const name of differing) {
+  for (const { name, base: was, head: now } of differing) {
     out.push(
-      `| ${escapeMarkdown(name)} | ${escapeMarkdown(show(baseParameters[name]))} | ${escapeMarkdown(show(parameters[name]))} |`,
+      `| ${escapeMarkdown(name)} | ${escapeMarkdown(show(was))} | ${escapeMarkdown(show(now))} |`,
     );
   }
   out.push('');
@@ -282,9 +273,9 @@ export function runUrl(publicUrl: string | undefined, runId: string) {
 }
 
 /**
- * An execution's section on the page of the run that made it (a reused
- * node's execution belongs to an earlier run): the UI has no page of its
- * own for an execution, and every link kiln posts must open a page.
+ * An execution's own page (`/executions/<id>`: its log, metrics and
+ * lineage). Comments posted before it existed link to the run page's
+ * `#execution-<id>` anchor, which the run page still has.
  */
 function taskUrl(
   publicUrl: string | undefined,
@@ -299,9 +290,8 @@ function executionUrl(
   publicUrl: string | undefined,
   execution: ExecutionRecord,
 ) {
-  const page = execution.runId ? runUrl(publicUrl, execution.runId) : undefined;
-  return page
-    ? `${page}#execution-${encodeURIComponent(execution.id)}`
+  return publicUrl
+    ? `${trimSlash(publicUrl)}/executions/${encodeURIComponent(execution.id)}`
     : undefined;
 }
 

@@ -8,7 +8,7 @@ import type { RunRecord } from '../model/run.js';
 import { loadMetricCurves } from './load-metric-curves.js';
 import { readReportItem } from './read-report-item.js';
 import { renderCurvesSvg } from './render-curves-svg.js';
-import { readSweeps, viewByBestChild } from './sweep-report.js';
+import { readSweeps, viewByBestChild } from '../control/read-sweeps.js';
 
 export type RenderRunChartDeps = Pick<
   ControlDeps,

@@ -44,7 +44,7 @@ import { QUEUES, type RedisKeys } from '../redis/redis-keys.js';
 import type { Settings } from '../settings.js';
 import type { ConfigStore, ExecutionStore, RunStore } from '../store/index.js';
 import { parseRunEvent } from '../store/parse-run-event.js';
-import type { CommitHistory } from './find-base-run.js';
+import type { CommitHistory } from '../control/find-base-run.js';
 import { extendBackoff, GithubBackoffError } from './github-backoff.js';
 import { reportRun } from './report-run.js';
 import { withRedisLock } from './with-redis-lock.js';

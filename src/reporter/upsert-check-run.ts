@@ -12,7 +12,7 @@ import type { Finding } from '../config/finding.js';
 import type { GithubOctokit } from '../forge/github/create-github-client.js';
 import type { RunRecord } from '../model/run.js';
 import type { FailedStep } from './build-run-report.js';
-import type { RunDescription } from './describe-run.js';
+import type { RunDescription } from '../metrics/describe-run.js';
 import type { PostOutcome } from './post-commit-status.js';
 import { truncateBody } from './render-pr-comment.js';
 import type { WriteGate } from './write-budget.js';

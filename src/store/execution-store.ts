@@ -32,6 +32,12 @@ export interface ListExecutionsOptions {
 export interface ReadLogOptions {
   /** Only lines with a greater `seq` (to follow a log). */
   afterSeq?: number;
+  /**
+   * Only lines with a smaller `seq`, the newest `limit` of them, still in
+   * ascending order (to page back from the end; `Infinity` for the last
+   * lines). Ignored when `afterSeq` is given.
+   */
+  beforeSeq?: number;
   /** @defaultValue 1000, at most 10000 */
   limit?: number;
 }
@@ -81,6 +87,24 @@ export interface ExecutionStore {
   readLog(id: string, options?: ReadLogOptions): Promise<LogLine[]>;
   /** Every kept event, ordered by time (stable for equal times). */
   readMetrics(id: string): Promise<MetricsEvent[]>;
+  /**
+   * Events as stored (append order) from position `from` (0 = the first
+   * kept), and the position after them: a live view reads what is new.
+   */
+  readMetricsFrom(
+    id: string,
+    from: number,
+  ): Promise<{ events: MetricsEvent[]; next: number }>;
+  /**
+   * Records that an execution read these datums (lineage: who consumed
+   * an output). Idempotent.
+   */
+  recordConsumers(
+    executionId: string,
+    datumIds: readonly string[],
+  ): Promise<void>;
+  /** Executions that read a datum, newest first (at most `limit`). */
+  listConsumers(datumId: string, limit?: number): Promise<string[]>;
   /** Idempotent per id; an alias moves to the datum registered last. */
   registerDatum(datum: DatumRecord): Promise<void>;
   /** Looks up an id first, then an alias (within `repository`). */

@@ -64,6 +64,19 @@ export async function readLogLines(
     10_000,
   );
   const after = options.afterSeq;
+  const before = options.beforeSeq;
+  if (after === undefined && before !== undefined) {
+    // Newest first from just below `before`, then back in order.
+    const end =
+      !Number.isFinite(before) || before > Number.MAX_SAFE_INTEGER
+        ? '+'
+        : before <= 0
+          ? null
+          : `${Math.trunc(before) - 1}-1`;
+    if (end === null) return [];
+    const entries = await redis.xrevrange(key, end, '-', 'COUNT', limit);
+    return entries.reverse().map(([id, fields]) => toLogLine(id, fields));
+  }
   if (after !== undefined && after >= Number.MAX_SAFE_INTEGER) return [];
   const start =
     after === undefined || !Number.isFinite(after) || after < 0

@@ -19,6 +19,24 @@ export async function readMetricsEvents(
     .map((item) => item.event);
 }
 
+/**
+ * Events in stored order from list position `from`; a list trimmed in
+ * between (only past its cap) restarts at what is kept.
+ */
+export async function readMetricsFrom(
+  redis: Redis,
+  key: string,
+  from: number,
+): Promise<{ events: MetricsEvent[]; next: number }> {
+  const start = Math.max(0, Math.trunc(from));
+  const texts = await redis.lrange(key, start, start + 9_999);
+  const events = texts.flatMap((text) => {
+    const event = parseEvent(text);
+    return event ? [event] : [];
+  });
+  return { events, next: start + texts.length };
+}
+
 function compareTimes(a: number, b: number): number {
   if (Number.isNaN(a) || Number.isNaN(b)) return 0;
   return a - b;

@@ -8,7 +8,7 @@ import type { ExecutionStore } from './execution-store.js';
 import { listIds } from './list-ids.js';
 import { checkId } from './check-id.js';
 import { appendOutput, readLogLines } from './log-stream.js';
-import { readMetricsEvents } from './metrics-list.js';
+import { readMetricsEvents, readMetricsFrom } from './metrics-list.js';
 import { parseExecutionRecord } from './parse-execution-record.js';
 import { parseRunRecord } from './parse-run-record.js';
 import { fromFields, toFieldChanges } from './record-fields.js';
@@ -133,6 +133,37 @@ export function createRedisExecutionStore(
 
     readMetrics(id) {
       return readMetricsEvents(redis, keys.metrics(id));
+    },
+
+    readMetricsFrom(id, from) {
+      return readMetricsFrom(redis, keys.metrics(id), from);
+    },
+
+    async recordConsumers(executionId, datumIds) {
+      checkId(executionId);
+      if (datumIds.length === 0) return;
+      const transaction = redis.multi();
+      const score = Date.now();
+      for (const datumId of new Set(datumIds)) {
+        checkId(datumId);
+        // NX: the first read is the one that counts for the order.
+        transaction.zadd(
+          keys.datumConsumers(datumId),
+          'NX',
+          score,
+          executionId,
+        );
+      }
+      await transaction.exec();
+    },
+
+    listConsumers(datumId, limit = 200) {
+      checkId(datumId);
+      return redis.zrevrange(
+        keys.datumConsumers(datumId),
+        0,
+        Math.min(Math.max(1, limit), 1000) - 1,
+      );
     },
 
     registerDatum(datum) {

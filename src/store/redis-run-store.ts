@@ -156,6 +156,14 @@ export function createRedisRunStore(
         keys.runsOfStatusPrefix + record.status,
       ];
       if (record.ref !== undefined) indexes.push(keys.runsOfRef(record.ref));
+      // For the lists' filters: a branch's pushes and pull requests, and
+      // a commit by its short SHA.
+      const branch = record.ref?.startsWith('refs/heads/')
+        ? record.ref.slice('refs/heads/'.length)
+        : record.trigger?.headRef;
+      if (branch) indexes.push(keys.runsOfBranch(branch));
+      if (record.commit.length >= 7)
+        indexes.push(keys.runsOfShortCommit(record.commit));
       const created = await runScript(redis, createRunScript, {
         keys: [keys.run(record.id), keys.runEvents(record.id), keys.events],
         args: [
@@ -420,7 +428,13 @@ export function createRedisRunStore(
       if (listOptions.ref !== undefined)
         indexes.push(keys.runsOfRef(listOptions.ref));
       if (listOptions.commit !== undefined)
-        indexes.push(keys.runsOfCommit(listOptions.commit));
+        indexes.push(
+          listOptions.commit.length >= 40
+            ? keys.runsOfCommit(listOptions.commit)
+            : keys.runsOfShortCommit(listOptions.commit),
+        );
+      if (listOptions.branch !== undefined)
+        indexes.push(keys.runsOfBranch(listOptions.branch));
       if (listOptions.status !== undefined)
         indexes.push(keys.runsOfStatusPrefix + listOptions.status);
       const ids = await listIds(redis, keys, {
@@ -429,7 +443,13 @@ export function createRedisRunStore(
         limit: listOptions.limit,
       });
       const runs = await Promise.all(ids.map((id) => getRun(id)));
-      return runs.filter((run) => run !== null);
+      const prefix = listOptions.commit;
+      // Seven characters share an index: the rest of a prefix filters.
+      return runs.filter(
+        (run): run is RunRecord =>
+          run !== null &&
+          (prefix === undefined || run.commit.startsWith(prefix)),
+      );
     },
 
     async activeRunsFor(repository, ref, name) {

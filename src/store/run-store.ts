@@ -31,7 +31,10 @@ export interface ListRunsOptions {
   repository?: string;
   ref?: string;
   status?: RunStatus;
+  /** A full SHA, or a prefix of at least 7 characters. */
   commit?: string;
+  /** Pushes to this branch and pull requests from it. */
+  branch?: string;
   /** At most 1000. */
   limit: number;
   /** @defaultValue 0 */

@@ -1,7 +1,9 @@
 /**
  * The BullMQ board (`@bull-board/express`) for kiln's step, intake and
- * schedule queues, built on first use so a server that never shows it opens no
- * queue objects.
+ * schedule queues, built on first use so a server that never shows it opens
+ * no queue objects. Its page links a web font from another site, which
+ * kiln's policy forbids (no external requests): the link is taken out of
+ * the page as it is rendered.
  */
 import type { Router } from 'express';
 import { INTAKE_QUEUE } from '../intake/intake-queue.js';
@@ -33,5 +35,18 @@ export async function createQueueBoard(deps: ServerDeps): Promise<Router> {
       ),
   );
   createBullBoard({ queues, serverAdapter: adapter });
-  return adapter.getRouter() as Router;
+  const board = adapter.getRouter() as Router;
+  const external = /<link[^>]+href="https?:\/\/[^"]*"[^>]*>/g;
+  return ((req, res, next) => {
+    const render = res.render.bind(res);
+    res.render = ((view: string, options?: object) =>
+      render(view, options ?? {}, (error: Error | null, page?: string) => {
+        if (error) {
+          next(error);
+          return;
+        }
+        res.type('text/html').send((page ?? '').replace(external, ''));
+      })) as typeof res.render;
+    board(req, res, next);
+  }) as Router;
 }

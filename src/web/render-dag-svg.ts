@@ -1,6 +1,8 @@
 /**
  * A run's graph as inline SVG: nodes in layers (a node sits one layer
  * right of its furthest upstream node), coloured by state, edges as lines.
+ * Each node is a link (its execution's page, or its row on the run page),
+ * reachable by keyboard, named by its name and state for screen readers.
  */
 import type { RunNodeState } from '../model/run.js';
 import { escapeHtml, raw, type SafeHtml } from './html.js';
@@ -10,17 +12,6 @@ export interface DagNode {
   upstream: string[];
 }
 
-const colors: Record<string, string> = {
-  pending: '#e5e7eb',
-  queued: '#e0e7ff',
-  started: '#bfdbfe',
-  complete: '#bbf7d0',
-  reused: '#d9f99d',
-  error: '#fecaca',
-  stopped: '#fde68a',
-  skipped: '#f3f4f6',
-};
-
 const width = 150;
 const height = 36;
 const gapX = 50;
@@ -29,6 +20,10 @@ const gapY = 16;
 export function renderDagSvg(
   nodes: readonly DagNode[],
   states: readonly RunNodeState[],
+  linkOf: (state: RunNodeState | undefined, name: string) => string = (
+    _state,
+    name,
+  ) => `#node-${encodeURIComponent(name)}`,
 ): SafeHtml {
   const layer = new Map<string, number>();
   // Nodes come in a topological order, so upstream layers are known.
@@ -65,21 +60,24 @@ export function renderDagSvg(
       );
     }
   }
+  const byName = new Map(states.map((item) => [item.name, item]));
   for (const node of nodes) {
     const at = position.get(node.name)!;
-    const state = states.find((item) => item.name === node.name);
+    const state = byName.get(node.name);
     const status = state?.status ?? 'pending';
     const label =
       node.name.length > 20 ? `${node.name.slice(0, 19)}…` : node.name;
+    const href = linkOf(state, node.name);
     parts.push(
-      `<g class="dag-node" data-node="${escapeHtml(node.name)}" data-status="${escapeHtml(status)}"><title>${escapeHtml(`${node.name}: ${status}`)}</title>` +
-        `<rect x="${at.x}" y="${at.y}" width="${width}" height="${height}" rx="5" fill="${colors[status] ?? '#e5e7eb'}" stroke="#374151"/>` +
-        `<text x="${at.x + 8}" y="${at.y + 15}" font-size="12">${escapeHtml(label)}</text>` +
-        `<text x="${at.x + 8}" y="${at.y + 29}" font-size="10" fill="#374151">${escapeHtml(status)}</text></g>`,
+      `<a href="${escapeHtml(href)}" class="dag-link">` +
+        `<g class="dag-node" data-node="${escapeHtml(node.name)}" data-status="${escapeHtml(status)}"><title>${escapeHtml(`${node.name}: ${status}`)}</title>` +
+        `<rect x="${at.x}" y="${at.y}" width="${width}" height="${height}" rx="5" stroke="#374151"/>` +
+        `<text x="${at.x + 8}" y="${at.y + 15}" font-size="12" fill="#111827">${escapeHtml(label)}</text>` +
+        `<text x="${at.x + 8}" y="${at.y + 29}" font-size="10" fill="#1f2937" class="dag-status">${escapeHtml(status)}</text></g></a>`,
     );
   }
   return raw(
-    `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${svgWidth}" height="${svgHeight}" viewBox="0 0 ${svgWidth} ${svgHeight}" role="img" aria-label="pipeline graph">` +
+    `<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="${svgWidth}" height="${svgHeight}" viewBox="0 0 ${svgWidth} ${svgHeight}" role="group" aria-label="pipeline graph: select a node to open it">` +
       `<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>` +
       parts.join('') +
       `</svg>`,

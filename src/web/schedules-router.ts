@@ -35,6 +35,8 @@ export function createSchedulesRouter(deps: ServerDeps, auth: Auth): Router {
     sendPage(res, {
       title: 'Schedules',
       user: viewer?.name,
+      role: viewer?.role,
+      section: 'schedules',
       body: renderSchedulesPage({ schedules, repository, now: Date.now() }),
     });
   });
@@ -51,6 +53,8 @@ export function createSchedulesRouter(deps: ServerDeps, auth: Auth): Router {
       sendPage(res, {
         title: 'Schedule not found',
         user: viewer?.name,
+        role: viewer?.role,
+        section: 'schedules',
         body: html`<p>
           There is no schedule ${id}: see
           <a href="/schedules">all schedules</a>.
@@ -61,6 +65,8 @@ export function createSchedulesRouter(deps: ServerDeps, auth: Auth): Router {
     sendPage(res, {
       title: `Schedule ${schedule.trigger}`,
       user: viewer?.name,
+      role: viewer?.role,
+      section: 'schedules',
       body: renderSchedulePage(schedule, Date.now()),
     });
   });

@@ -1,9 +1,7 @@
 /**
- * kiln's static files (its script, stylesheet and uPlot from node_modules)
- * and the token login: the form posts a token, the server checks it and
- * sets an HttpOnly, SameSite=Strict session cookie.
+ * The token login: the form posts a token, the server checks it and sets
+ * an HttpOnly, SameSite=Strict session cookie.
  */
-import { createRequire } from 'node:module';
 import express, { Router } from 'express';
 import type { Auth } from '../http/auth/create-auth.js';
 import {
@@ -12,31 +10,23 @@ import {
   throttledMessage,
 } from '../http/auth/create-auth.js';
 import type { ServerDeps } from '../http/server-deps.js';
-import { CLIENT_SCRIPT, STYLESHEET } from './client-script.js';
 import { renderLoginPage } from './pages/login-page.js';
 import { sendPage } from './layout.js';
 
-const require = createRequire(import.meta.url);
-
 export function createSessionRouter(deps: ServerDeps, auth: Auth): Router {
   const router = Router();
-  router.get('/static/kiln.js', (_req, res) => {
-    res.type('application/javascript').send(CLIENT_SCRIPT);
-  });
-  router.get('/static/kiln.css', (_req, res) => {
-    res.type('text/css').send(STYLESHEET);
-  });
-  router.get('/static/vendor/uPlot.iife.min.js', (_req, res) => {
-    res.sendFile(require.resolve('uplot/dist/uPlot.iife.min.js'));
-  });
-  router.get('/static/vendor/uPlot.min.css', (_req, res) => {
-    res.sendFile(require.resolve('uplot/dist/uPlot.min.css'));
-  });
-
   router.get('/login', (req, res) => {
     sendPage(res, {
       title: 'Log in',
-      body: renderLoginPage({ next: safeNext(req.query.next) }),
+      body: renderLoginPage({
+        next: safeNext(req.query.next),
+        ...(req.query.expired === '1'
+          ? {
+              problem:
+                'Your session token is no longer valid (revoked or replaced): log in again.',
+            }
+          : {}),
+      }),
     });
   });
   router.post(

@@ -1,42 +1,56 @@
 /**
  * The web UI: server-rendered pages (every value escaped by `html`), kiln's
- * small script and stylesheet, uPlot from node_modules, the token login and
- * the BullMQ board at /admin/queues (admin only). Pages read the stores
- * directly; everything a page does goes through the JSON API.
+ * browser modules and stylesheet, the token login, the BullMQ board at
+ * /admin/queues (admin only) and a real 404 page for anything else. Pages
+ * read the stores directly; everything a page does goes through the JSON
+ * API. `?regions=1` renders only a page's live regions (the client swaps
+ * them in when the run changes).
  */
 import { Router, type Request, type Response } from 'express';
-import { loadConfig } from '../config/load-config.js';
+import { readLineage } from '../control/read-lineage.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
-import type { RunStatus } from '../model/run.js';
-import { loadRunPlan } from '../control/load-run-plan.js';
 import { authFor } from '../http/auth/auth-for.js';
-import type { Principal } from '../http/auth/create-auth.js';
+import { SESSION_COOKIE, type Principal } from '../http/auth/create-auth.js';
 import { ApiError } from '../http/api-context.js';
-import { findSource, readConfigAt, resolveRef } from '../http/find-source.js';
-import { fullRef, listRepositories } from '../http/list-repositories.js';
-import { RUN_STATUSES } from '../model/run.js';
+import { listRepositories } from '../http/list-repositories.js';
+import { listRunsPage } from '../http/list-runs.js';
 import type { ServerDeps } from '../http/server-deps.js';
+import { RUN_STATUSES, type RunRecord, type RunStatus } from '../model/run.js';
 import { createChartRouter } from './chart-router.js';
+import { describeCommitsOf } from './commit-info.js';
 import { createQueueBoard } from './create-queue-board.js';
-import { sendPage } from './layout.js';
-import { renderComparePage, type CompareItem } from './pages/compare-page.js';
+import { html, type SafeHtml } from './html.js';
+import { sendPage, type LayoutOptions } from './layout.js';
+import { loadCompareView } from './load-compare-view.js';
+import { loadLaunchData } from './load-launch-data.js';
+import { loadRunView } from './load-run-view.js';
+import { renderComparePage } from './pages/compare-page.js';
 import { renderDeliveriesPage } from './pages/deliveries-page.js';
-import { renderLaunchPage, type LaunchPageData } from './pages/launch-page.js';
-import { renderLoginPage } from './pages/login-page.js';
-import { renderRunPage } from './pages/run-page.js';
-import { renderRunsPage } from './pages/runs-page.js';
+import {
+  executionHeading,
+  renderExecutionPage,
+  renderExecutionRegions,
+  type ExecutionPageData,
+} from './pages/execution-page.js';
+import { renderLaunchPage } from './pages/launch-page.js';
+import { renderNotFoundPage } from './pages/not-found-page.js';
+import { renderRegions, renderRunPage, runHeading } from './pages/run-page.js';
+import { renderRunRows, renderRunsPage } from './pages/runs-page.js';
 import { createSchedulesRouter } from './schedules-router.js';
 import {
   CURVE_CHILDREN,
   renderTaskPage,
   sortChildren,
+  type TaskPageData,
 } from './pages/task-page.js';
-import { seriesOf, type ChartData } from './metric-charts.js';
-import { summarizeTask, taskNodesOf } from '../control/summarize-task.js';
+import { summarizeTask } from '../control/summarize-task.js';
+import { graphNodesOf } from './render-parts.js';
 import { createSessionRouter } from './session-router.js';
+import { createStaticRouter } from './static-router.js';
 
 const idPattern = /^[A-Za-z0-9._-]{1,128}$/;
-const logTail = 500;
+/** Lines an execution page opens with (the rest is paged in). */
+const FIRST_LINES = 1000;
 
 export function createWebRouter(deps: ServerDeps): Router {
   const auth = authFor(deps);
@@ -53,6 +67,7 @@ export function createWebRouter(deps: ServerDeps): Router {
     next();
   });
 
+  router.use(createStaticRouter());
   router.use(createSessionRouter(deps, auth));
   // Fetched by GitHub's image proxy: signed links instead of a login.
   router.use(createChartRouter(deps));
@@ -64,15 +79,15 @@ export function createWebRouter(deps: ServerDeps): Router {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
     const text = (value: unknown) =>
-      typeof value === 'string' && value.length <= 256 && value
-        ? value
+      typeof value === 'string' && value.length <= 256 && value.trim()
+        ? value.trim()
         : undefined;
     const state = RUN_STATUSES.includes(req.query.state as RunStatus)
       ? (req.query.state as RunStatus)
       : undefined;
     const offset = Math.min(
       1_000_000,
-      Math.max(0, Number(req.query.offset) || 0),
+      Math.max(0, Math.trunc(Number(req.query.offset)) || 0),
     );
     const limit = 50;
     const filters = {
@@ -83,39 +98,39 @@ export function createWebRouter(deps: ServerDeps): Router {
     };
     // Read before the list: a change in between is shown twice, never lost.
     const eventsAfter = deps.feed ? await runs.lastEventId() : undefined;
-    const list = await runs.listRuns({
-      repository: filters.repository,
-      ref: fullRef(filters.branch),
-      commit: filters.commit,
-      status: state,
-      limit: limit + 1,
-      offset,
-    });
-    const shown = list.slice(0, limit);
-    const latest = new Map(
-      await Promise.all(
-        shown.map(
-          async (run) =>
-            [
-              run.id,
-              (await executions.listExecutions({ runId: run.id, limit: 1 }))[0],
-            ] as const,
-        ),
-      ),
+    let problem: string | undefined;
+    const page = await listRunsPage(runs, { ...filters, limit, offset }).catch(
+      (error: unknown) => {
+        if (!(error instanceof ApiError)) throw error;
+        problem = error.message;
+        return { runs: [], hasMore: false };
+      },
     );
-    sendPage(res, {
+    const [commits, metrics] = await Promise.all([
+      describeCommitsOf(deps, page.runs),
+      keyMetrics(page.runs),
+    ]);
+    const data = {
+      runs: page.runs,
+      commits,
+      metrics,
+      filters,
+      offset,
+      limit,
+      hasMore: page.hasMore,
+      states: RUN_STATUSES,
+      ...(problem ? { problem } : {}),
+      ...(eventsAfter ? { eventsAfter } : {}),
+    };
+    if (req.query.regions === '1') {
+      sendRegions(res, renderRunRows(data));
+      return;
+    }
+    send(res, viewer, {
       title: 'Runs',
-      user: viewer?.name,
-      body: renderRunsPage({
-        runs: shown,
-        latest,
-        filters,
-        offset,
-        limit,
-        hasMore: list.length > limit,
-        states: RUN_STATUSES,
-        ...(eventsAfter ? { eventsAfter } : {}),
-      }),
+      page: 'runs',
+      section: 'runs',
+      body: renderRunsPage(data),
     });
   });
 
@@ -129,54 +144,83 @@ export function createWebRouter(deps: ServerDeps): Router {
       valid && deps.feed ? await runs.lastEventId(id) : undefined;
     const run = valid ? await runs.getRun(id) : null;
     if (!run) {
-      res.status(404);
-      sendPage(res, {
-        title: 'Run not found',
-        user: viewer?.name,
-        body: renderLoginPage({
-          next: '/runs',
-          problem: `There is no run ${id}.`,
-        }),
-      });
+      notFound(res, viewer, `There is no run ${id}.`);
       return;
     }
-    const graph = await loadRunPlan(deps.control.configs, run).then(
-      (plan) =>
-        plan.graph.nodes.map((node) => ({
-          name: node.name,
-          upstream: node.upstream,
-        })),
-      () => run.nodes.map((node) => ({ name: node.name, upstream: [] })),
-    );
-    // A task's children are on its own page (a sweep may have thousands).
-    const tasks = await taskNodesOf(deps.control, run);
-    const records = (
-      await executions.listExecutions({ runId: run.id, limit: 1000 })
-    )
-      .reverse()
-      .filter(
-        (record) =>
-          !tasks.some((task) => record.node?.startsWith(`${task}#`) === true),
-      );
-    const items = await Promise.all(
-      records.map(async (record) => ({
-        record,
-        log: await tail(record.id),
-        events: await executions.readMetrics(record.id),
-      })),
-    );
-    sendPage(res, {
+    const regions = req.query.regions === '1';
+    const view = await loadRunView(deps, run, { metrics: !regions });
+    const options = {
+      canAct: viewer?.role === 'admin',
+      ...(eventsAfter ? { eventsAfter } : {}),
+    };
+    if (regions) {
+      sendRegions(res, html`${runHeading(run)}${renderRegions(view, options)}`);
+      return;
+    }
+    send(res, viewer, {
       title: `Run #${run.counter} ${run.name}`,
-      user: viewer?.name,
+      heading: runHeading(run),
+      page: 'run',
+      section: 'runs',
       charts: true,
-      body: renderRunPage({
-        run,
-        graph,
-        executions: items,
-        tasks,
-        canAct: viewer?.role === 'admin',
-        ...(eventsAfter ? { eventsAfter } : {}),
+      body: renderRunPage(view, options),
+    });
+  });
+
+  router.get('/executions/:id', async (req, res) => {
+    const viewer = await pageAccess(req, res);
+    if (viewer === false) return;
+    const id = req.params.id;
+    const record = idPattern.test(id)
+      ? await executions.getExecution(id)
+      : null;
+    if (!record) {
+      notFound(res, viewer, `There is no execution ${id}.`);
+      return;
+    }
+    const eventsAfter =
+      record.runId && deps.feed
+        ? await runs.lastEventId(record.runId)
+        : undefined;
+    const regions = req.query.regions === '1';
+    const [run, lines, events, lineage] = await Promise.all([
+      record.runId ? runs.getRunHeader(record.runId) : null,
+      executions.readLog(record.id, {
+        beforeSeq: Number.POSITIVE_INFINITY,
+        limit: regions ? 15 : FIRST_LINES,
       }),
+      regions ? [] : executions.readMetrics(record.id),
+      readLineage({ executions }, record),
+    ]);
+    const first = lines[0]?.seq;
+    const hasBefore =
+      first !== undefined &&
+      first > 0 &&
+      (await executions.readLog(record.id, { beforeSeq: first, limit: 1 }))
+        .length > 0;
+    const data: ExecutionPageData = {
+      record,
+      ...(run ? { run } : {}),
+      lines,
+      hasBefore,
+      events,
+      lineage,
+      ...(eventsAfter ? { eventsAfter } : {}),
+    };
+    if (regions) {
+      sendRegions(
+        res,
+        html`${executionHeading(record)}${renderExecutionRegions(data)}`,
+      );
+      return;
+    }
+    send(res, viewer, {
+      title: `Execution #${record.counter} ${record.node ?? record.step}`,
+      heading: executionHeading(record),
+      page: 'execution',
+      section: 'runs',
+      charts: true,
+      body: renderExecutionPage(data),
     });
   });
 
@@ -188,15 +232,7 @@ export function createWebRouter(deps: ServerDeps): Router {
     const node = String(req.params.node);
     const task = run ? await summarizeTask(deps.control, run, node) : null;
     if (!run || !task) {
-      res.status(404);
-      sendPage(res, {
-        title: 'Task not found',
-        user: viewer?.name,
-        body: renderLoginPage({
-          next: '/runs',
-          problem: `There is no task ${node} in run ${id}.`,
-        }),
-      });
+      notFound(res, viewer, `There is no task ${node} in run ${id}.`);
       return;
     }
     const asked = typeof req.query.sort === 'string' ? req.query.sort : '';
@@ -209,24 +245,26 @@ export function createWebRouter(deps: ServerDeps): Router {
       req.query.dir === 'desc' ||
       (asked === '' && task.goal?.goal === 'maximize' && !task.goal.target);
     const metric = task.goal?.metric ?? task.metrics[0];
-    let curves: ChartData | undefined;
+    let curves: TaskPageData['curves'];
     if (metric) {
       const best = sortChildren(
         task.children.filter((child) => child.executionId),
         `m:${metric}`,
         task.goal?.goal === 'maximize',
       ).slice(0, CURVE_CHILDREN);
-      const series = [];
-      for (const child of best) {
-        const events = await executions.readMetrics(child.executionId ?? '');
-        const line = seriesOf(events, metric, child.name);
-        if (line.points.length > 0) series.push(line);
-      }
-      curves = { title: metric, xLabel: 'step', series };
+      const sources = await Promise.all(
+        best.map(async (child) => ({
+          key: child.executionId ?? child.name,
+          label: child.name,
+          events: await executions.readMetrics(child.executionId ?? ''),
+        })),
+      );
+      curves = { metric, sources };
     }
-    sendPage(res, {
+    send(res, viewer, {
       title: `Task ${task.node} · run #${run.counter}`,
-      user: viewer?.name,
+      page: 'task',
+      section: 'runs',
       charts: true,
       body: renderTaskPage({
         run,
@@ -241,41 +279,28 @@ export function createWebRouter(deps: ServerDeps): Router {
   router.get('/compare', async (req, res) => {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
-    const raw = req.query.e;
-    const ids = (Array.isArray(raw) ? raw : [raw])
-      .filter(
-        (value): value is string =>
-          typeof value === 'string' && idPattern.test(value),
-      )
-      .slice(0, 10);
-    const items: CompareItem[] = [];
-    for (const id of ids) {
-      const record = await executions.getExecution(id);
-      if (record)
-        items.push({ record, events: await executions.readMetrics(id) });
+    const view = await loadCompareView(deps, req.query);
+    if (req.query.regions === '1') {
+      sendRegions(res, renderComparePage(view));
+      return;
     }
-    sendPage(res, {
+    send(res, viewer, {
       title: 'Compare',
-      user: viewer?.name,
+      page: 'compare',
+      section: 'compare',
       charts: true,
-      body: renderComparePage(
-        items,
-        items.length === 0
-          ? await executions.listExecutions({ limit: 50 })
-          : [],
-      ),
+      parallel: view.kind === 'runs',
+      body: renderComparePage(view),
     });
   });
 
   router.get('/deliveries', async (req, res) => {
     const viewer = await pageAccess(req, res);
     if (viewer === false) return;
-    const log = createDeliveryLog(deps.redis, {
-      keys: deps.keys,
-    });
-    sendPage(res, {
+    const log = createDeliveryLog(deps.redis, { keys: deps.keys });
+    send(res, viewer, {
       title: 'Deliveries',
-      user: viewer?.name,
+      section: 'deliveries',
       body: renderDeliveriesPage(await log.listDeliveries({ limit: 200 })),
     });
   });
@@ -286,88 +311,89 @@ export function createWebRouter(deps: ServerDeps): Router {
     const repositories = (await listRepositories({ deps, auth })).map(
       (item) => item.name,
     );
-    const pick = (value: unknown) =>
-      typeof value === 'string' && value.length <= 256 && value
-        ? value
-        : undefined;
-    const data: LaunchPageData = {
-      repositories,
-      repository: pick(req.query.repository),
-      at: pick(req.query.at),
-      name: pick(req.query.name),
-    };
-    if (data.repository && data.at) {
-      try {
-        if (!deps.git)
-          throw new ApiError(503, 'this kiln server cannot read git');
-        const source = await findSource(deps, data.repository);
-        const commit = /^[0-9a-f]{40}$/.test(data.at)
-          ? data.at
-          : (await resolveRef(deps.git, source, data.at)).sha;
-        await deps.git.ensureCommit(source, commit);
-        const config = await readConfigAt(deps.git, source, commit);
-        const loaded = loadConfig(config.text, { file: config.file });
-        data.commit = commit;
-        data.config = loaded.config;
-        if (!loaded.valid)
-          data.problem = `${config.file} at ${commit.slice(0, 12)} has errors: a launch will fail`;
-        if (
-          data.name &&
-          !loaded.config.pipelines.some((item) => item.name === data.name) &&
-          !loaded.config.steps.some((item) => item.name === data.name)
-        ) {
-          data.problem = `there is no step or pipeline "${data.name}" at ${commit.slice(0, 12)}`;
-          data.name = undefined;
-        }
-      } catch (error) {
-        data.problem =
-          error instanceof ApiError
-            ? error.message
-            : `could not read the configuration: ${(error as Error).message}`;
-      }
-    }
-    sendPage(res, {
-      title: 'Launch',
-      user: viewer?.name,
-      body: renderLaunchPage(data),
+    const data = await loadLaunchData(deps, repositories, req.query);
+    send(res, viewer, {
+      title: data.from ? `Copy run #${data.from.counter} as new` : 'Launch',
+      page: 'launch',
+      section: 'launch',
+      body: renderLaunchPage({ ...data, canLaunch: viewer?.role === 'admin' }),
     });
   });
 
   let board: Router | undefined;
-  router.use(
-    '/admin/queues',
-    auth.requireRole('admin'),
-    async (req, res, next) => {
-      board ??= await createQueueBoard(deps);
-      board(req, res, next);
-    },
-  );
+  router.use('/admin/queues', async (req, res, next) => {
+    const principal = await auth.identify(req);
+    if (!principal || auth.presentedInvalid(req)) {
+      res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    if (principal.role !== 'admin') {
+      res.status(403);
+      send(res, principal, {
+        title: 'Queues',
+        body: html`<div class="panel">
+          <p class="headline">The queue board needs an admin token.</p>
+          <p>
+            You are logged in as ${principal.name} (${principal.role}). Log in
+            with an admin token to see the queues.
+          </p>
+        </div>`,
+      });
+      return;
+    }
+    board ??= await createQueueBoard(deps);
+    board(req, res, next);
+  });
 
-  async function tail(id: string) {
-    const first = await executions.readLog(id, { limit: 10_000 });
-    if (first.length < 10_000) return first.slice(-logTail);
-    // A long log: find its end by doubling then halving with one-line
-    // reads, so only the last lines are read, whatever the log's length.
-    let low = first[first.length - 1]!.seq;
-    let step = 10_000;
-    const hasAfter = async (seq: number) =>
-      (await executions.readLog(id, { afterSeq: seq, limit: 1 })).length > 0;
-    while (await hasAfter(low + step)) {
-      low += step;
-      step *= 2;
-    }
-    let high = low + step;
-    while (high - low > logTail) {
-      const middle = Math.floor((low + high) / 2);
-      if (await hasAfter(middle)) low = middle;
-      else high = middle;
-    }
-    const start = low - logTail;
-    const lines = await executions.readLog(id, {
-      afterSeq: start < 0 ? undefined : start,
-      limit: 10_000,
+  // Anything else is a page that does not exist (the API answers its own).
+  router.use(async (req, res) => {
+    const viewer = await auth.identify(req).catch(() => null);
+    notFound(res, viewer, `There is no page at ${req.path}.`);
+  });
+
+  /**
+   * Each run's key metrics: those of its last step that has any (failed
+   * runs too), reading steps from the end until one has.
+   */
+  async function keyMetrics(list: readonly RunRecord[]) {
+    const entries = await Promise.all(
+      list.map(async (run) => {
+        // A sweep's child is one of many, not the run's result: its best
+        // child is on the run and task pages.
+        for (const node of graphNodesOf(run).reverse()) {
+          if (!node.executionId) continue;
+          const record = await executions.getExecution(node.executionId);
+          if (record && Object.keys(record.metrics).length > 0)
+            return [run.id, record.metrics] as const;
+        }
+        return [run.id, {}] as const;
+      }),
+    );
+    return new Map<string, Record<string, unknown>>(entries);
+  }
+
+  function send(
+    res: Response,
+    viewer: Principal | null,
+    options: Omit<LayoutOptions, 'user' | 'role'>,
+  ): void {
+    sendPage(res, {
+      ...options,
+      ...(viewer ? { user: viewer.name, role: viewer.role } : {}),
     });
-    return lines.slice(-logTail);
+  }
+
+  function notFound(res: Response, viewer: Principal | null, what: string) {
+    res.status(404);
+    send(res, viewer, {
+      title: 'Not found',
+      body: renderNotFoundPage(what),
+    });
+  }
+
+  function sendRegions(res: Response, body: SafeHtml): void {
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('text/html').send(`<!doctype html><div>${body.value}</div>`);
   }
 
   async function pageAccess(
@@ -375,6 +401,18 @@ export function createWebRouter(deps: ServerDeps): Router {
     res: Response,
   ): Promise<Principal | null | false> {
     const principal = await auth.identify(req);
+    if (auth.presentedInvalid(req)) {
+      // A revoked or mistyped token: log in again (the cookie is cleared).
+      res.setHeader(
+        'Set-Cookie',
+        `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+      );
+      res.redirect(
+        303,
+        `/login?expired=1&next=${encodeURIComponent(req.originalUrl)}`,
+      );
+      return false;
+    }
     if (principal || deps.settings.publicRead) return principal;
     res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
     return false;

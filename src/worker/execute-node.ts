@@ -114,8 +114,11 @@ export async function executeNode(
       : undefined;
   if (taskPart && !child) return 'stale';
   const task = child ? graphNode.task : undefined;
+  // A re-run with reuse (kiln rerun, the run page's button) reuses too.
   const reuseExecutions =
-    plan.graph.reuseExecutions || task?.reuseChildren === true;
+    plan.graph.reuseExecutions ||
+    task?.reuseChildren === true ||
+    run.trigger?.reuse === true;
   const step = stepForNode(plan, graphNode);
 
   // 1. What the node runs: values from parameters and upstream edges (a
@@ -320,6 +323,15 @@ export async function executeNode(
         await report({ type: 'failed', attempt, message: error.message });
         return 'error';
       }
+      // Lineage: which datums this execution read (best effort).
+      await deps.executions
+        .recordConsumers(
+          executionId,
+          inputs.flatMap((file) =>
+            file.uri.startsWith('datum://') ? [file.uri.slice(8)] : [],
+          ),
+        )
+        .catch(() => undefined);
       if (reuseExecutions) {
         const earlier = await deps.executions.findReuse(
           reuseKey({

@@ -64,6 +64,7 @@ export function createMemoryStores(): MemoryStores {
   const counters = new Map<string, number>();
   const configs = new Map<string, string>();
   const reuse = new Map<string, string>();
+  const consumers = new Map<string, string[]>();
   const datums = new Map<string, DatumRecord>();
   const members = new Map<string, Record<string, unknown>>();
   const logs = new Map<string, LogLine[]>();
@@ -560,6 +561,19 @@ export function createMemoryStores(): MemoryStores {
     },
     async readMetrics() {
       return [];
+    },
+    async readMetricsFrom(_id, from) {
+      return { events: [], next: from };
+    },
+    async recordConsumers(executionId, datumIds) {
+      for (const id of datumIds) {
+        const list = consumers.get(id) ?? [];
+        if (!list.includes(executionId)) list.unshift(executionId);
+        consumers.set(id, list);
+      }
+    },
+    async listConsumers(datumId, limit = 200) {
+      return (consumers.get(datumId) ?? []).slice(0, limit);
     },
     async registerDatum(datum) {
       datums.set(datum.id, datum);

@@ -1,6 +1,7 @@
 /**
  * The inspection commands' work: list, show, logs, outputs of recorded
- * executions (loaded only when one of those commands runs).
+ * executions (loaded only when one of those commands runs) — from the
+ * local store, or with KILN_URL from that kiln: the same output either way.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -14,6 +15,7 @@ import {
   formatTable,
 } from '../../model/format-values.js';
 import { findExecution, openRecords } from '../open-records.js';
+import { openRecordsSource } from '../records-source.js';
 import { followExecutionLog } from '../../control/follow-execution-log.js';
 import type { LogLine } from '../../model/log-line.js';
 import { remoteFromEnv } from '../remote-client.js';
@@ -26,11 +28,11 @@ export async function listExecutionsAction(options: {
   limit: string;
   json?: boolean;
 }): Promise<void> {
-  const engine = await openRecords();
+  const source = await openRecordsSource();
   try {
-    const records = await engine.deps.executions.listExecutions({
+    const records = await source.listExecutions({
       repository: options.repository,
-      runId: options.run,
+      run: options.run,
       limit: Math.max(1, Math.min(1000, Number(options.limit) || 20)),
     });
     if (options.json) {
@@ -54,7 +56,7 @@ export async function listExecutionsAction(options: {
           record.id,
           record.repository,
           record.commit.slice(0, 12),
-          record.step,
+          record.node ?? record.step,
           record.status,
           durationOf(record),
           formatMetrics(record.metrics, 4),
@@ -62,23 +64,24 @@ export async function listExecutionsAction(options: {
       )}\n`,
     );
   } finally {
-    await engine.close();
+    await source.close();
   }
 }
 
 export async function showExecutionAction(
   reference: string,
-  options: { json?: boolean },
+  options: { json?: boolean; repository?: string },
 ): Promise<void> {
-  const engine = await openRecords();
+  const source = await openRecordsSource();
   try {
     // A run id (or RUN/TASK) shows the run's tasks and their children.
-    if (await showTasks(engine, reference, options)) return;
-    const record = await findExecution(engine, reference);
+    if (await showTasks(source, reference, options)) return;
+    const record = await source.getExecution(reference, options.repository);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
       return;
     }
+    const lineage = await source.lineage(record.id);
     const lines = [
       `execution #${record.counter}  ${record.id}`,
       `repository  ${record.repository}`,
@@ -95,15 +98,29 @@ export async function showExecutionAction(
         ([key, value]) => `  ${key} = ${JSON.stringify(value)}`,
       ),
       'inputs',
-      ...record.inputs.map(
-        (file) =>
-          `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${file.versionId ? `  version ${file.versionId}` : ''}${file.etag ? `  etag ${file.etag}` : ''}`,
-      ),
+      ...lineage.inputs.map((file) => {
+        // The store object it came from (ETag, version): on the record.
+        const stored = record.inputs.find(
+          (item) => item.input === file.input && item.name === file.name,
+        );
+        const version = stored?.versionId
+          ? `  version ${stored.versionId}`
+          : '';
+        const etag = stored?.etag ? `  etag ${stored.etag}` : '';
+        const from = file.producer
+          ? `  (from #${file.producer.counter} ${file.producer.node ?? file.producer.step} ${file.producer.executionId})`
+          : '';
+        return `  ${file.input}/${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.uri}${version}${etag}${from}`;
+      }),
       'outputs',
-      ...record.outputs.map(
-        (file) =>
-          `  ${file.path}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.datum}${file.tags.length ? `  [${file.tags.join(', ')}]` : ''}`,
-      ),
+      ...lineage.outputs.map((file) => {
+        const tags =
+          record.outputs.find((item) => item.path === file.path)?.tags ?? [];
+        const readers = file.consumers
+          .map((item) => `#${item.counter} ${item.node ?? item.step}`)
+          .join(', ');
+        return `  ${file.path}  ${formatBytes(file.size)}  sha256:${file.sha256}  ${file.datum}${tags.length ? `  [${tags.join(', ')}]` : ''}${readers ? `  (read by ${readers})` : ''}`;
+      }),
       'metrics',
       ...Object.entries(record.metrics).map(
         ([key, value]) => `  ${key} = ${JSON.stringify(value)}`,
@@ -111,41 +128,42 @@ export async function showExecutionAction(
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    await engine.close();
+    await source.close();
   }
 }
 
 export async function logsAction(
   reference: string,
-  options: { follow?: boolean; stream?: string },
+  options: { follow?: boolean; stream?: string; repository?: string },
 ): Promise<void> {
+  const print = (lines: readonly LogLine[]) => {
+    for (const line of lines) {
+      if (options.stream && line.stream !== options.stream) continue;
+      (line.stream === 'stderr' ? process.stderr : process.stdout).write(
+        `${line.text}\n`,
+      );
+    }
+  };
   // With KILN_URL the log comes from that kiln's API (and SSE), not Redis.
   const remote = remoteFromEnv();
-  if (remote) return remoteLogsAction(remote, reference, options);
+  if (remote && options.follow) {
+    const source = await openRecordsSource();
+    const record = await source.getExecution(reference, options.repository);
+    return remoteLogsAction(remote, record.id, options);
+  }
+  if (!options.follow) {
+    const source = await openRecordsSource();
+    try {
+      const record = await source.getExecution(reference, options.repository);
+      await source.readLog(record.id, print);
+    } finally {
+      await source.close();
+    }
+    return;
+  }
   const engine = await openRecords();
   try {
-    const record = await findExecution(engine, reference);
-    const print = (lines: readonly LogLine[]) => {
-      for (const line of lines) {
-        if (options.stream && line.stream !== options.stream) continue;
-        (line.stream === 'stderr' ? process.stderr : process.stdout).write(
-          `${line.text}\n`,
-        );
-      }
-    };
-    if (!options.follow) {
-      let after: number | undefined;
-      for (;;) {
-        const lines = await engine.deps.executions.readLog(record.id, {
-          afterSeq: after,
-          limit: 1000,
-        });
-        print(lines);
-        if (lines.length < 1000) break;
-        after = lines[lines.length - 1]?.seq;
-      }
-      return;
-    }
+    const record = await findExecution(engine, reference, options.repository);
     // Followed from the run's event stream: no polling of the record.
     const follow = followExecutionLog(
       { feed: engine.feed, executions: engine.deps.executions },
@@ -159,42 +177,59 @@ export async function logsAction(
 
 export async function outputsAction(
   reference: string,
-  options: { download?: string; json?: boolean },
+  options: { download?: string; json?: boolean; repository?: string },
 ): Promise<void> {
-  const engine = await openRecords();
+  const source = await openRecordsSource();
+  let record: ExecutionRecord;
   try {
-    const record = await findExecution(engine, reference);
-    if (options.download) {
-      const root = resolve(options.download);
+    record = await source.getExecution(reference, options.repository);
+  } finally {
+    await source.close();
+  }
+  if (options.download) {
+    const root = resolve(options.download);
+    const remote = remoteFromEnv();
+    const engine = remote ? undefined : await openRecords();
+    try {
       for (const file of record.outputs) {
         const target = resolve(join(root, file.path));
         if (!target.startsWith(root + sep)) continue;
         await mkdir(dirname(target), { recursive: true });
-        // A copy the user owns, never a link into the store.
-        await saveArtifactCopy(engine.deps.artifacts, file.sha256, target);
+        if (remote) {
+          await remote.download(
+            `/api/executions/${encodeURIComponent(record.id)}/outputs/${file.path
+              .split('/')
+              .map(encodeURIComponent)
+              .join('/')}`,
+            target,
+          );
+        } else {
+          // A copy the user owns, never a link into the store.
+          await saveArtifactCopy(engine!.deps.artifacts, file.sha256, target);
+        }
         process.stdout.write(`${target}\n`);
       }
-      return;
+    } finally {
+      await engine?.close();
     }
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(record.outputs, null, 2)}\n`);
-      return;
-    }
-    process.stdout.write(
-      `${formatTable(
-        ['path', 'size', 'sha256', 'datum', 'tags'],
-        record.outputs.map((file) => [
-          file.path,
-          formatBytes(file.size),
-          file.sha256.slice(0, 16),
-          file.datum,
-          file.tags.join(','),
-        ]),
-      )}\n`,
-    );
-  } finally {
-    await engine.close();
+    return;
   }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(record.outputs, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(
+    `${formatTable(
+      ['path', 'size', 'sha256', 'datum', 'tags'],
+      record.outputs.map((file) => [
+        file.path,
+        formatBytes(file.size),
+        file.sha256.slice(0, 16),
+        file.datum,
+        file.tags.join(','),
+      ]),
+    )}\n`,
+  );
 }
 
 function durationOf(record: ExecutionRecord): string {

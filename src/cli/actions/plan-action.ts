@@ -11,7 +11,7 @@ import type { PlanJson } from '../../config/plan.js';
 import { planFile, planPipeline, planStep } from '../../config/plan.js';
 import { formatNamedPlan, formatPlanJsonText } from '../format-plan-text.js';
 import { parseParamPairs } from '../parse-param-pairs.js';
-import { planNamed } from '../plan-named.js';
+import { planNamed } from '../../orchestrator/plan-named.js';
 import { readConfigFile } from '../read-config-file.js';
 
 export interface PlanOptions {

@@ -3,7 +3,9 @@
  * exactly as the server would after a push — the configuration and the code
  * at the commit's SHA, in containers — and records every execution.
  */
-import { createEngine } from '../../engine/create-engine.js';
+import { createEngine, type Engine } from '../../engine/create-engine.js';
+import { describeEnd } from '../../model/end-reason.js';
+import type { RunRecord } from '../../model/run.js';
 import { createLogger } from '../../log.js';
 import type { ExecutionRecord } from '../../model/execution.js';
 import { cancelRun } from '../../control/cancel-run.js';
@@ -46,7 +48,6 @@ export async function runAction(
   const engine = await createEngine({ settings, logger, runsSteps: true });
   for (const note of engine.notes) process.stderr.write(`kiln: ${note}\n`);
   const { deps } = engine;
-  let worker: ReturnType<typeof startStepWorker> | undefined;
   try {
     const checkout = await openLocalCheckout({
       dir: options.dir,
@@ -82,12 +83,35 @@ export async function runAction(
         );
       return 1;
     }
-    worker = startStepWorker(deps, {
-      queue,
+    return await followLocalRun(engine, run, {
+      json: options.json,
       concurrency: settings.concurrency,
-      connection: engine.bullConnection,
-      prefix: engine.keys.bullPrefix,
     });
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * Runs a run created on its own queue in this process (a step worker on
+ * that queue), shows its progress, then its summary — and, for a failed
+ * step, how it ended and its last lines. Ctrl-C stops the run (twice:
+ * quit at once); the exit code is 0 for a complete run, 130 after Ctrl-C.
+ */
+export async function followLocalRun(
+  engine: Engine,
+  run: RunRecord,
+  options: { json?: boolean; concurrency: number },
+): Promise<number> {
+  const { deps } = engine;
+  const id = run.id;
+  const worker = startStepWorker(deps, {
+    queue: run.queue ?? localStepQueue(id),
+    concurrency: options.concurrency,
+    connection: engine.bullConnection,
+    prefix: engine.keys.bullPrefix,
+  });
+  try {
     let interrupted = 0;
     const onInterrupt = () => {
       interrupted += 1;
@@ -130,6 +154,31 @@ export async function runAction(
           );
         }
       }
+      // Failure first: how each failed step ended and its last lines (the
+      // first few: a sweep may have many failed children).
+      const failed = executions.filter((item) => item.status === 'error');
+      for (const record of failed.slice(0, 3)) {
+        const lines = await deps.executions.readLog(record.id, {
+          beforeSeq: Number.POSITIVE_INFINITY,
+          limit: 15,
+        });
+        process.stdout.write(
+          `\n✗ ${record.node ?? record.step} (#${record.counter}) ${record.endReason ? describeEnd(record.endReason) : 'failed'}\n${lines
+            .map((line) => `  ${line.text}`)
+            .join('\n')}\n  full log: kiln logs ${record.id}\n`,
+        );
+      }
+      if (failed.length > 3) {
+        process.stdout.write(
+          `\n${failed.length - 3} more failed: kiln executions --run ${final.id}\n`,
+        );
+      }
+      const reused = final.nodes.filter((node) => node.status === 'reused');
+      if (reused.length > 0) {
+        process.stdout.write(
+          `\nreused unchanged: ${reused.map((node) => node.name).join(', ')}\n`,
+        );
+      }
       process.stdout.write(
         `\nrun #${final.counter} ${final.status}${final.reason ? ` — ${final.reason}` : ''}\n`,
       );
@@ -138,8 +187,7 @@ export async function runAction(
     if (interrupted > 0) return 130;
     return final.status === 'complete' ? 0 : 1;
   } finally {
-    await worker?.close();
-    await engine.close();
+    await worker.close();
   }
 }
 

@@ -20,6 +20,7 @@ import { createScheduleSync } from '../../control/sync-schedules.js';
 import { startScheduleWorker } from '../../scheduler/start-schedule-worker.js';
 import { DEFAULT_STEP_QUEUE } from '../../queue/step-jobs.js';
 import { createSecretStore } from '../../secrets/secret-store.js';
+import { createGitCommitHistory } from '../../control/git-commit-history.js';
 import { createApp } from '../../engine/create-app.js';
 import { readSettings } from '../../settings.js';
 import { startStepWorker } from '../../worker/step-worker.js';
@@ -196,6 +197,7 @@ async function startServerRole(
     control: deps,
     feed: engine.feed,
     git: deps.git,
+    history: createGitCommitHistory(deps.git),
     artifacts: deps.artifacts,
     metrics,
     isCollaborator: createCollaboratorCheck(engine.reporter.github),

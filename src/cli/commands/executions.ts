@@ -1,7 +1,8 @@
 /**
  * The inspection commands for recorded executions: `kiln executions`,
- * `kiln show ID`, `kiln logs ID [-f]`, `kiln outputs ID [--download DIR]`.
- * Their work is loaded only when one of them runs.
+ * `kiln show ID`, `kiln logs ID [-f]`, `kiln outputs ID [--download DIR]`
+ * — on the local store, or with KILN_URL on that kiln (the same output and
+ * --json either way). Their work is loaded only when one of them runs.
  */
 import type { Command } from 'commander';
 
@@ -37,11 +38,20 @@ export function registerExecutionCommands(program: Command): void {
       '<id>',
       'execution id, #N for this repository, or a run id (RUN/TASK for one task)',
     )
+    .option(
+      '--repository <name>',
+      'the repository of #N (default: local/<this folder>)',
+    )
     .option('--json', 'print the record as JSON')
-    .action(async (reference: string, options: { json?: boolean }) => {
-      const actions = await import('../actions/execution-actions.js');
-      await actions.showExecutionAction(reference, options);
-    });
+    .action(
+      async (
+        reference: string,
+        options: { json?: boolean; repository?: string },
+      ) => {
+        const actions = await import('../actions/execution-actions.js');
+        await actions.showExecutionAction(reference, options);
+      },
+    );
 
   program
     .command('logs')
@@ -49,10 +59,14 @@ export function registerExecutionCommands(program: Command): void {
     .argument('<id>', 'execution id, or #N for this repository')
     .option('-f, --follow', 'keep printing new lines until the execution ends')
     .option('--stream <name>', 'only stdout or stderr')
+    .option(
+      '--repository <name>',
+      'the repository of #N (default: local/<this folder>)',
+    )
     .action(
       async (
         reference: string,
-        options: { follow?: boolean; stream?: string },
+        options: { follow?: boolean; stream?: string; repository?: string },
       ) => {
         const actions = await import('../actions/execution-actions.js');
         await actions.logsAction(reference, options);
@@ -65,10 +79,14 @@ export function registerExecutionCommands(program: Command): void {
     .argument('<id>', 'execution id, or #N for this repository')
     .option('--download <dir>', 'copy the output files into this folder')
     .option('--json', 'print the output records as JSON')
+    .option(
+      '--repository <name>',
+      'the repository of #N (default: local/<this folder>)',
+    )
     .action(
       async (
         reference: string,
-        options: { download?: string; json?: boolean },
+        options: { download?: string; json?: boolean; repository?: string },
       ) => {
         const actions = await import('../actions/execution-actions.js');
         await actions.outputsAction(reference, options);

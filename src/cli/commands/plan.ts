@@ -24,7 +24,10 @@ export function registerPlanCommand(program: Command): void {
       [],
     )
     .option('--all', 'plan every step and pipeline of the file')
-    .option('--json', 'print JSON on stdout (see docs plan-json.md)')
+    .option(
+      '--json',
+      'print JSON on stdout (the format: docs/plan-json.md in kiln, shipped with the package)',
+    )
     .action(
       async (
         first: string | undefined,

@@ -1,7 +1,7 @@
 /**
- * Commands against a remote kiln's REST API (KILN_URL, KILN_TOKEN):
- * `kiln submit`, `kiln status`, `kiln compare`. `kiln logs ID -f` also
- * uses the API when KILN_URL is set.
+ * `kiln submit` (a remote kiln's API: KILN_URL, KILN_TOKEN), `kiln status`
+ * and `kiln compare` (the local store, or KILN_URL's kiln — the same
+ * output and --json either way).
  */
 import type { Command } from 'commander';
 
@@ -28,7 +28,14 @@ export function registerRemoteCommands(program: Command): void {
       collect,
       [],
     )
-    .option('--json', 'print the created run as JSON')
+    .option(
+      '--json',
+      'print the created run (with --follow: the ended run) as JSON',
+    )
+    .option(
+      '--follow',
+      'show the run until it ends (exit 0 only when it completes)',
+    )
     .action(
       async (
         name: string,
@@ -38,22 +45,29 @@ export function registerRemoteCommands(program: Command): void {
           commit?: string;
           param: string[];
           json?: boolean;
+          follow?: boolean;
         },
       ) => {
         const { submitAction } = await import('../actions/remote-actions.js');
-        await submitAction(name, options);
+        process.exitCode = await submitAction(name, options);
       },
     );
   program
     .command('status')
-    .description('show recent runs, or one run and its nodes, on a remote kiln')
+    .description(
+      'show recent runs, or one run and its nodes (local store, or KILN_URL)',
+    )
     .argument('[run-id]', 'run id')
     .option('--repository <owner/repo>', 'only this repository')
+    .option(
+      '--branch <name>',
+      "only this branch's runs (its pushes and pull requests)",
+    )
     .option('--json', 'print JSON')
     .action(
       async (
         runId: string | undefined,
-        options: { repository?: string; json?: boolean },
+        options: { repository?: string; branch?: string; json?: boolean },
       ) => {
         const { statusAction } = await import('../actions/remote-actions.js');
         await statusAction(runId, options);
@@ -62,11 +76,15 @@ export function registerRemoteCommands(program: Command): void {
   program
     .command('compare')
     .description(
-      'parameters and final metrics of executions (or runs) side by side',
+      'parameters and final metrics of executions side by side, or of runs aligned by node; --base: a run against its base branch, as the PR comment shows it',
     )
     .argument('<ids...>', 'execution or run ids')
-    .action(async (ids: string[]) => {
-      const { compareAction } = await import('../actions/remote-actions.js');
-      await compareAction(ids);
-    });
+    .option('--base', 'compare each run with its base (pull request runs)')
+    .option('--json', 'print JSON')
+    .action(
+      async (ids: string[], options: { json?: boolean; base?: boolean }) => {
+        const { compareAction } = await import('../actions/remote-actions.js');
+        await compareAction(ids, options);
+      },
+    );
 }

@@ -41,6 +41,12 @@ export interface Auth {
   verify(req: Request, token: string): Promise<TokenRecord | null | Throttled>;
   /** Resolves the caller once per request; never rejects the request. */
   identify(req: Request): Promise<Principal | null>;
+  /**
+   * Whether the request presented a token (bearer or session cookie) that
+   * is not valid: refused even where anonymous reading is allowed, so a
+   * revoked or mistyped token is noticed. Call after `identify`.
+   */
+  presentedInvalid(req: Request): boolean;
   /** Middleware: 401 without a valid token, 403 with a too weak one. */
   requireRole(
     role: TokenRole | 'read',
@@ -49,10 +55,12 @@ export interface Auth {
 
 const principalKey = Symbol('kiln.principal');
 const throttledKey = Symbol('kiln.throttled');
+const invalidKey = Symbol('kiln.invalid-token');
 
 type WithPrincipal = Request & {
   [principalKey]?: Principal | null;
   [throttledKey]?: Throttled;
+  [invalidKey]?: boolean;
 };
 
 export function isThrottled(value: unknown): value is Throttled {
@@ -104,20 +112,36 @@ export function createAuth(options: {
       }
     }
     holder[principalKey] = principal;
+    // A throttled client's token was not looked at: not known invalid.
+    holder[invalidKey] =
+      presented !== undefined &&
+      principal === null &&
+      holder[throttledKey] === undefined;
     return principal;
+  }
+
+  function presentedInvalid(req: Request): boolean {
+    return (req as WithPrincipal)[invalidKey] === true;
   }
 
   function requireRole(role: TokenRole | 'read') {
     return (req: Request, res: Response, next: NextFunction): void => {
       identify(req).then(
         (principal) => {
-          if (role === 'read' && publicRead && isSafe(req)) return next();
           const throttled = (req as WithPrincipal)[throttledKey];
           if (throttled) {
             res.setHeader('Retry-After', String(throttled.retryAfterS));
             res.status(429).json({ error: throttledMessage(throttled) });
             return;
           }
+          if (presentedInvalid(req)) {
+            res.status(401).json({
+              error:
+                'that kiln token is not valid (revoked or mistyped): send a valid one, or none where reading is public',
+            });
+            return;
+          }
+          if (role === 'read' && publicRead && isSafe(req)) return next();
           if (!principal) {
             res.status(401).json({
               error:
@@ -145,7 +169,7 @@ export function createAuth(options: {
     };
   }
 
-  return { tokens, verify, identify, requireRole };
+  return { tokens, verify, identify, presentedInvalid, requireRole };
 }
 
 function isSafe(req: Request): boolean {

@@ -19,8 +19,10 @@ import {
   checkId,
   readInteger,
   readPaging,
+  readString,
   type ApiContext,
 } from '../../http/api-context.js';
+import { readLineage } from '../../control/read-lineage.js';
 
 // Each open stream is a subscription on the process's stream follower.
 const maxStreams = 2000;
@@ -33,12 +35,32 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
   let openStreams = 0;
 
   router.get('/api/executions', read, async (req, res) => {
-    const { limit, offset } = readPaging(req.query, 200);
-    const repository =
-      typeof req.query.repository === 'string'
-        ? req.query.repository
-        : undefined;
-    const list = await executions.listExecutions({ repository, limit, offset });
+    const { limit, offset } = readPaging(req.query, 1000);
+    const repository = readString(req.query.repository, 'repository');
+    const run = readString(req.query.run, 'run');
+    const counter = readInteger(req.query.counter, 'counter', {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+    });
+    if (counter !== undefined) {
+      if (!repository)
+        throw new ApiError(
+          400,
+          'counter needs repository (#N is per repository)',
+        );
+      const record = await executions.getExecutionByCounter(
+        repository,
+        counter,
+      );
+      res.json({ executions: record ? [record] : [], limit, offset });
+      return;
+    }
+    const list = await executions.listExecutions({
+      repository,
+      ...(run ? { runId: run } : {}),
+      limit,
+      offset,
+    });
     res.json({ executions: list, limit, offset });
   });
 
@@ -52,17 +74,68 @@ export function createApiExecutionsRouter(context: ApiContext): Router {
       min: -1,
       max: Number.MAX_SAFE_INTEGER,
     });
+    const before = readInteger(req.query.before, 'before', {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+    });
+    const tail = req.query.tail === 'true';
     const limit =
       readInteger(req.query.limit, 'limit', { min: 1, max: 10_000 }) ?? 1000;
+    const backwards = after === undefined && (before !== undefined || tail);
     const lines = await executions.readLog(execution.id, {
       afterSeq: after === undefined || after < 0 ? undefined : after,
+      ...(backwards ? { beforeSeq: before ?? Number.POSITIVE_INFINITY } : {}),
       limit,
     });
+    const first = lines[0]?.seq;
     res.json({
       lines,
       next: lines.length > 0 ? lines[lines.length - 1]!.seq : (after ?? -1),
+      // Whether lines before this page exist (the log starts at seq 0;
+      // a capped log's oldest lines may be gone: the page says so).
+      hasBefore:
+        first !== undefined &&
+        first > 0 &&
+        (
+          await executions.readLog(execution.id, {
+            beforeSeq: first,
+            limit: 1,
+          })
+        ).length > 0,
       ended: TERMINAL_STATUSES.includes(execution.status),
     });
+  });
+
+  // The whole log as text, for a download (stderr lines too, in order).
+  router.get('/api/executions/:id/logs/raw', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    res.status(200);
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader(
+      'Content-Disposition',
+      contentDisposition(`${execution.id}.log`),
+    );
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    let after: number | undefined;
+    for (;;) {
+      const lines = await executions.readLog(execution.id, {
+        afterSeq: after,
+        limit: 10_000,
+      });
+      if (lines.length > 0) {
+        const ok = res.write(lines.map((line) => `${line.text}\n`).join(''));
+        if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      if (lines.length < 10_000 || res.destroyed) break;
+      after = lines[lines.length - 1]!.seq;
+    }
+    res.end();
+  });
+
+  // Where an execution's inputs came from and who read its outputs.
+  router.get('/api/executions/:id/lineage', read, async (req, res) => {
+    const execution = await getExecution(req.params.id);
+    res.json(await readLineage({ executions }, execution));
   });
 
   router.get('/api/executions/:id/logs/stream', read, async (req, res) => {

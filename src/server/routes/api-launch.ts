@@ -9,10 +9,12 @@ import { loadConfig } from '../../config/load-config.js';
 import type { RunRecord } from '../../model/run.js';
 import { checkRunParameters } from '../../orchestrator/check-run-parameters.js';
 import { createRun } from '../../control/create-run.js';
+import { rerunRun as rerun, RerunError } from '../../control/rerun-run.js';
 import { decideTrust } from '../../orchestrator/decide-trust.js';
 import { buildRunGraph } from '../../orchestrator/run-graph.js';
 import type { Principal } from '../../http/auth/create-auth.js';
 import type { ServerDeps } from '../../http/server-deps.js';
+import { planNamed, type NamedPlan } from '../../orchestrator/plan-named.js';
 import { ApiError } from '../../http/api-context.js';
 import {
   findSource,
@@ -167,44 +169,58 @@ export function checkLaunchable(
   if (problems.length > 0) throw new ApiError(422, problems.join('; '));
 }
 
-/** Same commit, same parameters, same configuration: a new run. */
+/** What `POST /api/runs/preview` answers: the commands each node would run. */
+export interface LaunchPreview {
+  commit: string;
+  configFile: string;
+  plan: NamedPlan;
+}
+
+/** The launch's checks, then its plan (nothing is created). */
+export async function previewLaunch(
+  deps: ServerDeps,
+  request: LaunchRequest,
+): Promise<LaunchPreview> {
+  const source = await findSource(deps, request.repository);
+  const git = deps.git;
+  if (!git) throw new ApiError(503, 'this kiln server cannot read git');
+  const commit = request.commit
+    ? request.commit
+    : (await resolveRef(git, source, request.ref ?? '')).sha;
+  await git.ensureCommit(source, commit).catch((error: unknown) => {
+    throw new ApiError(
+      422,
+      `commit ${commit.slice(0, 12)} is not available: ${(error as Error).message}`,
+    );
+  });
+  const config = await readConfigAt(git, source, commit);
+  checkLaunchable(config.text, config.file, request);
+  const loaded = loadConfig(config.text, { file: config.file });
+  const overrides = Object.fromEntries(
+    Object.entries(request.parameters).map(([name, value]) => [
+      name,
+      String(value),
+    ]),
+  );
+  const plan = planNamed(loaded.config, request.name, overrides);
+  if (!plan) throw new ApiError(422, `no step or pipeline ${request.name}`);
+  return { commit, configFile: config.file, plan };
+}
+
+/** `POST /api/runs/:id/rerun` (control/rerun-run.ts); refusals are a 409. */
 export async function rerunRun(
   deps: ServerDeps,
   run: RunRecord,
   principal: Principal,
+  options: { reuse?: boolean } = {},
 ): Promise<RunRecord> {
-  if (!run.source || !run.config) {
-    throw new ApiError(
-      409,
-      `run ${run.id} has no stored source or configuration to re-run`,
-    );
+  try {
+    return await rerun(deps.control, run, {
+      sender: principal.name,
+      ...(options.reuse !== undefined ? { reuse: options.reuse } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RerunError) throw new ApiError(409, error.message);
+    throw error;
   }
-  if (run.commit.startsWith('~')) {
-    throw new ApiError(
-      409,
-      `run ${run.id} ran an uncommitted work tree: commit it and launch again`,
-    );
-  }
-  const configText = await deps.control.configs.load(run.config.key);
-  if (configText === null) {
-    throw new ApiError(
-      409,
-      `the configuration of run ${run.id} is no longer stored`,
-    );
-  }
-  checkLaunchable(configText, run.config.file, run);
-  const trust = decideTrust({ how: 'rerun', previousTrusted: run.trusted });
-  return createRun(deps.control, {
-    repository: run.repository,
-    source: { id: run.source.id, url: run.source.url },
-    commit: run.commit,
-    ref: run.ref,
-    name: run.name,
-    parameters: run.parameters,
-    configText,
-    configFile: run.config.file,
-    trigger: { event: 'rerun', sender: principal.name },
-    trusted: trust.trusted,
-    requireApproval: trust.hold,
-  });
 }

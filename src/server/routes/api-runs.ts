@@ -11,7 +11,10 @@ import {
   type RunRecord,
   type RunStatus,
 } from '../../model/run.js';
-import { fullRef, listRepositories } from '../../http/list-repositories.js';
+import { listRepositories } from '../../http/list-repositories.js';
+import { listRunsPage } from '../../http/list-runs.js';
+import { toComparisonJson } from '../../http/comparison-json.js';
+import { compareWithBase } from '../../control/compare-with-base.js';
 import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
 import type { Principal } from '../../http/auth/create-auth.js';
 import {
@@ -21,7 +24,12 @@ import {
   readString,
   type ApiContext,
 } from '../../http/api-context.js';
-import { launchRun, readLaunchRequest, rerunRun } from './api-launch.js';
+import {
+  launchRun,
+  previewLaunch,
+  readLaunchRequest,
+  rerunRun,
+} from './api-launch.js';
 
 const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
@@ -45,22 +53,21 @@ export function createApiRunsRouter(context: ApiContext): Router {
         `state must be one of ${RUN_STATUSES.join(', ')}`,
       );
     }
-    const branch = fullRef(readString(req.query.branch, 'branch'));
-    const list = await runs.listRuns({
+    const page = await listRunsPage(runs, {
       repository: readString(req.query.repository, 'repository'),
-      ref: branch,
+      branch: readString(req.query.branch, 'branch'),
       commit: readString(req.query.commit, 'commit'),
-      status: state as RunStatus | undefined,
-      // One more than asked tells whether a next page exists.
-      limit: limit + 1,
-      offset,
-    });
-    res.json({
-      runs: list.slice(0, limit),
+      state: state as RunStatus | undefined,
       limit,
       offset,
-      hasMore: list.length > limit,
     });
+    res.json({ runs: page.runs, limit, offset, hasMore: page.hasMore });
+  });
+
+  // The commands a launch would run, without launching (the launch form's
+  // preview): the same checks as a launch, then each node's commands.
+  router.post('/api/runs/preview', read, async (req, res) => {
+    res.json(await previewLaunch(deps, readLaunchRequest(req.body)));
   });
 
   router.post('/api/runs', admin, async (req, res) => {
@@ -82,9 +89,25 @@ export function createApiRunsRouter(context: ApiContext): Router {
     res.json({ executions: list });
   });
 
+  // The run against its base: the same facts as the pull-request comment.
+  router.get('/api/runs/:id/comparison', read, async (req, res) => {
+    const run = await getRun(req.params.id);
+    const compared = await compareWithBase(
+      { ...deps.control, history: deps.history },
+      run,
+    );
+    res.json(toComparisonJson(run, compared));
+  });
+
   router.post('/api/runs/:id/rerun', admin, async (req, res) => {
     const run = await getRun(req.params.id);
-    const created = await rerunRun(deps, run, await principalOf(req));
+    const body = (req.body ?? {}) as { reuse?: unknown };
+    if (body.reuse !== undefined && typeof body.reuse !== 'boolean') {
+      throw new ApiError(400, 'reuse must be true or false');
+    }
+    const created = await rerunRun(deps, run, await principalOf(req), {
+      reuse: body.reuse !== false,
+    });
     res.status(201).location(`/api/runs/${created.id}`).json(created);
   });
 

@@ -13,6 +13,7 @@ import { ApiError, createApiErrorHandler } from '../../http/api-context.js';
 import { createApiEventsRouter } from './api-events.js';
 import { createApiExecutionsRouter } from './api-executions.js';
 import { createApiRunsRouter } from './api-runs.js';
+import { createApiTokensRouter } from './api-tokens.js';
 import { createApiSchedulesRouter } from './api-schedules.js';
 import { createApiTasksRouter } from './api-tasks.js';
 
@@ -75,6 +76,7 @@ export function createApiRouter(deps: ServerDeps): Router {
   router.use(createApiTasksRouter(context));
   router.use(createApiExecutionsRouter(context));
   router.use(createApiEventsRouter(context));
+  router.use(createApiTokensRouter(context));
   router.use(createApiSchedulesRouter(context));
   router.use('/api', (_req, _res, next) => {
     next(new ApiError(404, 'no such API endpoint: see /api/openapi.json'));

@@ -1,9 +1,12 @@
 /**
  * The launch form, generated from the step's or pipeline's parameter
  * definitions at the chosen commit: types, choices as a select, min/max,
- * defaults. It submits to `POST /api/runs` (client script).
+ * defaults — prefilled from a run when copying it (`?from=RUN`). The
+ * client shows the commands the launch would run as values change
+ * (`POST /api/runs/preview`) and submits to `POST /api/runs`.
  */
 import type { Config, Parameter } from '../../config/config-model.js';
+import type { RunRecord } from '../../model/run.js';
 import { pythonStr } from '../../config/python-str.js';
 import { html, type SafeHtml } from '../html.js';
 
@@ -15,6 +18,12 @@ export interface LaunchPageData {
   config?: Config;
   commit?: string;
   problem?: string;
+  /** The run being copied. */
+  from?: RunRecord;
+  /** Values to prefill (the copied run's parameters), as text. */
+  values?: Record<string, string>;
+  /** Only admins launch; others see the form and the preview. */
+  canLaunch?: boolean;
 }
 
 export interface LaunchField {
@@ -33,45 +42,70 @@ export function renderLaunchPage(data: LaunchPageData): SafeHtml {
       ]
     : [];
   const chooser = html`<form method="get" action="/launch" class="filters">
-      <select name="repository">
-        ${data.repositories.map((name) => html`<option ${name === data.repository ? html`selected` : ''}>${name}</option>`)}
-      </select>
-      <input
-        name="at"
-        placeholder="branch, tag or SHA"
-        value="${data.at ?? 'main'}"
-      />
+      <label
+        >repository
+        <select name="repository">
+          ${data.repositories.map((name) => html`<option ${name === data.repository ? html`selected` : ''}>${name}</option>`)}
+        </select></label
+      >
+      <label
+        >branch, tag or SHA
+        <input name="at" placeholder="main" value="${data.at ?? 'main'}"
+      /></label>
       ${
         names.length > 0
-          ? html`<select name="name">
-              ${names.map((name) => html`<option ${name === data.name ? html`selected` : ''}>${name}</option>`)}
-            </select>`
+          ? html`<label
+              >step or pipeline
+              <select name="name">
+                ${names.map((name) => html`<option ${name === data.name ? html`selected` : ''}>${name}</option>`)}
+              </select></label
+            >`
           : ''
       }
       <button>
         ${names.length > 0 ? 'Show parameters' : 'Read configuration'}
       </button>
     </form>
-    ${data.problem ? html`<p class="error">${data.problem}</p>` : ''}`;
+    ${data.problem ? html`<p class="error" role="alert">${data.problem}</p>` : ''}`;
   if (!data.config || !data.name || !data.repository) return chooser;
   const fields = launchFields(data.config, data.name);
+  const values = data.values ?? {};
   return html`${chooser}
-    <form id="launch">
+    <form id="launch" class="panel">
       <input type="hidden" name="repository" value="${data.repository}" />
       <input type="hidden" name="at" value="${data.at ?? ''}" />
       <input type="hidden" name="name" value="${data.name}" />
       <p>
-        Launch <b>${data.name}</b> at
+        ${data.from ? html`Copy of <a href="/runs/${data.from.id}">run #${data.from.counter}</a>: ` : ''}Launch
+        <b>${data.name}</b> at
         <code>${data.at ?? ''}</code
-        >${data.commit ? html` (<code>${data.commit.slice(0, 12)}</code>)` : ''}
+        >${data.commit && data.commit !== data.at ? html` (<code>${data.commit.slice(0, 12)}</code>)` : ''}
       </p>
-      <table class="launch-parameters">
-        <tbody>
-          ${fields.map(renderField)}
-        </tbody>
-      </table>
-      <button type="submit">Launch</button>
-      <span id="launch-error" class="error"></span>
+      <div class="scroll">
+        <table class="launch-parameters">
+          <tbody>
+            ${fields.map((field) => renderField(field, values[field.name]))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Command preview</h2>
+      <div class="log">
+        <pre
+          class="log-lines short"
+          id="launch-preview"
+          aria-live="polite"
+          style="margin:0;padding:.6em .8em"
+        >
+(the commands appear here)</pre>
+      </div>
+      <p class="actions">
+        ${
+          data.canLaunch === false
+            ? html`<span class="muted">Launching needs an admin token.</span>`
+            : html`<button type="submit" class="primary">Launch</button>`
+        }
+        <span id="launch-error" class="error" role="alert"></span>
+      </p>
     </form>`;
 }
 
@@ -102,13 +136,14 @@ export function launchFields(config: Config, name: string): LaunchField[] {
   return fields;
 }
 
-function renderField(field: LaunchField): SafeHtml {
+function renderField(field: LaunchField, value?: string): SafeHtml {
   const { parameter } = field;
   // Defaults as Valohai would pass them (a YAML float stays `0.1`).
   const defaultText =
     parameter.default === undefined || parameter.default === null
       ? ''
       : pythonStr(parameter.default);
+  const shown = value ?? defaultText;
   const id = `param-${field.name}`;
   let input: SafeHtml;
   if (parameter.choices && parameter.choices.length > 0) {
@@ -117,14 +152,14 @@ function renderField(field: LaunchField): SafeHtml {
       data-param="${field.name}"
       data-default="${defaultText}"
     >
-      ${parameter.choices.map((choice) => html`<option ${pythonStr(choice) === defaultText ? html`selected` : ''}>${pythonStr(choice)}</option>`)}
+      ${parameter.choices.map((choice) => html`<option ${pythonStr(choice) === shown ? html`selected` : ''}>${pythonStr(choice)}</option>`)}
     </select>`;
   } else if (parameter.type === 'flag') {
     input = html`<input
       type="checkbox"
       id="${id}"
       data-param="${field.name}"
-      ${parameter.default === true ? html`checked` : ''}
+      ${(value === undefined ? parameter.default === true : value === 'true') ? html`checked` : ''}
     />`;
   } else if (parameter.type === 'integer' || parameter.type === 'float') {
     input = html`<input
@@ -132,7 +167,7 @@ function renderField(field: LaunchField): SafeHtml {
       id="${id}"
       data-param="${field.name}"
       data-default="${defaultText}"
-      value="${defaultText}"
+      value="${shown}"
       step="${parameter.type === 'integer' ? '1' : 'any'}"
       ${parameter.min !== undefined ? html`min="${parameter.min}"` : ''}
       ${parameter.max !== undefined ? html`max="${parameter.max}"` : ''}
@@ -143,7 +178,7 @@ function renderField(field: LaunchField): SafeHtml {
       id="${id}"
       data-param="${field.name}"
       data-default="${defaultText}"
-      value="${defaultText}"
+      value="${shown}"
     />`;
   }
   return html`<tr>

@@ -9,17 +9,18 @@ import type {
   TaskChildRow,
   TaskSummary,
 } from '../../control/summarize-task.js';
+import type { MetricsEvent } from '../../model/execution.js';
 import { formatDuration } from '../../model/format-values.js';
 import { lossOf } from '../../orchestrator/task/task-goal.js';
 import { html, type SafeHtml } from '../html.js';
-import { renderChart, type ChartData } from '../metric-charts.js';
+import { renderMetricCharts, type ChartSource } from '../metric-charts.js';
 import { renderParallelCoordinates } from '../render-parallel-coordinates.js';
 
 export interface TaskPageData {
   run: { id: string; counter: number; name: string };
   task: TaskSummary;
-  /** The metric whose curves are drawn, and the curves. */
-  curves?: ChartData;
+  /** The metric whose curves are drawn, and the best children's events. */
+  curves?: { metric: string; sources: readonly ChartSource[] };
   /** `number`, `status`, `time`, `p:NAME` or `m:NAME`. */
   sort: string;
   descending: boolean;
@@ -60,7 +61,7 @@ export function renderTaskPage(data: TaskPageData): SafeHtml {
         >← run #${run.counter} ${run.name}</a
       >
     </p>
-    <dl class="run-summary task-summary">
+    <dl class="kv task-summary">
       <dt>task</dt>
       <dd>
         ${task.node}${task.task && task.task !== task.node ? ` (task ${task.task})` : ''}
@@ -113,17 +114,20 @@ export function renderTaskPage(data: TaskPageData): SafeHtml {
         : ''
     }
     ${
-      data.curves && data.curves.series.length > 0
-        ? html`<h2>${data.curves.title} over time</h2>
-            <p class="note">
-              The ${Math.min(CURVE_CHILDREN, data.curves.series.length)} best
-              children.
-            </p>
-            ${renderChart(`task-${task.node}`, data.curves)}`
+      data.curves && data.curves.sources.length > 0
+        ? html`<h2>${data.curves.metric} over time</h2>
+            <p class="note">The ${data.curves.sources.length} best children.</p>
+            ${renderMetricCharts(
+              data.curves.sources.map((source) => ({
+                ...source,
+                events: onlyMetric(source.events, data.curves?.metric ?? ''),
+              })),
+              { id: 'task-charts' },
+            )}`
         : ''
     }
     <h2>Children</h2>
-    ${renderTable(task, data, base)}`;
+    <div class="scroll">${renderTable(task, data, base)}</div>`;
 }
 
 function renderTable(
@@ -164,7 +168,7 @@ function renderTable(
             class="${child.name === task.best?.name ? 'best' : ''}"
           >
             <td>
-              ${child.executionId ? html`<a href="/compare?e=${encodeURIComponent(child.executionId)}">${child.name}</a>` : child.name}
+              ${child.executionId ? html`<a href="/executions/${encodeURIComponent(child.executionId)}">${child.name}</a>` : child.name}
             </td>
             <td>
               <span class="status status-${child.status}">${child.status}</span>
@@ -241,4 +245,19 @@ function durationMs(child: TaskChildRow): number | undefined {
 function duration(child: TaskChildRow): string {
   const ms = durationMs(child);
   return ms === undefined ? '' : formatDuration(ms);
+}
+
+/** The goal metric's values (and the x keys) of each event: one chart. */
+function onlyMetric(
+  events: readonly MetricsEvent[],
+  metric: string,
+): MetricsEvent[] {
+  return events.map((event) => ({
+    ...event,
+    values: Object.fromEntries(
+      Object.entries(event.values).filter(
+        ([key]) => key === metric || X_KEYS.has(key),
+      ),
+    ),
+  }));
 }

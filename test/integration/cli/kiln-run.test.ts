@@ -3,7 +3,7 @@
  * Redis, the real Docker engine with the busybox test image, the CLI as a
  * subprocess. A two-node pipeline passes a file through an edge.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,17 @@ const CONFIG = `
       - 'echo "{\\"size\\": $(wc -c < /valohai/inputs/data/data.txt)}"'
     inputs:
       - name: data
+- pipeline:
+    name: flow-again
+    nodes:
+      - name: produce
+        type: execution
+        step: produce
+      - name: consume
+        type: execution
+        step: consume
+    edges:
+      - [produce.output.data.txt, consume.input.data]
 - step:
     name: fail
     image: ${BUSYBOX_IMAGE}
@@ -44,6 +55,12 @@ const CONFIG = `
       - echo first
       - exit 3
       - echo never
+- step:
+    name: wait
+    image: ${BUSYBOX_IMAGE}
+    command:
+      - echo waiting
+      - sleep 120
 - step:
     name: exact
     image: ${BUSYBOX_IMAGE}
@@ -196,6 +213,41 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     ]);
   });
 
+  it('re-runs a run reusing its unchanged steps, or all of them, and records who read what', async () => {
+    const first = await kilnRun('flow-again');
+    expect(first.code, first.stderr).toBe(0);
+    const runId = (first.json!.run as { id?: string }).id!;
+    const rerun = async (...args: string[]) => {
+      const { stdout } = await run(
+        'node',
+        [kiln, 'rerun', runId, '--json', ...args],
+        { env, cwd: repo, maxBuffer: 64 * 1024 * 1024 },
+      );
+      return JSON.parse(stdout) as RunJson & {
+        run: { trigger?: { rerunOf?: string; reuse?: boolean } };
+      };
+    };
+
+    const reused = await rerun();
+    expect(reused.run.trigger).toMatchObject({ rerunOf: runId, reuse: true });
+    expect(reused.run.nodes.map((node) => node.status)).toEqual([
+      'reused',
+      'reused',
+    ]);
+    const again = await rerun('--no-reuse');
+    expect(again.run.nodes.map((node) => node.status)).toEqual([
+      'complete',
+      'complete',
+    ]);
+    // Lineage: the consume step's read of produce's output is recorded.
+    const { stdout } = await run(
+      'node',
+      [kiln, 'show', again.executions.find((e) => e.step === 'produce')!.id],
+      { env, cwd: repo },
+    );
+    expect(stdout).toMatch(/data\.txt .*\(read by #\d+ consume\)/);
+  });
+
   it('fails on the first failing command and records the exit code', async () => {
     const result = await kilnRun('fail');
 
@@ -203,6 +255,13 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     const [execution] = result.json!.executions;
     expect(execution?.status).toBe('error');
     expect(execution?.endReason).toEqual({ kind: 'exited', exitCode: 3 });
+    // Without --json the failed step's end and last lines are shown.
+    const text = await run('node', [kiln, 'run', 'fail', '-C', repo], {
+      env,
+    }).catch((error: { stdout: string; code: number }) => error);
+    expect(text.stdout).toMatch(
+      /✗ fail \(#\d+\) failed: exit code 3\n {2}first\n/,
+    );
   });
 
   it('refuses a dirty work tree unless --adhoc, which records a content hash', async () => {
@@ -243,6 +302,34 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
       expect(execution?.parameters).toEqual({ n: digits, expected: digits });
     },
   );
+
+  it('stops the run on Ctrl-C and exits 130, as shells do', async () => {
+    const child = spawn('node', [kiln, 'run', 'wait', '-C', repo], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => resolve(code)),
+    );
+    // Interrupted once the step runs (its first line is printed).
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 90_000;
+      const check = setInterval(() => {
+        if (stdout.includes('[wait] waiting')) {
+          clearInterval(check);
+          resolve();
+        } else if (Date.now() > deadline || child.exitCode !== null) {
+          clearInterval(check);
+          reject(new Error(`the step never ran: ${stdout}${stderr}`));
+        }
+      }, 100);
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('kiln: stopping the run');
+    expect(stdout).toMatch(/run #\d+ cancelled — interrupted \(Ctrl-C\)/);
+  }, 150_000);
 
   it('names an unknown parameter instead of running', async () => {
     const result = await kilnRun('produce', '--param', 'greting=x');

@@ -2,9 +2,10 @@
  * Every link kiln posts to GitHub (status target_url, check run
  * details_url, the links in the PR comment and check run summary, the
  * chart image) opens a page of a running kiln server: fetched, each
- * answers 200, a link to a step lands on that step's section of the run
- * page, and the chart image is served without a login, as GitHub's image
- * proxy fetches it.
+ * answers 200, a link to a step opens its execution's page (links posted
+ * before execution pages existed, `/runs/<run>#execution-<id>`, still land
+ * on the step), and the chart image is served without a login, as GitHub's
+ * image proxy fetches it.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -197,11 +198,17 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
       expect.arrayContaining([
         `${kilnUrl}/runs/${baseId}`,
         `${kilnUrl}/runs/${headId}`,
-        `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
-        // The reused node: its execution is on the base run's page.
-        `${kilnUrl}/runs/${baseId}#execution-${basePrepare}`,
+        `${kilnUrl}/executions/${headTrain}`,
+        // The reused node: the execution of the base run it took.
+        `${kilnUrl}/executions/${basePrepare}`,
       ]),
     );
+    for (const old of [
+      `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
+      `${kilnUrl}/runs/${baseId}#execution-${basePrepare}`,
+    ]) {
+      links.push(old);
+    }
     for (const link of links) {
       expect(link.startsWith(`${kilnUrl}/`)).toBe(true);
       const response = await fetch(link, {
@@ -231,8 +238,9 @@ describe.skipIf(!haveRedis())('links kiln posts to GitHub', () => {
     const headCheck = github.checkRuns.find((item) =>
       item.output?.summary?.includes(headId),
     );
+    // Each step links to its execution's page.
     expect(headCheck?.output?.summary).toContain(
-      `${kilnUrl}/runs/${headId}#execution-${headTrain}`,
+      `${kilnUrl}/executions/${headTrain}`,
     );
   });
 

@@ -16,7 +16,7 @@ import { renderRunChart } from '../../../src/reporter/render-run-chart.js';
 import {
   readSweeps,
   viewByBestChild,
-} from '../../../src/reporter/sweep-report.js';
+} from '../../../src/control/read-sweeps.js';
 import { createStores } from '../../../src/store/index.js';
 import { driveSweep } from '../../helpers/drive-sweep.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';

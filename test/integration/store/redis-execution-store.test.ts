@@ -21,6 +21,13 @@ describe.skipIf(!haveRedis())('redis execution store', () => {
     await server?.close();
   });
 
+  const line = (seq: number): LogLine => ({
+    seq,
+    time: new Date().toISOString(),
+    stream: 'stdout',
+    text: `line ${seq}`,
+  });
+
   function stores(options: { maxLogLines?: number } = {}) {
     return createStores(redis, { prefix: `t-${randomUUID()}`, ...options });
   }
@@ -152,6 +159,58 @@ describe.skipIf(!haveRedis())('redis execution store', () => {
     expect(await executions.readLog('unknown')).toEqual([]);
     expect(await executions.readLog('e1', { afterSeq: 1e300 })).toEqual([]);
     expect(await executions.readLog('e1', { afterSeq: -5 })).toEqual(all);
+  });
+
+  it('pages a log back from its end and from any line', async () => {
+    const { executions } = stores();
+    await executions.createExecution(makeExecution({ id: 'e1' }));
+    await executions.appendOutput('e1', {
+      lines: Array.from({ length: 50 }, (_, seq) => line(seq)),
+    });
+
+    const seqs = (lines: LogLine[]) => lines.map((item) => item.seq);
+    expect(
+      seqs(
+        await executions.readLog('e1', {
+          beforeSeq: Number.POSITIVE_INFINITY,
+          limit: 3,
+        }),
+      ),
+    ).toEqual([47, 48, 49]);
+    expect(
+      seqs(await executions.readLog('e1', { beforeSeq: 10, limit: 4 })),
+    ).toEqual([6, 7, 8, 9]);
+    expect(
+      seqs(await executions.readLog('e1', { beforeSeq: 2, limit: 10 })),
+    ).toEqual([0, 1]);
+    expect(await executions.readLog('e1', { beforeSeq: 0 })).toEqual([]);
+  });
+
+  it('reads metrics from a position and records who read a datum', async () => {
+    const { executions } = stores();
+    await executions.createExecution(makeExecution({ id: 'e1' }));
+    const event = (loss: number) => ({
+      time: new Date().toISOString(),
+      values: { loss },
+    });
+    await executions.appendOutput('e1', { metrics: [event(1), event(0.5)] });
+    const first = await executions.readMetricsFrom('e1', 0);
+    await executions.appendOutput('e1', { metrics: [event(0.25)] });
+    const next = await executions.readMetricsFrom('e1', first.next);
+
+    expect(first.events.map((item) => item.values.loss)).toEqual([1, 0.5]);
+    expect(first.next).toBe(2);
+    expect(next.next).toBe(3);
+    expect(next.events.map((item) => item.values.loss)).toEqual([0.25]);
+
+    await executions.recordConsumers('reader-1', ['d1', 'd1']);
+    await executions.recordConsumers('reader-2', ['d1']);
+    await executions.recordConsumers('reader-1', ['d1']);
+    expect((await executions.listConsumers('d1')).sort()).toEqual([
+      'reader-1',
+      'reader-2',
+    ]);
+    expect(await executions.listConsumers('nobody')).toEqual([]);
   });
 
   it('appends and trims large batches in bounded calls', async () => {

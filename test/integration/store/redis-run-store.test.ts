@@ -420,6 +420,42 @@ describe.skipIf(!haveRedis())('redis run store', () => {
     expect(await ids({ limit: 1, offset: 1 })).toEqual(['r2']);
   });
 
+  it('lists a branch with the pull requests from it, and commits by a short SHA', async () => {
+    const { runs } = stores();
+    await runs.createRun(
+      makeRun({ id: 'push', ref: 'refs/heads/tune-c', commit: 'c'.repeat(40) }),
+      init,
+    );
+    await runs.createRun(
+      makeRun({
+        id: 'pr',
+        ref: 'refs/pull/1/head',
+        commit: `abcdef1${'2'.repeat(33)}`,
+        trigger: { event: 'pull_request', pullRequest: 1, headRef: 'tune-c' },
+      }),
+      init,
+    );
+    await runs.createRun(
+      makeRun({ id: 'near', commit: `abcdef1${'3'.repeat(33)}` }),
+      init,
+    );
+
+    const ids = async (options: Parameters<RunStore['listRuns']>[0]) =>
+      (await runs.listRuns(options)).map((run) => run.id);
+    // (Runs made in the same millisecond may come in either order.)
+    expect((await ids({ limit: 10, branch: 'tune-c' })).sort()).toEqual([
+      'pr',
+      'push',
+    ]);
+    expect((await ids({ limit: 10, commit: 'abcdef1' })).sort()).toEqual([
+      'near',
+      'pr',
+    ]);
+    // Past seven characters the prefix still decides.
+    expect(await ids({ limit: 10, commit: 'abcdef1222' })).toEqual(['pr']);
+    expect(await ids({ limit: 10, commit: 'c'.repeat(40) })).toEqual(['push']);
+  });
+
   it('finds the active runs of a pipeline on a ref, and forgets them once they end', async () => {
     const { runs } = stores();
     const nodes = [makeNode('a', 0, { status: 'queued', generation: 1 })];

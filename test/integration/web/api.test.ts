@@ -415,8 +415,19 @@ describe.skipIf(!haveRedis())('REST API', () => {
     expect(rerun.body).toMatchObject({
       commit: fixture.head,
       parameters: { 'train.epochs': 5 },
-      trigger: { event: 'rerun' },
+      // It points at the run it repeats and reuses unchanged nodes.
+      trigger: { event: 'rerun', rerunOf: launched.body.id, reuse: true },
     });
+    const everything = await call({
+      path: `/api/runs/${String(launched.body.id)}/rerun`,
+      documented: '/api/runs/{id}/rerun',
+      method: 'post',
+      token: fixture.adminToken,
+      body: { reuse: false },
+    });
+    expect(
+      (everything.body.trigger as { reuse?: boolean }).reuse,
+    ).toBeUndefined();
     expect(rerun.body.id).not.toBe(launched.body.id);
     const noConfig = await call({
       path: `/api/runs/${original.id}/rerun`,
@@ -475,6 +486,235 @@ describe.skipIf(!haveRedis())('REST API', () => {
       token: fixture.adminToken,
     });
     expect(twice.status).toBe(409);
+  });
+
+  it('pages a log back from its end, and knows what came before', async () => {
+    const run = await fixture.seedRun({}, { executions: { train: {} } });
+    const id = executionIdOf(run, 'train');
+    await fixture.control.executions.appendOutput(id, {
+      lines: Array.from({ length: 30 }, (_, seq) => ({
+        seq,
+        time: new Date().toISOString(),
+        stream: 'stdout' as const,
+        text: `line ${seq}`,
+      })),
+    });
+    const tail = await call({
+      path: `/api/executions/${id}/logs?tail=true&limit=10`,
+      documented: '/api/executions/{id}/logs',
+    });
+    expect((tail.body.lines as Array<{ seq: number }>)[0]?.seq).toBe(20);
+    expect(tail.body).toMatchObject({ next: 29, hasBefore: true });
+    const back = await call({
+      path: `/api/executions/${id}/logs?before=20&limit=25`,
+      documented: '/api/executions/{id}/logs',
+    });
+    expect(
+      (back.body.lines as Array<{ seq: number }>).map((l) => l.seq),
+    ).toEqual(Array.from({ length: 20 }, (_, seq) => seq));
+    expect(back.body.hasBefore).toBe(false);
+  });
+
+  it('answers lineage: the producer of an input and the consumers of an output', async () => {
+    const run = await fixture.seedRun(
+      {},
+      {
+        executions: {
+          train: {
+            outputs: [
+              {
+                path: 'model.pkl',
+                size: 3,
+                sha256: 'b'.repeat(64),
+                tags: [],
+                datum: 'datum://d-api-lineage',
+              },
+            ],
+          },
+          evaluate: {
+            inputs: [
+              {
+                input: 'model',
+                name: 'model.pkl',
+                uri: 'datum://d-api-lineage',
+                size: 3,
+                sha256: 'b'.repeat(64),
+              },
+              {
+                input: 'data',
+                name: 'iris.csv',
+                uri: 'https://example.com/iris.csv',
+                size: 9,
+                sha256: 'c'.repeat(64),
+              },
+            ],
+          },
+        },
+      },
+    );
+    const train = executionIdOf(run, 'train');
+    const evaluate = executionIdOf(run, 'evaluate');
+    await fixture.control.executions.registerDatum({
+      id: 'd-api-lineage',
+      sha256: 'b'.repeat(64),
+      size: 3,
+      path: 'model.pkl',
+      executionId: train,
+    });
+    const produced = await call({
+      path: `/api/executions/${train}/lineage`,
+      documented: '/api/executions/{id}/lineage',
+    });
+    expect(produced.body.outputs).toEqual([
+      expect.objectContaining({
+        path: 'model.pkl',
+        consumers: [
+          expect.objectContaining({
+            executionId: evaluate,
+            node: 'evaluate',
+            input: 'model',
+          }),
+        ],
+      }),
+    ]);
+    const consumed = await call({
+      path: `/api/executions/${evaluate}/lineage`,
+      documented: '/api/executions/{id}/lineage',
+    });
+    expect(consumed.body.inputs).toEqual([
+      expect.objectContaining({
+        input: 'model',
+        producer: expect.objectContaining({
+          executionId: train,
+          path: 'model.pkl',
+        }),
+      }),
+      expect.objectContaining({ input: 'data', producer: null }),
+    ]);
+    const byCounter = await call({
+      path: `/api/executions?repository=${encodeURIComponent(REPOSITORY)}&counter=${(await fixture.control.executions.getExecution(train))!.counter}`,
+      documented: '/api/executions',
+    });
+    expect(
+      (byCounter.body.executions as Array<{ id: string }>).map((e) => e.id),
+    ).toEqual([train]);
+  });
+
+  it('compares a run with its base, previews a launch and makes tokens for this server', async () => {
+    const run = await fixture.seedRun({}, { executions: { train: {} } });
+    const compared = await call({
+      path: `/api/runs/${run.id}/comparison`,
+      documented: '/api/runs/{id}/comparison',
+    });
+    expect(compared.body).toMatchObject({
+      runId: run.id,
+      gate: 'not-applicable',
+      status: { state: 'success' },
+    });
+    const preview = await call({
+      path: '/api/runs/preview',
+      documented: '/api/runs/preview',
+      method: 'post',
+      body: {
+        repository: REPOSITORY,
+        ref: 'main',
+        name: 'train',
+        parameters: { learning_rate: 0.5 },
+      },
+    });
+    expect(preview.status).toBe(200);
+    expect(
+      (preview.body.plan as { nodes: Array<{ commands: string[] }> }).nodes[0]
+        ?.commands[0],
+    ).toContain('--learning_rate=0.5');
+    const refused = await call({
+      path: '/api/runs/preview',
+      documented: '/api/runs/preview',
+      method: 'post',
+      body: { repository: REPOSITORY, ref: 'main', name: 'nope' },
+    });
+    expect(refused.status).toBe(422);
+
+    const made = await call({
+      path: '/api/tokens',
+      documented: '/api/tokens',
+      method: 'post',
+      token: fixture.adminToken,
+      body: { name: 'made-over-api', role: 'viewer' },
+    });
+    expect(made.status).toBe(201);
+    const usable = await fixture.request('/api/runs', {
+      token: String(made.body.token),
+    });
+    expect(usable.status).toBe(200);
+    const byViewer = await call({
+      path: '/api/tokens',
+      documented: '/api/tokens',
+      method: 'post',
+      token: fixture.viewerToken,
+      body: { name: 'nope' },
+    });
+    expect(byViewer.status).toBe(403);
+    const listed = await call({
+      path: '/api/tokens',
+      documented: '/api/tokens',
+      token: fixture.adminToken,
+    });
+    expect(
+      (listed.body.tokens as Array<{ name: string }>).map((t) => t.name),
+    ).toContain('made-over-api');
+    const revoked = await fixture.request('/api/tokens/made-over-api', {
+      method: 'DELETE',
+      token: fixture.adminToken,
+    });
+    expect(revoked.status).toBe(200);
+    expect(
+      (await fixture.request('/api/runs', { token: String(made.body.token) }))
+        .status,
+    ).toBe(401);
+  });
+
+  it('streams a run live: its events, metric points and newest lines, then the end', async () => {
+    const { run, node, executionId } = await fixture.startRun();
+    const response = await fetch(
+      `${fixture.url}/api/runs/${run.id}/live?after=0`,
+      { headers: { authorization: `Bearer ${fixture.viewerToken}` } },
+    );
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const waitFor = async (needle: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!received.includes(needle)) {
+        if (Date.now() > deadline)
+          throw new Error(`no ${needle} in ${received}`);
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += decoder.decode(value, { stream: true });
+      }
+    };
+    await waitFor('event: node');
+    await fixture.control.executions.appendOutput(executionId, {
+      lines: [
+        {
+          seq: 0,
+          time: new Date().toISOString(),
+          stream: 'stdout',
+          text: 'first line',
+        },
+      ],
+      metrics: [{ time: new Date().toISOString(), values: { loss: 0.5 } }],
+    });
+    await waitFor('event: metrics');
+    await waitFor('first line');
+    expect(received).toMatch(
+      /"from":0,"events":\[\{"time":"[^"]+","values":\{"loss":0\.5\}/,
+    );
+    await fixture.finishNode(run, node, 'error');
+    await waitFor('event: end');
+    expect(received).toMatch(/event: run\nid: |id: [^\n]+\nevent: run/);
+    await reader.cancel();
   });
 
   it('lists repositories and deliveries', async () => {

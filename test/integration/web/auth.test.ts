@@ -96,15 +96,25 @@ describe.skipIf(!haveRedis())('API auth', () => {
     const board = await fixture.request('/admin/queues', {
       token: fixture.viewerToken,
     });
+    // Pages answer with pages: a viewer is told the board needs an admin,
+    // an anonymous visitor is sent to log in (never raw JSON).
     expect(board.status).toBe(403);
+    expect(board.headers.get('content-type')).toContain('text/html');
+    expect(await board.text()).toContain('needs an admin token');
     const anonymousBoard = await fixture.request('/admin/queues');
-    expect(anonymousBoard.status).toBe(401);
+    expect(anonymousBoard.status).toBe(303);
+    expect(anonymousBoard.headers.get('location')).toBe(
+      '/login?next=%2Fadmin%2Fqueues',
+    );
     // bull-board 6 on express 5 and BullMQ 6: the page and its queue API.
     const adminBoard = await fixture.request('/admin/queues', {
       token: fixture.adminToken,
     });
     expect(adminBoard.status).toBe(200);
-    expect(await adminBoard.text()).toMatch(/<html/i);
+    const boardPage = await adminBoard.text();
+    expect(boardPage).toMatch(/<html/i);
+    // Nothing from another site (kiln's policy would block it anyway).
+    expect(boardPage).not.toMatch(/(href|src)="https?:\/\//);
     const queues = await fixture.request('/admin/queues/api/queues', {
       token: fixture.adminToken,
     });
@@ -223,5 +233,19 @@ describe.skipIf(!haveRedis())('API with KILN_PUBLIC_READ=true', () => {
     });
     expect(cancel.status).toBe(401);
     expect((await fixture.control.runs.getRun(run.id))?.status).toBe('running');
+    // A token that is presented but not valid is refused, not read as
+    // anonymous: a revoked token is noticed.
+    const bad = await fixture.request('/api/runs', {
+      token: 'kiln_not-a-real-token',
+    });
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: string }).error).toContain(
+      'not valid',
+    );
+    const stale = await fixture.request(`/runs/${run.id}`, {
+      headers: { cookie: 'kiln_session=kiln_revoked' },
+    });
+    expect(stale.status).toBe(303);
+    expect(stale.headers.get('location')).toContain('/login?expired=1');
   });
 });

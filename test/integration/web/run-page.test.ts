@@ -1,6 +1,7 @@
 /**
- * The run page over plain HTTP: hostile values come out escaped, and a
- * long log shows its last lines (then streams from there).
+ * The run and execution pages over plain HTTP: hostile values come out
+ * escaped, a long log opens on its last lines (the viewer pages back), a
+ * run's regions render alone for live updates, unknown pages are 404 pages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedis } from '../../helpers/services.js';
@@ -73,12 +74,17 @@ describe.skipIf(!haveRedis())('run page', () => {
         { time: new Date().toISOString(), values: { [`${evil}</script>`]: 1 } },
       ],
     });
-    const html = await page(`/runs/${run.id}`);
-    // The step's record and log are on the page, escaped.
-    expect(html).toContain(`data-log="${id}"`);
-    expect(html).not.toContain('<img src=x');
-    expect(html).not.toContain('<script>alert');
-    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    for (const path of [`/runs/${run.id}`, `/executions/${id}`]) {
+      const html = await page(path);
+      // The step's record (and, on its page, its log) are there, escaped.
+      expect(html).not.toContain('<img src=x');
+      expect(html).not.toContain('<script>alert');
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+      const regions = await page(`${path}?regions=1`);
+      expect(regions).toContain('data-region=');
+      expect(regions).not.toContain('<img src=x');
+    }
+    expect(await page(`/executions/${id}`)).toContain(`data-log-view="${id}"`);
     const list = await page(
       `/runs?repository=${encodeURIComponent(run.repository)}`,
     );
@@ -104,10 +110,93 @@ describe.skipIf(!haveRedis())('run page', () => {
         ),
       });
     }
-    const html = await page(`/runs/${run.id}`);
-    expect(html).toContain(`data-after="${total - 1}"`);
-    expect(html).toContain(`long line ${total - 1}\n`);
-    expect(html).toContain(`long line ${total - 500}\n`);
-    expect(html).not.toContain(`long line ${total - 501}\n`);
+    const html = await page(`/executions/${id}`);
+    // The viewer opens on the newest 1,000 lines and knows there are more.
+    expect(html).toContain(`data-last="${total - 1}"`);
+    expect(html).toContain(`data-first="${total - 1000}"`);
+    expect(html).toContain('data-has-before="true"');
+    expect(html).toMatch(new RegExp(`>long line ${total - 1}</span`));
+    expect(html).toMatch(new RegExp(`>long line ${total - 1000}</span`));
+    expect(html).not.toMatch(new RegExp(`>long line ${total - 1001}</span`));
+    // The API pages back from any line to the first one.
+    const back = await fixture.request(
+      `/api/executions/${id}/logs?before=${total - 1000}&limit=3`,
+      { token: fixture.viewerToken },
+    );
+    const page1 = (await back.json()) as {
+      lines: Array<{ seq: number }>;
+      hasBefore: boolean;
+    };
+    expect(page1.lines.map((line) => line.seq)).toEqual([
+      total - 1003,
+      total - 1002,
+      total - 1001,
+    ]);
+    expect(page1.hasBefore).toBe(true);
+    const start = await fixture.request(
+      `/api/executions/${id}/logs?before=2&limit=10`,
+      { token: fixture.viewerToken },
+    );
+    expect(await start.json()).toMatchObject({
+      lines: [{ seq: 0 }, { seq: 1 }],
+      hasBefore: false,
+    });
+    const raw = await fixture.request(`/api/executions/${id}/logs/raw`, {
+      token: fixture.viewerToken,
+    });
+    expect(raw.headers.get('content-disposition')).toContain(`${id}.log`);
+    const text = await raw.text();
+    expect(text.split('\n')).toHaveLength(total + 1);
+    expect(text.startsWith('long line 0\nlong line 1\n')).toBe(true);
+  });
+
+  it('says what a re-run reused and what it ran again, and links its original', async () => {
+    const original = await fixture.seedRun({}, { executions: { train: {} } });
+    const reusedFrom = executionIdOf(original, 'train');
+    const rerun = await fixture.seedRun({
+      trigger: { event: 'rerun', rerunOf: original.id, reuse: true },
+      nodes: [
+        {
+          name: 'train',
+          step: 'train',
+          index: 0,
+          status: 'reused',
+          attempt: 1,
+          generation: 1,
+          executionId: reusedFrom,
+          message: `reused execution ${reusedFrom}`,
+        },
+        {
+          name: 'evaluate',
+          step: 'evaluate',
+          index: 1,
+          status: 'complete',
+          attempt: 1,
+          generation: 1,
+        },
+      ],
+    });
+    const html = await page(`/runs/${rerun.id}`);
+    expect(html).toMatch(/reused:\s*<b>train<\/b>/);
+    expect(html).toMatch(/ran:\s*<b>evaluate<\/b>/);
+    expect(html).toContain(`href="/runs/${original.id}"`);
+    // The reused step links to the execution it took, on its own run.
+    expect(html).toContain(`href="/executions/${reusedFrom}"`);
+  });
+
+  it('answers unknown pages and ids with 404 pages, not a login form', async () => {
+    for (const path of ['/runs/nope', '/executions/nope', '/no/such/page']) {
+      const response = await fixture.request(path, {
+        token: fixture.viewerToken,
+      });
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type')).toContain('text/html');
+      const html = await response.text();
+      expect(html).toContain('Not found');
+      expect(html).not.toContain('name="token"');
+    }
+    const icon = await fixture.request('/favicon.ico');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toContain('image/svg+xml');
   });
 });

@@ -201,7 +201,8 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
     expect(claim.applied).toBe(true);
     // The run's status change comes over the same stream, after the child's.
     await page.waitForFunction(
-      () => document.querySelector('#run-status')?.textContent === 'running',
+      () =>
+        document.querySelector('[data-run-status]')?.textContent === 'running',
     );
 
     expect(await page.locator('section.execution').count()).toBe(0);
@@ -212,6 +213,24 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
 
     expect(await page.locator('section.execution').count()).toBe(0);
     expect(await page.locator('svg.dag g.dag-node').count()).toBe(1);
+    // The task node's row stands for its best child and links all of them.
+    const row = page.locator('table.steps tr[data-node="sweep"]');
+    expect(await page.locator('table.steps tr[data-node]').count()).toBe(1);
+    await expect(row.textContent()).resolves.toMatch(
+      /sweep#\d+\s+best child · all children/,
+    );
+    expect(
+      await row.locator('a:text-is("all children")').getAttribute('href'),
+    ).toBe(`/runs/${run.id}/tasks/sweep`);
+    await expect(
+      page.locator('#metrics tr[data-metric="loss"]').textContent(),
+    ).resolves.toContain('0.1');
+
+    // The runs list: one square for the task node, no child's metrics.
+    await page.goto(`${fixture.url}/runs`);
+    const listed = page.locator(`tr[data-run="${run.id}"]`);
+    expect(await listed.locator('.strip i').count()).toBe(1);
+    await expect(listed.textContent()).resolves.not.toMatch(/loss=/);
   });
 });
 

@@ -115,11 +115,18 @@ export interface WebFixture {
   startRun(options?: {
     execution?: Partial<ExecutionRecord>;
   }): Promise<{ run: RunRecord; node: RunNodeState; executionId: string }>;
+  /** A worker claims a queued node of a run (its attempt starts running). */
+  claimNode(
+    runId: string,
+    name: string,
+    execution?: Partial<ExecutionRecord>,
+  ): Promise<{ node: RunNodeState; executionId: string }>;
   /** The attempt of a started node ends (as a worker reports it). */
   finishNode(
     run: RunRecord,
     node: RunNodeState,
     outcome?: 'complete' | 'error' | 'stopped',
+    close?: Partial<ExecutionRecord>,
   ): Promise<RunNodeState>;
   /** fetch against the server with an optional bearer token. */
   request(
@@ -300,6 +307,51 @@ export async function startWebFixture(
     artifactsDir,
     seedRun,
     seedExecution,
+    async claimNode(runId, name, execution = {}) {
+      const run = await stores.runs.getRun(runId);
+      const from = run?.nodes.find((node) => node.name === name);
+      if (!run || !from) throw new Error(`no node ${name} in run ${runId}`);
+      const { graph } = await loadRunPlan(stores.configs, run);
+      const claim = await applyNodeEvent(control, {
+        run,
+        graph,
+        from,
+        event: {
+          type: 'claim',
+          worker: 'test-worker',
+          generation: from.generation,
+          phase: 'running',
+        },
+        runIn: CLAIMABLE_RUN_STATUSES,
+        execution: (id, attempt) => ({
+          id,
+          repository: run.repository,
+          commit: run.commit,
+          step: from.step,
+          runId: run.id,
+          node: name,
+          image: 'busybox',
+          imageDigest: 'sha256:' + 'c'.repeat(64),
+          command: [`echo ${name}`],
+          parameters: {},
+          inputs: [],
+          outputs: [],
+          metrics: {},
+          status: 'started',
+          runtime: 'local',
+          host: 'test-host',
+          attempt,
+          createdAt: new Date().toISOString(),
+          startedAt: new Date().toISOString(),
+          ...execution,
+        }),
+      });
+      if (!claim.applied) throw new Error(`claim refused: ${claim.why}`);
+      return {
+        node: claim.node,
+        executionId: claim.node.executionId as string,
+      };
+    },
     async startRun(options = {}) {
       const queued = await seedRun({ status: 'queued' });
       const { graph } = await loadRunPlan(stores.configs, queued);
@@ -348,7 +400,7 @@ export async function startWebFixture(
         executionId: claim.node.executionId as string,
       };
     },
-    async finishNode(run, node, outcome = 'complete') {
+    async finishNode(run, node, outcome = 'complete', close = {}) {
       const { graph } = await loadRunPlan(stores.configs, run);
       const finished = await applyNodeEvent(control, {
         run,
@@ -366,6 +418,7 @@ export async function startWebFixture(
               ? { kind: 'stopped' }
               : { kind: 'exited', exitCode: outcome === 'complete' ? 0 : 1 },
           endedAt: new Date().toISOString(),
+          ...close,
         },
       });
       if (!finished.applied) throw new Error(`end refused: ${finished.why}`);

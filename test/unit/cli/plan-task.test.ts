@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
-import { planNamed } from '../../../src/cli/plan-named.js';
+import { planNamed } from '../../../src/orchestrator/plan-named.js';
 import { formatNamedPlan } from '../../../src/cli/format-plan-text.js';
 
 const TEXT = `

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planNamed } from '../../../src/cli/plan-named.js';
+import { planNamed } from '../../../src/orchestrator/plan-named.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import {
   buildRunGraph,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../../src/model/run.js';
-import { compareMetrics } from '../../../src/reporter/compare-metrics.js';
+import { compareMetrics } from '../../../src/metrics/compare-metrics.js';
 import { escapeMarkdown } from '../../../src/reporter/escape-markdown.js';
 import {
   commentMarker,

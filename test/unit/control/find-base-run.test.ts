@@ -3,7 +3,7 @@ import type { RunRecord } from '../../../src/model/run.js';
 import {
   findBaseRun,
   type CommitHistory,
-} from '../../../src/reporter/find-base-run.js';
+} from '../../../src/control/find-base-run.js';
 import type { ListRunsOptions, RunStore } from '../../../src/store/index.js';
 
 function run(

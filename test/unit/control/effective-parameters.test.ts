@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../../src/model/execution.js';
 import type { RunRecord } from '../../../src/model/run.js';
-import { effectiveParameters } from '../../../src/reporter/build-run-report.js';
+import { effectiveParameters } from '../../../src/control/compare-with-base.js';
 
 const run = {
   kind: 'pipeline',

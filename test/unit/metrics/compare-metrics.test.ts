@@ -4,7 +4,7 @@ import {
   describeRegression,
   formatDelta,
   formatMetric,
-} from '../../../src/reporter/compare-metrics.js';
+} from '../../../src/metrics/compare-metrics.js';
 
 const report = {
   metrics: [

@@ -6,9 +6,9 @@ import { buildCommand } from '../config/build-command.js';
 import type { Config, Pipeline, Step, Task } from '../config/config-model.js';
 import { topologicalOrder } from '../config/pipeline-graph.js';
 import { resolveParameterValues } from '../config/resolve-parameter-values.js';
-import { applyOverride } from '../orchestrator/apply-override.js';
-import { proposeTaskBatch } from '../orchestrator/task/propose-task-batch.js';
-import { taskVariantsOf } from '../orchestrator/task/task-variants-of.js';
+import { applyOverride } from './apply-override.js';
+import { proposeTaskBatch } from './task/propose-task-batch.js';
+import { taskVariantsOf } from './task/task-variants-of.js';
 
 export interface PlannedNode {
   name: string;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../../src/model/run.js';
-import { compareMetrics } from '../../../src/reporter/compare-metrics.js';
+import { compareMetrics } from '../../../src/metrics/compare-metrics.js';
 import {
   describeRun,
   formatSeconds,
   truncate,
-} from '../../../src/reporter/describe-run.js';
+} from '../../../src/metrics/describe-run.js';
 
 function run(overrides: Partial<RunRecord>): RunRecord {
   return {

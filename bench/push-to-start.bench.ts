@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import { requireImage } from './require-image.js';
 import { bootstrapMedianRatio, median, percentile } from './bench-stats.js';
 import {
   commitAll,
@@ -41,6 +42,7 @@ const CONFIG = `- step:
     run: first
 `;
 
+await requireImage(IMAGE);
 const temp = mkdtempSync(join(tmpdir(), 'kiln-bench-m5-'));
 const redis = await startTestRedis();
 const work = createRepo({ 'kiln.yaml': CONFIG });

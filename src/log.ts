@@ -1,9 +1,11 @@
 /**
  * The root pino logger: JSON lines on stderr (stdout belongs to command
  * output), with secrets and tokens redacted wherever they appear in the
- * logged objects.
+ * logged objects: by path (pino's redaction) and by field name at any
+ * depth (redactLogObject).
  */
 import { pino, type Logger } from 'pino';
+import { redactLogObject } from './redact-log-object.js';
 
 export const REDACT_PATHS = [
   'token',
@@ -20,6 +22,7 @@ export const REDACT_PATHS = [
   'req.headers["x-hub-signature-256"]',
   'settings.webhookSecret',
   'settings.webhookSecretPrevious',
+  'settings.metricsToken',
   'settings.githubToken',
   'settings.githubPrivateKey',
   'settings.registryAuth',
@@ -33,6 +36,7 @@ export function createLogger(
       name: options.name ?? 'kiln',
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { log: (object) => redactLogObject(object) },
     },
     pino.destination(2),
   );

@@ -70,7 +70,11 @@ export const Settings = z.object({
     .optional(),
   webhookSecret: z.string().min(1).optional(),
   webhookSecretPrevious: z.string().min(1).optional(),
+  /** When set, `/metrics` wants it as a bearer token. */
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   webhookMaxBytes: z.coerce.number().int().min(1024),
+  /** Request-body bytes the webhook route holds at once (503 past it). */
+  webhookInflightBytes: z.coerce.number().int().min(1024),
   webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000),
   allowLocalRepositories: z.boolean(),
   runtime: z.enum(['docker', 'kubernetes', 'local', 'auto', 'null'], {
@@ -81,6 +85,8 @@ export const Settings = z.object({
   /** BullMQ job lock: a dead worker's step is taken up after about this. */
   lockDurationMs: z.coerce.number().int().min(1000).max(3_600_000),
   stalledIntervalMs: z.coerce.number().int().min(500).max(3_600_000),
+  /** How long a git server may stay silent before a fetch gives up. */
+  gitStallMs: z.coerce.number().int().min(1000).max(600_000),
   /** How long a stopping worker waits for its steps before handing them back. */
   shutdownGraceMs: z.coerce.number().int().min(0).max(3_600_000),
   logLevel: z.enum([
@@ -160,6 +166,14 @@ export const Settings = z.object({
   unsafeStepHostNetwork: z.boolean(),
   /** Start even when steps could reach a Redis without a password. */
   unsafeRedisWithoutPassword: z.boolean(),
+  /** Bytes kept free on a local artifact store's disk (outputs are refused first). */
+  artifactsReserveBytes: z.coerce.number().int().min(0),
+  /** A step's outputs in all, bytes; more ends the step in error. */
+  stepOutputLimitBytes: z.coerce.number().int().min(1),
+  /** What a step may write to its container's root filesystem, bytes. */
+  stepRootfsLimitBytes: z.coerce.number().int().min(1),
+  /** Time limit of steps whose YAML sets none. */
+  stepTimeLimitMs: z.coerce.number().int().min(1000),
   /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
   artifactsUrl: z
     .string()
@@ -216,7 +230,9 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   publicUrl: 'KILN_PUBLIC_URL',
   webhookSecret: 'KILN_WEBHOOK_SECRET',
   webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
+  metricsToken: 'KILN_METRICS_TOKEN',
   webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
+  webhookInflightBytes: 'KILN_WEBHOOK_INFLIGHT_BYTES',
   webhookTimeoutMs: 'KILN_WEBHOOK_TIMEOUT_MS',
   allowLocalRepositories: 'KILN_ALLOW_LOCAL_REPOSITORIES',
   runtime: 'KILN_RUNTIME',
@@ -225,6 +241,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   lockDurationMs: 'KILN_LOCK_DURATION_MS',
   stalledIntervalMs: 'KILN_STALLED_INTERVAL_MS',
   shutdownGraceMs: 'KILN_SHUTDOWN_GRACE_MS',
+  gitStallMs: 'KILN_GIT_STALL_MS',
   logLevel: 'KILN_LOG_LEVEL',
   githubApiUrl: 'KILN_GITHUB_API_URL',
   githubToken: 'KILN_GITHUB_TOKEN',
@@ -246,6 +263,10 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
   unsafeStepHostNetwork: 'KILN_UNSAFE_STEP_HOST_NETWORK',
   unsafeRedisWithoutPassword: 'KILN_UNSAFE_REDIS_WITHOUT_PASSWORD',
+  artifactsReserveBytes: 'KILN_ARTIFACTS_RESERVE_BYTES',
+  stepOutputLimitBytes: 'KILN_STEP_OUTPUT_LIMIT_BYTES',
+  stepRootfsLimitBytes: 'KILN_STEP_ROOTFS_LIMIT_BYTES',
+  stepTimeLimitMs: 'KILN_STEP_TIME_LIMIT_MS',
   artifactsUrl: 'KILN_ARTIFACTS_URL',
   artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
   inputHosts: 'KILN_INPUT_HOSTS',
@@ -281,7 +302,10 @@ export function readSettings(
     publicUrl: value('publicUrl'),
     webhookSecret: value('webhookSecret'),
     webhookSecretPrevious: value('webhookSecretPrevious'),
+    metricsToken: value('metricsToken'),
     webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
+    // Four bodies at the cap, or hundreds of ordinary ones, at once.
+    webhookInflightBytes: value('webhookInflightBytes') ?? 100 * 1024 * 1024,
     // A slow client is cut here (GitHub itself waits 10 s for the answer).
     webhookTimeoutMs: value('webhookTimeoutMs') ?? 10_000,
     allowLocalRepositories: ['1', 'true', 'yes'].includes(
@@ -293,6 +317,7 @@ export function readSettings(
     lockDurationMs: value('lockDurationMs') ?? 30_000,
     stalledIntervalMs: value('stalledIntervalMs') ?? 30_000,
     shutdownGraceMs: value('shutdownGraceMs') ?? 30_000,
+    gitStallMs: value('gitStallMs') ?? 30_000,
     logLevel: value('logLevel') ?? 'info',
     githubApiUrl: value('githubApiUrl'),
     githubToken: value('githubToken'),
@@ -320,6 +345,11 @@ export function readSettings(
     unsafeRedisWithoutPassword: parseBooleanSetting(
       value('unsafeRedisWithoutPassword'),
     ),
+    artifactsReserveBytes: value('artifactsReserveBytes') ?? 256 * 1024 ** 2,
+    stepOutputLimitBytes: value('stepOutputLimitBytes') ?? 50 * 1024 ** 3,
+    stepRootfsLimitBytes: value('stepRootfsLimitBytes') ?? 20 * 1024 ** 3,
+    // GitHub Actions' default job limit: a hung step frees its slot in hours.
+    stepTimeLimitMs: value('stepTimeLimitMs') ?? 6 * 3_600_000,
     artifactsUrl: value('artifactsUrl'),
     artifactsDownload: value('artifactsDownload') ?? 'presigned',
     inputHosts: parseListSetting(value('inputHosts')) ?? [],
@@ -330,6 +360,11 @@ export function readSettings(
   const parsed = Settings.safeParse(input);
   if (parsed.success) {
     const settings = parsed.data;
+    if (settings.webhookInflightBytes < 2 * settings.webhookMaxBytes) {
+      throw new SettingsError([
+        `KILN_WEBHOOK_INFLIGHT_BYTES=${settings.webhookInflightBytes} is less than twice KILN_WEBHOOK_MAX_BYTES=${settings.webhookMaxBytes}: the largest deliveries could never be taken; raise it`,
+      ]);
+    }
     if (settings.githubAppId && !settings.githubPrivateKey) {
       throw new SettingsError([
         "KILN_GITHUB_APP_ID is set but KILN_GITHUB_PRIVATE_KEY is not: set both (the App's private key PEM) or use KILN_GITHUB_TOKEN",
@@ -351,6 +386,7 @@ export function readSettings(
 const SECRET_SETTINGS = new Set<keyof Settings>([
   'webhookSecret',
   'webhookSecretPrevious',
+  'metricsToken',
   'githubToken',
   'githubPrivateKey',
   'registryAuth',

@@ -11,7 +11,17 @@ export type ArtifactErrorCode =
    * retries: an infrastructure failure (the step is retried), never the
    * step's fault.
    */
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /**
+   * The store's disk is full (or would eat into the space kept free): an
+   * infrastructure failure like `UNAVAILABLE`; nothing was stored.
+   */
+  | 'NO_SPACE'
+  /**
+   * A step's outputs are larger in all than the per-execution limit: the
+   * step's own failure (it wrote too much); nothing was stored.
+   */
+  | 'OUTPUT_LIMIT';
 
 /** An artifact store operation failed; `code` says why. */
 export class ArtifactError extends KilnError {

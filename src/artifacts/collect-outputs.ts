@@ -9,11 +9,15 @@
  * link is reported in `skipped`, the file it points to is stored only if it
  * is itself in the folder. Counts, depth and metadata sizes are bounded.
  * Call it after the step's container has stopped (nothing may change the
- * folder during the walk). Rejects with the store's `UNAVAILABLE` error
- * when the store can't be reached: files already stored stay as harmless
- * content-addressed blobs, none is reported as collected.
+ * folder during the walk). Rejects with the store's `UNAVAILABLE` or
+ * `NO_SPACE` error when the store can't be reached or is full: files
+ * already stored stay as harmless content-addressed blobs, none is
+ * reported as collected — an output is never dropped with only a note.
+ * Outputs larger in all than `maxTotalBytes` are refused before anything
+ * is stored (`OUTPUT_LIMIT`, the step's own failure).
  */
 import { lstat, readdir } from 'node:fs/promises';
+import { formatBytes } from './format-bytes.js';
 import { join } from 'node:path';
 import { ArtifactError } from './artifact-error.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -42,6 +46,11 @@ export interface CollectOutputsLimits {
   maxFiles?: number;
   /** Directory levels below the outputs folder. @defaultValue 32 */
   maxDepth?: number;
+  /**
+   * Bytes of all output files together (their sizes as the step sees
+   * them); more is refused with `OUTPUT_LIMIT`. @defaultValue no limit
+   */
+  maxTotalBytes?: number;
   /** Stops between files (a cancelled step stores no more). */
   signal?: AbortSignal;
 }
@@ -143,6 +152,9 @@ export async function collectOutputs(
     jsonl: hasJsonl ? METADATA_JSONL : undefined,
     skipped,
   });
+  if (limits.maxTotalBytes !== undefined) {
+    await checkTotalSize(outputsDir, found, limits.maxTotalBytes);
+  }
   const files: CollectedOutput[] = [];
   for (const path of found.sort()) {
     limits.signal?.throwIfAborted();
@@ -153,7 +165,10 @@ export async function collectOutputs(
       // An unreachable store is the infrastructure's failure, not this
       // file's: the whole collection fails (and the step is retried), so no
       // execution ends "complete" with outputs missing.
-      if (error instanceof ArtifactError && error.code === 'UNAVAILABLE') {
+      if (
+        error instanceof ArtifactError &&
+        (error.code === 'UNAVAILABLE' || error.code === 'NO_SPACE')
+      ) {
         throw error;
       }
       skipped.push({
@@ -163,6 +178,24 @@ export async function collectOutputs(
     }
   }
   return { files, skipped };
+}
+
+async function checkTotalSize(
+  outputsDir: string,
+  paths: string[],
+  maxBytes: number,
+): Promise<void> {
+  let total = 0;
+  for (const path of paths) {
+    const info = await lstat(join(outputsDir, path)).catch(() => null);
+    total += info?.size ?? 0;
+  }
+  if (total > maxBytes) {
+    throw new ArtifactError(
+      'OUTPUT_LIMIT',
+      `the step's outputs are ${formatBytes(total)} in all, over the limit of ${formatBytes(maxBytes)} per execution (KILN_STEP_OUTPUT_LIMIT_BYTES); none was stored — write less to /valohai/outputs or ask the operator for a higher limit`,
+    );
+  }
 }
 
 function toOutput(

@@ -18,14 +18,18 @@ import { parseS3Url } from './parse-s3-url.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 
 export async function createArtifactStore(
-  settings: Pick<Settings, 'dataDir' | 'artifactsUrl'>,
+  settings: Pick<Settings, 'dataDir' | 'artifactsUrl'> &
+    Partial<Pick<Settings, 'artifactsReserveBytes'>>,
   options: { client?: KilnS3Client } = {},
 ): Promise<ArtifactStore> {
   const location = settings.artifactsUrl
     ? parseS3Url(settings.artifactsUrl)
     : null;
+  const reserveBytes = settings.artifactsReserveBytes;
   if (!location)
-    return new FsArtifactStore(join(settings.dataDir, 'artifacts'));
+    return new FsArtifactStore(join(settings.dataDir, 'artifacts'), {
+      reserveBytes,
+    });
   const s3 = options.client ?? (await createS3Client());
   try {
     await s3.client.send(new HeadBucketCommand({ Bucket: location.bucket }));
@@ -42,5 +46,6 @@ export async function createArtifactStore(
     bucket: location.bucket,
     prefix: location.key,
     cacheDir: join(settings.dataDir, 'artifacts-cache'),
+    cacheReserveBytes: reserveBytes,
   });
 }

@@ -3,6 +3,13 @@
  * `<root>/sha256/<first 2 hex>/<other 62 hex>`, files read-only (0444).
  * Writes go to `<root>/tmp/` first and are renamed into place, so a blob is
  * either complete or absent, also after a crash.
+ *
+ * Space: `put` checks the file system's free space before it writes (a file
+ * that can't fit is refused with `NO_SPACE` unless the same bytes are
+ * stored already) and again every 64 MiB while it writes, keeping
+ * `reserveBytes` free for everything else on the disk (Redis, logs). Holes
+ * stay holes: runs of zero bytes are skipped, not written, so a sparse
+ * output costs the blocks it really uses.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
@@ -11,9 +18,12 @@ import {
   copyFile,
   link,
   mkdir,
+  open,
   rename,
   stat,
+  statfs,
   unlink,
+  type FileHandle,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -21,6 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArtifactError } from './artifact-error.js';
 import type { ArtifactStore, StoredObject } from './artifact-store.js';
 import { createDigestCheck } from './create-digest-check.js';
+import { formatBytes } from './format-bytes.js';
 import { codeOf, openRegularFile } from './open-regular-file.js';
 
 /** See `FsArtifactStore.createTee`. */
@@ -31,51 +42,187 @@ export interface BlobTee {
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;
-const READ_CHUNK = 1024 * 1024;
+/** Zero runs shorter than this are written: holes come in file-system blocks. */
+const HOLE_BYTES = 64 * 1024;
+const ZEROS = Buffer.alloc(HOLE_BYTES);
+const READ_BYTES = 1024 * 1024;
+/** Free space is looked at again after this many bytes written. */
+const SPACE_CHECK_BYTES = 64 * 1024 * 1024;
+const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+export interface FsArtifactStoreOptions {
+  /**
+   * Bytes `put` leaves free on the store's file system; a file that would
+   * eat into them is refused with `NO_SPACE`. @defaultValue 0
+   */
+  reserveBytes?: number;
+}
 
 export class FsArtifactStore implements ArtifactStore {
   readonly root: string;
   readonly location: string;
+  readonly reserveBytes: number;
 
-  constructor(root: string) {
+  constructor(root: string, options: FsArtifactStoreOptions = {}) {
     this.root = root;
     this.location = root;
+    this.reserveBytes = options.reserveBytes ?? 0;
   }
 
   async put(localPath: string): Promise<{ sha256: string; size: number }> {
     const handle = await openRegularFile(localPath);
     const tmpDir = join(this.root, 'tmp');
     const tmpPath = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
-    let sha256: string;
-    let size = 0;
+    let blob: { sha256: string; size: number };
     try {
-      await mkdir(tmpDir, { recursive: true });
-      const hash = createHash('sha256');
-      // 1 MiB reads: a sixteenth of the calls, events and hash updates of
-      // the 64 KiB default, for files of any size.
-      const source = handle.createReadStream({
-        autoClose: false,
-        highWaterMark: READ_CHUNK,
-      });
-      source.on('data', (chunk: string | Buffer) => {
-        hash.update(chunk);
-        size += chunk.length;
-      });
-      await pipeline(source, createWriteStream(tmpPath, { flags: 'wx' }));
-      sha256 = hash.digest('hex');
+      const info = await handle.stat();
+      // What the copy will take: the blocks in use (holes stay holes).
+      const need = Math.min(info.size, info.blocks * 512);
+      const free = await this.#spareBytes();
+      if (free < need) {
+        // Perhaps stored already (the same bytes from an earlier run).
+        const known = await hashHandle(handle);
+        if (await this.has(known.sha256)) return known;
+        throw this.#full(localPath, need, free);
+      }
+      await this.#mkdirForWrite(tmpDir);
+      blob = await this.#writeSparse(handle, tmpPath, localPath);
     } catch (error) {
       await unlink(tmpPath).catch(() => undefined);
       if (error instanceof ArtifactError) throw error;
       throw new ArtifactError(
         'IO_FAILED',
-        `storing ${localPath} failed (${codeOf(error)}); check free space and permissions under ${this.root}`,
+        `storing ${localPath} failed (${codeOf(error)}); check that the file is readable`,
         { cause: error },
       );
     } finally {
       await handle.close();
     }
-    await this.commit(tmpPath, sha256);
-    return { sha256, size };
+    await this.commit(tmpPath, blob.sha256);
+    return blob;
+  }
+
+  /**
+   * Bytes a new blob may still take: free space of the store's file
+   * system minus the reserve (never negative).
+   */
+  async freeBytes(): Promise<number> {
+    return this.#spareBytes();
+  }
+
+  async #spareBytes(): Promise<number> {
+    let info;
+    try {
+      await mkdir(this.root, { recursive: true });
+      info = await statfs(this.root);
+    } catch (error) {
+      throw this.#writeFailed(
+        `looking at free space under ${this.root}`,
+        error,
+      );
+    }
+    return Math.max(0, info.bavail * info.bsize - this.reserveBytes);
+  }
+
+  /**
+   * Copies an open file to `tmpPath`, hashing it on the way; runs of zeros
+   * are skipped (the file is extended to its size at the end), so holes
+   * stay holes.
+   */
+  async #writeSparse(
+    source: FileHandle,
+    tmpPath: string,
+    localPath: string,
+  ): Promise<{ sha256: string; size: number }> {
+    let out: FileHandle;
+    try {
+      out = await open(tmpPath, 'wx', 0o600);
+    } catch (error) {
+      throw this.#writeFailed(`storing ${localPath}`, error);
+    }
+    try {
+      const hash = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(READ_BYTES);
+      let position = 0;
+      let writtenSinceCheck = 0;
+      for (;;) {
+        const { bytesRead } = await source.read(
+          buffer,
+          0,
+          READ_BYTES,
+          position,
+        );
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        try {
+          writtenSinceCheck += await writeNonZero(out, chunk, position);
+        } catch (error) {
+          throw this.#writeFailed(`storing ${localPath}`, error);
+        }
+        position += bytesRead;
+        if (writtenSinceCheck >= SPACE_CHECK_BYTES) {
+          writtenSinceCheck = 0;
+          const free = await this.#spareBytes();
+          if (free === 0) throw this.#full(localPath, 0, 0, position);
+        }
+      }
+      try {
+        await out.truncate(position);
+        await out.close();
+      } catch (error) {
+        throw this.#writeFailed(`storing ${localPath}`, error);
+      }
+      return { sha256: hash.digest('hex'), size: position };
+    } catch (error) {
+      await out.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #mkdirForWrite(path: string): Promise<void> {
+    try {
+      await mkdir(path, { recursive: true });
+    } catch (error) {
+      throw this.#writeFailed(`creating ${path}`, error);
+    }
+  }
+
+  #full(
+    localPath: string,
+    need: number,
+    free: number,
+    written?: number,
+  ): ArtifactError {
+    const reserve =
+      this.reserveBytes > 0
+        ? ` beyond the ${formatBytes(this.reserveBytes)} kept free`
+        : '';
+    const detail =
+      written === undefined
+        ? `${localPath} needs ${formatBytes(need)} and only ${formatBytes(free)} is free${reserve}`
+        : `it filled up while ${localPath} was written (${formatBytes(written)} in)`;
+    return new ArtifactError(
+      'NO_SPACE',
+      `the artifact store at ${this.root} is full: ${detail}; nothing was stored — free space there (or move KILN_DATA_DIR / use KILN_ARTIFACTS_URL)`,
+    );
+  }
+
+  /** A failure of the store's own disk: full, or refusing writes. */
+  #writeFailed(what: string, error: unknown): ArtifactError {
+    const code = codeOf(error);
+    if (FULL_CODES.has(code)) {
+      return new ArtifactError(
+        'NO_SPACE',
+        `the artifact store at ${this.root} is full (${code} while ${what}); nothing was stored — free space there (or move KILN_DATA_DIR / use KILN_ARTIFACTS_URL)`,
+        { cause: error },
+      );
+    }
+    return new ArtifactError(
+      'UNAVAILABLE',
+      `the artifact store at ${this.root} refused a write (${code} while ${what}); check the disk and its permissions`,
+      { cause: error },
+    );
   }
 
   /**
@@ -157,6 +304,9 @@ export class FsArtifactStore implements ArtifactStore {
     } catch (error) {
       source.destroy();
       await unlink(tmpPath).catch(() => undefined);
+      if (FULL_CODES.has(codeOf(error))) {
+        throw this.#writeFailed(`storing ${what}`, error);
+      }
       throw error;
     }
     const sha256 = check.digest as string;
@@ -253,11 +403,65 @@ export class FsArtifactStore implements ArtifactStore {
       await rename(tmpPath, finalPath);
     } catch (error) {
       await unlink(tmpPath).catch(() => undefined);
-      throw new ArtifactError(
-        'IO_FAILED',
-        `storing blob ${sha256} under ${this.root} failed (${codeOf(error)})`,
-        { cause: error },
-      );
+      throw this.#writeFailed(`storing blob ${sha256}`, error);
     }
   }
+}
+
+/** Writes the parts of `chunk` that are not runs of zeros; returns bytes written. */
+async function writeNonZero(
+  out: FileHandle,
+  chunk: Buffer,
+  position: number,
+): Promise<number> {
+  let written = 0;
+  let start = -1;
+  const flush = async (end: number) => {
+    if (start === -1) return;
+    await writeFully(out, chunk.subarray(start, end), position + start);
+    written += end - start;
+    start = -1;
+  };
+  for (let offset = 0; offset < chunk.length; offset += HOLE_BYTES) {
+    const end = Math.min(offset + HOLE_BYTES, chunk.length);
+    const zero = chunk
+      .subarray(offset, end)
+      .equals(ZEROS.subarray(0, end - offset));
+    if (zero) await flush(offset);
+    else if (start === -1) start = offset;
+  }
+  await flush(chunk.length);
+  return written;
+}
+
+async function writeFully(
+  out: FileHandle,
+  bytes: Buffer,
+  position: number,
+): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await out.write(
+      bytes,
+      offset,
+      bytes.length - offset,
+      position + offset,
+    );
+    offset += bytesWritten;
+  }
+}
+
+async function hashHandle(
+  handle: FileHandle,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  let size = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, size);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+  return { sha256: hash.digest('hex'), size };
 }

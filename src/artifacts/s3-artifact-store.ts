@@ -51,6 +51,8 @@ export interface S3ArtifactStoreOptions {
   prefix: string;
   /** The worker's local cache of blobs (a directory). */
   cacheDir: string;
+  /** Bytes the local cache leaves free on its disk. @defaultValue 0 */
+  cacheReserveBytes?: number;
   /**
    * Whole-operation attempts and the first delay (doubled each time), on
    * top of the SDK's per-request retries. @defaultValue 4 attempts, 1000 ms
@@ -78,7 +80,9 @@ export class S3ArtifactStore implements ArtifactStore {
     this.bucket = options.bucket;
     this.prefix = normalisePrefix(options.prefix);
     this.location = `s3://${this.bucket}/${this.prefix}`;
-    this.cache = new FsArtifactStore(options.cacheDir);
+    this.cache = new FsArtifactStore(options.cacheDir, {
+      reserveBytes: options.cacheReserveBytes,
+    });
     this.retry = options.retry ?? { attempts: 4, delayMs: 1000 };
     this.partSize = Math.max(
       5 * 1024 * 1024,

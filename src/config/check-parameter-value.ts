@@ -66,3 +66,34 @@ function pythonEquals(left: unknown, right: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Bytes one string value may have. A value reaches the step as one
+ * command-line argument (`--name=value`) and Linux refuses an argument of
+ * 128 KiB or more (MAX_ARG_STRLEN) with an error naming nothing.
+ */
+export const MAX_PARAMETER_VALUE_BYTES = 100 * 1024;
+
+/**
+ * Why a string value (or an item of a list) can't be handed to a process
+ * at all, whatever the parameter allows: a NUL byte ends a C string, and
+ * an argument past the kernel's limit makes the container fail to start.
+ * Null when it can.
+ */
+export function checkParameterText(
+  parameter: Parameter,
+  value: unknown,
+): string | null {
+  const items = Array.isArray(value) ? value : [value];
+  for (const item of items) {
+    if (typeof item !== 'string') continue;
+    if (item.includes('\0')) {
+      return `parameter "${parameter.name}": the value contains a NUL byte, which can't be passed to a process; remove it`;
+    }
+    const bytes = Buffer.byteLength(item, 'utf8');
+    if (bytes > MAX_PARAMETER_VALUE_BYTES) {
+      return `parameter "${parameter.name}": the value is ${bytes} bytes, more than a step's command line takes (${MAX_PARAMETER_VALUE_BYTES}); pass large data as an input instead`;
+    }
+  }
+  return null;
+}

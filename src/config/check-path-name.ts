@@ -16,6 +16,10 @@ function hasControlCharacter(name: string): boolean {
 
 /** Why `name` is unsafe as a path segment, or undefined when it is fine. */
 export function explainUnsafePathName(name: string): string | undefined {
+  if (name.trim() === '') {
+    // An empty node name passed validation and its run never started.
+    return 'is empty; give it a name';
+  }
   if (hasControlCharacter(name)) {
     return 'contains a control character; use printable characters only';
   }

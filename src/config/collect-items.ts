@@ -2,6 +2,7 @@
  * Splits the top-level list into items (`- step: {...}`), reporting a file
  * that is not a list, items that are not one-key mappings and unknown items.
  */
+import { MAX_CONFIG_ITEMS } from './check-yaml-text.js';
 import { formatSuggestion } from './closest-name.js';
 import { describeValue, isMapping, quoteName } from './describe-value.js';
 import { addError, addFinding } from './finding-sink.js';
@@ -47,6 +48,15 @@ export function collectItems(
       sink,
       [],
       `the file must be a list of items (- step: …), got ${describeValue(document)}`,
+    );
+    return { items: [], usable: false };
+  }
+  if (document.length > MAX_CONFIG_ITEMS) {
+    // Checked before any item is looked at: the work grows with them.
+    addError(
+      sink,
+      [],
+      `the file has ${document.length} items (steps, pipelines, …); kiln reads up to ${MAX_CONFIG_ITEMS}`,
     );
     return { items: [], usable: false };
   }

@@ -117,6 +117,9 @@ function resolveNodeStep(
   };
 }
 
+/** A pipeline's nodes at most (reliability plan L5 runs 500). */
+export const MAX_PIPELINE_NODES = 1_000;
+
 /** Returns false when an edge is not well formed (the file is then not plannable). */
 export function lintPipeline(
   sink: FindingSink,
@@ -135,6 +138,26 @@ export function lintPipeline(
     executionSteps: new Map(),
   };
   const nodePaths = new Map<string, PathSegment[]>();
+  if (Array.isArray(raw.nodes) && raw.nodes.length > MAX_PIPELINE_NODES) {
+    // Checked before the graph is built and walked: its work grows with them.
+    addError(
+      sink,
+      [...path, 'nodes'],
+      `${where} has ${raw.nodes.length} nodes; kiln runs pipelines of up to ${MAX_PIPELINE_NODES} nodes`,
+    );
+    return false;
+  }
+  if (
+    typeof pipeline.name === 'string' &&
+    pipeline.name.trim() === '' &&
+    raw.name !== undefined
+  ) {
+    addError(
+      sink,
+      [...path, 'name'],
+      'the pipeline name is empty; give the pipeline a name (runs are named after it)',
+    );
+  }
   if (Array.isArray(raw.nodes)) {
     raw.nodes.forEach((node: unknown, index) => {
       if (!isMapping(node)) return;

@@ -3,7 +3,10 @@
  * included, as `vh exec run` sends them) overlaid with values given by the
  * user, all converted to the parameters' types.
  */
-import { checkParameterValue } from './check-parameter-value.js';
+import {
+  checkParameterText,
+  checkParameterValue,
+} from './check-parameter-value.js';
 import { formatSuggestion } from './closest-name.js';
 import type { Parameter, Step } from './config-model.js';
 import { convertParameterValue } from './convert-parameter-value.js';
@@ -95,6 +98,16 @@ export function resolveParameterValues(
     const converted = convertParameterValue(parameter, source.value);
     if (!converted.ok) {
       report('invalid', `step "${step.name}": ${converted.message}`);
+      unconvertible.push(parameter.name);
+      continue;
+    }
+    // Given values only, as for the checks below (a file's own defaults
+    // are the planner's to bound).
+    const unpassable = source.given
+      ? checkParameterText(parameter, converted.value)
+      : null;
+    if (unpassable !== null) {
+      report('invalid', `step "${step.name}": ${unpassable}`);
       unconvertible.push(parameter.name);
       continue;
     }

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { formatFinding } from '../config/finding.js';
+import type { Finding } from '../config/finding.js';
 import { loadConfig } from '../config/load-config.js';
 import type { RunRecord } from '../model/run.js';
 import { checkRunParameters } from '../orchestrator/check-run-parameters.js';
@@ -28,6 +29,11 @@ export interface CreateRunRequest {
   parameters?: Record<string, unknown>;
   configText: string;
   configFile: string;
+  /**
+   * Problems found before the text could be read (bytes that are not
+   * UTF-8): the run is invalid with them, as with the text's own errors.
+   */
+  configFindings?: Finding[];
   trigger?: RunRecord['trigger'];
   /** False for fork pull requests: no secrets. @defaultValue true */
   trusted?: boolean;
@@ -56,7 +62,12 @@ export async function createRun(
     return existing;
   }
 
-  const loaded = loadConfig(request.configText, { file: request.configFile });
+  const read = loadConfig(request.configText, { file: request.configFile });
+  const early = request.configFindings ?? [];
+  const loaded =
+    early.length === 0
+      ? read
+      : { ...read, valid: false, findings: [...early, ...read.findings] };
   const key = await deps.configs.store(request.configText);
   const built = loaded.valid
     ? buildRunGraph(loaded.config, request.name)

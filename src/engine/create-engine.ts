@@ -21,6 +21,11 @@ import {
 import { createStepQueue } from '../queue/step-jobs.js';
 import { checkRedis } from '../redis/check-redis.js';
 import { checkRedisExposure } from '../redis/check-redis-exposure.js';
+import {
+  nameStore,
+  watchStoreEpoch,
+  type StoreEpochWatch,
+} from '../redis/watch-store-epoch.js';
 import { connectRedis, ensurePrivateRedis } from '../redis/private-redis.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import {
@@ -48,6 +53,7 @@ import {
   type RunEventFeed,
 } from '../store/run-event-feed.js';
 import { createStopWatcher } from '../store/stop-watcher.js';
+import { createRedisAttemptBeats } from '../store/attempt-beats.js';
 import type { WorkerDeps } from '../worker/worker-deps.js';
 
 export interface Engine {
@@ -69,6 +75,8 @@ export interface Engine {
   notes: string[];
   /** GitHub reporting: every role enqueues; server roles start its worker. */
   reporter: Reporter;
+  /** Whether Redis lost kiln's data since this process started. */
+  storeEpoch: StoreEpochWatch;
   /** Schedules' records and their BullMQ job schedulers. */
   schedules: { store: ScheduleStore; queue: ScheduleQueue };
   close(): Promise<void>;
@@ -147,6 +155,14 @@ export async function createEngine(
     await stopPrivate?.();
     throw error;
   }
+  // After the migration: a lost store is told from a new one by its epoch.
+  const storeEpoch = await watchStoreEpoch({
+    redis,
+    keys,
+    logger,
+    memoryFile: join(settings.dataDir, 'store-epochs.json'),
+    storeName: nameStore(url),
+  });
   const steps = createStepQueue(bullConnection, keys.bullPrefix, (error) =>
     logger.warn({ err: error }, 'step queue connection problem'),
   );
@@ -178,9 +194,11 @@ export async function createEngine(
     configs: stores.configs,
     steps,
     stops: createStopWatcher(follower, keys),
+    beats: createRedisAttemptBeats(redis, keys),
     logger,
     git: new GitMaterialiser({
       cacheDir: join(settings.dataDir, 'git'),
+      fetchStallMs: settings.gitStallMs,
       // Steps of one pipeline share their commit's tree.
       treeLingerMs: 30_000,
       credentials: createGitCredentials({
@@ -192,6 +210,11 @@ export async function createEngine(
     artifacts,
     ...createDataLake(settings),
     workDir: join(settings.dataDir, 'work'),
+    stepLimits: {
+      outputBytes: settings.stepOutputLimitBytes,
+      rootfsBytes: settings.stepRootfsLimitBytes,
+      defaultTimeLimitMs: settings.stepTimeLimitMs,
+    },
     host: hostname(),
     workerId: settings.workerId,
   };
@@ -226,11 +249,13 @@ export async function createEngine(
     feed: createRunEventFeed(follower, keys),
     notes,
     reporter,
+    storeEpoch,
     schedules: {
       store: createScheduleStore(redis, keys),
       queue: scheduleQueue,
     },
     async close() {
+      storeEpoch.close();
       await reporter.close();
       await scheduleQueue.close();
       deps.stops.close();

@@ -17,6 +17,8 @@ export interface FetchCommitOptions {
   retryDelayMs?: number;
   /** Tokens for sources that carry none (see GitCredentials). */
   credentials?: GitCredentials;
+  /** How long the server may stay silent (see runRemoteGit). */
+  stallMs?: number;
 }
 
 /** Keeps fetched objects reachable so `git gc` never prunes them. */
@@ -33,6 +35,7 @@ async function runFetch(
     source: options.source,
     credentials: options.credentials,
     timeoutMs: options.timeoutMs,
+    stallMs: options.stallMs,
     args: [
       'fetch',
       '--no-tags',
@@ -73,8 +76,15 @@ export async function isOnBranchOrTag(
   return output.trim() !== '';
 }
 
-function isPermanent(error: unknown): boolean {
-  return error instanceof GitError && !error.retryable;
+// Permanent failures, and a server that stays silent: asking it again at
+// once would hold the repository (and the caller's slot) for another
+// stall limit; the caller's own retry (intake backoff, step retry) comes
+// later.
+function isFinal(error: unknown): boolean {
+  return (
+    error instanceof GitError &&
+    (!error.retryable || error.code === 'SERVER_NOT_ANSWERING')
+  );
 }
 
 /** Object type in the mirror, or null when it is not there. */
@@ -112,7 +122,8 @@ async function pinObject(mirrorDir: string, sha: string): Promise<void> {
  * fetches stay incremental). If the server refuses a fetch by id, fetches all
  * heads and tags instead and looks again. Bounded attempts; then
  * COMMIT_NOT_FOUND when the server answered but lacks the commit (for
- * example it was force-pushed away), FETCH_FAILED when it never answered.
+ * example it was force-pushed away), FETCH_FAILED when it never answered;
+ * SERVER_NOT_ANSWERING at once when the server stays silent.
  */
 export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
   const { mirrorDir, sha, source } = options;
@@ -126,8 +137,9 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
       await runFetch(options, [`${sha}:${keepRef(sha)}`]);
       return;
     } catch (error) {
-      // No access stays no access: say so at once instead of retrying.
-      if (isPermanent(error)) throw error;
+      // No access stays no access, silence stays silence: say so at once
+      // instead of retrying.
+      if (isFinal(error)) throw error;
       lastError = error;
     }
     try {
@@ -141,7 +153,7 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
         return;
       }
     } catch (error) {
-      if (isPermanent(error)) throw error;
+      if (isFinal(error)) throw error;
       lastError = error;
     }
     if (attempt < attempts) {

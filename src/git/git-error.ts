@@ -7,6 +7,7 @@ export type GitErrorCode =
   | 'ACCESS_DENIED'
   | 'COMMIT_NOT_FOUND'
   | 'FETCH_FAILED'
+  | 'SERVER_NOT_ANSWERING'
   | 'INVALID_SHA'
   | 'INVALID_SOURCE'
   | 'INVALID_PATH'
@@ -20,6 +21,7 @@ export type GitErrorCode =
 /** Codes a later attempt may fix (network, disk); the rest are permanent. */
 const retryableCodes: ReadonlySet<GitErrorCode> = new Set([
   'FETCH_FAILED',
+  'SERVER_NOT_ANSWERING',
   'EXPORT_FAILED',
   'GIT_FAILED',
 ]);

@@ -45,6 +45,13 @@ export interface GitMaterialiserOptions {
   cacheDir: string;
   /** Limit for one `git fetch`. @defaultValue 300000 */
   fetchTimeoutMs?: number;
+  /**
+   * How long a git server may stay silent: no connection or TLS handshake
+   * within it, or no byte of a transfer for that long, and the call fails
+   * at once with SERVER_NOT_ANSWERING naming the repository (no retry
+   * round of its own: the caller retries later). @defaultValue 30000
+   */
+  fetchStallMs?: number;
   /** Fetch rounds before COMMIT_NOT_FOUND/FETCH_FAILED. @defaultValue 3 */
   fetchAttempts?: number;
   /** First pause between fetch rounds, doubling. @defaultValue 500 */
@@ -125,6 +132,7 @@ const presentLimit = 10_000;
 export class GitMaterialiser {
   readonly #cacheDir: string;
   readonly #fetchTimeoutMs: number;
+  readonly #fetchStallMs: number;
   readonly #fetchAttempts: number;
   readonly #fetchRetryDelayMs: number;
   readonly #treeLingerMs: number;
@@ -139,6 +147,7 @@ export class GitMaterialiser {
   constructor(options: GitMaterialiserOptions) {
     this.#cacheDir = resolve(options.cacheDir);
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? 300_000;
+    this.#fetchStallMs = options.fetchStallMs ?? 30_000;
     this.#fetchAttempts = options.fetchAttempts ?? 3;
     this.#fetchRetryDelayMs = options.fetchRetryDelayMs ?? 500;
     this.#treeLingerMs = options.treeLingerMs ?? 0;
@@ -177,6 +186,7 @@ export class GitMaterialiser {
           source,
           sha,
           timeoutMs: this.#fetchTimeoutMs,
+          stallMs: this.#fetchStallMs,
           attempts: this.#fetchAttempts,
           retryDelayMs: this.#fetchRetryDelayMs,
           credentials: this.#credentials,
@@ -211,6 +221,7 @@ export class GitMaterialiser {
       credentials: this.#credentials,
       refs: [branch, tag],
       timeoutMs: 60_000,
+      stallMs: this.#fetchStallMs,
     });
     const branchSha = found.get(branch);
     if (branchSha) return { sha: branchSha, ref: branch };
@@ -312,6 +323,7 @@ export class GitMaterialiser {
         source: checked,
         sha: id,
         timeoutMs: this.#fetchTimeoutMs,
+        stallMs: this.#fetchStallMs,
         credentials: this.#credentials,
       });
     });

@@ -12,6 +12,8 @@ export interface ListRemoteRefsOptions {
   /** Full ref names (`refs/heads/main`); matched exactly. */
   refs: string[];
   timeoutMs: number;
+  /** How long the server may stay silent (see runRemoteGit). */
+  stallMs?: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function listRemoteRefs(
       source,
       credentials: options.credentials,
       timeoutMs: options.timeoutMs,
+      stallMs: options.stallMs,
       // A peeled tag is only listed when asked for by its `^{}` name.
       args: ['ls-remote', '--', source.url, ...wanted],
     });

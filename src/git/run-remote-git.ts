@@ -1,3 +1,4 @@
+import { checkServerAnswers } from './check-server-answers.js';
 import { createGit } from './create-git.js';
 import type { GitCredentials } from './git-credentials.js';
 import { GitError } from './git-error.js';
@@ -12,7 +13,16 @@ export interface RunRemoteGitOptions {
   /** Arguments, the source's url among them (after `--`). */
   args: string[];
   timeoutMs: number;
+  /**
+   * How long the server may stay silent: it must accept the connection
+   * (and finish a TLS handshake) within it, and a transfer that moves no
+   * byte for that long is cut. Either ends in SERVER_NOT_ANSWERING naming
+   * the repository. @defaultValue 30000
+   */
+  stallMs?: number;
 }
+
+const defaultStallMs = 30_000;
 
 // What git prints when the server wants credentials it did not get or
 // refuses the ones it got. GitHub answers 401 without (or with a bad)
@@ -31,12 +41,18 @@ const deniedPatterns = [
 function transportEnv(
   source: CheckedSource,
   token: string | undefined,
+  stallMs: number,
 ): Record<string, string> {
   const env: Record<string, string> = {
     // Only the source's own transport: a redirect or a crafted URL cannot
     // switch to ext::, file:// or another scheme.
     GIT_ALLOW_PROTOCOL: source.protocol,
     GIT_PROTOCOL_FROM_USER: '0',
+    // Less than a byte a second for the stall limit: the server went
+    // quiet. Servers send keep-alives while they build a pack, so a big
+    // repository is not cut for thinking.
+    GIT_HTTP_LOW_SPEED_LIMIT: '1',
+    GIT_HTTP_LOW_SPEED_TIME: String(Math.max(1, Math.ceil(stallMs / 1000))),
   };
   if (token !== undefined && source.origin !== null) {
     env.GIT_CONFIG_COUNT = '2';
@@ -99,7 +115,7 @@ async function runWith(
 ): Promise<string> {
   const git = createGit({
     cwd: options.cwd,
-    env: transportEnv(options.source, token),
+    env: transportEnv(options.source, token, stallMsOf(options)),
     timeoutMs: options.timeoutMs,
     allowConfigEnv: token !== undefined,
   });
@@ -108,13 +124,37 @@ async function runWith(
   } catch (error) {
     // A fresh error without `cause`: nothing that may hold the token
     // travels on to a log.
-    throw new Error(redactSecret(String(error), token).slice(0, 2000));
+    const text = redactSecret(String(error), token).slice(0, 2000);
+    if (/operation too slow/i.test(text)) {
+      throw notAnswering(
+        options,
+        `no data came for ${formatSeconds(stallMsOf(options))}`,
+      );
+    }
+    throw new Error(text);
   }
+}
+
+function stallMsOf(options: RunRemoteGitOptions): number {
+  return options.stallMs ?? defaultStallMs;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function notAnswering(options: RunRemoteGitOptions, what: string): GitError {
+  return new GitError(
+    'SERVER_NOT_ANSWERING',
+    `the git server of ${options.source.id} does not answer: ${what}; kiln tries again later (the limit is KILN_GIT_STALL_MS)`,
+  );
 }
 
 /**
  * Runs a git command that talks to the source's server with the right
- * token in the environment (never in argv or the url). When the server
+ * token in the environment (never in argv or the url). A server that
+ * stays silent for the stall limit (no connection, no TLS handshake, no
+ * byte of a transfer) is SERVER_NOT_ANSWERING (retryable). When the server
  * refuses access, a token from `credentials` is refreshed and the command
  * tried once more; a second refusal is ACCESS_DENIED (permanent) with a
  * message saying what to do. Other failures reject with a plain Error
@@ -125,6 +165,11 @@ export async function runRemoteGit(
 ): Promise<string> {
   const http =
     options.source.protocol === 'https' || options.source.protocol === 'http';
+  const silent = await checkServerAnswers(
+    options.source.url,
+    stallMsOf(options),
+  );
+  if (silent !== null) throw notAnswering(options, silent);
   const token = await askToken(options, false);
   try {
     return await runWith(options, token);

@@ -6,6 +6,7 @@
  * `cancel-superseded: false`. Run ids come from the delivery and the
  * trigger's position, so a re-processed delivery finds its runs.
  */
+import type { Finding } from '../config/finding.js';
 import { isZeroObjectId } from '../git/object-id.js';
 import { createHash } from 'node:crypto';
 import { loadConfig } from '../config/load-config.js';
@@ -30,6 +31,8 @@ export interface CreateRunsInput {
   sha: string;
   file: string;
   text: string;
+  /** Found before the text could be read (bytes that are not UTF-8). */
+  findings?: Finding[];
 }
 
 export async function createTriggerRuns(
@@ -38,6 +41,7 @@ export async function createTriggerRuns(
 ): Promise<DeliveryOutcome> {
   const { event, source, sha, file, text, job } = input;
   const kind = event.kind;
+  const unreadable = input.findings ?? [];
   const loaded = loadConfig(text, { file });
   const trust = decideTrust(
     kind === 'pull_request'
@@ -75,10 +79,11 @@ export async function createTriggerRuns(
     trusted: trust.trusted,
     requireApproval: trust.hold,
   };
-  if (!loaded.valid) {
+  if (!loaded.valid || unreadable.length > 0) {
     // One failed run carries the findings, so the problem shows where runs do.
     const run = await createRun(deps.control, {
       ...common,
+      configFindings: unreadable,
       name: loaded.config.triggers[0]?.run || file,
       id: runIdFor(job.deliveryId, 'config'),
     });

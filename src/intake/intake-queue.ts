@@ -3,8 +3,8 @@
  * taken by the intake worker (`startIntakeWorker`). The job id comes from
  * the delivery GUID, so adding the same delivery twice adds one job while
  * the job is kept (4 days, longer than GitHub's redelivery window). Job
- * data is stored in clear text: it holds the payload GitHub sent and never
- * a credential.
+ * data is stored in clear text: it holds the fields of the payload kiln
+ * reads (forge/github/trim-payload.ts), never a credential.
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -17,7 +17,7 @@ export const INTAKE_QUEUE = QUEUES.intake;
 export const IntakeJob = z.object({
   deliveryId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
   event: z.string().min(1).max(100),
-  /** The raw JSON text of the payload, as verified. */
+  /** JSON text of the verified payload's fields kiln reads. */
   payload: z.string(),
 });
 export type IntakeJob = z.infer<typeof IntakeJob>;

@@ -7,6 +7,8 @@
  * delivery log. Retryable git failures are thrown for BullMQ to retry;
  * everything else ends as a recorded outcome.
  */
+import { decodeConfigText } from '../config/decode-config-text.js';
+import type { Finding } from '../config/finding.js';
 import { isAbsolute } from 'node:path';
 import {
   toTriggerEvent,
@@ -168,12 +170,12 @@ async function readConfig(
   deps: IntakeDeps,
   source: RepositorySource,
   sha: string,
-): Promise<{ file: string; text: string } | null> {
+): Promise<{ file: string; text: string; findings: Finding[] } | null> {
   for (const file of configFiles) {
     const content = await deps.git.readFile(source, sha, file, {
       maxBytes: deps.maxConfigBytes ?? 1024 * 1024,
     });
-    if (content) return { file, text: content.toString('utf8') };
+    if (content) return { file, ...decodeConfigText(content, file) };
   }
   return null;
 }

@@ -6,11 +6,15 @@
  * last attempt fails, the delivery is recorded as `failed` with the reason
  * so it can be redelivered from GitHub once the cause is fixed.
  */
-import { Worker } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { INTAKE_QUEUE, IntakeJob } from './intake-queue.js';
 import { processDelivery, type IntakeDeps } from './process-delivery.js';
+import {
+  createRepositoryTurns,
+  repositoryOfPayload,
+} from './repository-turns.js';
 
 export interface IntakeWorkerDeps extends IntakeDeps {
   /** A BullMQ-capable connection (`maxRetriesPerRequest: null`). */
@@ -18,6 +22,11 @@ export interface IntakeWorkerDeps extends IntakeDeps {
   logger: Logger;
   /** Deliveries processed at once. @defaultValue 4 */
   concurrency?: number;
+  /**
+   * Of those, deliveries of one repository at once (repository-turns.ts);
+   * others of it wait in the queue. @defaultValue 1
+   */
+  perRepository?: number;
   /** BullMQ key prefix (`RedisKeys.bullPrefix`). */
   bullPrefix: string;
 }
@@ -27,12 +36,17 @@ export interface IntakeWorker {
   close(): Promise<void>;
 }
 
+// How long a delivery whose repository has its share waits before it is
+// looked at again.
+const deferMs = 1_000;
+
 /** Starts taking jobs at once (`kiln server`, `kiln up`, tests). */
 export function startIntakeWorker(deps: IntakeWorkerDeps): IntakeWorker {
   const { logger } = deps;
+  const turns = createRepositoryTurns(deps.perRepository ?? 1);
   const worker = new Worker(
     INTAKE_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const parsed = IntakeJob.safeParse(job.data);
       if (!parsed.success) {
         logger.warn(
@@ -41,7 +55,19 @@ export function startIntakeWorker(deps: IntakeWorkerDeps): IntakeWorker {
         );
         return { status: 'rejected' };
       }
-      const outcome = await processDelivery(deps, parsed.data);
+      const repository = repositoryOfPayload(parsed.data.payload);
+      if (!turns.take(repository)) {
+        // Back of the line for a moment, not an attempt: the slot goes to
+        // the jobs behind it.
+        await job.moveToDelayed(Date.now() + deferMs, token);
+        throw new DelayedError();
+      }
+      let outcome;
+      try {
+        outcome = await processDelivery(deps, parsed.data);
+      } finally {
+        turns.give(repository);
+      }
       logger.info(
         {
           delivery: parsed.data.deliveryId,

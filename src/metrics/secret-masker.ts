@@ -3,12 +3,19 @@
  * (actions/runner `HostContext.cs`): each secret and its common encodings
  * (Base64 in all three byte alignments, JSON-escaped, URL-encoded). Masking
  * runs line by line, so a multi-line secret is also registered line by line
- * (Woodpecker `replace_secrets.go`).
+ * (Woodpecker `replace_secrets.go`), and so are the lines of its Base64 as
+ * `base64` (76 columns) and `openssl base64` (64) wrap it. Terminal escape
+ * codes (colours) inside a secret don't hide it either.
  */
 
 /** Shorter secrets (and shorter encoded fragments) are not masked. */
 export const MIN_SECRET_LENGTH = 4;
 export const MASK = '***';
+
+/** Column widths at which Base64 tools wrap their output. */
+const BASE64_WRAPS = [76, 64];
+/** An ANSI escape sequence (CSI: colours, cursor moves). */
+const ESCAPE = '(?:\\u001b\\[[0-9;?]*[A-Za-z])*';
 
 /** Returns a function that replaces every registered value with `***`. */
 export function createSecretMasker(
@@ -19,13 +26,45 @@ export function createSecretMasker(
     if (typeof secret !== 'string') continue;
     addWithEncodings(patterns, secret);
     for (const line of secret.split(/\r?\n/)) addWithEncodings(patterns, line);
+    addWrappedBase64(patterns, secret);
   }
   const list = [...patterns].filter((p) => p.length >= MIN_SECRET_LENGTH);
   if (list.length === 0) return (text) => text;
   // Longest first, so a secret wins over its own fragments.
   list.sort((a, b) => b.length - a.length);
   const matcher = new RegExp(list.map(escapeRegExp).join('|'), 'g');
-  return (text) => text.replace(matcher, MASK);
+  // Built on first need: most output has no escape codes at all.
+  let tolerant: RegExp | undefined;
+  return (text) => {
+    const masked = text.replace(matcher, MASK);
+    if (!masked.includes('\u001b')) return masked;
+    tolerant ??= new RegExp(
+      list
+        .map((pattern) => [...pattern].map(escapeRegExp).join(ESCAPE))
+        .join('|'),
+      'g',
+    );
+    return masked.replace(tolerant, MASK);
+  };
+}
+
+/**
+ * The lines `echo "$SECRET" | base64` (or without the newline) prints: the
+ * secret starts the encoded stream, so every wrapped line is known.
+ */
+function addWrappedBase64(patterns: Set<string>, secret: string): void {
+  if (secret.length < MIN_SECRET_LENGTH) return;
+  for (const input of [secret, `${secret}\n`]) {
+    const encoded = Buffer.from(input, 'utf8').toString('base64');
+    for (const width of BASE64_WRAPS) {
+      if (encoded.length <= width) continue;
+      for (let start = 0; start < encoded.length; start += width) {
+        const line = encoded.slice(start, start + width);
+        // A short last line (`Cg==` is a lone newline) says too little.
+        if (line.length >= 8) patterns.add(line);
+      }
+    }
+  }
 }
 
 function addWithEncodings(patterns: Set<string>, value: string): void {

@@ -26,6 +26,11 @@ export interface RedisKeys {
   /** BullMQ's `prefix` option: every queue of this kiln lives under it. */
   readonly bullPrefix: string;
   /** Store schema version (an integer). */
+  /**
+   * A random id written once into an empty store: a process that finds it
+   * gone or changed knows Redis lost kiln's data (store-epoch.ts).
+   */
+  readonly epoch: string;
   readonly schema: string;
 
   execution(id: string): string;
@@ -63,6 +68,13 @@ export interface RedisKeys {
   events: string;
   /** Stop requests for running steps, read by every worker. */
   control: string;
+  /**
+   * An attempt's heartbeat (`PX` a few beats): present while a worker
+   * still holds and runs it, whatever happened to the job's lock.
+   */
+  attemptBeat(executionId: string): string;
+  /** When a takeover first found an attempt's heartbeat missing. */
+  attemptSuspect(executionId: string): string;
   /** A scratch key for one list query, deleted by the same script. */
   scratch(token: string): string;
 
@@ -123,6 +135,7 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     prefix,
     bullPrefix: `${prefix}:bull`,
     schema: `${prefix}:schema`,
+    epoch: `${prefix}:epoch`,
 
     execution: (id) => `${store}exec:${id}`,
     executionCounters: `${store}exec-counters`,
@@ -156,6 +169,8 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
       `${store}active-runs:${enc(repository)}:${enc(ref)}:${enc(name)}`,
     events: `${store}events`,
     control: `${store}control`,
+    attemptBeat: (executionId) => `${store}beat:${executionId}`,
+    attemptSuspect: (executionId) => `${store}beat-missed:${executionId}`,
     scratch: (token) => `${store}scratch:${token}`,
 
     config: (hash) => `${prefix}:config:${hash}`,

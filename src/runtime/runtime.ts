@@ -9,9 +9,11 @@
  *   `reapOrphans` once at start and before re-running an attempt that may
  *   have left a container behind.
  * - `run` resolves (never rejects) for anything the step did: exit codes,
- *   out of memory, time limits, being stopped. It rejects with a
- *   `RuntimeError` only for infrastructure failures (engine unreachable,
- *   image missing) that a retry may fix.
+ *   out of memory, time and disk limits, being stopped. It rejects with a
+ *   `RuntimeError` only for infrastructure failures (engine unreachable or
+ *   gone for too long while the step ran, the engine stopping the
+ *   container itself, image missing) that a retry may fix. A step never
+ *   waits on an engine that went away for longer than a bounded time.
  * - Output chunks reach `sink` as they come, in order per stream; the
  *   runtime never buffers a whole log.
  * - Whatever happens, the container (or process group) is gone when `run`
@@ -62,6 +64,16 @@ export interface StepSpec {
   noOutputTimeoutMs?: number;
   /** Between the stop signal and the kill, ms. @defaultValue 10000 */
   stopGraceMs?: number;
+  /**
+   * What the step may write, watched while it runs by runtimes that can
+   * (Docker): over a limit the step is stopped with a `disk-limit` end.
+   */
+  diskLimits?: {
+    /** Bytes written to the container's own filesystem (not the mounts). */
+    rootfsBytes?: number;
+    /** Bytes under a writable mount (the outputs folder), by host path. */
+    outputs?: { hostPath: string; maxBytes: number };
+  };
   /** Extra labels (repository, run id, worker…). */
   labels: Record<string, string>;
   /**
@@ -92,6 +104,8 @@ export interface RunResult {
   exitCode: number | null;
   startedAt: Date;
   endedAt: Date;
+  /** Said to the user about this run (the engine was away for a while). */
+  notes?: string[];
 }
 
 export interface PreparedImage {
@@ -135,6 +149,30 @@ export interface Runtime {
    */
   removeExecution?(executionId: string): Promise<void>;
   /**
+   * Whether this engine has the container of a lost attempt that ran
+   * (`running`, or `exited` while no worker watched it), or null. Cheap;
+   * for the takeover's choice between adopting and running again.
+   * Optional, like `adoptExecution`.
+   */
+  findExecution?(executionId: string): Promise<'running' | 'exited' | null>;
+  /**
+   * Takes over the container of a lost attempt instead of running the
+   * step again (a deploy step must not run twice): follows it to its end
+   * when it still runs (output from now on reaches `sink`; `spec`'s limits
+   * apply, its time limit counted from the container's start), or reads
+   * the end it already had. The container is removed afterwards. Resolves
+   * null when there is no container to adopt; rejects like `run` for
+   * infrastructure failures, and with `STOPPED_BY_ENGINE` when it ended by
+   * a signal while no one watched (who sent it can't be known any more:
+   * the step runs again).
+   */
+  adoptExecution?(
+    executionId: string,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal?: AbortSignal,
+  ): Promise<RunResult | null>;
+  /**
    * Removes containers labelled by kiln whose execution id is not in `keep`.
    * Returns how many were removed. Idempotent.
    */
@@ -152,7 +190,14 @@ export type RuntimeErrorCode =
   /** No node could take the step for too long (Kubernetes). */
   | 'UNSCHEDULABLE'
   /** The step's Pod went away with its node, or was evicted (Kubernetes). */
-  | 'POD_LOST';
+  | 'POD_LOST'
+  /**
+   * The engine stopped the step's container itself (its daemon shutting
+   * down, a `docker stop` from outside kiln): not the step's failure.
+   */
+  | 'STOPPED_BY_ENGINE'
+  /** The step's container vanished from the engine while it ran. */
+  | 'CONTAINER_LOST';
 
 /** An infrastructure failure: retrying later may succeed. */
 export class RuntimeError extends KilnError {

@@ -8,7 +8,10 @@ import type { EndReason } from '../model/end-reason.js';
 
 export type StopReason = Extract<
   EndReason,
-  { kind: 'timed-out' } | { kind: 'no-output' } | { kind: 'stopped' }
+  | { kind: 'timed-out' }
+  | { kind: 'no-output' }
+  | { kind: 'stopped' }
+  | { kind: 'disk-limit' }
 >;
 
 export type StopSignal = 'SIGTERM' | 'SIGKILL';
@@ -34,6 +37,11 @@ export interface WatchStepLimitsOptions {
  */
 export interface StepLimitWatch {
   noteOutput(): void;
+  /**
+   * Stops the step for a reason found elsewhere (a disk limit): the same
+   * SIGTERM, grace, SIGKILL; the first reason wins.
+   */
+  stop(reason: StopReason): void;
   /** Why kiln stopped the step, or null when it ended by itself. */
   stopReason(): StopReason | null;
   dispose(): void;
@@ -100,6 +108,7 @@ export function watchStepLimits(
     noteOutput() {
       lastOutputAt = performance.now();
     },
+    stop,
     stopReason() {
       return reason;
     },

@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import { KilnError } from '../errors.js';
+import { MIN_SECRET_LENGTH } from '../metrics/secret-masker.js';
 
 /** Names that would change how the step's process or kiln itself behaves. */
 const BLOCKED = new Set([
@@ -33,6 +34,28 @@ export class SecretNameError extends KilnError {
   readonly code = 'INVALID_SECRET_NAME';
   constructor(name: string, why: string) {
     super(`secret name "${name}" ${why}`);
+  }
+}
+
+export class SecretValueError extends KilnError {
+  readonly code = 'INVALID_SECRET_VALUE';
+  constructor(name: string, why: string) {
+    super(`the value of secret "${name}" ${why}`);
+  }
+}
+
+/**
+ * Refuses values the step log can't mask: shorter ones are left as they
+ * are by the masker (too many false hits), so they would show in clear.
+ */
+export function checkSecretValue(name: string, value: string): void {
+  const length = value.trim().length;
+  if (length === 0) throw new SecretValueError(name, 'is empty');
+  if (length < MIN_SECRET_LENGTH) {
+    throw new SecretValueError(
+      name,
+      `is ${length} character${length === 1 ? '' : 's'} long: values under ${MIN_SECRET_LENGTH} can't be masked in step logs; use a longer one`,
+    );
   }
 }
 
@@ -69,8 +92,7 @@ export function createSecretStore(redis: Redis, keys: RedisKeys): SecretStore {
   return {
     async set(repository, name, value) {
       checkSecretName(name);
-      if (value.length === 0)
-        throw new SecretNameError(name, 'needs a non-empty value');
+      checkSecretValue(name, value);
       await redis.hset(key(repository), name, value);
     },
     async delete(repository, name) {

@@ -48,6 +48,14 @@ export function readRawBody(
   if (declaresTooLarge(request, maxBytes)) {
     return Promise.reject(tooLarge(maxBytes));
   }
+  // With a declared length the body is copied into one buffer of that size
+  // as it comes: no chunk list and no second copy at the end (a 24 MB body
+  // costs 24 MB, not 48).
+  const declared = request.headers['content-length'];
+  const whole =
+    declared !== undefined && /^\d+$/.test(declared)
+      ? Buffer.allocUnsafe(Number(declared))
+      : null;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -76,6 +84,8 @@ export function readRawBody(
         request.pause();
         chunks.length = 0;
         reject(error);
+      } else if (whole) {
+        resolve(whole.subarray(0, size));
       } else {
         resolve(Buffer.concat(chunks, size));
       }
@@ -86,7 +96,8 @@ export function readRawBody(
         settle(tooLarge(maxBytes));
         return;
       }
-      chunks.push(chunk);
+      if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
+      else chunks.push(chunk);
     }
     function onEnd(): void {
       settle(null);

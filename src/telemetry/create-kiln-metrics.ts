@@ -54,6 +54,8 @@ export interface CreateKilnMetricsOptions {
   scrapeTimeoutMs?: number;
   /** Process metrics (CPU, memory, event loop). @defaultValue true */
   processMetrics?: boolean;
+  /** Whether Redis lost kiln's data (`kiln_store_lost`); absent: not exported. */
+  storeLost?: () => boolean;
 }
 
 const ACTIVE_STATUSES: RunStatus[] = [
@@ -178,6 +180,17 @@ export function createKilnMetrics(
       });
     },
   });
+  if (options.storeLost) {
+    const storeLost = options.storeLost;
+    new Gauge({
+      name: 'kiln_store_lost',
+      help: "1 once Redis lost kiln's data (its store epoch vanished or changed) since this process started: restart kiln after recovering",
+      registers: [registry],
+      collect() {
+        this.set(storeLost() ? 1 : 0);
+      },
+    });
+  }
   if (options.runs) {
     const runs = options.runs;
     new Gauge({

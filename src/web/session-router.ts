@@ -4,7 +4,11 @@
  */
 import express, { Router } from 'express';
 import type { Auth } from '../http/auth/create-auth.js';
-import { SESSION_COOKIE } from '../http/auth/create-auth.js';
+import {
+  isThrottled,
+  SESSION_COOKIE,
+  throttledMessage,
+} from '../http/auth/create-auth.js';
 import type { ServerDeps } from '../http/server-deps.js';
 import { renderLoginPage } from './pages/login-page.js';
 import { sendPage } from './layout.js';
@@ -31,7 +35,18 @@ export function createSessionRouter(deps: ServerDeps, auth: Auth): Router {
     async (req, res) => {
       const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
       const token = typeof body.token === 'string' ? body.token.trim() : '';
-      const record = token ? await auth.tokens.verifyToken(token) : null;
+      const record = token ? await auth.verify(req, token) : null;
+      if (isThrottled(record)) {
+        res.status(429).setHeader('Retry-After', String(record.retryAfterS));
+        sendPage(res, {
+          title: 'Log in',
+          body: renderLoginPage({
+            next: safeNext(body.next),
+            problem: `${throttledMessage(record)}.`,
+          }),
+        });
+        return;
+      }
       if (!record) {
         res.status(401);
         sendPage(res, {

@@ -5,9 +5,13 @@
  * periodic re-read of the nodes (one timer and one read per run for the
  * whole process, not one per step) finds the node moved on.
  *
+ * It also beats for every attempt it holds (store/attempt-beats.ts), so a
+ * takeover can tell this worker is alive although its job's lock lapsed.
+ *
  * Contract: `hold` before the attempt's work starts; the returned release
  * is idempotent; `onStop` runs at most once per hold.
  */
+import type { AttemptBeats } from '../store/attempt-beats.js';
 import type { RunStore } from '../store/index.js';
 import type { StopWatcher } from '../store/stop-watcher.js';
 
@@ -25,6 +29,7 @@ export interface AttemptGuard {
 }
 
 interface Held {
+  executionId: string;
   runId: string;
   node: string;
   attempt: number;
@@ -38,9 +43,33 @@ export function createAttemptGuard(deps: {
   stops: StopWatcher;
   /** @defaultValue 10000 */
   checkMs?: number;
+  /** Heartbeats of held attempts; none when absent. */
+  beats?: AttemptBeats;
+  /** Between beats; a beat lives three of these. @defaultValue 5000 */
+  beatMs?: number;
 }): AttemptGuard {
   const held = new Set<Held>();
   let timer: NodeJS.Timeout | undefined;
+  let beatTimer: NodeJS.Timeout | undefined;
+  const beatMs = deps.beatMs ?? 5_000;
+
+  function beat(ids: string[]): void {
+    // Redis away: the next beat (or the takeover's grace) covers it.
+    deps.beats?.beat(ids, beatMs * 3).catch(() => undefined);
+  }
+
+  function ensureBeats(): void {
+    if (!deps.beats || beatTimer || held.size === 0) return;
+    beatTimer = setInterval(() => {
+      if (held.size === 0) {
+        clearInterval(beatTimer);
+        beatTimer = undefined;
+        return;
+      }
+      beat([...held].map((item) => item.executionId));
+    }, beatMs);
+    beatTimer.unref();
+  }
 
   const stop = (item: Held, reason: string) => {
     if (item.stopped) return;
@@ -89,6 +118,7 @@ export function createAttemptGuard(deps: {
   return {
     hold(attempt, onStop) {
       const item: Held = {
+        executionId: attempt.executionId,
         runId: attempt.runId,
         node: attempt.node,
         attempt: attempt.attempt,
@@ -101,9 +131,12 @@ export function createAttemptGuard(deps: {
       );
       held.add(item);
       ensureTimer();
+      beat([item.executionId]);
+      ensureBeats();
       return () => {
+        if (!held.delete(item)) return;
         item.unwatch();
-        held.delete(item);
+        deps.beats?.end(item.executionId).catch(() => undefined);
       };
     },
     close() {
@@ -111,6 +144,8 @@ export function createAttemptGuard(deps: {
       held.clear();
       if (timer) clearInterval(timer);
       timer = undefined;
+      if (beatTimer) clearInterval(beatTimer);
+      beatTimer = undefined;
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { Step } from '../config/config-model.js';
 import type { StepSpec } from '../runtime/runtime.js';
 import { CONTAINER_PATHS, buildContractEnv } from './container-contract.js';
+import type { StepLimits } from './worker-deps.js';
 
 export interface ExecutionFolders {
   repository: string;
@@ -22,7 +23,10 @@ export function buildStepSpec(options: {
   folders: ExecutionFolders;
   secrets: Record<string, string>;
   labels: Record<string, string>;
+  /** The operator's limits (settings); the step's own time limit wins. */
+  limits?: StepLimits;
 }): StepSpec {
+  const limits = options.limits ?? {};
   const { step, folders } = options;
   const env: Record<string, string> = {};
   for (const variable of step.environmentVariables) {
@@ -69,7 +73,24 @@ export function buildStepSpec(options: {
           : undefined,
       devices: step.resources?.devices,
     },
-    timeLimitMs: step.timeLimit ? step.timeLimit * 1000 : undefined,
+    timeLimitMs: step.timeLimit
+      ? step.timeLimit * 1000
+      : limits.defaultTimeLimitMs,
+    ...(limits.rootfsBytes === undefined && limits.outputBytes === undefined
+      ? {}
+      : {
+          diskLimits: {
+            rootfsBytes: limits.rootfsBytes,
+            ...(limits.outputBytes === undefined
+              ? {}
+              : {
+                  outputs: {
+                    hostPath: folders.outputs,
+                    maxBytes: limits.outputBytes,
+                  },
+                }),
+          },
+        }),
     noOutputTimeoutMs: step.noOutputTimeout
       ? step.noOutputTimeout * 1000
       : undefined,

@@ -10,7 +10,7 @@
  * a started node is a takeover with a new attempt (its own execution id,
  * container and log), and the old attempt's writes are refused.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   buildCommand,
@@ -43,7 +43,8 @@ import type { NodeOutcome } from './node-outcome.js';
 import { InputPreparationError, prepareInputs } from './prepare-inputs.js';
 import { reuseKey } from './reuse-key.js';
 import { writeThroughOutputs } from './write-through-outputs.js';
-import { describeEnd } from '../model/end-reason.js';
+import { describeEnd, type EndReason } from '../model/end-reason.js';
+import { ArtifactError } from '../artifacts/artifact-error.js';
 import { runContainer } from './run-container.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { whileStoreDown } from './while-store-down.js';
@@ -224,10 +225,13 @@ export async function executeNode(
   const attempt = node.attempt;
   const executionId = node.executionId as string;
   let counter = claim.counter ?? 0;
-  if (claim.from.status === 'started' && claim.from.executionId) {
-    // A takeover: the lost attempt's container must not run beside ours.
-    await deps.runtime.removeExecution?.(claim.from.executionId);
-  }
+  // A takeover: the lost attempt's container must not run beside ours. If
+  // it ran here (its folders are on this host), it is adopted instead of
+  // run again: a step that finished, or still runs, is not repeated.
+  const adopt =
+    claim.from.status === 'started' && claim.from.executionId
+      ? await adoptableOrRemoved(deps, claim.from.executionId, workspace)
+      : undefined;
 
   const abort = new AbortController();
   let stoppedBy: string | undefined;
@@ -264,7 +268,7 @@ export async function executeNode(
     return true;
   };
 
-  const dir = join(deps.workDir, executionId);
+  const dir = join(deps.workDir, adopt ?? executionId);
   const folders: ExecutionFolders = {
     repository: '',
     inputs: join(dir, 'inputs'),
@@ -276,7 +280,7 @@ export async function executeNode(
       await report({ type: 'failed', attempt, message: problem ?? 'no step' });
       return 'error';
     }
-    if (workspace) {
+    if (workspace && !adopt) {
       await rm(dir, { recursive: true, force: true });
       await Promise.all([
         mkdir(folders.inputs, { recursive: true }),
@@ -288,7 +292,17 @@ export async function executeNode(
     // 3. Image and inputs, then the reuse check (it needs their checksums).
     let digest = image?.digest ?? null;
     let inputs: ExecutionRecord['inputs'] = [];
-    if (!fast) {
+    if (adopt) {
+      if (
+        node.phase !== 'running' &&
+        !(await report(
+          { type: 'phase', attempt, phase: 'running' },
+          { execution: draft(digest, inputs) },
+        ))
+      ) {
+        return 'stopped';
+      }
+    } else if (!fast) {
       if (!image)
         digest = (await deps.runtime.prepareImage(step.image, abort.signal))
           .digest;
@@ -355,7 +369,7 @@ export async function executeNode(
         ? {}
         : await deps.secretsFor(run.repository);
     let tree: { path: string; release(): Promise<void> } | undefined;
-    if (workspace) {
+    if (workspace && !adopt) {
       await writeConfigFiles(folders.config, {
         executionId,
         counter,
@@ -398,9 +412,11 @@ export async function executeNode(
           folders: { ...folders, repository: tree?.path ?? '' },
           secrets,
           labels: { 'kiln.run': run.id, 'kiln.node': String(job.nodeIndex) },
+          limits: deps.stepLimits,
         }),
         secrets: Object.values(secrets),
         signal: abort.signal,
+        adopt,
       });
     } finally {
       await tree?.release();
@@ -419,12 +435,20 @@ export async function executeNode(
     // 5. Outputs, kept whatever the exit (a failed step's files too).
     const outputs: OutputFileRecord[] = [];
     const datums: DatumRecord[] = [];
+    let overLimit: string | undefined;
     const skippedOutputs: string[] = [];
     if (workspace && (await readdir(folders.outputs)).length > 0) {
       if (!(await report({ type: 'phase', attempt, phase: 'uploading' })))
         return 'stopped';
       const collected = await collectOutputs(folders.outputs, deps.artifacts, {
         signal: abort.signal,
+        maxTotalBytes: deps.stepLimits?.outputBytes,
+      }).catch((error: unknown) => {
+        // Too much written is the step's failure: nothing stored, it ends in error.
+        if (!(error instanceof ArtifactError && error.code === 'OUTPUT_LIMIT'))
+          throw error;
+        overLimit = error.message;
+        return { files: [], skipped: [] };
       });
       skippedOutputs.push(
         ...collected.skipped.map(
@@ -460,7 +484,14 @@ export async function executeNode(
     }
 
     // 6. The end, with the node's actions.
-    const { reason } = outcome.result;
+    const reason: EndReason =
+      overLimit !== undefined && deps.stepLimits?.outputBytes !== undefined
+        ? {
+            kind: 'disk-limit',
+            what: 'outputs',
+            limitBytes: deps.stepLimits.outputBytes,
+          }
+        : outcome.result.reason;
     const status =
       reason.kind === 'exited' && reason.exitCode === 0
         ? 'complete'
@@ -489,6 +520,7 @@ export async function executeNode(
       ...(values?.notes ?? []),
       ...outcome.notes,
       ...skippedOutputs,
+      ...(overLimit === undefined ? [] : [overLimit]),
     ];
     const close: Partial<ExecutionRecord> = {
       endReason: reason,
@@ -557,6 +589,28 @@ export async function executeNode(
     if (workspace)
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * The lost attempt's execution id when its container can be adopted: the
+ * engine has it (running or exited) and its folders are on this host (the
+ * worker that lost it was this one, restarted). Otherwise its container,
+ * if any, is removed and the step runs again.
+ */
+async function adoptableOrRemoved(
+  deps: WorkerDeps,
+  lost: string,
+  workspace: boolean,
+): Promise<string | undefined> {
+  if (workspace && deps.runtime.adoptExecution && deps.runtime.findExecution) {
+    const here = await stat(join(deps.workDir, lost, 'outputs')).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (here && (await deps.runtime.findExecution(lost)) !== null) return lost;
+  }
+  await deps.runtime.removeExecution?.(lost);
+  return undefined;
 }
 
 /**

@@ -11,7 +11,12 @@ import {
 import { createSecretMasker } from '../metrics/secret-masker.js';
 import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
-import type { RunResult, StepSpec } from '../runtime/runtime.js';
+import {
+  RuntimeError,
+  type OutputSink,
+  type RunResult,
+  type StepSpec,
+} from '../runtime/runtime.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { whileStoreDown } from './while-store-down.js';
 
@@ -31,6 +36,8 @@ export async function runContainer(
     spec: StepSpec;
     secrets: readonly string[];
     signal: AbortSignal;
+    /** A lost attempt's execution id: its container is adopted, not run. */
+    adopt?: string;
   },
 ): Promise<ContainerOutcome> {
   const metrics: Record<string, number | string | boolean | null> =
@@ -62,7 +69,9 @@ export async function runContainer(
   let result: RunResult;
   let stats: RecorderStats;
   try {
-    result = await deps.runtime.run(options.spec, recorder, options.signal);
+    result = options.adopt
+      ? await adopt(deps, options.adopt, options, recorder)
+      : await deps.runtime.run(options.spec, recorder, options.signal);
   } finally {
     clearInterval(flusher);
     ended = true;
@@ -73,8 +82,35 @@ export async function runContainer(
   return {
     result,
     metrics: { ...metrics },
-    notes: describeRecorderStats(stats),
+    notes: [...(result.notes ?? []), ...describeRecorderStats(stats)],
     tail,
+  };
+}
+
+async function adopt(
+  deps: Pick<WorkerDeps, 'runtime'>,
+  lost: string,
+  options: { spec: StepSpec; signal: AbortSignal },
+  sink: OutputSink,
+): Promise<RunResult> {
+  const result = await deps.runtime.adoptExecution?.(
+    lost,
+    options.spec,
+    sink,
+    options.signal,
+  );
+  if (!result) {
+    throw new RuntimeError(
+      'CONTAINER_LOST',
+      `the container of lost execution ${lost} went away before it could be adopted; the step runs again`,
+    );
+  }
+  return {
+    ...result,
+    notes: [
+      `adopted the container of execution ${lost}, whose worker was lost: the step was not run again (its output before the takeover is in that execution's log)`,
+      ...(result.notes ?? []),
+    ],
   };
 }
 

@@ -6,7 +6,7 @@
  * alive (its workers kept vanishing: stalled too often), the node is ended
  * with that reason, so a run never hangs on a job that will not come back.
  */
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { applyNodeEvent } from '../control/apply-node-event.js';
 import { loadRunPlan } from '../control/load-run-plan.js';
 import { StepJob } from '../queue/step-jobs.js';
@@ -36,15 +36,31 @@ export function startStepWorker(
   options: StepWorkerOptions,
 ): Worker<StepJob, NodeOutcome> {
   const cache = createNodeCache(deps);
+  // Beats well inside the lock, so a live worker is seen as one.
+  const beatMs = Math.min(
+    5_000,
+    Math.max(250, (options.lockDurationMs ?? 30_000) / 2),
+  );
   const guard = createAttemptGuard({
     runs: deps.runs,
     stops: deps.stops,
     checkMs: deps.stopCheckMs,
+    beats: deps.beats,
+    beatMs,
   });
   const worker = new Worker<StepJob, NodeOutcome>(
     options.queue,
-    async (job: Job<StepJob>) => {
+    async (job: Job<StepJob>, token?: string) => {
       const data = StepJob.parse(job.data);
+      if (
+        job.stalledCounter > 0 &&
+        (await attemptStillRuns(deps, data, beatMs * 3))
+      ) {
+        // The lock lapsed, not the worker (Redis was away): look again
+        // later instead of taking a healthy attempt over.
+        await job.moveToDelayed(Date.now() + beatMs, token);
+        throw new DelayedError();
+      }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       // Every line logged while this step is handled names its run and node.
       const logger = deps.logger.child({ runId: data.runId, node: data.node });
@@ -86,6 +102,22 @@ export function startStepWorker(
     deps.logger.error({ err: error }, 'worker error'),
   );
   return worker;
+}
+
+/**
+ * For a job handed out again after its lock lapsed: whether the node's
+ * attempt may still be running somewhere (it beats, or stopped beating
+ * less than `graceMs` ago).
+ */
+async function attemptStillRuns(
+  deps: WorkerDeps,
+  job: StepJob,
+  graceMs: number,
+): Promise<boolean> {
+  if (!deps.beats) return false;
+  const [node] = await deps.runs.getNodes(job.runId, [job.node]);
+  if (node?.status !== 'started' || !node.executionId) return false;
+  return (await deps.beats.judge(node.executionId, graceMs)) !== 'lost';
 }
 
 /** BullMQ gave up on the job: its node ends in error (if it still waits on it). */

@@ -4,6 +4,7 @@ import type { UploadStores } from '../artifacts/upload-stores.js';
 import type { ControlDeps } from '../control/control-deps.js';
 import type { GitMaterialiser } from '../git/git-materialiser.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { AttemptBeats } from '../store/attempt-beats.js';
 import type { StopWatcher } from '../store/stop-watcher.js';
 
 /**
@@ -36,4 +37,21 @@ export interface WorkerDeps extends ControlDeps {
   inputFetcher?: InputFetcher;
   /** Writes outputs through to a step's `upload-store`. Absent: not written. */
   uploadStores?: UploadStores;
+  /**
+   * Heartbeats of the attempts workers hold: a job handed out again after
+   * its lock lapsed is taken over only once its attempt stopped beating.
+   * Absent: every such job is a takeover at once.
+   */
+  beats?: AttemptBeats;
+  /** Per-execution limits the operator sets (settings). Absent: none. */
+  stepLimits?: StepLimits;
+}
+
+export interface StepLimits {
+  /** Bytes of a step's outputs in all (KILN_STEP_OUTPUT_LIMIT_BYTES). */
+  outputBytes?: number;
+  /** Bytes a step may write to its root filesystem (KILN_STEP_ROOTFS_LIMIT_BYTES). */
+  rootfsBytes?: number;
+  /** Time limit of steps that set none (KILN_STEP_TIME_LIMIT). */
+  defaultTimeLimitMs?: number;
 }

@@ -56,6 +56,7 @@ export async function serviceAction(
     redis: engine.redis,
     keys: engine.keys,
     runs: engine.deps.runs,
+    storeLost: () => engine.storeEpoch.lost() !== null,
   });
   closers.push(() => metrics.close());
 
@@ -157,6 +158,7 @@ async function startWorkerRole(
             metrics,
             readinessChecks: [
               { name: 'runtime', check: () => deps.runtime.ping() },
+              storeCheck(engine),
             ],
           },
           port: settings.workerPort,
@@ -200,8 +202,11 @@ async function startServerRole(
     metrics,
     isCollaborator: createCollaboratorCheck(engine.reporter.github),
     readinessChecks: withWorker
-      ? [{ name: 'runtime', check: () => deps.runtime.ping() }]
-      : [],
+      ? [
+          { name: 'runtime', check: () => deps.runtime.ping() },
+          storeCheck(engine),
+        ]
+      : [storeCheck(engine)],
   });
   const scheduleDeps: ScheduleDeps = {
     control: deps,
@@ -222,7 +227,10 @@ async function startServerRole(
     githubOrigin: githubGitOrigin(settings.githubApiUrl),
     connection: engine.bullConnection,
     logger,
-    concurrency: Math.max(2, settings.concurrency),
+    // Intake waits on git servers, not on the CPU: more slots than steps,
+    // so a few silent servers (each cut after KILN_GIT_STALL_MS) don't
+    // hold up the other repositories' deliveries.
+    concurrency: Math.max(8, settings.concurrency),
   });
   // Every server takes tick jobs; BullMQ gives each tick to one of them.
   const ticks = startScheduleWorker({
@@ -255,6 +263,14 @@ async function startServerRole(
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await intake.close();
     await ticks.close();
+  };
+}
+
+/** `/readyz` fails once Redis lost kiln's data (watch-store-epoch.ts). */
+function storeCheck(engine: Engine) {
+  return {
+    name: 'store',
+    check: async () => engine.storeEpoch.lost() === null,
   };
 }
 

@@ -7,9 +7,15 @@
  * - Every action (launch, rerun, cancel, approve) needs an admin token.
  * - A cookie-authenticated request that changes something must come from
  *   this origin (`Origin` checked against `Host`), on top of SameSite=Strict.
+ * - An address with too many failed token attempts lately is refused with
+ *   429 until its window ends (failed-attempts.ts).
  * Tokens are never logged: only the token's name is kept on the request.
  */
 import type { NextFunction, Request, Response } from 'express';
+import {
+  createFailedAttempts,
+  type FailedAttemptsOptions,
+} from './failed-attempts.js';
 import type { TokenRecord, TokenRole, TokenStore } from './token-store.js';
 
 export const SESSION_COOKIE = 'kiln_session';
@@ -20,8 +26,19 @@ export interface Principal {
   via: 'bearer' | 'cookie';
 }
 
+/** A client refused for its failed attempts: nothing was looked up. */
+export interface Throttled {
+  retryAfterS: number;
+}
+
 export interface Auth {
   tokens: TokenStore;
+  /**
+   * The record of `token` presented by `req`'s client; null when it is
+   * unknown (counted as a failure); Throttled when the client failed too
+   * often lately.
+   */
+  verify(req: Request, token: string): Promise<TokenRecord | null | Throttled>;
   /** Resolves the caller once per request; never rejects the request. */
   identify(req: Request): Promise<Principal | null>;
   /**
@@ -37,18 +54,42 @@ export interface Auth {
 }
 
 const principalKey = Symbol('kiln.principal');
+const throttledKey = Symbol('kiln.throttled');
 const invalidKey = Symbol('kiln.invalid-token');
 
 type WithPrincipal = Request & {
   [principalKey]?: Principal | null;
+  [throttledKey]?: Throttled;
   [invalidKey]?: boolean;
 };
+
+export function isThrottled(value: unknown): value is Throttled {
+  return typeof value === 'object' && value !== null && 'retryAfterS' in value;
+}
+
+export function throttledMessage(throttled: Throttled): string {
+  return `too many failed token attempts from this address: try again in ${throttled.retryAfterS} s`;
+}
 
 export function createAuth(options: {
   tokens: TokenStore;
   publicRead: boolean;
+  attempts?: FailedAttemptsOptions;
 }): Auth {
   const { tokens, publicRead } = options;
+  const failures = createFailedAttempts(options.attempts);
+
+  async function verify(
+    req: Request,
+    token: string,
+  ): Promise<TokenRecord | null | Throttled> {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const retryAfterS = failures.retryAfterS(client);
+    if (retryAfterS > 0) return { retryAfterS };
+    const record = await tokens.verifyToken(token);
+    if (!record) failures.fail(client);
+    return record;
+  }
 
   async function identify(req: Request): Promise<Principal | null> {
     const holder = req as WithPrincipal;
@@ -60,8 +101,9 @@ export function createAuth(options: {
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
     const presented = bearer?.[1] ?? cookie;
     if (presented) {
-      const record: TokenRecord | null = await tokens.verifyToken(presented);
-      if (record) {
+      const record = await verify(req, presented);
+      if (isThrottled(record)) holder[throttledKey] = record;
+      else if (record) {
         principal = {
           name: record.name,
           role: record.role,
@@ -70,7 +112,11 @@ export function createAuth(options: {
       }
     }
     holder[principalKey] = principal;
-    holder[invalidKey] = presented !== undefined && principal === null;
+    // A throttled client's token was not looked at: not known invalid.
+    holder[invalidKey] =
+      presented !== undefined &&
+      principal === null &&
+      holder[throttledKey] === undefined;
     return principal;
   }
 
@@ -82,6 +128,12 @@ export function createAuth(options: {
     return (req: Request, res: Response, next: NextFunction): void => {
       identify(req).then(
         (principal) => {
+          const throttled = (req as WithPrincipal)[throttledKey];
+          if (throttled) {
+            res.setHeader('Retry-After', String(throttled.retryAfterS));
+            res.status(429).json({ error: throttledMessage(throttled) });
+            return;
+          }
           if (presentedInvalid(req)) {
             res.status(401).json({
               error:
@@ -117,7 +169,7 @@ export function createAuth(options: {
     };
   }
 
-  return { tokens, identify, presentedInvalid, requireRole };
+  return { tokens, verify, identify, presentedInvalid, requireRole };
 }
 
 function isSafe(req: Request): boolean {

@@ -30,7 +30,12 @@ import { parseImageReference } from './parse-image-reference.js';
 import type { ImageReference } from './parse-image-reference.js';
 import { pullImage } from './pull-image.js';
 import type { RegistryCredentials } from './pull-image.js';
-import { callEngine, runContainer } from './run-container.js';
+import {
+  adoptRunningContainer,
+  callEngine,
+  readEnd,
+  runContainer,
+} from './run-container.js';
 import type { RuntimeLogger } from './run-container.js';
 import { selectStepNetwork } from './select-step-network.js';
 import type {
@@ -70,6 +75,15 @@ export interface DockerRuntimeOptions {
    * @defaultValue `{ mode: 'isolated', name: 'kiln-steps', stateDir: <tmp>/kiln-step-network }`
    */
   stepNetwork?: StepNetworkSetting;
+  /** How often a running step's disk use is looked at. @defaultValue 5000 */
+  diskCheckMs?: number;
+  /**
+   * How often a running container is looked at besides the engine's wait
+   * (which never ends when dockerd dies under it). @defaultValue 5000
+   */
+  engineCheckMs?: number;
+  /** A step whose engine is silent this long fails (retried). @defaultValue 60000 */
+  engineLostMs?: number;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -84,6 +98,9 @@ export class DockerRuntime implements Runtime {
   readonly #pullTimeoutMs: number | undefined;
   readonly #nofileLimit: number | undefined;
   readonly #stepNetwork: SelectedStepNetwork;
+  readonly #diskCheckMs: number | undefined;
+  readonly #engineCheckMs: number | undefined;
+  readonly #engineLostMs: number | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     // Without a socket path dockerode follows DOCKER_HOST like the docker
@@ -101,6 +118,9 @@ export class DockerRuntime implements Runtime {
     this.#logger = options.logger;
     this.#pullTimeoutMs = options.pullTimeoutMs;
     this.#nofileLimit = options.nofileLimit;
+    this.#diskCheckMs = options.diskCheckMs;
+    this.#engineCheckMs = options.engineCheckMs;
+    this.#engineLostMs = options.engineLostMs;
     this.#stepNetwork = selectStepNetwork(this.#docker, {
       setting: options.stepNetwork,
       onRecheckFailure: (error) =>
@@ -188,11 +208,15 @@ export class DockerRuntime implements Runtime {
     const container = await this.#createReplacingLeftover(built.options, spec);
     try {
       return await runContainer({
+        docker: this.#docker,
         container,
         spec,
         sink,
         signal,
         logger: this.#logger,
+        diskCheckMs: this.#diskCheckMs,
+        engineCheckMs: this.#engineCheckMs,
+        engineLostMs: this.#engineLostMs,
       });
     } finally {
       await this.#removeContainer(container.id, spec).catch((error) => {
@@ -213,6 +237,76 @@ export class DockerRuntime implements Runtime {
       }),
     );
     for (const info of containers) await this.#removeContainer(info.Id, spec);
+  }
+
+  async findExecution(
+    executionId: string,
+  ): Promise<'running' | 'exited' | null> {
+    const [info] = await this.#listExecution(executionId);
+    if (!info) return null;
+    if (info.State === 'running') return 'running';
+    return info.State === 'exited' ? 'exited' : null;
+  }
+
+  async adoptExecution(
+    executionId: string,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal?: AbortSignal,
+  ): Promise<RunResult | null> {
+    const found = await this.#listExecution(executionId);
+    const [first] = found;
+    if (!first) return null;
+    const container = this.#docker.getContainer(first.Id);
+    try {
+      const info = await callEngine('inspect', spec, () => container.inspect());
+      const startedAt = new Date(info.State.StartedAt);
+      const base = {
+        docker: this.#docker,
+        container,
+        spec,
+        sink,
+        signal,
+        logger: this.#logger,
+        diskCheckMs: this.#diskCheckMs,
+        engineCheckMs: this.#engineCheckMs,
+        engineLostMs: this.#engineLostMs,
+      };
+      if (info.State.Running) {
+        return await adoptRunningContainer({ ...base, startedAt });
+      }
+      if (info.State.Status !== 'exited') return null;
+      const exitCode = info.State.ExitCode;
+      if (!info.State.OOMKilled && (exitCode === 143 || exitCode === 137)) {
+        throw new RuntimeError(
+          'STOPPED_BY_ENGINE',
+          `the container of lost execution ${executionId} ended by a signal (exit code ${exitCode}) while no worker watched it; who sent it can't be known, so the step runs again`,
+        );
+      }
+      return await readEnd({
+        ...base,
+        info,
+        stopReason: null,
+        exit: { exitCode, engineAwayMs: 0 },
+        startedAt,
+      });
+    } finally {
+      for (const item of found) {
+        await this.#removeContainer(item.Id, spec).catch(() => undefined);
+      }
+    }
+  }
+
+  async #listExecution(
+    executionId: string,
+  ): Promise<Dockerode.ContainerInfo[]> {
+    const spec = { executionId, image: '' };
+    return callEngine('list', spec, () =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [`${KILN_LABELS.execution}=${executionId}`] },
+      }),
+    );
   }
 
   async reapOrphans(keep: ReadonlySet<string> = new Set()): Promise<number> {

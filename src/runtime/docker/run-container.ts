@@ -1,34 +1,47 @@
 /**
  * One created container, from attach to exit: attach (before start, so no
- * byte is missed) → start → wait, with the step limits enforced through
- * `kill`, then `inspect` for the exit state. Removal is the caller's, in a
- * `finally`, so it happens whatever this throws.
+ * byte is missed) → start → wait (wait-for-exit.ts: bounded even when the
+ * engine dies), with the step limits enforced through `kill`, then
+ * `inspect` for the exit state. Removal is the caller's, in a `finally`,
+ * so it happens whatever this throws.
+ *
+ * Faults are named right: a container the engine itself stopped (its
+ * daemon shutting down sends SIGTERM: exit 143) or that died while the
+ * engine was away is an infrastructure failure (`STOPPED_BY_ENGINE`,
+ * `ENGINE_UNREACHABLE`, retried), never the step's exit code.
  */
 import type Dockerode from 'dockerode';
 import type { EndReason } from '../../model/end-reason.js';
-import {
-  createSinkForwarder,
-  settleWithin,
-  type RuntimeLogger,
-} from '../forward-output.js';
+import { createSinkForwarder, type RuntimeLogger } from '../forward-output.js';
 export type { RuntimeLogger } from '../forward-output.js';
 import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
 import { watchStepLimits } from '../watch-step-limits.js';
-import type { StepLimitWatch } from '../watch-step-limits.js';
-import { createDockerDemuxer } from './demux-docker-stream.js';
+import type { StepLimitWatch, StopReason } from '../watch-step-limits.js';
+import { attachOutput } from './attach-output.js';
+import { callEngine } from './call-engine.js';
+import { findEngineKill } from './find-engine-kill.js';
+import { waitForExit } from './wait-for-exit.js';
 import {
-  describeDockerError,
-  getDockerStatusCode,
-  isEngineUnreachableError,
-} from './describe-docker-error.js';
+  watchContainerDisk,
+  type ContainerDiskWatch,
+} from './watch-container-disk.js';
+
+export { callEngine } from './call-engine.js';
 
 export interface RunContainerOptions {
+  docker: Dockerode;
   container: Dockerode.Container;
   spec: StepSpec;
   sink: OutputSink;
   signal?: AbortSignal;
   logger?: RuntimeLogger;
+  /** How often disk limits are looked at. @defaultValue 5000 */
+  diskCheckMs?: number;
+  /** How often the container is looked at besides the wait. @defaultValue 5000 */
+  engineCheckMs?: number;
+  /** An engine silent this long fails the step (retried). @defaultValue 60000 */
+  engineLostMs?: number;
 }
 
 /**
@@ -37,32 +50,50 @@ export interface RunContainerOptions {
  * the bound only matters when the engine misbehaves.
  */
 const OUTPUT_DRAIN_MS = 10_000;
+/** 128 + SIGTERM, 128 + SIGKILL: how a signalled step's exit code reads. */
+const SIGNAL_EXITS = new Set([143, 137]);
 
 export async function runContainer(
   options: RunContainerOptions,
 ): Promise<RunResult> {
+  return followContainer(options, async () => {
+    await callEngine('start', options.spec, () => options.container.start());
+    return new Date();
+  });
+}
+
+/**
+ * Follows a container a lost worker started, to its end, as `runContainer`
+ * does (limits, output from now on, a bounded wait); `startedAt` is when
+ * the engine started it.
+ */
+export async function adoptRunningContainer(
+  options: RunContainerOptions & { startedAt: Date },
+): Promise<RunResult> {
+  return followContainer(options, async () => options.startedAt);
+}
+
+async function followContainer(
+  options: RunContainerOptions,
+  start: () => Promise<Date>,
+): Promise<RunResult> {
   const { container, spec, logger } = options;
-  const stream = await callEngine('attach to', spec, () =>
-    container.attach({ stream: true, stdout: true, stderr: true }),
-  );
   let watch: StepLimitWatch | null = null;
+  let disk: ContainerDiskWatch | null = null;
   const forward = createSinkForwarder(options.sink, logger);
-  const demuxer = createDockerDemuxer((which, chunk) => {
+  const output = attachOutput(container, spec, (which, chunk) => {
     watch?.noteOutput();
     forward(which, chunk);
   });
-  const ended = new Promise<boolean>((resolve) => {
-    stream.once('end', () => resolve(true));
-    stream.once('close', () => resolve(true));
-    stream.once('error', () => resolve(true));
-  });
-  stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
+  await output.attach();
 
   try {
-    await callEngine('start', spec, () => container.start());
-    const startedAt = new Date();
+    const startedAt = await start();
     watch = watchStepLimits({
-      timeLimitMs: spec.timeLimitMs,
+      timeLimitMs:
+        spec.timeLimitMs === undefined
+          ? undefined
+          : Math.max(0, spec.timeLimitMs - (Date.now() - startedAt.getTime())),
       noOutputTimeoutMs: spec.noOutputTimeoutMs,
       stopGraceMs: spec.stopGraceMs,
       signal: options.signal,
@@ -70,12 +101,29 @@ export async function runContainer(
         await container.kill({ signal });
       },
     });
+    if (spec.diskLimits) {
+      disk = watchContainerDisk({
+        container,
+        limits: spec.diskLimits,
+        everyMs: options.diskCheckMs,
+        onOver: (reason) => watch?.stop(reason),
+      });
+    }
 
-    const waited = (await callEngine('wait for', spec, () =>
-      container.wait(),
-    )) as { StatusCode?: number };
-    const endedAt = new Date();
-    const drained = await settleWithin(ended, OUTPUT_DRAIN_MS);
+    const exit = await waitForExit({
+      container,
+      spec,
+      output,
+      everyMs: options.engineCheckMs,
+      lostAfterMs: options.engineLostMs,
+      onReattached: () =>
+        logger?.warn(
+          { executionId: spec.executionId },
+          'the Docker engine came back while a step ran; its output is followed again',
+        ),
+    });
+    disk?.stop();
+    const drained = await output.drained(OUTPUT_DRAIN_MS);
     if (!drained) {
       logger?.warn(
         { executionId: spec.executionId },
@@ -86,53 +134,102 @@ export async function runContainer(
     watch.dispose();
 
     const info = await callEngine('inspect', spec, () => container.inspect());
-    const exitCode =
-      typeof info.State.ExitCode === 'number'
-        ? info.State.ExitCode
-        : (waited.StatusCode ?? null);
-    const reason: EndReason =
-      stopReason ??
-      (info.State.OOMKilled
-        ? {
-            kind: 'out-of-memory',
-            limitBytes: spec.resources.memoryBytes ?? null,
-          }
-        : { kind: 'exited', exitCode: exitCode ?? -1 });
-    return { reason, exitCode, startedAt, endedAt };
+    return await readEnd({
+      ...options,
+      info,
+      stopReason,
+      exit,
+      startedAt,
+    });
   } finally {
+    disk?.stop();
     watch?.dispose();
-    (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    output.close();
   }
 }
 
-/** Runs one Engine API call, turning its failure into a `RuntimeError`. */
-export async function callEngine<T>(
-  action: string,
-  spec: Pick<StepSpec, 'executionId' | 'image'>,
-  call: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const detail = describeDockerError(error);
-    if (isEngineUnreachableError(error)) {
+/**
+ * The end of an exited container as a `RunResult`: kiln's stop reason
+ * first, then out of memory, else the exit code — unless the engine
+ * caused the exit (which throws: an infrastructure failure).
+ */
+export async function readEnd(options: {
+  docker: Dockerode;
+  container: Dockerode.Container;
+  spec: StepSpec;
+  info: Dockerode.ContainerInspectInfo;
+  stopReason: StopReason | null;
+  exit: { exitCode: number | null; engineAwayMs: number };
+  startedAt: Date;
+}): Promise<RunResult> {
+  const { info, spec, stopReason, exit, startedAt } = options;
+  const exitCode =
+    typeof info.State.ExitCode === 'number'
+      ? info.State.ExitCode
+      : exit.exitCode;
+  const notes: string[] = [];
+  if (stopReason === null && !info.State.OOMKilled && exitCode !== 0) {
+    await blameTheEngine({ ...options, exitCode });
+  }
+  if (exit.engineAwayMs > 0) {
+    notes.push(
+      `the Docker engine did not answer for about ${Math.max(1, Math.round(exit.engineAwayMs / 1000))} s while the step ran; output printed meanwhile may be missing`,
+    );
+  }
+  const reason: EndReason =
+    stopReason ??
+    (info.State.OOMKilled
+      ? {
+          kind: 'out-of-memory',
+          limitBytes: spec.resources.memoryBytes ?? null,
+        }
+      : { kind: 'exited', exitCode: exitCode ?? -1 });
+  const finished = Date.parse(info.State.FinishedAt);
+  return {
+    reason,
+    exitCode,
+    startedAt,
+    endedAt:
+      Number.isFinite(finished) && finished > 0
+        ? new Date(finished)
+        : new Date(),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
+/**
+ * A failed exit kiln did not cause, which the engine did: the engine sent
+ * the signal (a daemon shutdown stops every container with SIGTERM; an
+ * operator's `docker stop`), or the engine was away while the step died.
+ * Those are the infrastructure's, so they throw (the step is retried).
+ */
+async function blameTheEngine(options: {
+  docker: Dockerode;
+  container: Dockerode.Container;
+  spec: StepSpec;
+  exitCode: number | null;
+  exit: { engineAwayMs: number };
+  startedAt: Date;
+}): Promise<void> {
+  const { spec, exitCode } = options;
+  if (exitCode !== null && SIGNAL_EXITS.has(exitCode)) {
+    // An engine that can't say, right after the exit, is going down.
+    const signal = await findEngineKill({
+      docker: options.docker,
+      containerId: options.container.id,
+      since: options.startedAt,
+    }).catch(() => 'unknown: the engine stopped answering');
+    if (signal !== null) {
       throw new RuntimeError(
-        'ENGINE_UNREACHABLE',
-        `the Docker engine did not answer when asked to ${action} the container of execution ${spec.executionId}: ${detail} — check that dockerd is running and its socket is reachable`,
-        { cause: error },
+        'STOPPED_BY_ENGINE',
+        `the Docker engine stopped the container of execution ${spec.executionId} (signal ${signal}: its daemon shutting down or restarting, or a docker stop from outside kiln); the step is retried`,
       );
     }
-    if (getDockerStatusCode(error) === 404 && /image/i.test(detail)) {
-      throw new RuntimeError(
-        'IMAGE_UNAVAILABLE',
-        `image ${JSON.stringify(spec.image)} is not on this Docker host: ${detail} — prepare the image before running`,
-        { cause: error },
-      );
-    }
+  }
+  if (options.exit.engineAwayMs > 0) {
     throw new RuntimeError(
-      'START_FAILED',
-      `Docker could not ${action} the container of execution ${spec.executionId}: ${detail}`,
-      { cause: error },
+      'ENGINE_UNREACHABLE',
+      `the Docker engine went away while execution ${spec.executionId} ran and the step ended with exit code ${exitCode ?? 'unknown'}; the step is retried`,
     );
   }
 }

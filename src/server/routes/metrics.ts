@@ -3,8 +3,11 @@
  * answers (a listener on `POST /webhooks/github` that looks at the status
  * once the answer is sent, so it must be mounted before the webhook route).
  * Without `deps.metrics` the router makes its own registry from deps.
+ * With KILN_METRICS_TOKEN set, a scrape must send it as a bearer token
+ * (compared in constant time); 401 otherwise.
  */
-import { Router } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type Request } from 'express';
 import {
   createKilnMetrics,
   type KilnMetrics,
@@ -27,7 +30,17 @@ export function createMetricsRouter(deps: ServerDeps): Router {
     res.once('finish', () => getMetrics().countWebhookAnswer(res.statusCode));
     next();
   });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', async (req, res) => {
+    const token = deps.settings.metricsToken;
+    if (token !== undefined && !presents(req, token)) {
+      res
+        .status(401)
+        .type('text/plain')
+        .send(
+          'KILN_METRICS_TOKEN is set: send it as "Authorization: Bearer <token>" (Prometheus: authorization.credentials)\n',
+        );
+      return;
+    }
     try {
       const text = await getMetrics().metrics();
       res.setHeader('Content-Type', getMetrics().contentType);
@@ -38,4 +51,14 @@ export function createMetricsRouter(deps: ServerDeps): Router {
     }
   });
   return router;
+}
+
+function presents(req: Request, token: string): boolean {
+  const header = req.headers.authorization;
+  const match =
+    typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match?.[1]) return false;
+  // Digests have one length, so timingSafeEqual never throws.
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
 }

@@ -17,6 +17,7 @@ import {
   type Request,
   type Response,
 } from 'express';
+import { trimPayload } from '../../forge/github/trim-payload.js';
 import { verifySignature } from '../../forge/github/verify-signature.js';
 import { claimDelivery, confirmQueued } from '../../intake/delivery-ledger.js';
 import {
@@ -34,6 +35,7 @@ import {
   readRawBody,
 } from '../read-raw-body.js';
 import type { ServerDeps } from '../../http/server-deps.js';
+import { createBodyBudget } from '../body-budget.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
 
@@ -67,6 +69,9 @@ export function createWebhooksRouter(
     });
     return queue;
   };
+  const budget = createBodyBudget({
+    totalBytes: settings.webhookInflightBytes,
+  });
   const router = Router();
 
   router.post(WEBHOOK_PATH, async (req, res) => {
@@ -102,6 +107,19 @@ export function createWebhooksRouter(
     const early = checkHeaders(req, settings.webhookMaxBytes);
     if (early) return reject(early);
 
+    // Counted before a byte is read: the signature is only known after.
+    const release = budget.admit(
+      declaredLength(req) ?? settings.webhookMaxBytes,
+    );
+    if (!release) {
+      closeConnection(req, res);
+      res.setHeader('Retry-After', '10');
+      res.status(503).json({
+        error:
+          'kiln is receiving too many request bodies at once (KILN_WEBHOOK_INFLIGHT_BYTES); redeliver this one from GitHub',
+      });
+      return;
+    }
     let body: Buffer;
     try {
       body = await readRawBody(req, {
@@ -109,6 +127,7 @@ export function createWebhooksRouter(
         timeoutMs: settings.webhookTimeoutMs,
       });
     } catch (error) {
+      release();
       if (!(error instanceof BodyReadError)) throw error;
       if (error.code === 'BODY_ABORTED') {
         req.destroy();
@@ -117,6 +136,8 @@ export function createWebhooksRouter(
       const status = error.code === 'BODY_TOO_LARGE' ? 413 : 408;
       return reject({ status, error: error.message });
     }
+    // Held until the answer is sent: the body is parsed and queued first.
+    res.once('close', release);
     const signature = verifySignature({
       body,
       header: req.headers['x-hub-signature-256'],
@@ -137,8 +158,8 @@ export function createWebhooksRouter(
         claimed,
       );
     }
-    const problem = checkJson(body);
-    if (problem) return reject({ status: 400, error: problem }, claimed);
+    const json = readJson(body);
+    if (!json.ok) return reject({ status: 400, error: json.problem }, claimed);
 
     const claim = await withTimeout(claimDelivery(deps.redis, keys, claimed));
     if (claim === 'duplicate') {
@@ -148,10 +169,12 @@ export function createWebhooksRouter(
       res.status(200).json({ status: 'duplicate', delivery: claimed });
       return;
     }
+    // Only what kiln reads is queued and kept (not a 24 MB payload for the
+    // redelivery window); the body itself goes with this request.
     await intakeQueue().enqueue({
       deliveryId: claimed,
       event,
-      payload: body.toString('utf8'),
+      payload: JSON.stringify(trimPayload(event, json.value)),
     });
     try {
       await withTimeout(
@@ -193,6 +216,13 @@ export function createWebhooksRouter(
   return router;
 }
 
+function declaredLength(req: Request): number | undefined {
+  const declared = req.headers['content-length'];
+  return declared !== undefined && /^\d+$/.test(declared)
+    ? Number(declared)
+    : undefined;
+}
+
 function headerText(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : value?.join(',');
 }
@@ -225,25 +255,30 @@ function checkHeaders(req: Request, maxBytes: number): Rejection | null {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function checkJson(body: Buffer): string | null {
+function readJson(
+  body: Buffer,
+): { ok: true; value: object } | { ok: false; problem: string } {
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
-    return 'the body is not valid UTF-8';
+    return { ok: false, problem: 'the body is not valid UTF-8' };
   }
   if (text.startsWith('\uFEFF')) {
-    return 'the body starts with a byte order mark; send plain JSON';
+    return {
+      ok: false,
+      problem: 'the body starts with a byte order mark; send plain JSON',
+    };
   }
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return 'the body is not a JSON object';
+      return { ok: false, problem: 'the body is not a JSON object' };
     }
+    return { ok: true, value };
   } catch {
-    return 'the body is not valid JSON';
+    return { ok: false, problem: 'the body is not valid JSON' };
   }
-  return null;
 }
 
 /**

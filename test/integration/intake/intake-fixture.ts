@@ -13,7 +13,10 @@ import { sign } from '@octokit/webhooks-methods';
 import examples from '@octokit/webhooks-examples' with { type: 'json' };
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { GitMaterialiser } from '../../../src/git/git-materialiser.js';
+import {
+  GitMaterialiser,
+  type GitMaterialiserOptions,
+} from '../../../src/git/git-materialiser.js';
 import {
   createDeliveryLog,
   type DeliveryLog,
@@ -62,6 +65,10 @@ export interface FixtureOptions {
   env?: Record<string, string>;
   /** Start the intake worker. @defaultValue true */
   worker?: boolean;
+  /** Overrides of the materialiser's options (fetch limits). */
+  git?: Partial<GitMaterialiserOptions>;
+  /** The intake worker's slots. @defaultValue the worker's default */
+  intakeConcurrency?: number;
 }
 
 export interface PostOptions {
@@ -155,6 +162,7 @@ export async function startIntakeFixture(
     cacheDir: join(temp, 'git-cache'),
     fetchAttempts: 1,
     fetchRetryDelayMs: 10,
+    ...options.git,
   });
   let worker: IntakeWorker | undefined;
   const startWorker = (): void => {
@@ -167,6 +175,7 @@ export async function startIntakeFixture(
       connection: bull,
       bullPrefix: keys.bullPrefix,
       logger,
+      concurrency: options.intakeConcurrency,
     });
   };
   if (options.worker !== false) startWorker();

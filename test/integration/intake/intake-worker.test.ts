@@ -4,7 +4,7 @@
  * (reliability-plan §8.2 rows 9, 13–20; §8.3 F21, F23, F24).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,37 @@ describe.skipIf(!haveRedis())('intake worker', () => {
     expect(run.status).toBe('error');
     expect(run.findings?.length).toBeGreaterThan(0);
     expect(run.commit).toBe(sha);
+  });
+
+  it('row 31: a kiln.yaml that is not UTF-8 makes one failed run saying so, as kiln validate does', async () => {
+    fixture.push('main', { 'kiln.yaml': KILN_YAML }, 'utf-8 base');
+    // A comment with bytes no UTF-8 text has.
+    writeFileSync(
+      join(fixture.repo.dir, 'kiln.yaml'),
+      Buffer.concat([Buffer.from(`${KILN_YAML}# `), Buffer.from([0xff, 0x0a])]),
+    );
+    git(fixture.repo.dir, ['commit', '-q', '-am', 'latin-1 byte']);
+    const sha = git(fixture.repo.dir, ['rev-parse', 'HEAD']);
+    git(fixture.repo.dir, [
+      'push',
+      '-q',
+      '-f',
+      fixture.bareDir,
+      'HEAD:refs/heads/main',
+    ]);
+
+    const outcome = await deliver('push', push('main', sha));
+
+    const run = await runOf(outcome.runIds[0]);
+    expect(run.status).toBe('error');
+    expect(run.findings).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        message: expect.stringMatching(
+          /^the file is not valid UTF-8 \(line \d+, column \d+\); save it as UTF-8$/,
+        ),
+      }),
+    ]);
   });
 
   it('ignores a commit without kiln.yaml or valohai.yaml, and falls back to valohai.yaml', async () => {

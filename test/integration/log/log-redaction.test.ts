@@ -18,6 +18,7 @@ logger.info({ req: { headers: { authorization: 'token ghp_SECRET1', 'x-hub-signa
 logger.info({ headers: { authorization: 'Bearer SECRET3' } }, 'call');
 logger.info({ settings: { githubToken: 'SECRET4', webhookSecret: 'SECRET5', port: 8080 } }, 'settings');
 logger.info({ token: 'SECRET6', github: { token: 'SECRET7' } }, 'tokens');
+logger.info({ github: { auth: { token: 'SECRET8' }, app: { installation: { privateKey: 'SECRET9', Authorization: 'SECRET10' } } }, tries: [{ password: 'SECRET11' }], count: 3 }, 'nested');
 logger.child({ runId: 'run-1', node: 'train' }).info({ executionId: 'run-1-1-1' }, 'step');
 logger.flush?.();
 `;
@@ -38,8 +39,10 @@ describe('log lines', () => {
   it('redact tokens, secrets, authorization headers and signatures', async () => {
     const lines = await logLines();
     const text = JSON.stringify(lines);
-    expect(lines).toHaveLength(5);
-    for (let i = 1; i <= 7; i += 1) expect(text).not.toContain(`SECRET${i}`);
+    expect(lines).toHaveLength(6);
+    for (let i = 1; i <= 11; i += 1) {
+      expect(text).not.toContain(`SECRET${i}"`);
+    }
     expect(lines[0]).toMatchObject({
       req: {
         headers: {
@@ -51,9 +54,24 @@ describe('log lines', () => {
     expect(lines[1]).toMatchObject({
       headers: { authorization: '[redacted]' },
     });
-    // Redaction is by path: other fields stay readable.
+    // Redaction is by field: other fields stay readable.
     expect(lines[2]).toMatchObject({
       settings: { githubToken: '[redacted]', port: 8080 },
+    });
+    // At any depth (issue 11 item 8: two levels down leaked).
+    expect(lines[4]).toMatchObject({
+      github: {
+        auth: { token: '[redacted]' },
+        app: {
+          installation: {
+            privateKey: '[redacted]',
+            Authorization: '[redacted]',
+          },
+        },
+      },
+      tries: [{ password: '[redacted]' }],
+      count: 3,
+      msg: 'nested',
     });
   });
 

@@ -80,6 +80,39 @@ describe('resolveParameterValues', () => {
     expect(resolved.errors).toEqual([expect.stringMatching(message)]);
   });
 
+  it.each<[string, string | string[], RegExp | null]>([
+    [
+      'a NUL byte',
+      'a\0b',
+      /"note": the value contains a NUL byte, which can't be passed to a process/,
+    ],
+    [
+      '900 KB',
+      'x'.repeat(900_000),
+      /"note": the value is 900000 bytes, more than a step's command line takes \(102400\); pass large data as an input instead/,
+    ],
+    ['a NUL in a list', ['ok', 'b\0'], /NUL byte/],
+    ['100 KiB exactly', 'x'.repeat(102_400), null],
+  ])('refuses a value no process can take: %s', (_what, value, message) => {
+    const free = makeStep({
+      name: 'train',
+      parameters: [
+        makeParameter({ name: 'note', optional: true }),
+        makeParameter({ name: 'notes', optional: true, multiple: 'repeat' }),
+      ],
+    });
+
+    const resolved = resolveParameterValues(
+      free,
+      Array.isArray(value) ? { notes: value } : { note: value },
+      { useDefaults: true },
+    );
+
+    expect(resolved.errors).toEqual(
+      message ? [expect.stringMatching(message)] : [],
+    );
+  });
+
   it('reports a required parameter left without a value', () => {
     const required = makeStep({
       parameters: [

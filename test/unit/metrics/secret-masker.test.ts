@@ -66,6 +66,31 @@ describe('createSecretMasker', () => {
     expect(mask('second-half')).toBe('***');
   });
 
+  it('masks every line of a long secret piped through base64, which wraps (issue 11 item 8)', () => {
+    const secret = 'sk-live-' + 'Zq81xVb0'.repeat(9); // 80 bytes: wraps at 76
+    const mask = createSecretMasker([secret]);
+    for (const input of [`${secret}\n`, secret]) {
+      const encoded = Buffer.from(input).toString('base64');
+      for (const width of [76, 64]) {
+        const lines = encoded.match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
+        expect(lines.length).toBeGreaterThan(1);
+
+        const shown = lines.map(mask).join('\n');
+
+        // What is left can't be decoded back to any 8 bytes of the secret.
+        const left = shown.split(/\*\*\*|\n/).join('');
+        expect(left.length).toBeLessThan(8);
+      }
+    }
+  });
+
+  it('masks a secret with colour codes inside it', () => {
+    const mask = createSecretMasker(['hunter2-secret']);
+
+    expect(mask('pw: hun\u001b[31mter2-sec\u001b[0mret!')).toBe('pw: ***!');
+    expect(mask('\u001b[1mplain\u001b[0m')).toBe('\u001b[1mplain\u001b[0m');
+  });
+
   it('ignores secrets shorter than 4 characters and empty lines of secrets', () => {
     const mask = createSecretMasker(['abc', '', 'x\n\nlong-enough']);
 

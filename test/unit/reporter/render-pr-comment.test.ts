@@ -46,7 +46,12 @@ describe('escapeMarkdown', () => {
     ['a|b', 'a\\|b'],
     ['`code`', '\\`code\\`'],
     ['<img src=x>', '&lt;img src=x&gt;'],
-    ['[link](http://x)', '\\[link\\](http://x)'],
+    ['[link](http://x)', '\\[link\\](http:\u200b//x)'],
+    // Bare URLs GitHub would link by itself (issue 11 item 9).
+    ['https://evil.example/login', 'https:\u200b//evil.example/login'],
+    ['see WWW.evil.example', 'see WWW\u200b.evil.example'],
+    ['loss/www.x', 'loss/www\u200b.x'],
+    ['awww.x', 'awww.x'],
     ['*bold* _it_', '\\*bold\\* \\_it\\_'],
     ['@octocat', '@\u200boctocat'],
     ['two\nlines', 'two lines'],

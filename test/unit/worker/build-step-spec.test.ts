@@ -1,0 +1,42 @@
+/**
+ * Every step has a time limit (issue 11 item 9: no default step time
+ * limit): the operator's default (KILN_STEP_TIME_LIMIT_MS, 6 h) when the
+ * step sets none, the step's own `time-limit` otherwise.
+ */
+import { describe, expect, it } from 'vitest';
+import { readSettings } from '../../../src/settings.js';
+import { buildStepSpec } from '../../../src/worker/build-step-spec.js';
+import { makeStep } from '../../helpers/config-builders.js';
+
+function specOf(timeLimit: number | undefined, defaultTimeLimitMs?: number) {
+  return buildStepSpec({
+    executionId: 'r1-0-1',
+    attempt: 1,
+    step: makeStep({ timeLimit }),
+    commands: ['true'],
+    folders: {
+      repository: '/tmp/r',
+      inputs: '/tmp/i',
+      outputs: '/tmp/o',
+      config: '/tmp/c',
+    },
+    secrets: {},
+    labels: {},
+    limits: { defaultTimeLimitMs },
+  });
+}
+
+describe('a step time limit', () => {
+  it('defaults to 6 h in the settings', () => {
+    expect(readSettings({}).stepTimeLimitMs).toBe(6 * 3600 * 1000);
+  });
+
+  it("is the operator's default when the step sets none", () => {
+    expect(specOf(undefined, 21_600_000).timeLimitMs).toBe(21_600_000);
+  });
+
+  it("is the step's own when it sets one, longer or shorter", () => {
+    expect(specOf(60, 21_600_000).timeLimitMs).toBe(60_000);
+    expect(specOf(86_400, 21_600_000).timeLimitMs).toBe(86_400_000);
+  });
+});

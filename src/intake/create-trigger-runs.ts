@@ -3,8 +3,10 @@
  * its commit: one failed run carrying the findings when the configuration
  * is invalid, else one run per matching trigger, each superseding the older
  * unfinished runs of its pipeline unless the trigger says
- * `cancel-superseded: false`. Run ids come from the delivery and the
- * trigger's position, so a re-processed delivery finds its runs.
+ * `cancel-superseded: false`. Run ids come from the event itself (not its
+ * delivery id) and the trigger's position, so a re-processed delivery finds
+ * its runs, and so does the same push delivered under a second GUID (a
+ * repository webhook beside the App, a second hook on the same URL).
  */
 import type { Finding } from '../config/finding.js';
 import { isZeroObjectId } from '../git/object-id.js';
@@ -85,7 +87,7 @@ export async function createTriggerRuns(
       ...common,
       configFindings: unreadable,
       name: loaded.config.triggers[0]?.run || file,
-      id: runIdFor(job.deliveryId, 'config'),
+      id: runIdFor(eventKey(event), 'config'),
     });
     return makeOutcome('runs-created', {
       reason: `${file} is not valid`,
@@ -121,7 +123,7 @@ export async function createTriggerRuns(
   const runIds: string[] = [];
   const cancelled: string[] = [];
   for (const { trigger, index } of matches) {
-    const id = runIdFor(job.deliveryId, String(index));
+    const id = runIdFor(eventKey(event), String(index));
     await deps.eventTimes.record(id, eventTime);
     const run = await createRun(deps.control, {
       ...common,
@@ -141,12 +143,40 @@ export async function createTriggerRuns(
   return makeOutcome('runs-created', { runIds, cancelledRunIds: cancelled });
 }
 
-/** Deterministic per (delivery, trigger): a re-processed job finds its runs. */
-export function runIdFor(deliveryId: string, part: string): string {
-  const digest = createHash('sha256')
-    .update(`${deliveryId}\n${part}`)
-    .digest('hex');
+/** Deterministic per (key, part): a re-processed job finds its runs. */
+export function runIdFor(key: string, part: string): string {
+  const digest = createHash('sha256').update(`${key}\n${part}`).digest('hex');
   return `g${digest.slice(0, 24)}`;
+}
+
+/**
+ * What makes two deliveries the same event: the ref's move for a push, the
+ * pull request's action at its head for a pull request. The event's own
+ * time is part of it, so pushing the same commits again, or reopening a
+ * pull request a second time, is a new event; two deliveries of one event
+ * carry the same payload, time included.
+ */
+export function eventKey(
+  event: PushTriggerEvent | PullRequestTriggerEvent,
+): string {
+  const repository = event.repository.fullName.toLowerCase();
+  return event.kind === 'push'
+    ? [
+        'push',
+        repository,
+        event.ref,
+        event.before ?? '',
+        event.sha ?? '',
+        event.pushedAt ?? '',
+      ].join('\n')
+    : [
+        'pull_request',
+        repository,
+        event.number,
+        event.action,
+        event.sha,
+        event.updatedAt ?? '',
+      ].join('\n');
 }
 
 async function changedPathsOrNull(

@@ -106,6 +106,32 @@ describe.skipIf(!haveRedis())('intake worker', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('row: the same push under two delivery GUIDs makes one run; pushing it again later makes another', async () => {
+    const sha = fixture.push('release/3', { 'kiln.yaml': KILN_YAML }, 'twice');
+    const payload = push('release/3', sha);
+    const first = await deliver('push', payload);
+    const second = await deliver('push', payload);
+    expect(second.id).not.toBe(first.id);
+    expect(second.runIds).toEqual(first.runIds);
+    const again = await deliver(
+      'push',
+      pushPayload({
+        bareDir: fixture.bareDir,
+        branch: 'release/3',
+        after: sha,
+        pushedAt: 1_900_000_000,
+      }),
+    );
+    expect(again.runIds).toHaveLength(1);
+    expect(again.runIds).not.toEqual(first.runIds);
+    const runs = await fixture.control.runs.listRuns({
+      repository: REPOSITORY,
+      commit: sha,
+      limit: 100,
+    });
+    expect(runs).toHaveLength(2);
+  });
+
   it('processing the same job again finds the same runs (idempotent)', async () => {
     const sha = fixture.push('release/2', { 'kiln.yaml': KILN_YAML }, 'again');
     const job = {

@@ -266,6 +266,7 @@ export function createWebRouter(deps: ServerDeps): Router {
       page: 'task',
       section: 'runs',
       charts: true,
+      parallel: true,
       body: renderTaskPage({
         run,
         task,

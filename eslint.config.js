@@ -213,19 +213,30 @@ export default tseslint.config(
     ],
     'The server never runs containers and never reaches into the web pages or the worker.',
   ),
+  // web/ and http/ may read intake/'s delivery log (the Deliveries page,
+  // the repositories a webhook named) and name its queue (the queue board):
+  // the one crossing between roles (docs/architecture.md).
   ...boundary(
     ['src/web/**'],
     [
-      ...layers('worker', 'server', 'scheduler', 'cli', 'engine'),
+      ...layers('worker', 'server', 'reporter', 'scheduler', 'cli', 'engine'),
       ...ADAPTERS,
       '**/runtime/**',
     ],
-    'The web pages depend on ports and the shared HTTP layer, never on the API routes or the worker.',
+    'The web pages depend on ports, the control plane and the shared HTTP layer, never on the API routes, the reporter or the worker.',
   ),
   ...boundary(
     ['src/http/**'],
     [
-      ...layers('worker', 'server', 'web', 'scheduler', 'cli', 'engine'),
+      ...layers(
+        'worker',
+        'server',
+        'web',
+        'reporter',
+        'scheduler',
+        'cli',
+        'engine',
+      ),
       ...ADAPTERS,
       '**/runtime/**',
     ],

@@ -14,9 +14,10 @@ import type { MetricComparison } from '../metrics/compare-metrics.js';
 import { compareWithBase } from '../control/compare-with-base.js';
 import type { CommitHistory } from '../control/find-base-run.js';
 import { describeRun, type RunDescription } from '../metrics/describe-run.js';
-import { chartUrl, createChartSigner } from './chart-link.js';
-import { loadMetricCurves } from './load-metric-curves.js';
-import { readRunConfig, type RunConfig } from './read-report-item.js';
+import { chartUrl, createChartSigner } from '../control/chart-link.js';
+import { loadMetricCurves } from '../control/load-metric-curves.js';
+import { readRunConfig, type RunConfig } from '../control/read-report-item.js';
+import { createChartKeyStore } from '../store/chart-key-store.js';
 import { renderPrComment, runUrl } from './render-pr-comment.js';
 
 export interface RunReportDeps {
@@ -109,10 +110,9 @@ async function chartLink(
     reported: report?.metrics.map((metric) => metric.name),
   });
   if (curves.length === 0) return undefined;
-  const signature = await createChartSigner(deps.redis, deps.keys).sign(
-    run.id,
-    base?.id,
-  );
+  const signature = await createChartSigner(
+    createChartKeyStore(deps.redis, deps.keys),
+  ).sign(run.id, base?.id);
   return chartUrl({
     publicUrl: deps.publicUrl,
     runId: run.id,

@@ -2,13 +2,15 @@
  * `GET /charts/<run>.svg?base=<run>&sig=<signature>`: the metric curves
  * image a PR comment shows, rendered here (no external service). GitHub's
  * image proxy fetches it without kiln credentials, so it needs no login:
- * the signature in the link is the key (reporter/chart-link.ts). A link
+ * the signature in the link is the key (control/chart-link.ts, the module
+ * the reporter signs the posted links with). A link
  * that is not signed, or names a run kiln no longer has, is a 404.
  */
 import { Router } from 'express';
 import type { ServerDeps } from '../http/server-deps.js';
-import { CHART_PATH, createChartSigner } from '../reporter/chart-link.js';
-import { renderRunChart } from '../reporter/render-run-chart.js';
+import { CHART_PATH, createChartSigner } from '../control/chart-link.js';
+import { renderRunChart } from '../control/render-run-chart.js';
+import { createChartKeyStore } from '../store/chart-key-store.js';
 
 const fileName = /^([A-Za-z0-9._-]{1,128})\.svg$/;
 const runId = /^[A-Za-z0-9._-]{1,128}$/;
@@ -16,7 +18,7 @@ const signature = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createChartRouter(deps: ServerDeps): Router {
   const router = Router();
-  const signer = createChartSigner(deps.redis, deps.keys);
+  const signer = createChartSigner(createChartKeyStore(deps.redis, deps.keys));
 
   router.get(`${CHART_PATH}/:file`, async (req, res) => {
     const run = fileName.exec(req.params.file)?.[1];

@@ -1,13 +1,15 @@
 /**
  * The Schedules pages: `/schedules` (every schedule, `?repository=`) and
- * `/schedules/:id` (one with its ticks). Read access as for runs.
+ * `/schedules/:id` (one with its ticks). Read access as for runs
+ * (page-access.ts).
  */
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { getSchedule, listSchedules } from '../control/list-schedules.js';
-import type { Auth, Principal } from '../http/auth/create-auth.js';
+import type { Auth } from '../http/auth/create-auth.js';
 import { scheduleReaderFor } from '../http/schedule-reader.js';
 import type { ServerDeps } from '../http/server-deps.js';
 import { html } from './html.js';
+import { pageAccess } from './page-access.js';
 import { sendPage } from './layout.js';
 import {
   renderSchedulePage,
@@ -18,9 +20,10 @@ const idPattern = /^[A-Za-z0-9._-]{1,128}$/;
 
 export function createSchedulesRouter(deps: ServerDeps, auth: Auth): Router {
   const router = Router();
+  const access = { auth, settings: deps.settings };
 
   router.get('/schedules', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const repository =
       typeof req.query.repository === 'string' &&
@@ -42,7 +45,7 @@ export function createSchedulesRouter(deps: ServerDeps, auth: Auth): Router {
   });
 
   router.get('/schedules/:id', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const id = req.params.id;
     const schedule = idPattern.test(id)
@@ -70,16 +73,6 @@ export function createSchedulesRouter(deps: ServerDeps, auth: Auth): Router {
       body: renderSchedulePage(schedule, Date.now()),
     });
   });
-
-  async function pageAccess(
-    req: Request,
-    res: Response,
-  ): Promise<Principal | null | false> {
-    const principal = await auth.identify(req);
-    if (principal || deps.settings.publicRead) return principal;
-    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-    return false;
-  }
 
   return router;
 }

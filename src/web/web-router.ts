@@ -6,11 +6,11 @@
  * API. `?regions=1` renders only a page's live regions (the client swaps
  * them in when the run changes).
  */
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { readLineage } from '../control/read-lineage.js';
 import { createDeliveryLog } from '../intake/delivery-log.js';
 import { authFor } from '../http/auth/auth-for.js';
-import { SESSION_COOKIE, type Principal } from '../http/auth/create-auth.js';
+import type { Principal } from '../http/auth/create-auth.js';
 import { ApiError } from '../http/api-context.js';
 import { listRepositories } from '../http/list-repositories.js';
 import { listRunsPage } from '../http/list-runs.js';
@@ -37,6 +37,7 @@ import { renderNotFoundPage } from './pages/not-found-page.js';
 import { renderRegions, renderRunPage, runHeading } from './pages/run-page.js';
 import { renderRunRows, renderRunsPage } from './pages/runs-page.js';
 import { createSchedulesRouter } from './schedules-router.js';
+import { pageAccess } from './page-access.js';
 import {
   CURVE_CHILDREN,
   renderTaskPage,
@@ -54,6 +55,7 @@ const FIRST_LINES = 1000;
 
 export function createWebRouter(deps: ServerDeps): Router {
   const auth = authFor(deps);
+  const access = { auth, settings: deps.settings };
   const router = Router();
   const { runs, executions } = deps.control;
 
@@ -76,7 +78,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   router.use(createSchedulesRouter(deps, auth));
 
   router.get('/runs', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const text = (value: unknown) =>
       typeof value === 'string' && value.length <= 256 && value.trim()
@@ -135,7 +137,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.get('/runs/:id', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const id = req.params.id;
     const valid = idPattern.test(id);
@@ -168,7 +170,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.get('/executions/:id', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const id = req.params.id;
     const record = idPattern.test(id)
@@ -225,7 +227,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.get('/runs/:id/tasks/:node', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const id = req.params.id;
     const run = idPattern.test(id) ? await runs.getRun(id) : null;
@@ -266,6 +268,7 @@ export function createWebRouter(deps: ServerDeps): Router {
       page: 'task',
       section: 'runs',
       charts: true,
+      parallel: true,
       body: renderTaskPage({
         run,
         task,
@@ -277,7 +280,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.get('/compare', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const view = await loadCompareView(deps, req.query);
     if (req.query.regions === '1') {
@@ -295,7 +298,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.get('/deliveries', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const log = createDeliveryLog(deps.redis, { keys: deps.keys });
     send(res, viewer, {
@@ -306,7 +309,7 @@ export function createWebRouter(deps: ServerDeps): Router {
   });
 
   router.get('/launch', async (req, res) => {
-    const viewer = await pageAccess(req, res);
+    const viewer = await pageAccess(req, res, access);
     if (viewer === false) return;
     const repositories = (await listRepositories({ deps, auth })).map(
       (item) => item.name,
@@ -394,28 +397,6 @@ export function createWebRouter(deps: ServerDeps): Router {
   function sendRegions(res: Response, body: SafeHtml): void {
     res.setHeader('Cache-Control', 'no-store');
     res.type('text/html').send(`<!doctype html><div>${body.value}</div>`);
-  }
-
-  async function pageAccess(
-    req: Request,
-    res: Response,
-  ): Promise<Principal | null | false> {
-    const principal = await auth.identify(req);
-    if (auth.presentedInvalid(req)) {
-      // A revoked or mistyped token: log in again (the cookie is cleared).
-      res.setHeader(
-        'Set-Cookie',
-        `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
-      );
-      res.redirect(
-        303,
-        `/login?expired=1&next=${encodeURIComponent(req.originalUrl)}`,
-      );
-      return false;
-    }
-    if (principal || deps.settings.publicRead) return principal;
-    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
-    return false;
   }
 
   return router;

@@ -1,10 +1,11 @@
 /**
  * Compare, in the browser: charts of the curves, the many-run table sorted
  * by any column (a button in each heading; `aria-sort` says the order) and
- * the parallel-coordinates view of the same table (hermes, served by kiln).
+ * the parallel-coordinates view of the same table (parallel-coordinates.js).
  */
 import { createCharts } from './charts.js';
 import { createRegionRefresher } from './live-regions.js';
+import { drawParallelCoordinates } from './parallel-coordinates.js';
 
 function sortable(table) {
   const body = table.querySelector('tbody');
@@ -53,41 +54,6 @@ function sortable(table) {
   });
 }
 
-function parallel(target, data) {
-  const Library = window.Hermes && window.Hermes.default;
-  if (!Library || data.columns.length < 2) return;
-  const dimensions = data.columns.map((column) => {
-    const values = data.runs.map((run) => run.values[column.key]);
-    const numeric = values.every(
-      (value) => value === null || typeof value === 'number',
-    );
-    if (numeric)
-      return { key: column.key, label: column.label, type: 'linear' };
-    const categories = [...new Set(values.map((value) => String(value)))];
-    return {
-      key: column.key,
-      label: column.label,
-      type: 'categorical',
-      categories,
-    };
-  });
-  const values = Object.fromEntries(
-    dimensions.map((dimension) => [
-      dimension.key,
-      data.runs.map((run) => {
-        const value = run.values[dimension.key];
-        if (dimension.type === 'categorical') return String(value);
-        return typeof value === 'number' ? value : Number.NaN;
-      }),
-    ]),
-  );
-  try {
-    window.kilnParallel = new Library(target, dimensions, {}, values);
-  } catch (error) {
-    target.textContent = `parallel coordinates unavailable: ${error.message}`;
-  }
-}
-
 function draw() {
   for (const root of document.querySelectorAll('[data-charts]'))
     createCharts(root);
@@ -95,7 +61,8 @@ function draw() {
   if (table) sortable(table);
   const target = document.getElementById('parcoords');
   const source = document.getElementById('run-table-data');
-  if (target && source) parallel(target, JSON.parse(source.textContent));
+  if (target && source)
+    drawParallelCoordinates(target, JSON.parse(source.textContent));
 }
 
 /** Runs still going: their changes re-read the comparison. */

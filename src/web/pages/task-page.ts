@@ -12,9 +12,8 @@ import type {
 import type { MetricsEvent } from '../../model/execution.js';
 import { formatDuration } from '../../model/format-values.js';
 import { lossOf } from '../../orchestrator/task/task-goal.js';
-import { html, type SafeHtml } from '../html.js';
+import { html, jsonForScript, type SafeHtml } from '../html.js';
 import { renderMetricCharts, type ChartSource } from '../metric-charts.js';
-import { renderParallelCoordinates } from '../render-parallel-coordinates.js';
 
 export interface TaskPageData {
   run: { id: string; counter: number; name: string };
@@ -39,8 +38,11 @@ export function renderTaskPage(data: TaskPageData): SafeHtml {
     .join(' · ');
   // The x of curves (step, epoch…) says nothing about a child's result.
   const axes = [
-    ...task.parameters,
-    ...task.metrics.filter((name) => !X_KEYS.has(name)).slice(0, 6),
+    ...task.parameters.map((name) => ({ key: `p:${name}`, label: name })),
+    ...task.metrics
+      .filter((name) => !X_KEYS.has(name))
+      .slice(0, 6)
+      .map((name) => ({ key: `m:${name}`, label: name })),
   ];
   const ranks = rankChildren(task);
   return html`<style>
@@ -50,10 +52,6 @@ export function renderTaskPage(data: TaskPageData): SafeHtml {
       }
       table.children th.metric a {
         color: #7c2d12;
-      }
-      svg.parallel {
-        max-width: 100%;
-        height: auto;
       }
     </style>
     <p>
@@ -98,19 +96,21 @@ export function renderTaskPage(data: TaskPageData): SafeHtml {
       </dd>
     </dl>
     ${
-      axes.length > 0 && task.children.length > 0
-        ? html`<h2>Parameters and metrics</h2>
-            ${renderParallelCoordinates(
-              axes,
-              task.children.map((child) => ({
-                name: child.name,
-                values: { ...child.parameters, ...child.metrics },
-                ...(ranks.has(child.name)
-                  ? { rank: ranks.get(child.name) }
-                  : {}),
-                best: child.name === task.best?.name,
-              })),
-            )}`
+      axes.length >= 2 && task.children.length > 0
+        ? html`<h2 id="parallel-title">Parameters and metrics</h2>
+            <p class="muted">
+              One line per child, green (best) to red (worst) by the goal, the
+              best drawn thick (drag on an axis to filter; the table below has
+              the same numbers).
+            </p>
+            <div
+              id="parcoords"
+              role="img"
+              aria-labelledby="parallel-title"
+            ></div>
+            <script type="application/json" id="task-parallel-data">
+              ${jsonForScript(parallelData(task, axes, ranks))}
+            </script>`
         : ''
     }
     ${
@@ -180,6 +180,38 @@ function renderTable(
       )}
     </tbody>
   </table>`;
+}
+
+/**
+ * The children as parallel-coordinates.js draws them (the compare page's
+ * shape): parameters keyed `p:`, metrics `m:`, the best child last so its
+ * line is drawn over the others.
+ */
+function parallelData(
+  task: TaskSummary,
+  axes: readonly { key: string; label: string }[],
+  ranks: ReadonlyMap<string, number>,
+): unknown {
+  const children = [...task.children].sort(
+    (a, b) =>
+      Number(a.name === task.best?.name) - Number(b.name === task.best?.name),
+  );
+  return {
+    columns: axes,
+    runs: children.map((child) => ({
+      label: child.name,
+      values: Object.fromEntries(
+        axes.map((axis) => [
+          axis.key,
+          (axis.key.startsWith('p:')
+            ? child.parameters[axis.label]
+            : child.metrics[axis.label]) ?? null,
+        ]),
+      ),
+      ...(ranks.has(child.name) ? { rank: ranks.get(child.name) } : {}),
+      best: child.name === task.best?.name,
+    })),
+  };
 }
 
 /** 0 for the best finished child … 1 for the worst. */

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlDeps } from '../../../src/control/control-deps.js';
 import { createRun } from '../../../src/control/create-run.js';
 import { buildRunReport } from '../../../src/reporter/build-run-report.js';
-import { loadMetricCurves } from '../../../src/reporter/load-metric-curves.js';
-import { renderRunChart } from '../../../src/reporter/render-run-chart.js';
+import { loadMetricCurves } from '../../../src/control/load-metric-curves.js';
+import { renderRunChart } from '../../../src/control/render-run-chart.js';
 import {
   readSweeps,
   viewByBestChild,

@@ -247,5 +247,15 @@ describe.skipIf(!haveRedis())('API with KILN_PUBLIC_READ=true', () => {
     });
     expect(stale.status).toBe(303);
     expect(stale.headers.get('location')).toContain('/login?expired=1');
+    // Every page router decides access the same way (page-access.ts).
+    expect((await fixture.request('/schedules')).status).toBe(200);
+    const staleSchedules = await fixture.request('/schedules', {
+      headers: { cookie: 'kiln_session=kiln_revoked' },
+    });
+    expect(staleSchedules.status).toBe(303);
+    expect(staleSchedules.headers.get('location')).toBe(
+      '/login?expired=1&next=%2Fschedules',
+    );
+    expect(staleSchedules.headers.get('set-cookie')).toContain('Max-Age=0');
   });
 });

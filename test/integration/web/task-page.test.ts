@@ -72,7 +72,14 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const context = await browser.newContext({
       viewport: { width: 1280, height: 900 },
@@ -147,7 +154,39 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
     expect(await rows.count()).toBe(9);
     // Sorted by the goal at first: the best child on top, highlighted.
     expect(await rows.first().getAttribute('class')).toBe('best');
-    expect(await page.locator('svg.parallel polyline').count()).toBe(9);
+    // The parallel coordinates: hermes draws one line per child on a canvas.
+    await page.waitForSelector('#parcoords[data-lines="9"] canvas');
+    // The best child's line (green, thick) is on the canvas: hermes draws
+    // once the canvas has its size, so wait for the pixels (with a deadline).
+    await page.waitForFunction(
+      () => {
+        const canvas = document.querySelector(
+          '#parcoords canvas',
+        ) as PageCanvas | null;
+        if (!canvas || canvas.width === 0) return false;
+        const context = canvas.getContext('2d');
+        if (!context) return false;
+        const { data } = context.getImageData(
+          0,
+          0,
+          canvas.width,
+          canvas.height,
+        );
+        let green = 0;
+        for (let index = 0; index < data.length; index += 4) {
+          const [r, g, b, a] = [
+            data[index] ?? 0,
+            data[index + 1] ?? 0,
+            data[index + 2] ?? 0,
+            data[index + 3] ?? 0,
+          ];
+          if (a > 0 && g > 2 * r && g > 2 * b) green += 1;
+        }
+        return green > 100;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
     await page.waitForFunction(
       () => document.querySelector('.chart canvas') !== null,
     );
@@ -235,8 +274,23 @@ describe.skipIf(!ok)('a task in the API and the browser', () => {
 });
 
 // What page.waitForFunction callbacks see; this project's TS has no DOM lib.
+/** What the page scripts below use of the browser (no DOM types here). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(
+      x: number,
+      y: number,
+      width: number,
+      height: number,
+    ): { data: Uint8ClampedArray };
+  } | null;
+}
 declare const document: {
-  querySelector(selector: string): { textContent: string | null } | null;
+  querySelector(
+    selector: string,
+  ): ({ textContent: string | null } & Partial<PageCanvas>) | null;
 };
 
 /** A finished 3×3 sweep, driven through the control plane as workers would. */

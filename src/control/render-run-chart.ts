@@ -3,12 +3,12 @@
  * what `GET /charts/<run>.svg` serves. Null when either run is unknown. A
  * task stands for its best child, as in the comment the image is part of.
  */
-import type { ControlDeps } from '../control/control-deps.js';
+import type { ControlDeps } from './control-deps.js';
 import type { RunRecord } from '../model/run.js';
 import { loadMetricCurves } from './load-metric-curves.js';
 import { readReportItem } from './read-report-item.js';
 import { renderCurvesSvg } from './render-curves-svg.js';
-import { readSweeps, viewByBestChild } from '../control/read-sweeps.js';
+import { readSweeps, viewByBestChild } from './read-sweeps.js';
 
 export type RenderRunChartDeps = Pick<
   ControlDeps,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsEvent } from '../../../src/model/execution.js';
 import type { RunRecord } from '../../../src/model/run.js';
-import { loadMetricCurves } from '../../../src/reporter/load-metric-curves.js';
-import { renderCurvesSvg } from '../../../src/reporter/render-curves-svg.js';
+import { loadMetricCurves } from '../../../src/control/load-metric-curves.js';
+import { renderCurvesSvg } from '../../../src/control/render-curves-svg.js';
 
 function run(id: string, nodes: string[]): RunRecord {
   return {

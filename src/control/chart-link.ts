@@ -2,13 +2,14 @@
  * Links to the chart image of a PR comment. GitHub's image proxy fetches
  * the image without kiln credentials, so the link itself is the key: it
  * names the PR's run and its base run and carries an HMAC of both under a
- * secret kept in Redis (made once, shared by every kiln on it). Anyone
+ * secret from the chart key store (made once, shared by every kiln on the
+ * same Redis). The reporter signs the links it posts and the pages check
+ * the links they serve, both with this module, so the two can't drift. Anyone
  * with the link — whoever can read the comment — sees those two runs'
  * curves, nothing else; a link can't be changed to show other runs.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../redis/redis-keys.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ChartKeyStore } from '../store/chart-key-store.js';
 
 export const CHART_PATH = '/charts';
 
@@ -22,19 +23,12 @@ export interface ChartSigner {
   ): Promise<boolean>;
 }
 
-export function createChartSigner(redis: Redis, keys: RedisKeys): ChartSigner {
+/** The secret is read once per signer (a failed read is tried again). */
+export function createChartSigner(store: ChartKeyStore): ChartSigner {
   let secret: Promise<string> | undefined;
 
-  async function loadSecret(): Promise<string> {
-    const made = randomBytes(32).toString('hex');
-    await redis.set(keys.githubChartKey, made, 'NX');
-    const stored = await redis.get(keys.githubChartKey);
-    if (!stored) throw new Error('the chart link secret could not be stored');
-    return stored;
-  }
-
   async function sign(runId: string, baseId: string | undefined) {
-    secret ??= loadSecret().catch((error: unknown) => {
+    secret ??= store.chartKey().catch((error: unknown) => {
       secret = undefined;
       throw error;
     });

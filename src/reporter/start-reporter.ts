@@ -175,7 +175,15 @@ export function createReporter(deps: ReporterDeps): Reporter {
   let stopping = false;
   let reader: Redis | undefined;
   let closing: Promise<CloseResult> | undefined;
+  // Messages already logged at warn level; bounded, so a long-running
+  // kiln facing many distinct failures does not grow it without end.
   const warned = new Set<string>();
+  function firstTime(message: string): boolean {
+    if (warned.has(message)) return false;
+    if (warned.size >= 200) warned.clear();
+    warned.add(message);
+    return true;
+  }
 
   function queueOf(): Queue {
     queue ??= new Queue(deps.queueName ?? REPORT_QUEUE, {
@@ -350,8 +358,7 @@ export function createReporter(deps: ReporterDeps): Reporter {
         deferTo = error.until + Math.random() * 1000;
       } else if ((error as { status?: number }).status === 422) {
         const message = (error as Error).message;
-        if (!warned.has(message)) {
-          warned.add(message);
+        if (firstTime(message)) {
           logger.warn(
             { err: error, runId },
             'GitHub refused a report (422): not retried',
@@ -359,7 +366,13 @@ export function createReporter(deps: ReporterDeps): Reporter {
         }
         throw new UnrecoverableError(message);
       } else {
-        logger.debug({ err: error, runId }, 'report failed; retrying later');
+        // Octokit's own line for a refused connection says only "500 with
+        // id UNKNOWN": say the cause once per distinct message.
+        if (firstTime((error as Error).message)) {
+          logger.warn({ err: error, runId }, 'report failed; retrying later');
+        } else {
+          logger.debug({ err: error, runId }, 'report failed; retrying later');
+        }
         throw error;
       }
     }

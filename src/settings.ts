@@ -174,6 +174,10 @@ export const Settings = z.object({
   stepRootfsLimitBytes: z.coerce.number().int().min(1),
   /** Time limit of steps whose YAML sets none. */
   stepTimeLimitMs: z.coerce.number().int().min(1000),
+  /** Globs of the images steps may run; unset: any. */
+  stepImages: z.array(z.string().min(1).max(512)).min(1).optional(),
+  /** Which runs may have devices (GPUs): trusted ones, none, or all. */
+  stepDevices: z.enum(['trusted', 'none', 'all']),
   /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
   artifactsUrl: z
     .string()
@@ -267,6 +271,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepOutputLimitBytes: 'KILN_STEP_OUTPUT_LIMIT_BYTES',
   stepRootfsLimitBytes: 'KILN_STEP_ROOTFS_LIMIT_BYTES',
   stepTimeLimitMs: 'KILN_STEP_TIME_LIMIT_MS',
+  stepImages: 'KILN_STEP_IMAGES',
+  stepDevices: 'KILN_STEP_DEVICES',
   artifactsUrl: 'KILN_ARTIFACTS_URL',
   artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
   inputHosts: 'KILN_INPUT_HOSTS',
@@ -350,6 +356,8 @@ export function readSettings(
     stepRootfsLimitBytes: value('stepRootfsLimitBytes') ?? 20 * 1024 ** 3,
     // GitHub Actions' default job limit: a hung step frees its slot in hours.
     stepTimeLimitMs: value('stepTimeLimitMs') ?? 6 * 3_600_000,
+    stepImages: parseListSetting(value('stepImages')),
+    stepDevices: value('stepDevices') ?? 'trusted',
     artifactsUrl: value('artifactsUrl'),
     artifactsDownload: value('artifactsDownload') ?? 'presigned',
     inputHosts: parseListSetting(value('inputHosts')) ?? [],

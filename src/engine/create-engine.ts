@@ -215,6 +215,7 @@ export async function createEngine(
       rootfsBytes: settings.stepRootfsLimitBytes,
       defaultTimeLimitMs: settings.stepTimeLimitMs,
     },
+    stepPolicy: { images: settings.stepImages, devices: settings.stepDevices },
     host: hostname(),
     workerId: settings.workerId,
   };

@@ -28,6 +28,7 @@ import type { ExecutionRecord, OutputFileRecord } from '../model/execution.js';
 import type { RunNodeState, RunRecord } from '../model/run.js';
 import type { NodeEvent } from '../orchestrator/node-machine.js';
 import { evaluateNodeActions } from '../orchestrator/node-actions.js';
+import { findStepPolicyProblem } from '../orchestrator/find-step-policy-problem.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import type { RunGraph, RunGraphNode } from '../orchestrator/run-graph.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
@@ -155,7 +156,9 @@ export async function executeNode(
     ? `node "${job.node}" has no step to run`
     : resolved && resolved.errors.length > 0
       ? resolved.errors.join('; ')
-      : undefined;
+      : deps.stepPolicy
+        ? findStepPolicyProblem(step, run, deps.stepPolicy)
+        : undefined;
   const commands =
     step && resolved && !problem ? buildCommand(step, resolved.values) : [];
   const parameters = toJsonValue(resolved?.values ?? {}) as Record<

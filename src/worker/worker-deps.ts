@@ -1,3 +1,4 @@
+import type { StepPolicy } from '../orchestrator/find-step-policy-problem.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { InputFetcher } from '../artifacts/input-fetcher.js';
 import type { UploadStores } from '../artifacts/upload-stores.js';
@@ -45,6 +46,8 @@ export interface WorkerDeps extends ControlDeps {
   beats?: AttemptBeats;
   /** Per-execution limits the operator sets (settings). Absent: none. */
   stepLimits?: StepLimits;
+  /** What repository YAML may ask for (settings). Absent: anything. */
+  stepPolicy?: StepPolicy;
 }
 
 export interface StepLimits {

@@ -365,6 +365,23 @@ describe('executeNode', () => {
     expect((await nodeOf('train'))?.status).toBe('error');
   });
 
+  it("a step outside the operator's image policy ends in error, naming the setting, before anything runs", async () => {
+    deps.stepPolicy = {
+      images: ['registry.example.com/**'],
+      devices: 'trusted',
+    };
+
+    const outcome = await executeNode(deps, tools(), jobOf('train'), {
+      lastAttempt: true,
+    });
+
+    expect(outcome).toBe('error');
+    const node = await nodeOf('train');
+    expect(node?.status).toBe('error');
+    expect(node?.message).toContain('KILN_STEP_IMAGES');
+    expect(runtime.runs).toHaveLength(0);
+  });
+
   it('a job of an older queueing, or of a finished node, changes nothing', async () => {
     await executeNode(deps, tools(), jobOf('train'), { lastAttempt: false });
     const changes = stores.changes.length;

@@ -164,6 +164,16 @@ export const Settings = z.object({
   stepNetworkDns: z.array(DnsServer).min(1).optional(),
   /** `network: true` shares the host's network (the old, unsafe way). */
   unsafeStepHostNetwork: z.boolean(),
+  /**
+   * How the Docker runtime hands a step its repository's secrets: `env`
+   * (container environment, shown by `docker inspect`) or `files` (a
+   * read-only mount the step's shell exports from; docs/security.md).
+   */
+  secretsDelivery: z.enum(['env', 'files'], {
+    message: 'must be env or files',
+  }),
+  /** Host folder for `files` delivery; unset: `<dataDir>/step-secrets`. */
+  secretsDir: z.string().min(1).optional(),
   /** Start even when steps could reach a Redis without a password. */
   unsafeRedisWithoutPassword: z.boolean(),
   /** Bytes kept free on a local artifact store's disk (outputs are refused first). */
@@ -266,6 +276,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepNetworkAllow: 'KILN_STEP_NETWORK_ALLOW',
   stepNetworkDns: 'KILN_STEP_NETWORK_DNS',
   unsafeStepHostNetwork: 'KILN_UNSAFE_STEP_HOST_NETWORK',
+  secretsDelivery: 'KILN_SECRETS_DELIVERY',
+  secretsDir: 'KILN_SECRETS_DIR',
   unsafeRedisWithoutPassword: 'KILN_UNSAFE_REDIS_WITHOUT_PASSWORD',
   artifactsReserveBytes: 'KILN_ARTIFACTS_RESERVE_BYTES',
   stepOutputLimitBytes: 'KILN_STEP_OUTPUT_LIMIT_BYTES',
@@ -348,6 +360,8 @@ export function readSettings(
     stepNetworkAllow: parseListSetting(value('stepNetworkAllow')) ?? [],
     stepNetworkDns: parseListSetting(value('stepNetworkDns')),
     unsafeStepHostNetwork: parseBooleanSetting(value('unsafeStepHostNetwork')),
+    secretsDelivery: value('secretsDelivery') ?? 'env',
+    secretsDir: value('secretsDir'),
     unsafeRedisWithoutPassword: parseBooleanSetting(
       value('unsafeRedisWithoutPassword'),
     ),

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createGitCredentials } from '../forge/github/create-git-credentials.js';
@@ -307,6 +307,10 @@ async function pickRuntime(
           dns: settings.stepNetworkDns,
           stateDir: join(settings.dataDir, 'step-network'),
         },
+    secretsDelivery: settings.secretsDelivery,
+    secretsDir: resolve(
+      settings.secretsDir ?? join(settings.dataDir, 'step-secrets'),
+    ),
   });
   if (await docker.ping()) {
     // Said at start so the operator learns now, not from a failed step.

@@ -52,6 +52,12 @@ export interface StepSpec {
    */
   commands: string[];
   env: Record<string, string>;
+  /**
+   * Names of `env` entries that hold secrets. A runtime that can keep them
+   * out of what its engine shows (Docker with `secretsDelivery: 'files'`)
+   * delivers them another way; the others pass them in `env` like the rest.
+   */
+  secretNames?: string[];
   /** Working directory inside the container. */
   workdir: string;
   mounts: BindMount[];

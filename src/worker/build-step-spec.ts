@@ -41,6 +41,11 @@ export function buildStepSpec(options: {
     image: step.image,
     commands: options.commands,
     env,
+    // A contract variable wins over a secret of the same name: what the
+    // step gets under that name is then no secret.
+    secretNames: Object.keys(options.secrets).filter(
+      (name) => env[name] === options.secrets[name],
+    ),
     workdir: CONTAINER_PATHS.repository,
     mounts: [
       {

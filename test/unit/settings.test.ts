@@ -176,4 +176,18 @@ describe('readSettings', () => {
     expect(attempt).toThrow(/KILN_INPUT_PRIVATE_NETWORKS=.*CIDR/);
     expect(attempt).toThrow(/KILN_DATA_STORES.*s3:\/\/bucket\/prefix/);
   });
+
+  it('delivers secrets as env unless the operator says files', () => {
+    expect(readSettings({}).secretsDelivery).toBe('env');
+    expect(readSettings({}).secretsDir).toBeUndefined();
+    const files = readSettings({
+      KILN_SECRETS_DELIVERY: 'files',
+      KILN_SECRETS_DIR: '/run/kiln-secrets',
+    });
+    expect(files.secretsDelivery).toBe('files');
+    expect(files.secretsDir).toBe('/run/kiln-secrets');
+    expect(() => readSettings({ KILN_SECRETS_DELIVERY: 'tmpfs' })).toThrow(
+      /KILN_SECRETS_DELIVERY.*env or files/,
+    );
+  });
 });

@@ -19,6 +19,9 @@
  *   output to the host disk a second time, unbounded unless capped.
  * - Root filesystem stays writable (steps `pip install` at run time); the
  *   repository and inputs come in as read-only mounts instead.
+ * - Secrets: in `Env` by default; with `secretsHostPath` (operator's
+ *   `files` delivery) in a read-only mount instead, exported by the script,
+ *   so `docker inspect` shows no value.
  * - No `AutoRemove`: the runtime reads the exit state (OOMKilled, exit code)
  *   after exit, then removes the container itself.
  */
@@ -26,6 +29,10 @@ import type Dockerode from 'dockerode';
 import { buildStepScript } from '../build-step-script.js';
 import type { StepSpec } from '../runtime.js';
 import { findStepSpecProblem } from '../check-step-spec.js';
+import {
+  SECRETS_CONTAINER_PATH,
+  buildSecretExports,
+} from './build-secret-exports.js';
 
 export const KILN_LABELS = {
   managed: 'kiln.managed',
@@ -62,6 +69,13 @@ export interface BuildContainerOptionsOptions {
   network?: ContainerNetwork;
   /** @defaultValue DEFAULT_NOFILE_LIMIT */
   nofileLimit?: number;
+  /**
+   * `files` secret delivery: the host folder write-secret-files.ts made for
+   * this container. The spec's `secretNames` then stay out of `Env`; the
+   * folder is mounted read-only at SECRETS_CONTAINER_PATH and the script
+   * exports them first.
+   */
+  secretsHostPath?: string;
 }
 
 export type BuildContainerOptionsResult =
@@ -93,6 +107,15 @@ export function buildContainerOptions(
       problem: 'the step asks for network: true but no network was prepared',
     };
   }
+  const secretNames = new Set(
+    options.secretsHostPath === undefined
+      ? []
+      : (spec.secretNames ?? []).filter((name) =>
+          Object.hasOwn(spec.env, name),
+        ),
+  );
+  const exports = buildSecretExports([...secretNames]);
+  if (!exports.ok) return exports;
   const mounts = spec.mounts.map((mount) => ({
     Type: 'bind' as const,
     Source: mount.hostPath,
@@ -104,6 +127,15 @@ export function buildContainerOptions(
       Type: 'bind',
       Source: network.resolvConfPath,
       Target: '/etc/resolv.conf',
+      ReadOnly: true,
+    });
+  }
+
+  if (options.secretsHostPath !== undefined) {
+    mounts.push({
+      Type: 'bind',
+      Source: options.secretsHostPath,
+      Target: SECRETS_CONTAINER_PATH,
       ReadOnly: true,
     });
   }
@@ -138,10 +170,16 @@ export function buildContainerOptions(
       name: toContainerName(spec),
       Image: spec.image,
       Entrypoint: [],
-      Cmd: ['/bin/sh', '-c', buildStepScript(spec.commands)],
+      Cmd: [
+        '/bin/sh',
+        '-c',
+        buildStepScript([...exports.lines, ...spec.commands]),
+      ],
       WorkingDir: spec.workdir,
       Env: [
-        ...Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
+        ...Object.entries(spec.env)
+          .filter(([name]) => !secretNames.has(name))
+          .map(([name, value]) => `${name}=${value}`),
         // Docker's init (tini) forwards a stop signal to its child only: the
         // `sh` running the script, which dies without passing it on, so the
         // user's program would go straight to SIGKILL. Signalling the whole

@@ -4,7 +4,8 @@
  * second start of the same attempt replaces the first and a restarted
  * worker can find what it left behind.
  */
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { RuntimeError } from '../runtime.js';
 import { answersWithin, stoppedBeforeStart } from '../forward-output.js';
@@ -38,6 +39,12 @@ import {
 } from './run-container.js';
 import type { RuntimeLogger } from './run-container.js';
 import { selectStepNetwork } from './select-step-network.js';
+import {
+  listSecretFolders,
+  prepareSecretsBase,
+  removeSecretFiles,
+  writeSecretFiles,
+} from './write-secret-files.js';
 import type {
   SelectedStepNetwork,
   StepNetworkSetting,
@@ -84,6 +91,18 @@ export interface DockerRuntimeOptions {
   engineCheckMs?: number;
   /** A step whose engine is silent this long fails (retried). @defaultValue 60000 */
   engineLostMs?: number;
+  /**
+   * How a spec's `secretNames` reach the container: `env` (in `Config.Env`,
+   * which `docker inspect` shows) or `files` (write-secret-files.ts).
+   * @defaultValue 'env'
+   */
+  secretsDelivery?: 'env' | 'files';
+  /**
+   * Host folder for `files` delivery; this worker uses a sub-folder named
+   * after its id. It must be a path the engine sees as the worker does.
+   * @defaultValue `<tmp>/kiln-step-secrets`
+   */
+  secretsDir?: string;
 }
 
 const PING_TIMEOUT_MS = 5_000;
@@ -101,6 +120,10 @@ export class DockerRuntime implements Runtime {
   readonly #diskCheckMs: number | undefined;
   readonly #engineCheckMs: number | undefined;
   readonly #engineLostMs: number | undefined;
+  /** The worker's secrets folder under `files` delivery, else null. */
+  readonly #secretsBase: string | null;
+  /** Secret folders of containers this runtime runs now: never reaped. */
+  readonly #liveSecretFolders = new Set<string>();
 
   constructor(options: DockerRuntimeOptions = {}) {
     // Without a socket path dockerode follows DOCKER_HOST like the docker
@@ -121,6 +144,13 @@ export class DockerRuntime implements Runtime {
     this.#diskCheckMs = options.diskCheckMs;
     this.#engineCheckMs = options.engineCheckMs;
     this.#engineLostMs = options.engineLostMs;
+    this.#secretsBase =
+      options.secretsDelivery === 'files'
+        ? join(
+            options.secretsDir ?? join(tmpdir(), 'kiln-step-secrets'),
+            this.#workerId.replace(/[^A-Za-z0-9_.-]/g, '_'),
+          )
+        : null;
     this.#stepNetwork = selectStepNetwork(this.#docker, {
       setting: options.stepNetwork,
       onRecheckFailure: (error) =>
@@ -191,12 +221,13 @@ export class DockerRuntime implements Runtime {
     sink: OutputSink,
     signal: AbortSignal | undefined,
   ): Promise<RunResult> {
-    const built = buildContainerOptions({
+    const options = {
       spec,
       workerId: this.#workerId,
       nofileLimit: this.#nofileLimit,
       network,
-    });
+    };
+    const built = buildContainerOptions(options);
     if (!built.ok) {
       throw new RuntimeError(
         'START_FAILED',
@@ -204,8 +235,53 @@ export class DockerRuntime implements Runtime {
       );
     }
     if (signal?.aborted) return stoppedBeforeStart();
+    const secrets = this.#secretsToWrite(spec);
+    if (secrets === null)
+      return this.#runBuilt(built.options, spec, sink, signal);
 
-    const container = await this.#createReplacingLeftover(built.options, spec);
+    const folder = toContainerName(spec);
+    this.#liveSecretFolders.add(folder);
+    const hostPath = join(this.#secretsBase!, folder);
+    try {
+      await writeSecretFiles({ baseDir: this.#secretsBase!, folder, secrets });
+      const withFiles = buildContainerOptions({
+        ...options,
+        secretsHostPath: hostPath,
+      });
+      if (!withFiles.ok) {
+        throw new RuntimeError(
+          'START_FAILED',
+          `cannot run execution ${JSON.stringify(spec.executionId)}: ${withFiles.problem}`,
+        );
+      }
+      return await this.#runBuilt(withFiles.options, spec, sink, signal);
+    } finally {
+      this.#liveSecretFolders.delete(folder);
+      await removeSecretFiles(hostPath).catch((error: unknown) => {
+        this.#logger?.warn(
+          { err: error, executionId: spec.executionId },
+          'could not remove a step secrets folder; the reaper will',
+        );
+      });
+    }
+  }
+
+  /** The secrets `files` delivery writes for this spec; null: none to write. */
+  #secretsToWrite(spec: StepSpec): Record<string, string> | null {
+    if (this.#secretsBase === null) return null;
+    const entries = (spec.secretNames ?? [])
+      .filter((name) => Object.hasOwn(spec.env, name))
+      .map((name) => [name, spec.env[name]!] as const);
+    return entries.length === 0 ? null : Object.fromEntries(entries);
+  }
+
+  async #runBuilt(
+    options: Dockerode.ContainerCreateOptions,
+    spec: StepSpec,
+    sink: OutputSink,
+    signal: AbortSignal | undefined,
+  ): Promise<RunResult> {
+    const container = await this.#createReplacingLeftover(options, spec);
     try {
       return await runContainer({
         docker: this.#docker,
@@ -293,6 +369,9 @@ export class DockerRuntime implements Runtime {
     } finally {
       for (const item of found) {
         await this.#removeContainer(item.Id, spec).catch(() => undefined);
+        for (const name of item.Names) {
+          await this.#removeSecretFolder(name.replace(/^\//, ''));
+        }
       }
     }
   }
@@ -319,12 +398,38 @@ export class DockerRuntime implements Runtime {
       this.#docker.listContainers({ all: true, filters: { label: labels } }),
     );
     let removed = 0;
+    const kept = new Set(this.#liveSecretFolders);
     for (const info of containers) {
       const executionId = info.Labels[KILN_LABELS.execution];
-      if (executionId !== undefined && keep.has(executionId)) continue;
+      if (executionId !== undefined && keep.has(executionId)) {
+        for (const name of info.Names) kept.add(name.replace(/^\//, ''));
+        continue;
+      }
       if (await this.#removeContainer(info.Id, spec)) removed += 1;
     }
+    if (this.#secretsBase !== null) {
+      // Checked first: never remove through a folder someone else made.
+      await prepareSecretsBase(this.#secretsBase);
+      for (const folder of await listSecretFolders(this.#secretsBase)) {
+        if (!kept.has(folder)) await this.#removeSecretFolder(folder);
+      }
+    }
     return removed;
+  }
+
+  /** A leftover secrets folder goes; failing that is logged, not thrown. */
+  async #removeSecretFolder(folder: string): Promise<void> {
+    if (this.#secretsBase === null || this.#liveSecretFolders.has(folder)) {
+      return;
+    }
+    await removeSecretFiles(join(this.#secretsBase, folder)).catch(
+      (error: unknown) => {
+        this.#logger?.warn(
+          { err: error, folder },
+          'could not remove a leftover step secrets folder',
+        );
+      },
+    );
   }
 
   async ping(): Promise<boolean> {

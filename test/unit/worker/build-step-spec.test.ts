@@ -40,3 +40,24 @@ describe('a step time limit', () => {
     expect(specOf(86_400, 21_600_000).timeLimitMs).toBe(86_400_000);
   });
 });
+
+describe("a step spec's secret names", () => {
+  it('name the secrets in env, not a contract variable that replaced one', () => {
+    const spec = buildStepSpec({
+      executionId: 'r1-0-1',
+      attempt: 1,
+      step: makeStep({}),
+      commands: ['true'],
+      folders: {
+        repository: '/tmp/r',
+        inputs: '/tmp/i',
+        outputs: '/tmp/o',
+        config: '/tmp/c',
+      },
+      secrets: { TOKEN: 's3cret', VH_OUTPUTS_DIR: '/elsewhere' },
+      labels: {},
+    });
+    expect(spec.secretNames).toEqual(['TOKEN']);
+    expect(spec.env.TOKEN).toBe('s3cret');
+  });
+});

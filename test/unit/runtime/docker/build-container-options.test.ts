@@ -186,3 +186,57 @@ describe('buildContainerOptions', () => {
     expect(result.ok ? '' : result.problem).toContain(problem);
   });
 });
+
+describe('buildContainerOptions with secrets delivered as files', () => {
+  const spec = specWith({ secretNames: ['TOKEN', 'ABSENT'] });
+
+  it('keeps secret values out of Env, mounts their folder read-only and exports them first', () => {
+    const result = buildContainerOptions({
+      spec,
+      workerId: 'w1',
+      secretsHostPath: '/srv/secrets/w1/kiln-exec-1-2',
+    });
+    if (!result.ok) throw new Error(result.problem);
+    const options = result.options;
+
+    expect(options.Env).toEqual([
+      'VH_OUTPUTS_DIR=/valohai/outputs',
+      'TINI_KILL_PROCESS_GROUP=1',
+    ]);
+    expect(options.HostConfig?.Mounts).toContainEqual({
+      Type: 'bind',
+      Source: '/srv/secrets/w1/kiln-exec-1-2',
+      Target: '/run/kiln/secrets',
+      ReadOnly: true,
+    });
+    const script = options.Cmd![2]!;
+    expect(script).toContain(
+      'TOKEN=$(cat /run/kiln/secrets/TOKEN && printf x) || {',
+    );
+    // Exports before the user's first command; a name not in env is skipped.
+    expect(script.indexOf('export TOKEN')).toBeLessThan(
+      script.indexOf('pip install'),
+    );
+    expect(script).not.toContain('ABSENT');
+    expect(JSON.stringify(options)).not.toContain('s3cret');
+  });
+
+  it('ignores secretNames without a folder (env delivery)', () => {
+    expect(build(spec).Env).toContain('TOKEN=s3cret');
+  });
+
+  it('refuses a secret name the shell cannot export', () => {
+    const result = buildContainerOptions({
+      spec: specWith({
+        env: { 'A-B': 'x' },
+        secretNames: ['A-B'],
+      }),
+      workerId: 'w1',
+      secretsHostPath: '/srv/secrets/w1/kiln-exec-1-2',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('"A-B"'),
+    });
+  });
+});

@@ -61,3 +61,29 @@ describe("a step spec's secret names", () => {
     expect(spec.env.TOKEN).toBe('s3cret');
   });
 });
+
+describe("a step's environment", () => {
+  it("gives a secret's value over the YAML's variable of the same name", () => {
+    const spec = buildStepSpec({
+      executionId: 'r1-0-1',
+      attempt: 1,
+      step: makeStep({
+        environmentVariables: [
+          { name: 'TOKEN', default: 'from-yaml', optional: true },
+          { name: 'MODE', default: 'fast', optional: true },
+        ],
+      }),
+      commands: ['true'],
+      folders: {
+        repository: '/tmp/r',
+        inputs: '/tmp/i',
+        outputs: '/tmp/o',
+        config: '/tmp/c',
+      },
+      secrets: { TOKEN: 's3cret' },
+      labels: {},
+    });
+    expect(spec.env.TOKEN).toBe('s3cret');
+    expect(spec.env.MODE).toBe('fast');
+  });
+});

@@ -33,7 +33,6 @@ import {
   type StreamFollower,
 } from '../redis/stream-follower.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
-import { createKubernetesRuntime } from '../runtime/kubernetes/create-kubernetes-runtime.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
 import { NullRuntime } from '../runtime/null-runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -275,6 +274,10 @@ async function pickRuntime(
   logger: Logger,
 ): Promise<Runtime> {
   if (settings.runtime === 'kubernetes') {
+    // Loaded only here: @kubernetes/client-node alone is ≈ 80 MB of RSS,
+    // which every kiln that runs no Pods would carry (L1's memory bound).
+    const { createKubernetesRuntime } =
+      await import('../runtime/kubernetes/create-kubernetes-runtime.js');
     return createKubernetesRuntime(settings, notes, logger);
   }
   if (settings.runtime === 'null') {

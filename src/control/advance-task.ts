@@ -11,7 +11,6 @@
  */
 import type { Observation } from '../orchestrator/task/propose-tpe-batch.js';
 import { proposeTaskBatch } from '../orchestrator/task/propose-task-batch.js';
-import { planTaskBatch } from '../orchestrator/task/plan-task-batch.js';
 import {
   isTerminalNode,
   nodeTransition,
@@ -19,7 +18,6 @@ import {
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
 import {
-  concurrencyOf,
   decideTaskOutcome,
   onChildErrorOf,
   stopConditionMet,
@@ -29,9 +27,9 @@ import { lossOf, taskGoalOf } from '../orchestrator/task/task-goal.js';
 import { taskVariantsOf } from '../orchestrator/task/task-variants-of.js';
 import { applyNodeEvent } from './apply-node-event.js';
 import { nowIso, type ControlDeps } from './control-deps.js';
-import { enqueueNodes } from './enqueue-nodes.js';
 import {
   requeueChildren,
+  storeTaskBatch,
   type TaskJob,
   type TaskJobOutcome,
 } from './expand-task.js';
@@ -155,34 +153,19 @@ export async function advanceTask(
         context,
       );
       if (!ended.applied) return 'stale';
-      const batch = planTaskBatch({
+      const result = await storeTaskBatch(deps, {
+        run,
         graph: plan.graph,
-        task: node.name,
-        step: node.step ?? '',
+        node,
+        task,
         batch: job.batch + 1,
         first: children.length + 1,
         sets: proposed.sets,
-        concurrency: concurrencyOf(task, proposed.sets.length),
-        context,
-      });
-      const result = await deps.runs.expandTask({
-        runId: run.id,
-        at: now,
         from: queued,
         to: ended.node,
-        runIn: CLAIMABLE_RUN_STATUSES,
-        task: node.name,
-        children: batch.children,
-        join: batch.join,
+        context,
       });
-      if (result.code === 'ok') {
-        await enqueueNodes(
-          deps,
-          run,
-          batch.children.map((child) => child.state),
-        );
-        return 'complete';
-      }
+      if (result.code === 'ok') return 'complete';
       if (result.code === 'moved' && result.node.status === 'complete') {
         await requeueChildren(deps, run, node.name);
       }

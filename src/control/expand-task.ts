@@ -11,7 +11,9 @@
  * expanded twice, and its queued children are queued again (their jobs
  * dedupe), in case the first worker died before queueing them.
  */
+import type { Task } from '../config/config-model.js';
 import type { ExecutionRecord } from '../model/execution.js';
+import type { TaskExpansionResult } from '../store/task-store.js';
 import type { RunNodeState, RunRecord } from '../model/run.js';
 import { nodeTransition } from '../orchestrator/node-machine.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
@@ -102,21 +104,65 @@ export async function expandTask(
     context,
   );
   if (!decided.applied) return 'stale';
-  const batch = planTaskBatch({
+  const result = await storeTaskBatch(deps, {
+    run,
     graph: plan.graph,
-    task: node.name,
-    step: node.step ?? '',
+    node,
+    task,
     batch: 1,
     first: 1,
     sets: proposed.sets,
-    concurrency: concurrencyOf(task, proposed.sets.length),
+    from: queued,
+    to: decided.node,
+    context,
+  });
+  if (result.code === 'ok') return 'complete';
+  if (result.code === 'run') {
+    return result.status === 'waiting-approval' ? 'held' : 'stale';
+  }
+  if (result.code === 'moved' && result.node.status === 'started') {
+    await requeueChildren(deps, run, node.name);
+  }
+  return 'stale';
+}
+
+/**
+ * Plans batch `batch` of the task's children (numbered from `first`) and
+ * stores it with the task node's move `from` → `to` in one script; once
+ * stored, queues the children. Called by the first expansion and by each
+ * later batch (advance-task.ts); what a refusal means is the caller's.
+ */
+export async function storeTaskBatch(
+  deps: ControlDeps,
+  options: {
+    run: RunRecord;
+    graph: RunPlan['graph'];
+    node: RunGraphNode;
+    task: Pick<Task, 'type' | 'maximumQueuedExecutions'>;
+    batch: number;
+    first: number;
+    sets: ReadonlyArray<Record<string, unknown>>;
+    from: RunNodeState;
+    to: RunNodeState;
+    context: { runId: string; now: string };
+  },
+): Promise<TaskExpansionResult> {
+  const { run, node, task, context } = options;
+  const batch = planTaskBatch({
+    graph: options.graph,
+    task: node.name,
+    step: node.step ?? '',
+    batch: options.batch,
+    first: options.first,
+    sets: options.sets,
+    concurrency: concurrencyOf(task, options.sets.length),
     context,
   });
   const result = await deps.runs.expandTask({
     runId: run.id,
-    at: now,
-    from: queued,
-    to: decided.node,
+    at: context.now,
+    from: options.from,
+    to: options.to,
     runIn: CLAIMABLE_RUN_STATUSES,
     task: node.name,
     children: batch.children,
@@ -128,15 +174,8 @@ export async function expandTask(
       run,
       batch.children.map((child) => child.state),
     );
-    return 'complete';
   }
-  if (result.code === 'run') {
-    return result.status === 'waiting-approval' ? 'held' : 'stale';
-  }
-  if (result.code === 'moved' && result.node.status === 'started') {
-    await requeueChildren(deps, run, node.name);
-  }
-  return 'stale';
+  return result;
 }
 
 /** Queues again the children a crashed worker may not have queued. */

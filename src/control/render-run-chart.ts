@@ -9,6 +9,7 @@ import { loadMetricCurves } from './load-metric-curves.js';
 import { readReportItem } from './read-report-item.js';
 import { renderCurvesSvg } from './render-curves-svg.js';
 import { readSweeps, viewByBestChild } from './read-sweeps.js';
+import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 
 export type RenderRunChartDeps = Pick<
   ControlDeps,
@@ -20,8 +21,6 @@ export interface RunChart {
   /** Both runs are finished: the image will not change. */
   final: boolean;
 }
-
-const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
 export async function renderRunChart(
   deps: RenderRunChartDeps,
@@ -55,6 +54,7 @@ export async function renderRunChart(
   });
   return {
     svg,
-    final: FINISHED.has(run.status) && (!base || FINISHED.has(base.status)),
+    final:
+      isFinalRunStatus(run.status) && (!base || isFinalRunStatus(base.status)),
   };
 }

@@ -19,6 +19,7 @@ import { loadMetricCurves } from '../control/load-metric-curves.js';
 import { readRunConfig, type RunConfig } from '../control/read-report-item.js';
 import { createChartKeyStore } from '../store/chart-key-store.js';
 import { renderPrComment, runUrl } from './render-pr-comment.js';
+import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 
 export interface RunReportDeps {
   redis: Redis;
@@ -53,8 +54,6 @@ export interface FailedStep {
   column: number;
   message: string;
 }
-
-const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
 export async function buildRunReport(
   deps: RunReportDeps,
@@ -102,7 +101,7 @@ async function chartLink(
   report: Report | undefined,
 ): Promise<string | undefined> {
   if (!deps.publicUrl || !run.trigger?.pullRequest) return undefined;
-  if (!FINISHED.has(run.status)) return undefined;
+  if (!isFinalRunStatus(run.status)) return undefined;
   const curves = await loadMetricCurves({
     executions: deps.executions,
     run,

@@ -21,6 +21,7 @@ import {
 import { differences, type BaseInfo } from '../control/compare-with-base.js';
 import { escapeMarkdown } from './escape-markdown.js';
 import { renderSweeps, type SweepResult } from './sweep-report.js';
+import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 
 /** GitHub refuses a longer comment body (422). */
 export const MAX_COMMENT_LENGTH = 65_536;
@@ -97,7 +98,6 @@ const ICONS: Record<string, string> = {
   error: '⚠️',
 };
 
-const FINISHED = new Set(['complete', 'error', 'stopped', 'cancelled']);
 const NO_METRICS = 'No metrics.';
 
 function renderMetrics(options: RenderPrCommentOptions): string[] {
@@ -107,7 +107,7 @@ function renderMetrics(options: RenderPrCommentOptions): string[] {
   // no base branch to talk about, just its values.
   if (!base.run && !run.trigger?.pullRequest) {
     if (comparisons.length === 0) {
-      out.push(FINISHED.has(run.status) ? NO_METRICS : 'No metrics yet.');
+      out.push(isFinalRunStatus(run.status) ? NO_METRICS : 'No metrics yet.');
       return out;
     }
     out.push('| metric | value |', '| --- | ---: |');
@@ -126,7 +126,7 @@ function renderMetrics(options: RenderPrCommentOptions): string[] {
     );
   }
   if (comparisons.length === 0) {
-    out.push(FINISHED.has(run.status) ? NO_METRICS : 'No metrics yet.');
+    out.push(isFinalRunStatus(run.status) ? NO_METRICS : 'No metrics yet.');
     return out;
   }
   const baseHeader = base.run

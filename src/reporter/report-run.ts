@@ -23,6 +23,7 @@ import { upsertCheckRun } from './upsert-check-run.js';
 import { upsertPrComment } from './upsert-pr-comment.js';
 import { withRedisLock } from './with-redis-lock.js';
 import { WriteDeferredError, type WriteGate } from './write-budget.js';
+import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 
 export interface ReportRunDeps extends RunReportDeps {
   github: GithubClient;
@@ -34,8 +35,6 @@ export interface ReportRunDeps extends RunReportDeps {
 
 /** How long a job waits for a comment another job is writing. */
 const COMMENT_BUSY_MS = 250;
-
-const TERMINAL = new Set(['complete', 'error', 'stopped', 'cancelled']);
 
 /** Runs kiln can report on GitHub: `owner/name` and a real commit. */
 export function isReportable(run: RunRecord): boolean {
@@ -119,7 +118,7 @@ async function writeReport(deps: ReportRunDeps, run: RunRecord) {
   const pullRequest = run.trigger?.pullRequest;
   if (
     pullRequest &&
-    TERMINAL.has(run.status) &&
+    isFinalRunStatus(run.status) &&
     !superseded &&
     !(await hasNewerFinishedRun(deps, run))
   ) {
@@ -174,7 +173,7 @@ async function hasNewerFinishedRun(
     (other) =>
       other.name === run.name &&
       other.counter > run.counter &&
-      TERMINAL.has(other.status) &&
+      isFinalRunStatus(other.status) &&
       other.status !== 'cancelled',
   );
 }

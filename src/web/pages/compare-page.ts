@@ -17,6 +17,7 @@ import {
   statusBadge,
   timeTag,
 } from '../render-parts.js';
+import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
 
 export function renderComparePage(view: CompareView): SafeHtml {
   if (view.kind === 'pick') return renderPicker(view);
@@ -28,7 +29,7 @@ export function renderComparePage(view: CompareView): SafeHtml {
             .filter((item) => !ENDED.includes(item.record.status))
             .flatMap((item) => (item.record.runId ? [item.record.runId] : []))
         : view.runs
-            .filter((item) => !FINAL.includes(item.run.status))
+            .filter((item) => !isFinalRunStatus(item.run.status))
             .map((item) => item.run.id),
     ),
   ];
@@ -46,7 +47,6 @@ export function renderComparePage(view: CompareView): SafeHtml {
   </div>`;
 }
 
-const FINAL = ['complete', 'error', 'stopped', 'cancelled'];
 const ENDED = ['complete', 'error', 'stopped'];
 
 function show(value: unknown): string {

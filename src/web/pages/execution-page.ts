@@ -19,6 +19,7 @@ import {
   statusBadge,
   timeTag,
 } from '../render-parts.js';
+import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
 
 export interface ExecutionPageData {
   record: ExecutionRecord;
@@ -51,7 +52,7 @@ export function renderExecutionPage(data: ExecutionPageData): SafeHtml {
       data-run="${record.runId ?? ''}"
       data-node="${record.node ?? ''}"
       data-after="${data.eventsAfter ?? ''}"
-      data-active="${run && !['complete', 'error', 'stopped', 'cancelled'].includes(run.status) && !ended ? 'true' : 'false'}"
+      data-active="${run && !isFinalRunStatus(run.status) && !ended ? 'true' : 'false'}"
     ></div>
     ${renderExecutionTop(data)}
     <section id="log" aria-labelledby="log-title">

@@ -34,14 +34,13 @@ import {
   statusBadge,
   timeTag,
 } from '../render-parts.js';
+import { isFinalRunStatus } from '../../orchestrator/run-machine.js';
 
 export interface RunPageOptions {
   canAct: boolean;
   /** The run's event stream id when the page was read: live from there. */
   eventsAfter?: string;
 }
-
-const FINAL = ['complete', 'error', 'stopped', 'cancelled'];
 
 export function runHeading(run: RunRecord): SafeHtml {
   return html`<span>Run #${run.counter} ${run.name}</span>
@@ -55,7 +54,7 @@ export function renderRunPage(
   options: RunPageOptions,
 ): SafeHtml {
   const { run } = view;
-  const active = !FINAL.includes(run.status);
+  const active = !isFinalRunStatus(run.status);
   const regions = regionParts(view, options);
   return html`<div
       id="run-live"
@@ -234,7 +233,7 @@ function renderMeta(view: RunView): SafeHtml {
 }
 
 function renderActions(run: RunRecord): SafeHtml {
-  const active = !FINAL.includes(run.status);
+  const active = !isFinalRunStatus(run.status);
   return html`<div class="actions">
     ${
       active

@@ -72,6 +72,8 @@ export const Settings = z.object({
   webhookSecretPrevious: z.string().min(1).optional(),
   /** When set, `/metrics` wants it as a bearer token. */
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `/metrics` for anyone; else it is closed until a token is set. */
+  metricsPublic: z.boolean(),
   webhookMaxBytes: z.coerce.number().int().min(1024),
   /** Request-body bytes the webhook route holds at once (503 past it). */
   webhookInflightBytes: z.coerce.number().int().min(1024),
@@ -245,6 +247,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   webhookSecret: 'KILN_WEBHOOK_SECRET',
   webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
   metricsToken: 'KILN_METRICS_TOKEN',
+  metricsPublic: 'KILN_METRICS_PUBLIC',
   webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
   webhookInflightBytes: 'KILN_WEBHOOK_INFLIGHT_BYTES',
   webhookTimeoutMs: 'KILN_WEBHOOK_TIMEOUT_MS',
@@ -321,6 +324,7 @@ export function readSettings(
     webhookSecret: value('webhookSecret'),
     webhookSecretPrevious: value('webhookSecretPrevious'),
     metricsToken: value('metricsToken'),
+    metricsPublic: parseBooleanSetting(value('metricsPublic')),
     webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
     // Four bodies at the cap, or hundreds of ordinary ones, at once.
     webhookInflightBytes: value('webhookInflightBytes') ?? 100 * 1024 * 1024,
@@ -385,6 +389,11 @@ export function readSettings(
     if (settings.webhookInflightBytes < 2 * settings.webhookMaxBytes) {
       throw new SettingsError([
         `KILN_WEBHOOK_INFLIGHT_BYTES=${settings.webhookInflightBytes} is less than twice KILN_WEBHOOK_MAX_BYTES=${settings.webhookMaxBytes}: the largest deliveries could never be taken; raise it`,
+      ]);
+    }
+    if (settings.metricsPublic && settings.metricsToken) {
+      throw new SettingsError([
+        'KILN_METRICS_PUBLIC=true and KILN_METRICS_TOKEN are both set: /metrics is either open to anyone or behind the token; unset one',
       ]);
     }
     if (settings.githubAppId && !settings.githubPrivateKey) {

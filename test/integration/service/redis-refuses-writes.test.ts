@@ -6,11 +6,14 @@
  * refuses (so GitHub keeps it as failed and it can be redelivered), an API
  * launch gets a 503 naming the cause, kiln logs it and stays up; once
  * Redis has room again, the redelivery of the same delivery is accepted and
- * its run completes — one run, nothing acked that wasn't stored.
+ * its run completes — one run, nothing acked that wasn't stored. A step
+ * that runs meanwhile finishes: its log lines and its end wait for Redis
+ * (as through an outage) instead of failing the attempt.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -263,6 +266,58 @@ function scenario(
       // Exactly one run per delivery (I1): none from the refused attempt
       // or the refused launch.
       expect(await runsOf(second)).toHaveLength(1);
+      expect(kiln.exitCode).toBeNull();
+    }, 300_000);
+
+    it('lets a step that runs while Redis refuses writes complete once, log and end kept, when Redis has room again', async () => {
+      const go = join(temp, 'go');
+      const done = join(temp, 'done');
+      const sha = repo.commit('waiting step', {
+        'kiln.yaml': KILN_YAML.replace(
+          'command: echo trained',
+          `command:
+      - echo begin
+      - while [ ! -f ${go} ]; do sleep 0.2; done
+      - 'echo ''{"done": 1}'''
+      - echo end
+      - touch ${done}`,
+        ),
+      });
+      git(repo.dir, ['push', '-q', '-f', bareDir, 'HEAD:refs/heads/main']);
+      expect((await deliver(randomUUID(), sha)).status).toBe(202);
+      await waitFor('the step to start', 60_000, async () => {
+        const [run] = await runsOf(sha);
+        return run?.nodes[0]?.status === 'started';
+      }).catch(async (error: unknown) => {
+        throw new Error(
+          `${String(error)}: ${JSON.stringify(await runsOf(sha))}\n${output.slice(-4000)}`,
+        );
+      });
+
+      await fault.fill(client);
+      writeFileSync(go, '');
+      await waitFor('the step to finish', 60_000, () => existsSync(done));
+      // The fault goes on a while after the step's end: its last lines and
+      // its end wait for Redis.
+      await sleep(3_000);
+      await fault.unfill(client);
+
+      const run = await waitForComplete(sha);
+      expect(run.nodes[0]?.attempt).toBe(1);
+      const executions = await stores.executions.listExecutions({
+        runId: run.id,
+        limit: 10,
+      });
+      expect(executions.map((item) => [item.attempt, item.status])).toEqual([
+        [1, 'complete'],
+      ]);
+      expect(executions[0]?.metrics).toMatchObject({ done: 1 });
+      const log = (
+        await stores.executions.readLog(executions[0]?.id ?? '', {
+          limit: 100,
+        })
+      ).map((line) => line.text);
+      expect(log).toEqual(expect.arrayContaining(['begin', 'end']));
       expect(kiln.exitCode).toBeNull();
     }, 300_000);
   });

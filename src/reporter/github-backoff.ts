@@ -7,18 +7,29 @@ import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import { KilnError } from '../errors.js';
 
-/** Epoch ms until which nobody writes; 0 when free. */
-export async function readBackoff(redis: Redis, keys: RedisKeys) {
-  const value = Number(await redis.get(keys.githubBackoff));
-  return Number.isFinite(value) ? value : 0;
+/**
+ * Epoch ms (on this host's clock) until which nobody writes; 0 when free.
+ * Read from the key's time to live, not its value: the value is another
+ * host's clock, and hosts' clocks may disagree by minutes (reliability
+ * plan F27), while Redis counts the TTL down on its own clock.
+ */
+export async function readBackoff(
+  redis: Redis,
+  keys: RedisKeys,
+  now: () => number = Date.now,
+) {
+  const left = await redis.pttl(keys.githubBackoff);
+  return left > 0 ? now() + left : 0;
 }
 
-// Only ever moves the time later, so a short wait can't cut a long one.
+// Only ever makes the wait longer, so a short wait can't cut a long one;
+// compared as time left on Redis's clock. The value (the writer's epoch ms)
+// is only for people reading the key.
 const EXTEND = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local wanted = tonumber(ARGV[1])
-if wanted > current then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+local wanted = tonumber(ARGV[2])
+if wanted > left then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', wanted)
   return 1
 end
 return 0`;
@@ -33,7 +44,7 @@ export async function extendBackoff(
     1,
     options.keys.githubBackoff,
     String(Math.ceil(options.until)),
-    String(Math.ceil(ttl) + 1000),
+    String(Math.ceil(ttl)),
   );
 }
 

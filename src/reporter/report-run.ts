@@ -51,7 +51,7 @@ export async function reportRun(
   runId: string,
 ): Promise<void> {
   const now = deps.now ?? Date.now;
-  const until = await readBackoff(deps.redis, deps.keys);
+  const until = await readBackoff(deps.redis, deps.keys, now);
   if (until > now()) throw new GithubBackoffError(until);
   const run = await deps.runs.getRun(runId);
   if (!run || !isReportable(run)) return;

@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import { createEngine, type Engine } from '../../engine/create-engine.js';
+import { exitOnCrash } from '../../engine/exit-on-crash.js';
 import { createCollaboratorCheck } from '../../forge/github/check-collaborator.js';
 import { githubGitOrigin } from '../../forge/github/github-git-origin.js';
 import { createDeliveryLog } from '../../intake/delivery-log.js';
@@ -48,6 +49,7 @@ export async function serviceAction(
     dataDir: options.dataDir,
   });
   const logger = createLogger({ level: settings.logLevel });
+  exitOnCrash({ logger, role });
   const runsSteps = role !== 'server';
   const engine = await createEngine({ settings, logger, runsSteps });
   for (const note of engine.notes) logger.warn({ role }, note);

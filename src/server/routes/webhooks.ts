@@ -35,6 +35,7 @@ import {
   readRawBody,
 } from '../read-raw-body.js';
 import type { ServerDeps } from '../../http/server-deps.js';
+import { redisRefusalOf } from '../../redis/redis-refusal.js';
 import { createBodyBudget } from '../body-budget.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
@@ -203,15 +204,22 @@ export function createWebhooksRouter(
         next(error);
         return;
       }
-      logger.error({ err: error }, 'webhook delivery not stored');
+      const refusal = redisRefusalOf(error);
+      logger.error(
+        { err: error, refusal: refusal?.kind },
+        refusal
+          ? `webhook delivery not stored: ${refusal.reason}`
+          : 'webhook delivery not stored',
+      );
       if (res.headersSent) {
         req.destroy();
         return;
       }
       closeConnection(req, res);
       res.status(503).json({
-        error:
-          'kiln could not store this delivery right now (Redis unavailable or slow); redeliver it from GitHub later',
+        error: refusal
+          ? `kiln could not store this delivery: ${refusal.reason}; redeliver it from GitHub once Redis is fixed`
+          : 'kiln could not store this delivery right now (Redis unavailable or slow); redeliver it from GitHub later',
       });
     },
   );

@@ -13,7 +13,8 @@
  *    GitHub counted as failed, e.g. it answered after GitHub stopped
  *    waiting); a GUID claimed but never confirmed as queued is asked for,
  *    so the crash it hides is repaired (delivery-ledger.ts).
- * 3. Ask for the others, oldest first, at most `maxRedeliveries` per pass;
+ * 3. Ask for the others, oldest first, a second apart, at most
+ *    `maxRedeliveries` per pass (a rate limit ends the asking);
  *    `redeliverAsked(guid)` (SET NX, kept as long as GitHub keeps the
  *    delivery) makes it once per GUID, whoever asks and however often the
  *    pass runs. A redelivery that fails as well is not asked for again.
@@ -23,6 +24,7 @@
  *
  * Not concurrent with itself: the caller holds `redeliverLock`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type {
@@ -45,6 +47,11 @@ export interface RedeliverFailedDeliveriesOptions {
   lookbackMs: number;
   /** Redeliveries asked for per source and pass. */
   maxRedeliveries: number;
+  /**
+   * Spacing of the asks: GitHub wants a second between mutating requests.
+   * @defaultValue 1000
+   */
+  askIntervalMs?: number;
   /** Attempts read per source and pass. @defaultValue 5000 */
   maxListed?: number;
   /** @defaultValue Date.now */
@@ -137,6 +144,8 @@ async function passOne(
   summary.failed = failed.length;
 
   let holdAt = Number.POSITIVE_INFINITY;
+  let limited = false;
+  let lastAskAt = 0;
   for (const event of failed) {
     const ledger = await redis.get(keys.delivery(event.guid));
     if (ledger === 'queued') {
@@ -148,7 +157,7 @@ async function passOne(
       summary.alreadyAsked += 1;
       continue;
     }
-    if (summary.asked >= options.maxRedeliveries) {
+    if (limited || summary.asked >= options.maxRedeliveries) {
       summary.deferred += 1;
       holdAt = Math.min(holdAt, event.firstAt);
       continue;
@@ -165,6 +174,9 @@ async function passOne(
       summary.alreadyAsked += 1;
       continue;
     }
+    const wait = lastAskAt + (options.askIntervalMs ?? 1000) - Date.now();
+    if (wait > 0) await sleep(wait);
+    lastAskAt = Date.now();
     try {
       await source.redeliver(event.latest.id);
       summary.asked += 1;
@@ -182,7 +194,9 @@ async function passOne(
       );
     } catch (error) {
       const status = (error as { status?: number }).status;
+      limited = isRateLimit(error);
       if (
+        !limited &&
         status !== undefined &&
         status >= 400 &&
         status < 500 &&
@@ -235,8 +249,9 @@ async function passOne(
 interface FailedEvent {
   guid: string;
   attempts: number;
-  /** The oldest attempt's time (ms). */
+  /** The oldest attempt's time (ms) and id. */
   firstAt: number;
+  firstId: number;
   /** The newest attempt: the one redelivered. */
   latest: HookDelivery;
 }
@@ -255,15 +270,26 @@ function failedEvents(deliveries: HookDelivery[]): FailedEvent[] {
       attempts.some((item) => item.statusCode >= 200 && item.statusCode < 300)
     )
       continue;
-    const sorted = [...attempts].sort((a, b) => a.deliveredAt - b.deliveredAt);
+    // GitHub's times are whole seconds; its ids grow with time.
+    const sorted = [...attempts].sort(
+      (a, b) => a.deliveredAt - b.deliveredAt || a.id - b.id,
+    );
     failed.push({
       guid,
       attempts: sorted.length,
       firstAt: sorted[0]?.deliveredAt ?? 0,
+      firstId: sorted[0]?.id ?? 0,
       latest: sorted.at(-1) as HookDelivery,
     });
   }
-  return failed.sort((a, b) => a.firstAt - b.firstAt);
+  return failed.sort((a, b) => a.firstAt - b.firstAt || a.firstId - b.firstId);
+}
+
+/** 429, or GitHub's 403 that says "rate limit" (primary or secondary). */
+function isRateLimit(error: unknown): boolean {
+  const status = (error as { status?: number }).status;
+  const message = error instanceof Error ? error.message : '';
+  return status === 429 || (status === 403 && /rate limit/i.test(message));
 }
 
 function describeError(error: unknown): string {

@@ -52,6 +52,8 @@ export interface RedeliverFailedDeliveriesOptions {
    * @defaultValue 1000
    */
   askIntervalMs?: number;
+  /** Once aborted (the server stops), nothing more is asked for. */
+  signal?: AbortSignal;
   /** Attempts read per source and pass. @defaultValue 5000 */
   maxListed?: number;
   /** @defaultValue Date.now */
@@ -97,7 +99,8 @@ export async function redeliverFailedDeliveries(
   const summaries: SourcePassSummary[] = [];
   for (const source of deps.sources) {
     const summary = await passOne(deps, options, source);
-    deps.logger.info(summary, 'webhook redelivery pass');
+    if (summary.error) deps.logger.warn(summary, 'webhook redelivery pass');
+    else deps.logger.info(summary, 'webhook redelivery pass');
     summaries.push(summary);
   }
   return summaries;
@@ -157,7 +160,15 @@ async function passOne(
       summary.alreadyAsked += 1;
       continue;
     }
-    if (limited || summary.asked >= options.maxRedeliveries) {
+    if (!limited && summary.asked < options.maxRedeliveries) {
+      const wait = lastAskAt + (options.askIntervalMs ?? 1000) - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    if (
+      limited ||
+      options.signal?.aborted === true ||
+      summary.asked >= options.maxRedeliveries
+    ) {
       summary.deferred += 1;
       holdAt = Math.min(holdAt, event.firstAt);
       continue;
@@ -174,8 +185,6 @@ async function passOne(
       summary.alreadyAsked += 1;
       continue;
     }
-    const wait = lastAskAt + (options.askIntervalMs ?? 1000) - Date.now();
-    if (wait > 0) await sleep(wait);
     lastAskAt = Date.now();
     try {
       await source.redeliver(event.latest.id);

@@ -7,7 +7,8 @@
  * skipped while `redeliverRecent` says another server did one less than an
  * interval ago (Redis' clock: no skew between hosts).
  *
- * Contract: `close()` stops the timer and waits for a pass in progress.
+ * Contract: `close()` stops the timer, makes a pass in progress stop
+ * asking (what it left waits for the next pass) and waits for it.
  * A pass that fails is logged and tried again at the next interval.
  */
 import type { Logger } from 'pino';
@@ -40,7 +41,7 @@ export function startRedeliverer(
 ): Redeliverer {
   const { redis, keys, logger, intervalMs } = options;
   let running: Promise<SourcePassSummary[] | null> | undefined;
-  let closed = false;
+  const stopping = new AbortController();
 
   const runPass = (): Promise<SourcePassSummary[] | null> => {
     running ??= (async () => {
@@ -49,7 +50,10 @@ export function startRedeliverer(
           redis,
           { key: keys.redeliverLock, ttlMs: 30_000 },
           async () => {
-            const summaries = await redeliverFailedDeliveries(options, options);
+            const summaries = await redeliverFailedDeliveries(options, {
+              ...options,
+              signal: stopping.signal,
+            });
             // A little under the interval: the next timed pass, on whichever
             // server, is not skipped for a few milliseconds' difference.
             await redis.set(
@@ -70,7 +74,7 @@ export function startRedeliverer(
   };
 
   const timedPass = async (): Promise<void> => {
-    if (closed || running) return;
+    if (stopping.signal.aborted || running) return;
     if ((await redis.exists(keys.redeliverRecent)) === 1) return;
     await runPass();
   };
@@ -89,7 +93,9 @@ export function startRedeliverer(
   return {
     runPass,
     async close() {
-      closed = true;
+      // The pass in progress asks for nothing more: the rest wait for
+      // the next server's pass.
+      stopping.abort();
       clearInterval(timer);
       await running?.catch(() => undefined);
     },

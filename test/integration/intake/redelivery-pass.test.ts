@@ -6,6 +6,7 @@
  * the GitHub stand-in delivers to a port nothing listens on, so every
  * attempt (redeliveries too) fails.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import {
   confirmQueued,
 } from '../../../src/intake/delivery-ledger.js';
 import { redeliverFailedDeliveries } from '../../../src/intake/redeliver-failed-deliveries.js';
+import { startRedeliverer } from '../../../src/intake/start-redeliverer.js';
 import {
   createRedisKeys,
   type RedisKeys,
@@ -206,6 +208,49 @@ describe.skipIf(!haveRedis())(
       const second = await pass(100);
       expect(second).toMatchObject({ asked: 3, deferred: 0 });
       expect(askedIds().slice(-3)).toEqual(waiting.map((item) => item.id));
+    });
+
+    it('two servers: one pass at a time; a stopping server asks for nothing more and the other asks for the rest', async () => {
+      const waiting: HookAttempt[] = [];
+      for (const ref of ['two-1', 'two-2', 'two-3']) {
+        waiting.push(
+          await stand.deliver({
+            event: 'push',
+            payload: { ref: `refs/heads/${ref}` },
+            hook: `repo:${HOOK}`,
+          }),
+        );
+      }
+      const before = askedIds().length;
+      const server = (askIntervalMs: number) =>
+        startRedeliverer({
+          redis: client,
+          keys,
+          sources: [source],
+          logger,
+          intervalMs: 3_600_000,
+          lookbackMs: 3_600_000,
+          maxRedeliveries: 100,
+          askIntervalMs,
+        });
+
+      const first = server(2_000);
+      const deadline = Date.now() + 10_000;
+      while (askedIds().length === before) {
+        if (Date.now() > deadline)
+          throw new Error('the first pass asked nothing');
+        await sleep(10);
+      }
+      const second = server(0);
+      expect(await second.runPass()).toBeNull();
+      const stopped = first.runPass();
+      await first.close();
+
+      expect((await stopped)?.[0]).toMatchObject({ asked: 1, deferred: 2 });
+      const rest = await second.runPass();
+      expect(rest?.[0]).toMatchObject({ asked: 2, deferred: 0 });
+      expect(askedIds().slice(before)).toEqual(waiting.map((item) => item.id));
+      await second.close();
     });
 
     it('a listing GitHub refuses is reported, and nothing else is done', async () => {

@@ -47,6 +47,8 @@ export interface DeliverOptions {
   payload: object;
   /** `app` (the default) or a repository webhook `repo:<owner/name>:<id>`. */
   hook?: string;
+  /** When GitHub attempted it, if not now (an attempt made while kiln was away). */
+  at?: Date;
   /**
    * Stop waiting for the answer after this long and record a timeout (the
    * request itself goes on, as GitHub's does), overriding `timeoutMs`.
@@ -78,13 +80,14 @@ export function createHookLog(
       'id' | 'delivered_at' | 'duration' | 'status' | 'status_code'
     >,
     giveUpAfterMs?: number,
+    at?: Date,
   ): Promise<HookAttempt> {
     if (!webhook)
       throw new Error('start the stand-in with `webhook` to deliver');
     const record: HookAttempt = {
       ...base,
       id: nextId++,
-      delivered_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      delivered_at: (at ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       duration: 0,
       status: 'pending',
       status_code: 0,
@@ -138,14 +141,24 @@ export function createHookLog(
     const perPage = Math.min(100, Number(request.query.per_page ?? 30) || 30);
     const cursor = /^v1_(\d+)$/.exec(request.query.cursor ?? '')?.[1];
     const wanted = request.query.status;
-    const all = attempts
+    // Newest first by time (GitHub's ids grow with it); a cursor names the
+    // last attempt of the page before.
+    const sorted = attempts
       .filter((item) => item.hook === hook && item.status !== 'pending')
       .filter((item) => {
         const ok = item.status_code >= 200 && item.status_code < 300;
         return wanted === 'success' ? ok : wanted === 'failure' ? !ok : true;
       })
-      .filter((item) => cursor === undefined || item.id < Number(cursor))
-      .sort((a, b) => b.id - a.id);
+      .sort(
+        (a, b) =>
+          Date.parse(b.delivered_at) - Date.parse(a.delivered_at) ||
+          b.id - a.id,
+      );
+    const after =
+      cursor === undefined
+        ? -1
+        : sorted.findIndex((item) => item.id === Number(cursor));
+    const all = sorted.slice(after + 1);
     const page = all.slice(0, perPage);
     const headers: Record<string, string> = {};
     const last = page.at(-1);
@@ -191,6 +204,7 @@ export function createHookLog(
           body: JSON.stringify(options.payload),
         },
         options.giveUpAfterMs,
+        options.at,
       );
       pending.add(done);
       void done.finally(() => pending.delete(done));

@@ -48,6 +48,8 @@ describe.skipIf(!haveRedis())(
     let keys: RedisKeys;
     let stand: GithubStandIn;
     let source: HookDeliverySource;
+    /** A second webhook, for the checkpoint test's own timeline. */
+    let dataSource: HookDeliverySource;
     const logger = pino({ level: 'silent' });
 
     beforeAll(async () => {
@@ -62,7 +64,7 @@ describe.skipIf(!haveRedis())(
         webhook: {
           url: `http://127.0.0.1:${deadPort}/webhooks/github`,
           secret: 's',
-          repoHooks: { 'acme/models': 123 },
+          repoHooks: { 'acme/models': 123, 'acme/data': 456 },
         },
       });
       const github = createGithubClient({
@@ -72,9 +74,16 @@ describe.skipIf(!haveRedis())(
         minWriteIntervalMs: 0,
       });
       if (!github) throw new Error('no GitHub client');
-      const sources = createHookDeliverySources({ github, repoHooks: [HOOK] });
-      expect(sources.map((item) => item.name)).toEqual([`repo:${HOOK}`]);
+      const sources = createHookDeliverySources({
+        github,
+        repoHooks: [HOOK, 'acme/data:456'],
+      });
+      expect(sources.map((item) => item.name)).toEqual([
+        `repo:${HOOK}`,
+        'repo:acme/data:456',
+      ]);
       source = sources[0] as HookDeliverySource;
+      dataSource = sources[1] as HookDeliverySource;
     });
     afterAll(async () => {
       client?.disconnect();
@@ -251,6 +260,69 @@ describe.skipIf(!haveRedis())(
       expect(rest?.[0]).toMatchObject({ asked: 2, deferred: 0 });
       expect(askedIds().slice(before)).toEqual(waiting.map((item) => item.id));
       await second.close();
+    });
+
+    it('keeps a checkpoint: the first pass looks back the lookback only, later ones to where the last got, held at what was left', async () => {
+      const hook = 'repo:acme/data:456';
+      const now = Date.now();
+      const minutesAgo = (minutes: number) => new Date(now - minutes * 60_000);
+      const deliverAt = (ref: string, at: Date) =>
+        stand.deliver({ event: 'push', payload: { ref }, hook, at });
+      const tooOld = await deliverAt('too-old', minutesAgo(120));
+      const e1 = await deliverAt('e1', minutesAgo(30));
+      const e2 = await deliverAt('e2', minutesAgo(20));
+      const e3 = await deliverAt('e3', minutesAgo(0));
+      const dataPass = () =>
+        redeliverFailedDeliveries(
+          { redis: client, keys, sources: [dataSource], logger },
+          { lookbackMs: 3_600_000, maxRedeliveries: 1, askIntervalMs: 0 },
+        ).then((summaries) => summaries[0]);
+      const checkpoint = async () =>
+        Number(await client.hget(keys.redeliverCheckpoints, dataSource.name));
+      const time = (attempt: HookAttempt) => Date.parse(attempt.delivered_at);
+      const newest = () =>
+        Math.max(
+          ...stand.hookAttempts
+            .filter((item) => item.hook === hook && item.status !== 'pending')
+            .map(time),
+        );
+
+      const first = await dataPass();
+
+      // An hour back: not the attempt of two hours ago.
+      expect(first).toMatchObject({
+        listed: 3,
+        failed: 3,
+        asked: 1,
+        deferred: 2,
+      });
+      expect(askedIds().at(-1)).toBe(e1.id);
+      // Held at e2, the oldest left, not at e3 less the overlap.
+      expect(await checkpoint()).toBe(time(e2));
+      await stand.deliveriesSettled();
+
+      const second = await dataPass();
+
+      // Listed back to e2: e2, e3 and e1's redelivery (failed too, not
+      // asked again), not e1's first attempt.
+      expect(second).toMatchObject({
+        listed: 3,
+        failed: 3,
+        alreadyAsked: 1,
+        asked: 1,
+        deferred: 1,
+      });
+      expect(askedIds().at(-1)).toBe(e2.id);
+      // e3, left, is newer than the newest attempt less the overlap.
+      expect(await checkpoint()).toBe(newest() - 5 * 60_000);
+      await stand.deliveriesSettled();
+
+      const third = await dataPass();
+
+      expect(third).toMatchObject({ asked: 1, deferred: 0 });
+      expect(askedIds().at(-1)).toBe(e3.id);
+      expect(await checkpoint()).toBe(newest() - 5 * 60_000);
+      expect(askedIds()).not.toContain(tooOld.id);
     });
 
     it('a listing GitHub refuses is reported, and nothing else is done', async () => {

@@ -107,6 +107,33 @@ export const Settings = z.object({
     .regex(/^\d+$/, 'must be the numeric App ID')
     .optional(),
   githubPrivateKey: z.string().min(1).optional(),
+  /**
+   * Repository webhooks (`owner/name:hook id`) whose failed deliveries are
+   * redelivered with token auth (an App's own webhook needs no entry).
+   */
+  githubRepoHooks: z.array(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+:\d{1,19}$/,
+        'entries like acme/models:123456789 (the repository and its webhook id)',
+      ),
+  ),
+  /** How often a server asks GitHub for failed deliveries; 0: never. */
+  redeliverIntervalMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000'),
+  /** How far back the first pass looks (GitHub keeps 3 days). */
+  redeliverLookbackMs: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(3 * 86_400_000, 'at most 3 days (GitHub keeps deliveries 3 days)'),
+  /** Redeliveries asked for in one pass, at most. */
+  redeliverMax: z.coerce.number().int().min(1).max(1000),
   publicRead: z.boolean(),
   /** Registry host → credentials, for pulling step images. */
   registryAuth: z.record(
@@ -264,6 +291,10 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubToken: 'KILN_GITHUB_TOKEN',
   githubAppId: 'KILN_GITHUB_APP_ID',
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
+  githubRepoHooks: 'KILN_GITHUB_REPO_HOOKS',
+  redeliverIntervalMs: 'KILN_REDELIVER_INTERVAL_MS',
+  redeliverLookbackMs: 'KILN_REDELIVER_LOOKBACK_MS',
+  redeliverMax: 'KILN_REDELIVER_MAX',
   publicRead: 'KILN_PUBLIC_READ',
   registryAuth: 'KILN_REGISTRY_AUTH',
   kubeconfig: 'KUBECONFIG',
@@ -345,6 +376,11 @@ export function readSettings(
     githubToken: value('githubToken'),
     githubAppId: value('githubAppId'),
     githubPrivateKey: value('githubPrivateKey'),
+    githubRepoHooks: parseListSetting(value('githubRepoHooks')) ?? [],
+    // GitHub never redelivers by itself; every 5 minutes a server asks.
+    redeliverIntervalMs: value('redeliverIntervalMs') ?? 300_000,
+    redeliverLookbackMs: value('redeliverLookbackMs') ?? 86_400_000,
+    redeliverMax: value('redeliverMax') ?? 50,
     publicRead: ['1', 'true', 'yes'].includes(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),

@@ -21,7 +21,7 @@ import { postCommitStatus } from './post-commit-status.js';
 import { commentMarker } from './render-pr-comment.js';
 import { upsertCheckRun } from './upsert-check-run.js';
 import { upsertPrComment } from './upsert-pr-comment.js';
-import { withRedisLock } from './with-redis-lock.js';
+import { withRedisLock } from '../redis/with-redis-lock.js';
 import { WriteDeferredError, type WriteGate } from './write-budget.js';
 import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 

@@ -12,8 +12,13 @@ import { createEngine, type Engine } from '../../engine/create-engine.js';
 import { exitOnCrash } from '../../engine/exit-on-crash.js';
 import { createCollaboratorCheck } from '../../forge/github/check-collaborator.js';
 import { githubGitOrigin } from '../../forge/github/github-git-origin.js';
+import { createHookDeliverySources } from '../../forge/github/create-hook-delivery-sources.js';
 import { createDeliveryLog } from '../../intake/delivery-log.js';
 import { startIntakeWorker } from '../../intake/start-intake-worker.js';
+import {
+  startRedeliverer,
+  type Redeliverer,
+} from '../../intake/start-redeliverer.js';
 import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../control/reconcile-run.js';
 import type { ScheduleDeps } from '../../control/schedule-deps.js';
@@ -261,11 +266,48 @@ async function startServerRole(
       'KILN_WEBHOOK_SECRET is not set: webhook deliveries will be refused until it is',
     );
   }
+  // Listening first: the deliveries it asks GitHub for come here.
+  const redeliverer = startRedelivery(engine, metrics);
   return async () => {
+    await redeliverer?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await intake.close();
     await ticks.close();
   };
+}
+
+/**
+ * GitHub never redelivers a failed delivery by itself: with a GitHub
+ * client and KILN_REDELIVER_INTERVAL_MS > 0, this server asks for them
+ * (start-redeliverer.ts). `undefined` when there is nothing to ask.
+ */
+function startRedelivery(
+  engine: Engine,
+  metrics: KilnMetrics,
+): Redeliverer | undefined {
+  const { settings, logger } = engine;
+  const github = engine.reporter.github;
+  if (settings.redeliverIntervalMs === 0 || !github) return undefined;
+  const sources = createHookDeliverySources({
+    github,
+    repoHooks: settings.githubRepoHooks,
+  });
+  if (sources.length === 0) {
+    logger.info(
+      'failed webhook deliveries are not redelivered: with KILN_GITHUB_TOKEN, name the repository webhooks in KILN_GITHUB_REPO_HOOKS (docs/github-app.md)',
+    );
+    return undefined;
+  }
+  return startRedeliverer({
+    redis: engine.redis,
+    keys: engine.keys,
+    sources,
+    logger,
+    onAsked: (source) => metrics.countRedeliveryRequested(source),
+    intervalMs: settings.redeliverIntervalMs,
+    lookbackMs: settings.redeliverLookbackMs,
+    maxRedeliveries: settings.redeliverMax,
+  });
 }
 
 /** `/readyz` fails once Redis lost kiln's data (watch-store-epoch.ts). */

@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withRedisLock } from '../../../src/reporter/with-redis-lock.js';
+import { withRedisLock } from '../../../src/redis/with-redis-lock.js';
 import { startTestRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { haveRedis } from '../../helpers/services.js';
 

@@ -21,15 +21,14 @@
  * Full size (the plan): L3_COUNT=10000 L3_SECONDS=300.
  *
  *   npm run build && npm run bench:redelivery
- *   (L3_COUNT=2000 L3_SECONDS=60 L3_DRAIN_SECONDS=600)
+ *   (L3_COUNT=1000 L3_SECONDS=30 L3_DRAIN_SECONDS=600)
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -41,15 +40,15 @@ import { createRepo, git } from '../test/helpers/git-repo.js';
 import { freePort, startTestRedis } from '../test/helpers/redis-server.js';
 import { pushPayload } from '../test/integration/intake/intake-fixture.js';
 import { createRandom, percentile } from './bench-stats.js';
+import { spawnKilnServer } from './spawn-kiln-server.js';
 import { procMemory } from './spawn-kiln-worker.js';
 
-const COUNT = 2 * Math.floor(Number(process.env.L3_COUNT ?? 2000) / 2);
-const SECONDS = Number(process.env.L3_SECONDS ?? 60);
+const COUNT = 2 * Math.floor(Number(process.env.L3_COUNT ?? 1000) / 2);
+const SECONDS = Number(process.env.L3_SECONDS ?? 30);
 const DRAIN_SECONDS = Number(process.env.L3_DRAIN_SECONDS ?? 600);
 const BRANCHES = 100;
 const SECRET = 'bench-secret';
 const REPOSITORY = 'bench/redelivery';
-const KILN_BIN = fileURLToPath(new URL('../bin/kiln.js', import.meta.url));
 const CONFIG = `- step:
     name: first
     image: busybox
@@ -176,38 +175,13 @@ const intake = new Queue(INTAKE_QUEUE, {
   connection: admin,
   prefix: keys.bullPrefix,
 });
-const port = await freePort();
-const child = spawn(process.execPath, [KILN_BIN, 'server'], {
-  env: {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    REDIS_URL: redis.url,
-    KILN_DATA_DIR: join(temp, 'data'),
-    KILN_PORT: String(port),
-    KILN_HOST: '127.0.0.1',
-    KILN_WEBHOOK_SECRET: SECRET,
-    KILN_ALLOW_LOCAL_REPOSITORIES: 'true',
-    KILN_LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'pipe'],
+const server = await spawnKilnServer({
+  redisUrl: redis.url,
+  dataDir: join(temp, 'data'),
+  port: await freePort(),
+  secret: SECRET,
 });
-let childErr = '';
-child.stderr?.on('data', (chunk: Buffer) => {
-  childErr = (childErr + chunk.toString()).slice(-4000);
-});
-const pid = child.pid ?? 0;
-const ready = Date.now() + 90_000;
-for (;;) {
-  if (child.exitCode !== null)
-    throw new Error(`kiln server exited ${child.exitCode}:\n${childErr}`);
-  const answer = await fetch(`http://127.0.0.1:${port}/healthz`).catch(
-    () => null,
-  );
-  if (answer?.ok) break;
-  if (Date.now() > ready)
-    throw new Error('kiln server did not answer /healthz');
-  await sleep(200);
-}
+const { pid, port } = server;
 
 const idle = procMemory(pid);
 const redisBefore = await usedMemory(admin);
@@ -249,6 +223,7 @@ for (const r of results) {
   const key = `${r.kind} ${r.status}`;
   classes.set(key, (classes.get(key) ?? 0) + 1);
 }
+const queued = results.filter((r) => r.status === 202).length;
 const notOk = results.filter((r) => r.status < 200 || r.status >= 300).length;
 const ms = results.map((r) => r.ms);
 const lines = [
@@ -259,18 +234,17 @@ const lines = [
     .join(
       ', ',
     )}; not 2xx: ${notOk}; ack p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, max ${Math.max(...ms).toFixed(0)} ms`,
-  `  intake ${drained ? `idle ${drainSeconds.toFixed(1)} s after the first delivery` : `still busy after ${DRAIN_SECONDS} s`}; failed intake jobs: ${failedJobs}`,
+  `  intake ${drained ? `idle ${drainSeconds.toFixed(1)} s after the first delivery` : `still busy after ${DRAIN_SECONDS} s`}: ${queued} queued deliveries processed at ${(queued / drainSeconds).toFixed(1)}/s; failed intake jobs: ${failedJobs}`,
   `  runs: ${stored.length} stored for ${COUNT / 2} distinct pushes (exactly ${COUNT / 2} ${verdict(stored.length === COUNT / 2 && missing === 0)}); missing ${missing}, extra (duplicates) ${extra} (0 ${verdict(extra === 0)})`,
   `  server RSS idle ${mb(idle.rss)} MB, after ${mb(memory.rss)} MB (VmHWM ${mb(memory.hwm)} MB); Redis used_memory ${mb(redisBefore)} → ${mb(redisAfter)} MB (${((redisAfter - redisBefore) / 1024 / (COUNT / 2)).toFixed(1)} KB per run)`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-const lastErr = childErr.trim().split('\n').at(-1);
+const lastErr = server.lastLogLine();
 if (lastErr)
   process.stdout.write(`  server's last log line: ${lastErr.slice(0, 300)}\n`);
 
 agent.destroy();
-child.kill('SIGTERM');
-await new Promise((done) => child.once('exit', done));
+await server.stop();
 await intake.close();
 admin.disconnect();
 await redis.close();

@@ -10,7 +10,7 @@
  * Printed against the plan's targets: the worker's RSS growth (VmRSS
  * sampled every 100 ms, and VmHWM) < 256 MB; no stalled job (every node
  * claimed exactly once, and complete); the log stored per step capped
- * (lines and Redis `MEMORY USAGE` of its log key, and the execution's note
+ * (its log stream's length and Redis `MEMORY USAGE` of its key, and the execution's note
  * on bytes not stored); the last metric line — printed after the cap was
  * reached — still parsed (the execution's metrics hold its value).
  *
@@ -161,8 +161,8 @@ const lines = [
   `L6 stdout-flood: ${STEPS} steps at once on one worker (${STEPS} slots, ${RUNTIME} runtime), each printing ${MIB} MiB of 100-byte lines between two metric lines: ${mb(STEPS * BYTES)} MB in ${seconds.toFixed(1)} s (${((STEPS * BYTES) / MB / seconds).toFixed(0)} MB/s); run ${run.status}`,
   `  worker RSS: idle ${mb(idle.rss)} MB, peak sampled ${mb(peak)} MB (+${mb(peak - idle.rss)} MB; < +256 ${verdict(peak - idle.rss < 256 * MB)}), VmHWM ${mb(after.hwm)} MB, after ${mb(after.rss)} MB; worker CPU ${cpu.toFixed(1)} s (${((100 * cpu) / seconds).toFixed(0)} % of one core)`,
   `  steps complete ${complete} of ${STEPS}; claimed more than once (stalled and re-run) ${reclaimed} (0 ${verdict(reclaimed === 0 && complete === STEPS)})`,
-  `  log stored per step: ${Math.min(...storedLines)}–${Math.max(...storedLines)} lines, Redis MEMORY USAGE up to ${mb(maxStored)} MB (kiln keeps the first ${mb(DEFAULT_MAX_LOG_BYTES)} MiB of log bytes and at most 100,000 lines; capped ${verdict(maxStored < 2 * DEFAULT_MAX_LOG_BYTES)}); notes: ${[...notes].join(' | ') || 'none'}`,
-  `  last metric line (after the cap) parsed in ${lastMetricParsed} of ${executions.length} executions (${verdict(lastMetricParsed === STEPS)})`,
+  `  log stored per step: ${Math.min(...storedLines)}–${Math.max(...storedLines)} lines, Redis MEMORY USAGE up to ${mb(maxStored)} MB (kiln keeps the first ${mb(DEFAULT_MAX_LOG_BYTES)} MiB of log bytes and about the newest 100,000 lines; capped ${verdict(maxStored < 2 * DEFAULT_MAX_LOG_BYTES)}); notes: ${[...notes].join(' | ') || 'none'}`,
+  `  last metric line${[...notes].some((note) => note.includes('log size limit')) ? ' (printed after the cap)' : ''} parsed in ${lastMetricParsed} of ${executions.length} executions (${verdict(lastMetricParsed === STEPS)})`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 if (complete !== STEPS)

@@ -43,7 +43,7 @@ for (const name of wanted.length > 0 ? wanted : known) {
   });
   if (code !== 0) failed += 1;
   const results = lines.filter((line) =>
-    /^(M[\w-]* .*ratio|L\d [\w-]+: )/.test(line),
+    /^(M[\w-]* .*ratio|L\d [\w -]+: )/.test(line),
   );
   summary.push(
     ...(results.length > 0

@@ -29,6 +29,7 @@ import { createSecretStore } from '../../secrets/secret-store.js';
 import { createGitCommitHistory } from '../../control/git-commit-history.js';
 import { createApp } from '../../engine/create-app.js';
 import { readSettings } from '../../settings.js';
+import { pauseWhileEngineDown } from '../../worker/pause-while-engine-down.js';
 import { startStepWorker } from '../../worker/step-worker.js';
 import { startWorkerListener } from '../../server/start-worker-listener.js';
 import {
@@ -149,9 +150,16 @@ async function startWorkerRole(
   worker.on('completed', (job) =>
     metrics.observeStepJob('completed', jobSeconds(job)),
   );
-  worker.on('failed', (job) =>
-    metrics.observeStepJob('failed', job ? jobSeconds(job) : undefined),
-  );
+  const engineWatch = pauseWhileEngineDown({
+    worker,
+    ping: () => deps.runtime.ping(),
+    logger,
+  });
+  worker.on('failed', (job) => {
+    metrics.observeStepJob('failed', job ? jobSeconds(job) : undefined);
+    // A job that failed may have met a dead engine: look now, not in 5 s.
+    engineWatch.check().catch(() => undefined);
+  });
   const listener =
     settings.workerPort === undefined
       ? undefined
@@ -174,6 +182,7 @@ async function startWorkerRole(
   if (listener)
     logger.info({ port: listener.port }, 'worker health and metrics listening');
   return async () => {
+    engineWatch.stop();
     await listener?.close();
     const graceful = worker.close();
     const timer = new Promise<'timeout'>((resolve) =>

@@ -8,7 +8,6 @@ import {
   createOutputRecorder,
   type RecorderStats,
 } from '../metrics/output-recorder.js';
-import { createSecretMasker } from '../metrics/secret-masker.js';
 import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
 import {
@@ -48,7 +47,7 @@ export async function runContainer(
   let events: MetricsEvent[] = [];
   const writes = createWriteChain(deps, options.executionId);
   const recorder = createOutputRecorder({
-    mask: createSecretMasker(options.secrets),
+    secrets: options.secrets,
     onLogLines: (lines: LogLine[]) => {
       if (ended) {
         tail.lines.push(...lines);
@@ -159,6 +158,11 @@ function describeRecorderStats(stats: RecorderStats): string[] {
   if (stats.truncatedLines > 0) {
     notes.push(
       `${stats.truncatedLines} log line(s) longer than the line limit were truncated`,
+    );
+  }
+  if (stats.partlyStoredSecrets > 0) {
+    notes.push(
+      `${stats.partlyStoredSecrets} secret(s) printed split across lines are stored in part: the line before the break was stored before the next one came; the rest is masked`,
     );
   }
   if (stats.droppedLogBytes > 0) {

@@ -1,8 +1,9 @@
 /** Checks of one step beyond its schema: names, presets, expressions. */
 import { explainUnsafePathName } from './check-path-name.js';
 import { explainInvalidExpression } from './evaluate-expression.js';
+import { explainUnpinnedImage } from './explain-unpinned-image.js';
 import { quoteName } from './describe-value.js';
-import { addError, addWarning } from './finding-sink.js';
+import { addAdvice, addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
 import { lintParameter } from './lint-parameter.js';
 import { parseDuration } from './parse-duration.js';
@@ -121,6 +122,17 @@ export function lintStep(
     typeof raw.name === 'string' ? `step ${quoteName(raw.name)}` : 'step';
   lintPathName(sink, { name: raw.name, path: [...path, 'name'], what: 'step' });
   lintStepLike(sink, { raw, path, owner });
+  const unpinned =
+    typeof raw.image === 'string' && raw.image.trim() !== ''
+      ? explainUnpinnedImage(raw.image)
+      : undefined;
+  if (unpinned !== undefined) {
+    addAdvice(
+      sink,
+      [...path, 'image'],
+      `image ${quoteName(raw.image as string)} of ${owner} is not pinned (${unpinned}): the image that runs can change between runs of the same commit; pin a tag (name:1.2) or a digest (name@sha256:…)`,
+    );
+  }
   lintExpression(sink, {
     value: raw['stop-condition'],
     path: [...path, 'stop-condition'],

@@ -72,6 +72,11 @@ export interface RecorderStats {
 export interface OutputRecorder {
   stdout(chunk: Buffer): void;
   stderr(chunk: Buffer): void;
+  /**
+   * Stores a line of kiln's own on stderr, in order with the step's lines:
+   * not masked, not parsed, not counted against the log size.
+   */
+  note(text: string): void;
   flush(): void;
   end(): RecorderStats;
 }
@@ -272,6 +277,10 @@ export function createOutputRecorder(
   }
 
   return {
+    note: (text) => {
+      if (ended) return;
+      store('stderr', text, now().toISOString());
+    },
     stdout: (chunk) => push(out, chunk),
     stderr: (chunk) => push(err, chunk),
     flush,

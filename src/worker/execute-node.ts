@@ -29,6 +29,7 @@ import type { RunNodeState, RunRecord } from '../model/run.js';
 import type { NodeEvent } from '../orchestrator/node-machine.js';
 import { evaluateNodeActions } from '../orchestrator/node-actions.js';
 import { findStepPolicyProblem } from '../orchestrator/find-step-policy-problem.js';
+import { explainUnpinnedImage } from '../config/explain-unpinned-image.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import type { RunGraph, RunGraphNode } from '../orchestrator/run-graph.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
@@ -420,6 +421,11 @@ export async function executeNode(
         secrets: Object.values(secrets),
         signal: abort.signal,
         adopt,
+        // The local runtime runs no image at all: nothing to pin.
+        preface:
+          deps.runtime.kind === 'local'
+            ? []
+            : describeUnpinnedImage(step.image, digest),
       });
     } finally {
       await tree?.release();
@@ -733,4 +739,17 @@ async function writeConfigFiles(
       writeFile(join(dir, name), content),
     ),
   );
+}
+
+/** The log line and note of an image without a digest and a tag but latest. */
+function describeUnpinnedImage(image: string, digest: string | null): string[] {
+  const unpinned = explainUnpinnedImage(image);
+  if (unpinned === undefined) return [];
+  const ran =
+    digest === null
+      ? 'the digest it ran is not known to this runtime'
+      : `the digest it ran, ${digest}, is recorded`;
+  return [
+    `image ${image} is not pinned (${unpinned}): ${ran}; pin a tag or digest`,
+  ];
 }

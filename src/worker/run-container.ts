@@ -37,6 +37,11 @@ export async function runContainer(
     signal: AbortSignal;
     /** A lost attempt's execution id: its container is adopted, not run. */
     adopt?: string;
+    /**
+     * Said to the user before the step's output: stored as `[kiln] …` log
+     * lines first, and kept as the execution's notes.
+     */
+    preface?: readonly string[];
   },
 ): Promise<ContainerOutcome> {
   const metrics: Record<string, number | string | boolean | null> =
@@ -63,6 +68,7 @@ export async function runContainer(
     },
   });
   // A quiet step's last lines still reach the store (and the UI) soon.
+  for (const line of options.preface ?? []) recorder.note(`[kiln] ${line}`);
   const flusher = setInterval(() => recorder.flush(), 500);
   flusher.unref();
   let result: RunResult;
@@ -81,7 +87,11 @@ export async function runContainer(
   return {
     result,
     metrics: { ...metrics },
-    notes: [...(result.notes ?? []), ...describeRecorderStats(stats)],
+    notes: [
+      ...(options.preface ?? []),
+      ...(result.notes ?? []),
+      ...describeRecorderStats(stats),
+    ],
     tail,
   };
 }

@@ -109,7 +109,7 @@ describe('step rules', () => {
   });
 
   it('warns about duplicated steps and keeps the first position, last content', () => {
-    const text = `${step()}- step:\n    name: other\n    image: a\n    command: a\n${step().replace('train.py', 'second.py')}`;
+    const text = `${step()}- step:\n    name: other\n    image: a:1\n    command: a\n${step().replace('train.py', 'second.py')}`;
     const loaded = loadConfig(text, { file: 'kiln.yaml' });
     expect(
       loaded.findings.map((f) => `${f.line} ${f.severity} ${f.message}`),
@@ -120,6 +120,38 @@ describe('step rules', () => {
       ['train', ['python second.py']],
       ['other', ['a']],
     ]);
+  });
+});
+
+describe('image pinning (reliability plan §8.2 row 36)', () => {
+  const withImage = (image: string): string =>
+    `- step:\n    name: train\n    image: ${image}\n    command: run\n`;
+
+  it.each([
+    ['busybox', 'no tag'],
+    ['busybox:latest', 'tag latest'],
+    ['localhost:5000/team/x', 'no tag'],
+    ['registry.example.com:443/x:latest', 'tag latest'],
+  ])('advises pinning %s (%s), naming the step and line', (image, why) => {
+    const loaded = loadConfig(withImage(image), { file: 'kiln.yaml' });
+
+    expect(
+      loaded.findings.map(
+        (f) => `${f.line}:${f.column} ${f.severity} ${f.advice}: ${f.message}`,
+      ),
+    ).toEqual([
+      `3:12 warning true: image "${image}" of step "train" is not pinned (${why}): the image that runs can change between runs of the same commit; pin a tag (name:1.2) or a digest (name@sha256:…)`,
+    ]);
+    expect(loaded.valid).toBe(true);
+  });
+
+  it.each([
+    'python:3.9',
+    'localhost:5000/x:1',
+    `busybox@sha256:${'a'.repeat(64)}`,
+    `busybox:latest@sha256:${'a'.repeat(64)}`,
+  ])('says nothing about %s', (image) => {
+    expect(findingsOf(withImage(image))).toEqual([]);
   });
 });
 

@@ -186,6 +186,21 @@ describe('createOutputRecorder', () => {
     expect(stats.partlyStoredSecrets).toBe(1);
   });
 
+  it("stores kiln's own lines on stderr, in order, as they are", () => {
+    const { recorder, lines, events } = setup({ secrets: ['s3cr3t-value'] });
+
+    recorder.note('[kiln] image x is not pinned');
+    recorder.stdout(Buffer.from('{"a": 1}\n'));
+    recorder.end();
+    recorder.note('late');
+
+    expect(lines().map((l) => `${l.seq} ${l.stream} ${l.text}`)).toEqual([
+      '0 stderr [kiln] image x is not pinned',
+      '1 stdout {"a": 1}',
+    ]);
+    expect(events).toHaveLength(1);
+  });
+
   it('masks metric lines read after the log cap too', () => {
     const { recorder, events } = setup({
       secrets: ['s3cr3t-value'],

@@ -155,6 +155,33 @@ describe('image pinning (reliability plan §8.2 row 36)', () => {
   });
 });
 
+describe('input URLs with credentials', () => {
+  it('advises against a user and password in an input URL, without repeating them', () => {
+    const text = `${step()}    inputs:
+      - name: data
+        default: https://reader:hunter2-pass@data.example.com/a.csv
+      - name: many
+        default:
+          - https://data.example.com/ok.csv
+          - https://token@data.example.com/b.csv
+      - name: plain
+        default: s3://bucket/key.csv
+`;
+    const loaded = loadConfig(text, { file: 'kiln.yaml' });
+
+    expect(
+      loaded.findings.map((f) => `${f.line}:${f.column} ${f.path} ${f.advice}`),
+    ).toEqual([
+      '7:18 0.step.inputs.0.default true',
+      '11:13 0.step.inputs.1.default.1 true',
+    ]);
+    expect(loaded.findings[0]?.message).toBe(
+      `input "data" of step "train" has a user and password in its URL: kiln sends them as basic auth and keeps them out of its records, but anyone who can read this file sees them; put the file where a secret opens it (s3:// with the repository's AWS_* secrets) instead`,
+    );
+    expect(JSON.stringify(loaded.findings)).not.toContain('hunter2');
+  });
+});
+
 describe('parameter rules (valohai-yaml Parameter.lint)', () => {
   const withParameter = (body: string): string =>
     `${step()}    parameters:\n      - name: x\n${body}`;

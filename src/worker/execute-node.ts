@@ -544,7 +544,7 @@ export async function executeNode(
         type: 'finished',
         attempt,
         outcome: status,
-        message: describeEnd(reason),
+        message: describeFinish(reason, outcome.metrics),
       },
       {
         close,
@@ -752,4 +752,22 @@ function describeUnpinnedImage(image: string, digest: string | null): string[] {
   return [
     `image ${image} is not pinned (${unpinned}): ${ran}; pin a tag or digest`,
   ];
+}
+
+/**
+ * The node's message at its end. A step that exits 0 without printing a
+ * metrics line says so ("no metrics"): often meant (a data step), but a
+ * training step whose metrics went missing looks the same otherwise. Only
+ * information: the node is complete either way.
+ */
+function describeFinish(
+  reason: EndReason,
+  metrics: Record<string, unknown>,
+): string {
+  const end = describeEnd(reason);
+  return reason.kind === 'exited' &&
+    reason.exitCode === 0 &&
+    Object.keys(metrics).length === 0
+    ? `${end}, no metrics`
+    : end;
 }

@@ -213,6 +213,11 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     ]);
     expect(consume.metrics).toEqual({ size: 9 });
     expect(produce.imageDigest).toMatch(/^sha256:/);
+    // A step that printed metrics ends plainly (row 46).
+    expect(record.nodes.map((node) => node.message)).toEqual([
+      'exited 0',
+      'exited 0',
+    ]);
     expect(produce.commit).toMatch(/^[0-9a-f]{40}$/);
   });
 
@@ -356,6 +361,9 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     expect(execution?.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const said = `image ${UNPINNED} is not pinned (no tag): the digest it ran, ${execution!.imageDigest}, is recorded; pin a tag or digest`;
     expect(execution?.notes).toEqual([said]);
+    // It printed no metrics: complete, and said so (row 46).
+    expect(execution?.status).toBe('complete');
+    expect(result.json!.run.nodes[0]?.message).toBe('exited 0, no metrics');
     // `kiln logs` prints stderr lines (kiln's own among them) on stderr.
     const log = await run('node', [kiln, 'logs', execution!.id], { env });
     expect(log.stderr).toBe(`[kiln] ${said}\n`);

@@ -35,6 +35,8 @@ export interface OutputRecorderOptions {
   /**
    * How long a line whose end could start a split secret waits for the next
    * line of its stream, checked on `flush`. @defaultValue 1000
+   * A held line keeps its arrival time but gets its `seq` when stored, so
+   * it can follow lines of the other stream that came after it.
    */
   holdMs?: number;
   /** Receives batches of masked lines in `seq` order. */

@@ -73,15 +73,22 @@ export function createSplitSecretMasker<T>(
   function push(text: string, item: T): ReleasedLine<T>[] {
     if (matcher === null) return [{ item, text }];
     if (text === '') return [...reset(), { item, text }];
-    const line: HeldLine<T> = { item, text, start: total, ranges: [] };
-    markCrossing(line);
-    held.push(line);
+    const start = total;
+    // Only a pattern that starts in this part can cross into the line.
+    const ahead = open > 0 ? context.slice(-open) : '';
     total += text.length;
     context =
       text.length >= longest - 1
         ? text.slice(-(longest - 1))
         : (context + text).slice(-(longest - 1));
     open = trie.longestPrefixSuffix(context);
+    // The common line: nothing held, nothing open before or after it.
+    if (ahead === '' && open === 0 && held.length === 0) {
+      return [{ item, text }];
+    }
+    const line: HeldLine<T> = { item, text, start, ranges: [] };
+    if (ahead !== '') markCrossing(line, ahead);
+    held.push(line);
     // Lines that hold part of a suffix a pattern could start with stay.
     const keepFrom = total - open;
     const released: ReleasedLine<T>[] = [];
@@ -94,12 +101,11 @@ export function createSplitSecretMasker<T>(
     return released;
   }
 
-  /** Marks the patterns that start before `line` and end in it. */
-  function markCrossing(line: HeldLine<T>): void {
-    const before = open;
-    if (before === 0) return;
+  /** Marks the patterns that start in `ahead` and end in `line`. */
+  function markCrossing(line: HeldLine<T>, ahead: string): void {
+    const before = ahead.length;
     const contextStart = line.start - before;
-    const probe = context.slice(-before) + line.text.slice(0, longest);
+    const probe = ahead + line.text.slice(0, longest);
     matcher!.lastIndex = 0;
     for (let m = matcher!.exec(probe); m !== null; m = matcher!.exec(probe)) {
       if (m.index >= before) break;

@@ -184,6 +184,34 @@ describe.skipIf(!ready)(
       expect(withoutConfig).not.toContain(PASSWORD);
       expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     }, 120_000);
+
+    it('refuses an s3:// URL with credentials in it, without repeating them', async () => {
+      const config = `
+- step:
+    name: fetch
+    image: ${BUSYBOX_IMAGE}
+    command: ls /valohai/inputs/data
+    inputs:
+      - name: data
+        default: s3://AKIAEXAMPLE:${PASSWORD}@bucket-one/data.csv
+`;
+
+      const result = await kilnRun(config, 'fetch');
+
+      expect(result.code).toBe(1);
+      const json = JSON.parse(result.stdout) as RunJson;
+      expect(json.run.nodes[0]?.message).toBe(
+        `input "data": "s3://…@bucket-one" has credentials in it; s3:// URLs take none: they come from the repository's AWS_* secrets or the worker's AWS settings`,
+      );
+      const stored = await everythingStored();
+      const withoutConfig = stored
+        .split('\n')
+        .filter((line) => !line.includes('- step:'))
+        .join('\n');
+      expect(withoutConfig).toContain('has credentials in it');
+      expect(withoutConfig).not.toContain(PASSWORD);
+      expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    }, 120_000);
   },
 );
 

@@ -62,7 +62,7 @@ export function createSplitSecretMasker<T>(
   const trie = buildPrefixTrie(joinable);
   const matcher = joinable.length > 0 ? createPatternMatcher(joinable) : null;
   let held: Array<HeldLine<T>> = [];
-  // The joined stream's last `longest - 1` characters, and where they start.
+  // The joined stream's last `longest - 1` characters, and its length.
   let context = '';
   let total = 0;
   // How much of the context's end could start a pattern: only there can a

@@ -741,7 +741,7 @@ async function writeConfigFiles(
   );
 }
 
-/** The log line and note of an image without a digest and a tag but latest. */
+/** The log line and note for an image with no digest and no tag or `latest`. */
 function describeUnpinnedImage(image: string, digest: string | null): string[] {
   const unpinned = explainUnpinnedImage(image);
   if (unpinned === undefined) return [];

@@ -217,6 +217,8 @@ export const Settings = z.object({
   stepImages: z.array(z.string().min(1).max(512)).min(1).optional(),
   /** Which runs may have devices (GPUs): trusted ones, none, or all. */
   stepDevices: z.enum(['trusted', 'none', 'all']),
+  /** Refuse images without a digest whose tag is `latest` or missing. */
+  stepImagesPinned: z.boolean(),
   /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
   artifactsUrl: z
     .string()
@@ -319,6 +321,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepTimeLimitMs: 'KILN_STEP_TIME_LIMIT_MS',
   stepImages: 'KILN_STEP_IMAGES',
   stepDevices: 'KILN_STEP_DEVICES',
+  stepImagesPinned: 'KILN_STEP_IMAGES_PINNED',
   artifactsUrl: 'KILN_ARTIFACTS_URL',
   artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
   inputHosts: 'KILN_INPUT_HOSTS',
@@ -412,6 +415,7 @@ export function readSettings(
     stepTimeLimitMs: value('stepTimeLimitMs') ?? 6 * 3_600_000,
     stepImages: parseListSetting(value('stepImages')),
     stepDevices: value('stepDevices') ?? 'trusted',
+    stepImagesPinned: parseBooleanSetting(value('stepImagesPinned')),
     artifactsUrl: value('artifactsUrl'),
     artifactsDownload: value('artifactsDownload') ?? 'presigned',
     inputHosts: parseListSetting(value('inputHosts')) ?? [],

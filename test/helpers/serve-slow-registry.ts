@@ -27,6 +27,8 @@ export interface SlowRegistry {
   layerClosed: Promise<void>;
   /** Lets held (and later) layer downloads finish. */
   release(): void;
+  /** Manifest requests (GET and HEAD) served so far, failed ones included. */
+  manifestRequests(): number;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export async function serveSlowRegistry(options: {
   from: string;
   name: string;
   tag: string;
+  /** Answer the first N manifest requests 503, as a registry in trouble. */
+  failManifests?: number;
+  /** Serve layers whole at once instead of holding them. */
+  hold?: boolean;
 }): Promise<SlowRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-registry-'));
   const copy = `kiln-test/registry-copy:${randomUUID()}`;
@@ -104,7 +110,8 @@ export async function serveSlowRegistry(options: {
     }),
   );
 
-  let released = false;
+  let released = options.hold === false;
+  let manifestRequests = 0;
   const held: Array<() => void> = [];
   let requested: () => void = () => undefined;
   let closed: () => void = () => undefined;
@@ -140,9 +147,29 @@ export async function serveSlowRegistry(options: {
     }
     const manifestPath = `/v2/${options.name}/manifests/`;
     if (url.startsWith(manifestPath)) {
+      manifestRequests += 1;
+      if (manifestRequests <= (options.failManifests ?? 0)) {
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(
+            '{"errors":[{"code":"UNAVAILABLE","message":"service unavailable"}]}',
+          );
+        return;
+      }
       const reference = decodeURIComponent(url.slice(manifestPath.length));
       if (reference !== options.tag && reference !== digestOf(manifest)) {
-        res.writeHead(404).end();
+        // As the Registry API answers it (dockerd reads the body).
+        res.writeHead(404, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            errors: [
+              {
+                code: 'MANIFEST_UNKNOWN',
+                message: 'manifest unknown',
+                detail: { Tag: reference },
+              },
+            ],
+          }),
+        );
         return;
       }
       res.writeHead(200, {
@@ -173,6 +200,7 @@ export async function serveSlowRegistry(options: {
     image: `127.0.0.1:${port}/${options.name}:${options.tag}`,
     layerRequested,
     layerClosed,
+    manifestRequests: () => manifestRequests,
     release() {
       released = true;
       for (const finish of held.splice(0)) finish();

@@ -72,6 +72,8 @@ export interface DockerRuntimeOptions {
   logger?: RuntimeLogger;
   /** @defaultValue 600000 */
   pullTimeoutMs?: number;
+  /** The pause between pull tries (pull-image.ts). @defaultValue 1–10 s, at random */
+  pullRetryDelayMs?: () => number;
   /**
    * Open-files limit (soft = hard) in step containers; must not exceed the
    * engine's own hard limit. @defaultValue 16384
@@ -115,6 +117,7 @@ export class DockerRuntime implements Runtime {
   readonly #registryAuth: Readonly<Record<string, RegistryCredentials>>;
   readonly #logger: RuntimeLogger | undefined;
   readonly #pullTimeoutMs: number | undefined;
+  readonly #pullRetryDelayMs: (() => number) | undefined;
   readonly #nofileLimit: number | undefined;
   readonly #stepNetwork: SelectedStepNetwork;
   readonly #diskCheckMs: number | undefined;
@@ -140,6 +143,7 @@ export class DockerRuntime implements Runtime {
     this.#registryAuth = options.registryAuth ?? {};
     this.#logger = options.logger;
     this.#pullTimeoutMs = options.pullTimeoutMs;
+    this.#pullRetryDelayMs = options.pullRetryDelayMs;
     this.#nofileLimit = options.nofileLimit;
     this.#diskCheckMs = options.diskCheckMs;
     this.#engineCheckMs = options.engineCheckMs;
@@ -188,6 +192,9 @@ export class DockerRuntime implements Runtime {
       registryAuth: this.#registryAuth,
       timeoutMs: this.#pullTimeoutMs,
       signal,
+      ...(this.#pullRetryDelayMs
+        ? { retryDelayMs: this.#pullRetryDelayMs }
+        : {}),
     });
     const pulled = await this.#inspectImage(image);
     if (pulled === null) {

@@ -4,6 +4,7 @@
  * so the HTTP status alone does not say whether the pull worked. Lines are
  * scanned one at a time with a per-line cap; progress is not kept.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import { RuntimeError } from '../runtime.js';
 import {
@@ -28,7 +29,20 @@ export interface PullImageOptions {
   timeoutMs?: number;
   /** Aborts the pull (the engine cancels it when the request closes). */
   signal?: AbortSignal;
+  /** The pause before another try. @defaultValue 1–10 s, at random */
+  retryDelayMs?: () => number;
 }
+
+/**
+ * Tries per pull, as GitHub's runner does (3, with a random 1–10 s pause):
+ * a registry fails for a moment (a 5xx, a reset, a TLS timeout) far more
+ * often than it is gone. An answer that can't change on another try — the
+ * image or tag does not exist, credentials refused, a bad reference — is
+ * not tried again.
+ */
+const PULL_TRIES = 3;
+const FINAL_FAILURE =
+  /manifest unknown|not found|does not exist|unauthorized|authentication required|denied|invalid reference|HTTP 40[134]\b/i;
 
 const DEFAULT_PULL_TIMEOUT_MS = 600_000;
 const MAX_PROGRESS_LINE = 64 * 1024;
@@ -41,6 +55,28 @@ const DOCKER_HUB_ALIASES = [
 
 /** Resolves once the engine has the image; rejects with `RuntimeError`. */
 export async function pullImage(options: PullImageOptions): Promise<void> {
+  const failures: string[] = [];
+  for (let attempt = 1; ; attempt += 1) {
+    const failure = await pullOnce(options);
+    if (failure === null) return;
+    failures.push(failure);
+    if (attempt >= PULL_TRIES || FINAL_FAILURE.test(failure)) break;
+    const delay =
+      options.retryDelayMs?.() ?? 1_000 + Math.floor(Math.random() * 9_000);
+    await sleep(delay, undefined, { signal: options.signal }).catch(
+      () => undefined,
+    );
+    options.signal?.throwIfAborted();
+  }
+  const tries = failures.length > 1 ? ` (${failures.length} tries)` : '';
+  throw new RuntimeError(
+    'IMAGE_UNAVAILABLE',
+    `image ${options.image} is not on this Docker host and pulling it failed${tries}: ${failures.at(-1) ?? ''} — build or load it, or check registry credentials`,
+  );
+}
+
+/** One pull: null when the engine has the image, else what failed. */
+async function pullOnce(options: PullImageOptions): Promise<string | null> {
   const { docker, image, reference } = options;
   const auth = findCredentials(options.registryAuth, reference.registry);
   const query =
@@ -69,12 +105,7 @@ export async function pullImage(options: PullImageOptions): Promise<void> {
     failure = describeDockerError(error);
   }
   options.signal?.throwIfAborted();
-  if (failure !== null) {
-    throw new RuntimeError(
-      'IMAGE_UNAVAILABLE',
-      `image ${image} is not on this Docker host and pulling it failed: ${failure} — build or load it, or check registry credentials`,
-    );
-  }
+  return failure;
 }
 
 function findCredentials(

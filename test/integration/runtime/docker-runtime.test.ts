@@ -442,6 +442,30 @@ describe.skipIf(!ok)('DockerRuntime (real Docker)', () => {
       await kept.remove({ force: true });
     });
 
+    it("never reaps another worker's attempt, running or just started (F28)", async () => {
+      const other = new DockerRuntime({
+        docker,
+        workerId: `${workerId}-other`,
+      });
+      let started: () => void = () => undefined;
+      const saw = new Promise<void>((resolve) => (started = resolve));
+      const output = collect((text) => {
+        if (text.includes('started')) started();
+      });
+      const spec = specFor(['echo started', 'sleep 30']);
+      const stop = new AbortController();
+      const running = other.run(spec, output.sink, stop.signal);
+      await saw;
+
+      // This worker starts (or restarts) and reaps with nothing active.
+      const removed = await runtime.reapOrphans(new Set());
+
+      expect(removed).toBe(0);
+      expect(await containersOf(spec.executionId)).toHaveLength(1);
+      stop.abort('stopped');
+      await running.catch(() => undefined);
+    });
+
     it('fails to start with a clear error and leaves nothing behind', async () => {
       const spec = specFor(['true'], {
         mounts: [

@@ -26,7 +26,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +42,7 @@ import { pushPayload } from '../test/integration/intake/intake-fixture.js';
 import { createRandom, percentile } from './bench-stats.js';
 import { spawnKilnServer } from './spawn-kiln-server.js';
 import { procMemory } from './spawn-kiln-worker.js';
+import { postSignedDelivery } from './post-signed-delivery.js';
 
 const COUNT = 2 * Math.floor(Number(process.env.L3_COUNT ?? 1000) / 2);
 const SECONDS = Number(process.env.L3_SECONDS ?? 30);
@@ -120,43 +121,10 @@ interface Answer {
   kind: Delivery['kind'];
 }
 function post(port: number, delivery: Delivery): Promise<Answer> {
-  const start = performance.now();
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/webhooks/github',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': delivery.body.length,
-          'x-github-event': 'push',
-          'x-github-delivery': delivery.guid,
-          'x-hub-signature-256': delivery.signature,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            ms: performance.now() - start,
-            kind: delivery.kind,
-          }),
-        );
-      },
-    );
-    req.on('error', () =>
-      resolve({
-        status: 0,
-        ms: performance.now() - start,
-        kind: delivery.kind,
-      }),
-    );
-    req.end(delivery.body);
-  });
+  return postSignedDelivery(port, agent, delivery).then((answer) => ({
+    ...answer,
+    kind: delivery.kind,
+  }));
 }
 
 async function usedMemory(redis: Redis): Promise<number> {

@@ -23,9 +23,9 @@
  *   npm run build && npm run bench:ingress   (L2_RATE=20 L2_SECONDS=180 L2_SCRAPE_SECONDS=5)
  */
 import { execFileSync } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +39,10 @@ import { pushPayload } from '../test/integration/intake/intake-fixture.js';
 import { percentile } from './bench-stats.js';
 import { spawnKilnServer } from './spawn-kiln-server.js';
 import { procMemory } from './spawn-kiln-worker.js';
+import {
+  postSignedDelivery,
+  type TimedAnswer,
+} from './post-signed-delivery.js';
 
 const RATE = Number(process.env.L2_RATE ?? 20);
 const SECONDS = Number(process.env.L2_SECONDS ?? 180);
@@ -88,43 +92,8 @@ function delivery(i: number): { body: Buffer; signature: string } {
 }
 
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-function post(
-  port: number,
-  i: number,
-): Promise<{ status: number; ms: number }> {
-  const { body, signature } = delivery(i);
-  const start = performance.now();
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/webhooks/github',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': body.length,
-          'x-github-event': 'push',
-          'x-github-delivery': randomUUID(),
-          'x-hub-signature-256': signature,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            ms: performance.now() - start,
-          }),
-        );
-      },
-    );
-    req.on('error', () =>
-      resolve({ status: 0, ms: performance.now() - start }),
-    );
-    req.end(body);
-  });
+function post(port: number, i: number): Promise<TimedAnswer> {
+  return postSignedDelivery(port, agent, delivery(i));
 }
 
 function openSockets(pid: number): number {

@@ -14,14 +14,15 @@
  *   npm run bench:webhook   (M1_RATE=200 M1_SECONDS=10 M1_ROUNDS=3)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import examples from '@octokit/webhooks-examples' with { type: 'json' };
 import { percentile } from './bench-stats.js';
 import { runBenchmark } from './harness.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
 import { Redis } from 'ioredis';
+import { postSignedDelivery } from './post-signed-delivery.js';
 
 const SECRET = 'bench-secret';
 const RATE = Number(process.env.M1_RATE ?? 200);
@@ -48,36 +49,11 @@ const body = pushPayload();
 const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(port: number): Promise<number> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/webhooks/github',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': body.length,
-          'x-github-event': 'push',
-          'x-github-delivery': randomUUID(),
-          'x-hub-signature-256': signature,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode !== 202)
-            reject(new Error(`status ${res.statusCode} from port ${port}`));
-          else resolve(performance.now() - start);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+async function post(port: number): Promise<number> {
+  const answer = await postSignedDelivery(port, agent, { body, signature });
+  if (answer.status !== 202)
+    throw new Error(`status ${answer.status} from port ${port}`);
+  return answer.ms;
 }
 
 async function burst(port: number): Promise<void> {

@@ -26,9 +26,9 @@
  * (node options for the server, and its stdout shown).
  */
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,7 @@ import { createRandom, percentile } from './bench-stats.js';
 import { INTAKE_QUEUE } from '../src/intake/intake-queue.js';
 import { createRedisKeys } from '../src/redis/redis-keys.js';
 import { freePort, startTestRedis } from '../test/helpers/redis-server.js';
+import { postSignedDelivery } from './post-signed-delivery.js';
 
 const SECRET = 'bench-secret';
 const COUNT = Number(process.env.L1_COUNT ?? 1000);
@@ -104,44 +105,10 @@ interface Answer {
 }
 
 function post(port: number, delivery: Delivery): Promise<Answer> {
-  const { body, signature } = delivery;
-  const start = performance.now();
-  return new Promise((resolve) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/webhooks/github',
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': body.length,
-          'x-github-event': 'push',
-          'x-github-delivery': randomUUID(),
-          'x-hub-signature-256': signature,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            ms: performance.now() - start,
-            valid: delivery.valid,
-          }),
-        );
-      },
-    );
-    req.on('error', () =>
-      resolve({
-        status: 0,
-        ms: performance.now() - start,
-        valid: delivery.valid,
-      }),
-    );
-    req.end(body);
-  });
+  return postSignedDelivery(port, agent, delivery).then((answer) => ({
+    ...answer,
+    valid: delivery.valid,
+  }));
 }
 
 /** User + system CPU seconds of a process (clock ticks of 10 ms). */

@@ -1,11 +1,62 @@
 /**
- * One `backoff-until` time in Redis that every kiln process checks before
- * writing to GitHub: a secondary rate limit hit by one reporter makes all
- * of them wait (GitHub may ban an integration that keeps going).
+ * When kiln may write to GitHub, shared by every kiln process on the same
+ * Redis: a `backoff-until` time every report checks first (a rate limit
+ * hit by one reporter makes all of them wait: GitHub may ban an
+ * integration that keeps going), and a probe: once a wait is over, one
+ * report job at a time tries GitHub while the others keep waiting, until
+ * a request goes through. So a backlog never stampedes a GitHub that is
+ * still refusing, and a GitHub that keeps refusing (a primary limit whose
+ * reset passed, credentials that stay refused) is tried at most once per
+ * probe interval — never in a loop.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import { KilnError } from '../errors.js';
+
+/** A limit met again after a wait ended waits at least this. */
+export const DEFAULT_PROBE_INTERVAL_MS = 60_000;
+/** Jobs waiting for a probe look again this often (Redis only). */
+const PROBE_POLL_MS = 1000;
+/** The probe state outlives the wait by this much. */
+const PROBE_TTL_MS = 3_600_000;
+
+/**
+ * KEYS[1] backoff-until, KEYS[2] probe; ARGV[1] wanted epoch ms,
+ * ARGV[2] probe interval ms. Moves backoff-until later only (a short wait
+ * can't cut a long one) and marks GitHub as refusing (probe = 0, nobody
+ * probing). A refusal met when no wait was running while GitHub was
+ * already marked refusing is a failed probe: it waits at least the probe
+ * interval, whatever GitHub's reset said. Returns the wait's end.
+ */
+const EXTEND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local wanted = tonumber(ARGV[1])
+if current <= now and redis.call('EXISTS', KEYS[2]) == 1 then
+  wanted = math.max(wanted, now + tonumber(ARGV[2]))
+end
+if wanted > current then
+  redis.call('SET', KEYS[1], tostring(wanted), 'PX', math.max(1000, wanted - now) + 1000)
+  current = wanted
+end
+redis.call('SET', KEYS[2], '0', 'PX', math.max(0, current - now) + ${PROBE_TTL_MS})
+return current`;
+
+/**
+ * KEYS[1] backoff-until, KEYS[2] probe; ARGV[1] probe lease ms.
+ * Returns {wait until (epoch ms, 0: go), 1 when the caller is the probe}.
+ */
+const ENTER = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until > now then return {until, 0} end
+local lease = redis.call('GET', KEYS[2])
+if not lease then return {0, 0} end
+if tonumber(lease) > now then return {math.min(tonumber(lease), now + ${PROBE_POLL_MS}), 0} end
+redis.call('SET', KEYS[2], tostring(now + tonumber(ARGV[1])), 'KEEPTTL')
+return {0, 1}`;
 
 /** Epoch ms until which nobody writes; 0 when free. */
 export async function readBackoff(redis: Redis, keys: RedisKeys) {
@@ -13,37 +64,67 @@ export async function readBackoff(redis: Redis, keys: RedisKeys) {
   return Number.isFinite(value) ? value : 0;
 }
 
-// Only ever moves the time later, so a short wait can't cut a long one.
-const EXTEND = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local wanted = tonumber(ARGV[1])
-if wanted > current then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0`;
+export interface ExtendBackoffOptions {
+  keys: RedisKeys;
+  /** Epoch ms GitHub asked kiln to wait until. */
+  until: number;
+  /** @defaultValue DEFAULT_PROBE_INTERVAL_MS */
+  probeIntervalMs?: number;
+}
 
+/** Makes every kiln wait until `until` (or later); resolves the wait's end. */
 export async function extendBackoff(
   redis: Redis,
-  options: { keys: RedisKeys; until: number; now?: number },
-): Promise<void> {
-  const ttl = Math.max(1000, options.until - (options.now ?? Date.now()));
-  await redis.eval(
+  options: ExtendBackoffOptions,
+): Promise<number> {
+  const end = await redis.eval(
     EXTEND,
-    1,
+    2,
     options.keys.githubBackoff,
+    options.keys.githubProbe,
     String(Math.ceil(options.until)),
-    String(Math.ceil(ttl) + 1000),
+    String(options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS),
   );
+  return Number(end);
+}
+
+export type GithubEntry = { wait: number } | { wait: 0; probe: boolean };
+
+/**
+ * Whether a report may talk to GitHub now: `wait` > 0 is the epoch ms to
+ * look again at; else it goes, and `probe` says it is the one request
+ * trying a GitHub that refused kiln (it then calls `probeSucceeded` when
+ * GitHub took it). A probe that neither succeeds nor is refused (a
+ * timeout) lets the next job probe after `leaseMs`.
+ */
+export async function enterGithub(
+  redis: Redis,
+  options: { keys: RedisKeys; leaseMs: number },
+): Promise<GithubEntry> {
+  const [wait, probe] = (await redis.eval(
+    ENTER,
+    2,
+    options.keys.githubBackoff,
+    options.keys.githubProbe,
+    String(options.leaseMs),
+  )) as [number, number];
+  if (wait > 0) return { wait };
+  return { wait: 0, probe: probe === 1 };
+}
+
+/** GitHub took the probe's requests: every waiting job may go. */
+export async function probeSucceeded(
+  redis: Redis,
+  keys: RedisKeys,
+): Promise<void> {
+  await redis.del(keys.githubProbe);
 }
 
 export class GithubBackoffError extends KilnError {
   readonly code = 'GITHUB_BACKOFF';
   readonly until: number;
-  constructor(until: number) {
-    super(
-      `GitHub asked kiln to slow down: reports wait until ${new Date(until).toISOString()}`,
-    );
+  constructor(until: number, why = 'GitHub asked kiln to slow down') {
+    super(`${why}: reports wait until ${new Date(until).toISOString()}`);
     this.until = until;
   }
 }

@@ -50,8 +50,8 @@ return current`;
 const ENTER = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local until = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until > now then return {until, 0} end
+local waitEnd = tonumber(redis.call('GET', KEYS[1]) or '0')
+if waitEnd > now then return {waitEnd, 0} end
 local lease = redis.call('GET', KEYS[2])
 if not lease then return {0, 0} end
 if tonumber(lease) > now then return {math.min(tonumber(lease), now + ${PROBE_POLL_MS}), 0} end

@@ -120,6 +120,17 @@ export async function probeSucceeded(
   await redis.del(keys.githubProbe);
 }
 
+/**
+ * The probe stepped aside before asking GitHub anything (the write
+ * budget, a comment another job is writing): the next job probes now.
+ */
+export async function releaseProbe(
+  redis: Redis,
+  keys: RedisKeys,
+): Promise<void> {
+  await redis.set(keys.githubProbe, '0', 'KEEPTTL', 'XX');
+}
+
 export class GithubBackoffError extends KilnError {
   readonly code = 'GITHUB_BACKOFF';
   readonly until: number;

@@ -20,6 +20,7 @@ import {
   GithubBackoffError,
   probeSucceeded,
   rateLimitWaitMs,
+  releaseProbe,
 } from './github-backoff.js';
 import { postCommitStatus } from './post-commit-status.js';
 import { commentMarker } from './render-pr-comment.js';
@@ -78,6 +79,8 @@ export async function reportRun(
     // GitHub answered, just not with a success: the probe is over.
     if (probe && statusOf(error) === 422)
       await probeSucceeded(deps.redis, deps.keys);
+    if (probe && error instanceof WriteDeferredError)
+      await releaseProbe(deps.redis, deps.keys);
     if (statusOf(error) !== 401)
       throw await asBackoff(deps, error, probeIntervalMs);
     // An expired or revoked token: mint a new one, once.

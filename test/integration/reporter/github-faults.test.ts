@@ -147,6 +147,56 @@ describe.skipIf(!haveRedis())('GitHub refusing kiln', () => {
     github.assertNoInvalidRequests();
   });
 
+  it('writes a PR comment deleted on GitHub once more, without editing the missing one in a loop', async () => {
+    // Routine writes spaced as in production: the job steps aside between
+    // the failed edit and the new comment.
+    const reporter = fixture.makeReporter({
+      github: fixture.tokenClient(github.url),
+      minWriteIntervalMs: 1000,
+    });
+    reporter.startReportWorker();
+    const trigger = {
+      event: 'pull_request' as const,
+      pullRequest: 11,
+      fork: false,
+    };
+    const first = await fixture.createRun({
+      commit: sha(46),
+      ref: 'refs/pull/11/head',
+      trigger,
+    });
+    await fixture.completeRun(first, { accuracy: 0.9 });
+    await waitUntil(
+      () => github.comments.some((comment) => comment.issue === 11),
+      'the first comment',
+    );
+    // Someone deletes kiln's comment.
+    github.comments.splice(0);
+    const second = await fixture.createRun({
+      commit: sha(47),
+      ref: 'refs/pull/11/head',
+      trigger,
+    });
+    await fixture.completeRun(second, { accuracy: 0.8 });
+
+    await waitUntil(
+      () =>
+        github.comments.some(
+          (comment) =>
+            comment.issue === 11 && comment.body.includes(sha(47).slice(0, 7)),
+        ),
+      'the comment written again',
+    );
+    const missingEdits = github.requests.filter(
+      (request) => request.method === 'PATCH' && request.status === 404,
+    );
+    expect(missingEdits).toHaveLength(1);
+    expect(
+      github.comments.filter((comment) => comment.issue === 11),
+    ).toHaveLength(1);
+    github.assertNoInvalidRequests();
+  });
+
   it('probes a primary rate limit that outlives its reset at most once per interval, then drains the backlog', async () => {
     const start = Date.now();
     // GitHub says "reset in 1 s" but stays at remaining = 0 for 6 s; 429,

@@ -7,6 +7,7 @@
  * metric, and reports resume by themselves when GitHub takes them again
  * (F13). A real redis-server, the GitHub stand-in.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import pino from 'pino';
@@ -19,6 +20,7 @@ import {
   expect,
   it,
 } from 'vitest';
+import { createGithubClient } from '../../../src/forge/github/create-github-client.js';
 import { createKilnMetrics } from '../../../src/telemetry/create-kiln-metrics.js';
 import {
   startGithubStandIn,
@@ -334,5 +336,67 @@ describe.skipIf(!haveRedis())('GitHub refusing kiln', () => {
     ).toHaveLength(1);
     await metrics.close();
     github.assertNoInvalidRequests();
+  }, 60_000);
+  it('mints one new installation token per try when GitHub revokes the App tokens, then marks reporting broken', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+    });
+    await github.close();
+    github = await startGithubStandIn({
+      app: { id: '4242', publicKey },
+      installations: { [REPO]: 77 },
+    });
+    const stand = github;
+    const { logger, lines } = captureLogs();
+    const reporter = fixture.makeReporter({
+      github: createGithubClient({
+        settings: {
+          githubApiUrl: stand.url,
+          githubAppId: '4242',
+          githubPrivateKey: privateKey
+            .export({ type: 'pkcs8', format: 'pem' })
+            .toString(),
+        },
+        logger: pino({ level: 'silent' }),
+        minWriteIntervalMs: 0,
+        retryBaseMs: 10,
+      }),
+      logger,
+      probeIntervalMs: PROBE_MS,
+    });
+    reporter.startReportWorker();
+    const run = await fixture.createRun({
+      commit: sha(52),
+      trigger: { event: 'push', installationId: 77 },
+    });
+    await waitUntil(() => stand.checkRuns.length === 1, 'the first report');
+    expect(stand.mintedTokens).toHaveLength(1);
+
+    stand.revokeTokens();
+    await fixture.completeRun(run, { accuracy: 0.9 });
+    await waitUntil(
+      async () =>
+        (await fixture.redis.exists(fixture.stores.keys.githubBroken)) === 1,
+      'reporting marked broken',
+      30_000,
+    );
+    // One try: the cached token refused, one new token minted, refused
+    // too (auth-app asks again for a few seconds: GitHub may not know a
+    // brand-new token everywhere yet).
+    expect(stand.mintedTokens).toHaveLength(2);
+    expect(
+      lines.filter((line) =>
+        line.msg.startsWith("GitHub refuses kiln's credentials (401)"),
+      ),
+    ).toHaveLength(1);
+
+    stand.restoreTokens();
+    await waitUntil(
+      () => stand.checkRuns[0]?.status === 'completed',
+      'the completed check run once GitHub takes the tokens',
+      30_000,
+    );
+    expect(stand.statusesFor(REPO, sha(52)).at(-1)?.state).toBe('success');
+    stand.assertNoInvalidRequests();
   }, 60_000);
 });

@@ -72,15 +72,47 @@ export async function reportRun(
   if (entry.wait > 0) throw new GithubBackoffError(entry.wait);
   const probe = 'probe' in entry && entry.probe;
   const run = await deps.runs.getRun(runId);
-  if (!run || !isReportable(run)) return;
+  if (!run || !isReportable(run)) {
+    // Nothing asked of GitHub: the next job probes.
+    if (probe) await releaseProbe(deps.redis, deps.keys);
+    return;
+  }
+  try {
+    await writeWithRefresh(deps, run, probeIntervalMs);
+  } catch (error) {
+    if (probe) {
+      const status = statusOf(error);
+      // GitHub answered, just not with a success: the probe is over.
+      if (status === 422) await probeSucceeded(deps.redis, deps.keys);
+      // Stepped aside (the write budget, a busy comment) or failed before
+      // GitHub answered: the next job probes now. A 5xx or a timeout (a
+      // status) keeps the lease: one try per interval.
+      else if (status === undefined && !(error instanceof GithubBackoffError))
+        await releaseProbe(deps.redis, deps.keys);
+    }
+    throw error;
+  }
+  if (probe) await probeSucceeded(deps.redis, deps.keys);
+  if (await clearReportingBroken(deps.redis, deps.keys)) {
+    deps.logger.warn(
+      { runId },
+      "GitHub accepts kiln's credentials again: reporting to GitHub resumed",
+    );
+  }
+}
+
+/**
+ * The report; a 401 mints a new token and tries once more, a second 401
+ * marks reporting broken; rate limits become everyone's wait.
+ */
+async function writeWithRefresh(
+  deps: ReportRunDeps,
+  run: RunRecord,
+  probeIntervalMs: number,
+): Promise<void> {
   try {
     await writeReport(deps, run);
   } catch (error) {
-    // GitHub answered, just not with a success: the probe is over.
-    if (probe && statusOf(error) === 422)
-      await probeSucceeded(deps.redis, deps.keys);
-    if (probe && error instanceof WriteDeferredError)
-      await releaseProbe(deps.redis, deps.keys);
     if (statusOf(error) !== 401)
       throw await asBackoff(deps, error, probeIntervalMs);
     // An expired or revoked token: mint a new one, once.
@@ -92,13 +124,6 @@ export async function reportRun(
         throw await asBackoff(deps, again, probeIntervalMs);
       await reportingBroken(deps, again, probeIntervalMs);
     }
-  }
-  if (probe) await probeSucceeded(deps.redis, deps.keys);
-  if (await clearReportingBroken(deps.redis, deps.keys)) {
-    deps.logger.warn(
-      { runId },
-      "GitHub accepts kiln's credentials again: reporting to GitHub resumed",
-    );
   }
 }
 

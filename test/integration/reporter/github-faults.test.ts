@@ -256,6 +256,46 @@ describe.skipIf(!haveRedis())('GitHub refusing kiln', () => {
     github.assertNoInvalidRequests();
   }, 90_000);
 
+  it('drains the backlog right after a reset even when the probe steps aside for the write budget', async () => {
+    const probeIntervalMs = 30_000;
+    const reset = Math.ceil((Date.now() + 2000) / 1000) * 1000;
+    github.fail({ kind: 'primary-rate-limit', until: reset });
+    // Routine writes spaced as in production: the probe's comment edit
+    // waits a second after its own final status.
+    const reporter = fixture.makeReporter({
+      github: fixture.tokenClient(github.url, { probeIntervalMs }),
+      probeIntervalMs,
+      minWriteIntervalMs: 1000,
+    });
+    reporter.startReportWorker();
+    const commits = [60, 61, 62].map(sha);
+    for (const [index, commit] of commits.entries()) {
+      const run = await fixture.createRun({
+        commit,
+        ref: `refs/pull/${20 + index}/head`,
+        trigger: {
+          event: 'pull_request',
+          pullRequest: 20 + index,
+          fork: false,
+        },
+      });
+      await fixture.completeRun(run, { accuracy: 0.9 });
+    }
+
+    await waitUntil(
+      () =>
+        commits.every(
+          (commit) =>
+            github.statusesFor(REPO, commit).at(-1)?.state === 'success',
+        ) && github.comments.length === 3,
+      'every final status and comment',
+      60_000,
+    );
+    // Well inside the probe interval: nobody held the others back.
+    expect(Date.now() - reset).toBeLessThan(probeIntervalMs / 2);
+    github.assertNoInvalidRequests();
+  }, 90_000);
+
   it('marks reporting broken when a refreshed token is refused too, alerts once, and resumes when GitHub takes it again', async () => {
     const { logger, lines } = captureLogs();
     const metrics = createKilnMetrics({

@@ -42,7 +42,9 @@ for (const name of wanted.length > 0 ? wanted : known) {
     child.on('close', (exit) => resolve(exit ?? 1));
   });
   if (code !== 0) failed += 1;
-  const results = lines.filter((line) => /^M[\w-]* .*ratio/.test(line));
+  const results = lines.filter((line) =>
+    /^(M[\w-]* .*ratio|L\d [\w -]+: )/.test(line),
+  );
   summary.push(
     ...(results.length > 0
       ? results

@@ -21,6 +21,9 @@
  * else the sources through tsx, which costs memory of its own.
  *
  *   npm run bench:burst   (L1_COUNT=1000 L1_SECONDS=10 L1_CAPPED=5 L1_DRAIN_SECONDS=30)
+ *
+ * To look inside the server: L1_NODE_ARGS="--trace-gc" L1_SERVER_STDOUT=1
+ * (node options for the server, and its stdout shown).
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -174,19 +177,31 @@ const intake = new Queue(INTAKE_QUEUE, {
 });
 const dataDir = mkdtempSync(join(tmpdir(), 'kiln-bench-l1-'));
 const port = await freePort();
-const child = spawn(process.execPath, [KILN_BIN, 'server'], {
-  env: {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    REDIS_URL: redis.url,
-    KILN_DATA_DIR: dataDir,
-    KILN_PORT: String(port),
-    KILN_HOST: '127.0.0.1',
-    KILN_WEBHOOK_SECRET: SECRET,
-    KILN_LOG_LEVEL: 'warn',
+const child = spawn(
+  process.execPath,
+  [
+    ...(process.env.L1_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    KILN_BIN,
+    'server',
+  ],
+  {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      REDIS_URL: redis.url,
+      KILN_DATA_DIR: dataDir,
+      KILN_PORT: String(port),
+      KILN_HOST: '127.0.0.1',
+      KILN_WEBHOOK_SECRET: SECRET,
+      KILN_LOG_LEVEL: 'warn',
+    },
+    stdio: [
+      'ignore',
+      process.env.L1_SERVER_STDOUT ? 'inherit' : 'ignore',
+      'pipe',
+    ],
   },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+);
 let childErr = '';
 child.stderr?.on('data', (chunk: Buffer) => {
   childErr = (childErr + chunk.toString()).slice(-4000);

@@ -72,6 +72,8 @@ export const Settings = z.object({
   webhookSecretPrevious: z.string().min(1).optional(),
   /** When set, `/metrics` wants it as a bearer token. */
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `/metrics` for anyone; else it is closed until a token is set. */
+  metricsPublic: z.boolean(),
   webhookMaxBytes: z.coerce.number().int().min(1024),
   /** Request-body bytes the webhook route holds at once (503 past it). */
   webhookInflightBytes: z.coerce.number().int().min(1024),
@@ -112,6 +114,33 @@ export const Settings = z.object({
    * refused credentials), reports try it at most once per this long.
    */
   githubProbeIntervalMs: z.coerce.number().int().min(1000).max(3_600_000),
+  /**
+   * Repository webhooks (`owner/name:hook id`) whose failed deliveries are
+   * redelivered with token auth (an App's own webhook needs no entry).
+   */
+  githubRepoHooks: z.array(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+:\d{1,19}$/,
+        'entries like acme/models:123456789 (the repository and its webhook id)',
+      ),
+  ),
+  /** How often a server asks GitHub for failed deliveries; 0: never. */
+  redeliverIntervalMs: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000'),
+  /** How far back the first pass looks (GitHub keeps 3 days). */
+  redeliverLookbackMs: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .max(3 * 86_400_000, 'at most 3 days (GitHub keeps deliveries 3 days)'),
+  /** Redeliveries asked for in one pass, at most. */
+  redeliverMax: z.coerce.number().int().min(1).max(1000),
   publicRead: z.boolean(),
   /** Registry host → credentials, for pulling step images. */
   registryAuth: z.record(
@@ -195,6 +224,8 @@ export const Settings = z.object({
   stepImages: z.array(z.string().min(1).max(512)).min(1).optional(),
   /** Which runs may have devices (GPUs): trusted ones, none, or all. */
   stepDevices: z.enum(['trusted', 'none', 'all']),
+  /** Refuse images without a digest whose tag is `latest` or missing. */
+  stepImagesPinned: z.boolean(),
   /** Where artifacts live: unset, `<dataDir>/artifacts`; `s3://bucket/prefix`. */
   artifactsUrl: z
     .string()
@@ -252,6 +283,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   webhookSecret: 'KILN_WEBHOOK_SECRET',
   webhookSecretPrevious: 'KILN_WEBHOOK_SECRET_PREVIOUS',
   metricsToken: 'KILN_METRICS_TOKEN',
+  metricsPublic: 'KILN_METRICS_PUBLIC',
   webhookMaxBytes: 'KILN_WEBHOOK_MAX_BYTES',
   webhookInflightBytes: 'KILN_WEBHOOK_INFLIGHT_BYTES',
   webhookTimeoutMs: 'KILN_WEBHOOK_TIMEOUT_MS',
@@ -270,6 +302,10 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
   githubTimeoutMs: 'KILN_GITHUB_TIMEOUT_MS',
   githubProbeIntervalMs: 'KILN_GITHUB_PROBE_INTERVAL_MS',
+  githubRepoHooks: 'KILN_GITHUB_REPO_HOOKS',
+  redeliverIntervalMs: 'KILN_REDELIVER_INTERVAL_MS',
+  redeliverLookbackMs: 'KILN_REDELIVER_LOOKBACK_MS',
+  redeliverMax: 'KILN_REDELIVER_MAX',
   publicRead: 'KILN_PUBLIC_READ',
   registryAuth: 'KILN_REGISTRY_AUTH',
   kubeconfig: 'KUBECONFIG',
@@ -294,6 +330,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   stepTimeLimitMs: 'KILN_STEP_TIME_LIMIT_MS',
   stepImages: 'KILN_STEP_IMAGES',
   stepDevices: 'KILN_STEP_DEVICES',
+  stepImagesPinned: 'KILN_STEP_IMAGES_PINNED',
   artifactsUrl: 'KILN_ARTIFACTS_URL',
   artifactsDownload: 'KILN_ARTIFACTS_DOWNLOAD',
   inputHosts: 'KILN_INPUT_HOSTS',
@@ -330,6 +367,7 @@ export function readSettings(
     webhookSecret: value('webhookSecret'),
     webhookSecretPrevious: value('webhookSecretPrevious'),
     metricsToken: value('metricsToken'),
+    metricsPublic: parseBooleanSetting(value('metricsPublic')),
     webhookMaxBytes: value('webhookMaxBytes') ?? 25 * 1024 * 1024,
     // Four bodies at the cap, or hundreds of ordinary ones, at once.
     webhookInflightBytes: value('webhookInflightBytes') ?? 100 * 1024 * 1024,
@@ -353,6 +391,11 @@ export function readSettings(
     // GitHub ends an API request it can't serve in 10 s itself.
     githubTimeoutMs: value('githubTimeoutMs') ?? 20_000,
     githubProbeIntervalMs: value('githubProbeIntervalMs') ?? 60_000,
+    githubRepoHooks: parseListSetting(value('githubRepoHooks')) ?? [],
+    // GitHub never redelivers by itself; every 5 minutes a server asks.
+    redeliverIntervalMs: value('redeliverIntervalMs') ?? 300_000,
+    redeliverLookbackMs: value('redeliverLookbackMs') ?? 86_400_000,
+    redeliverMax: value('redeliverMax') ?? 50,
     publicRead: ['1', 'true', 'yes'].includes(
       String(value('publicRead') ?? 'false').toLowerCase(),
     ),
@@ -384,6 +427,7 @@ export function readSettings(
     stepTimeLimitMs: value('stepTimeLimitMs') ?? 6 * 3_600_000,
     stepImages: parseListSetting(value('stepImages')),
     stepDevices: value('stepDevices') ?? 'trusted',
+    stepImagesPinned: parseBooleanSetting(value('stepImagesPinned')),
     artifactsUrl: value('artifactsUrl'),
     artifactsDownload: value('artifactsDownload') ?? 'presigned',
     inputHosts: parseListSetting(value('inputHosts')) ?? [],
@@ -397,6 +441,11 @@ export function readSettings(
     if (settings.webhookInflightBytes < 2 * settings.webhookMaxBytes) {
       throw new SettingsError([
         `KILN_WEBHOOK_INFLIGHT_BYTES=${settings.webhookInflightBytes} is less than twice KILN_WEBHOOK_MAX_BYTES=${settings.webhookMaxBytes}: the largest deliveries could never be taken; raise it`,
+      ]);
+    }
+    if (settings.metricsPublic && settings.metricsToken) {
+      throw new SettingsError([
+        'KILN_METRICS_PUBLIC=true and KILN_METRICS_TOKEN are both set: /metrics is either open to anyone or behind the token; unset one',
       ]);
     }
     if (settings.githubAppId && !settings.githubPrivateKey) {

@@ -7,7 +7,6 @@
  * instead of at the first output.
  */
 import { join } from 'node:path';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Settings } from '../settings.js';
 import { ArtifactError } from './artifact-error.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -15,7 +14,6 @@ import { createS3Client, type KilnS3Client } from './create-s3-client.js';
 import { describeS3Error } from './describe-s3-error.js';
 import { FsArtifactStore } from './fs-artifact-store.js';
 import { parseS3Url } from './parse-s3-url.js';
-import { S3ArtifactStore } from './s3-artifact-store.js';
 
 export async function createArtifactStore(
   settings: Pick<Settings, 'dataDir' | 'artifactsUrl'> &
@@ -30,6 +28,11 @@ export async function createArtifactStore(
     return new FsArtifactStore(join(settings.dataDir, 'artifacts'), {
       reserveBytes,
     });
+  // Imported here, not at the top: only an S3 store loads the AWS SDK.
+  const [{ HeadBucketCommand }, { S3ArtifactStore }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('./s3-artifact-store.js'),
+  ]);
   const s3 = options.client ?? (await createS3Client());
   try {
     await s3.client.send(new HeadBucketCommand({ Bucket: location.bucket }));

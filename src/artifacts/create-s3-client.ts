@@ -18,7 +18,9 @@
  * - bounded connect and idle timeouts, so a server that stops answering
  *   fails a request instead of hanging it.
  */
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+// Types only here: the SDK (hundreds of modules) is imported when a client
+// is made, so a kiln that never touches S3 never loads it.
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 
 export interface CreateS3ClientOptions {
   /** Overrides the configured endpoint (a repository's `AWS_ENDPOINT_URL_S3`). */
@@ -52,6 +54,7 @@ export interface KilnS3Client {
 export async function createS3Client(
   options: CreateS3ClientOptions = {},
 ): Promise<KilnS3Client> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
   quietNodeVersionNotice();
   let endpoint = options.endpoint;
   let region = options.region;

@@ -12,7 +12,6 @@ import {
   DEFAULT_MAX_INPUT_BYTES,
   downloadInput,
 } from './download-input.js';
-import { downloadS3Input } from './download-s3-input.js';
 import { InputCache } from './input-cache.js';
 import { InputFetchPolicy } from './input-fetch-policy.js';
 import { parseS3Url } from './parse-s3-url.js';
@@ -76,6 +75,8 @@ export class InputFetcher {
     const s3 = parseS3Url(request.uri);
     if (s3) {
       const store = await this.access.clientFor(request);
+      // Imported on use: only S3 inputs load the AWS SDK.
+      const { downloadS3Input } = await import('./download-s3-input.js');
       return downloadS3Input({
         client: store.s3.client,
         server: store.s3.endpoint ?? `aws:${store.s3.region}`,

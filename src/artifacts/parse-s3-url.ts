@@ -21,6 +21,14 @@ export function parseS3Url(text: string): S3Url | null {
   const slash = rest.indexOf('/');
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const key = slash === -1 ? '' : rest.slice(slash + 1);
+  const at = bucket.lastIndexOf('@');
+  if (at !== -1) {
+    // Never repeated: this message is stored with the run.
+    throw new InputError(
+      'UNSUPPORTED_URI',
+      `"s3://…@${bucket.slice(at + 1, at + 81)}" has credentials in it; s3:// URLs take none: they come from the repository's AWS_* secrets or the worker's AWS settings`,
+    );
+  }
   if (!BUCKET.test(bucket) || bucket.includes('..')) {
     throw new InputError(
       'UNSUPPORTED_URI',

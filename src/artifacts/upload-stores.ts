@@ -8,7 +8,6 @@
  * URL itself. The bytes come from kiln's own copy in the artifact store,
  * never again from the step's folder.
  */
-import { Upload } from '@aws-sdk/lib-storage';
 import type { ArtifactStore } from './artifact-store.js';
 import type { DataStoreAccess, RunAccess } from './data-store-access.js';
 import { describeS3Error } from './describe-s3-error.js';
@@ -80,6 +79,8 @@ export class UploadStores {
       try {
         const body = await request.artifacts.open(file.sha256);
         try {
+          // Imported on use: only S3 uploads load the AWS SDK.
+          const { Upload } = await import('@aws-sdk/lib-storage');
           await new Upload({
             client: client.s3.client,
             params: {

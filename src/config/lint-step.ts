@@ -1,8 +1,9 @@
 /** Checks of one step beyond its schema: names, presets, expressions. */
 import { explainUnsafePathName } from './check-path-name.js';
 import { explainInvalidExpression } from './evaluate-expression.js';
+import { explainUnpinnedImage } from './explain-unpinned-image.js';
 import { quoteName } from './describe-value.js';
-import { addError, addWarning } from './finding-sink.js';
+import { addAdvice, addError, addWarning } from './finding-sink.js';
 import type { FindingSink } from './finding-sink.js';
 import { lintParameter } from './lint-parameter.js';
 import { parseDuration } from './parse-duration.js';
@@ -57,6 +58,13 @@ export function lintStepLike(
       owner,
     });
   }
+  for (const { index, item } of readMappingItems(raw.inputs)) {
+    lintInputCredentials(sink, {
+      raw: item,
+      path: [...path, 'inputs', index],
+      owner,
+    });
+  }
   for (const kind of ['input', 'output'] as const) {
     const key = `${kind}s`;
     for (const { index, item } of readMappingItems(raw[key])) {
@@ -91,6 +99,41 @@ export function lintStepLike(
   }
 }
 
+/**
+ * An input URL with `user:password@` works (kiln sends it as basic auth and
+ * keeps it out of every record, event and log), but the file itself shows
+ * it to anyone who can read the repository. The message never repeats it:
+ * findings are stored with the run.
+ */
+function lintInputCredentials(
+  sink: FindingSink,
+  options: { raw: Record<string, unknown>; path: PathSegment[]; owner: string },
+): void {
+  const { raw, path, owner } = options;
+  const defaults = Array.isArray(raw.default) ? raw.default : [raw.default];
+  defaults.forEach((value, index) => {
+    if (typeof value !== 'string' || !hasUrlCredentials(value)) return;
+    const name = typeof raw.name === 'string' ? `${quoteName(raw.name)} ` : '';
+    addAdvice(
+      sink,
+      Array.isArray(raw.default)
+        ? [...path, 'default', index]
+        : [...path, 'default'],
+      `input ${name}of ${owner} has a user and password in its URL: kiln sends them as basic auth and keeps them out of its records, but anyone who can read this file sees them; put the file where a secret opens it (s3:// with the repository's AWS_* secrets) instead`,
+    );
+  });
+}
+
+function hasUrlCredentials(value: string): boolean {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function lintExpression(
   sink: FindingSink,
   options: {
@@ -121,6 +164,17 @@ export function lintStep(
     typeof raw.name === 'string' ? `step ${quoteName(raw.name)}` : 'step';
   lintPathName(sink, { name: raw.name, path: [...path, 'name'], what: 'step' });
   lintStepLike(sink, { raw, path, owner });
+  const unpinned =
+    typeof raw.image === 'string' && raw.image.trim() !== ''
+      ? explainUnpinnedImage(raw.image)
+      : undefined;
+  if (unpinned !== undefined) {
+    addAdvice(
+      sink,
+      [...path, 'image'],
+      `image ${quoteName(raw.image as string)} of ${owner} is not pinned (${unpinned}): the image that runs can change between runs of the same commit; pin a tag (name:1.2) or a digest (name@sha256:…)`,
+    );
+  }
   lintExpression(sink, {
     value: raw['stop-condition'],
     path: [...path, 'stop-condition'],

@@ -216,7 +216,11 @@ export async function createEngine(
       rootfsBytes: settings.stepRootfsLimitBytes,
       defaultTimeLimitMs: settings.stepTimeLimitMs,
     },
-    stepPolicy: { images: settings.stepImages, devices: settings.stepDevices },
+    stepPolicy: {
+      images: settings.stepImages,
+      devices: settings.stepDevices,
+      pinned: settings.stepImagesPinned,
+    },
     host: hostname(),
     workerId: settings.workerId,
   };

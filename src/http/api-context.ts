@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Auth } from './auth/create-auth.js';
 import type { ServerDeps } from './server-deps.js';
 import { KilnError } from '../errors.js';
+import { redisRefusalOf } from '../redis/redis-refusal.js';
 
 export interface ApiContext {
   deps: ServerDeps;
@@ -103,6 +104,20 @@ export function createApiErrorHandler(logger: Logger) {
             ? 'the request body is too large'
             : 'bad request';
       res.status(status).json({ error: message });
+      return;
+    }
+    const refusal = redisRefusalOf(error);
+    if (refusal) {
+      // Redis refused a write: not kiln's fault nor the caller's, and
+      // passing once the operator fixed Redis (the caller tries again).
+      logger.error(
+        { err: error, refusal: refusal.kind },
+        `API request not stored: ${refusal.reason}`,
+      );
+      res.setHeader('Retry-After', '30');
+      res.status(503).json({
+        error: `kiln could not store this: ${refusal.reason}; try again once Redis is fixed`,
+      });
       return;
     }
     logger.error({ err: error }, 'API request failed');

@@ -10,6 +10,12 @@ import {
   looksLikeMetricsLine,
   parseMetricsLine,
 } from './parse-metrics-line.js';
+import { createSecretMasker, listSecretPatterns } from './secret-masker.js';
+import {
+  createSplitSecretMasker,
+  type ReleasedLine,
+  type SplitSecretMasker,
+} from './split-secret-masker.js';
 
 export interface OutputRecorderOptions {
   /** Clock for line timestamps. @defaultValue `() => new Date()` */
@@ -20,8 +26,19 @@ export interface OutputRecorderOptions {
   maxLogBytes?: number;
   /** Lines per `onLogLines` call. @defaultValue 200 */
   flushLines?: number;
-  /** Applied to every stored line and every metrics line before parsing. */
-  mask?: (text: string) => string;
+  /**
+   * Secret values masked in every stored line and every metrics line before
+   * parsing (secret-masker.ts), also when the step prints one split across
+   * lines of a stream (split-secret-masker.ts).
+   */
+  secrets?: readonly string[];
+  /**
+   * How long a line whose end could start a split secret waits for the next
+   * line of its stream, checked on `flush`. @defaultValue 1000
+   * A held line keeps its arrival time but gets its `seq` when stored, so
+   * it can follow lines of the other stream that came after it.
+   */
+  holdMs?: number;
   /** Receives batches of masked lines in `seq` order. */
   onLogLines(lines: LogLine[]): void;
   /** Receives each metrics event (stdout JSON object lines only). */
@@ -41,6 +58,11 @@ export interface RecorderStats {
   truncatedLines: number;
   /** Bytes of lines not stored because `maxLogBytes` was reached. */
   droppedLogBytes: number;
+  /**
+   * Secrets split across lines whose line before the break was stored
+   * before the next line came (after `holdMs`): that part is in clear.
+   */
+  partlyStoredSecrets: number;
 }
 
 /**
@@ -52,6 +74,11 @@ export interface RecorderStats {
 export interface OutputRecorder {
   stdout(chunk: Buffer): void;
   stderr(chunk: Buffer): void;
+  /**
+   * Stores a line of kiln's own on stderr, in order with the step's lines:
+   * not masked, not parsed, not counted against the log size.
+   */
+  note(text: string): void;
   flush(): void;
   end(): RecorderStats;
 }
@@ -59,11 +86,26 @@ export interface OutputRecorder {
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 export const DEFAULT_MAX_LOG_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_FLUSH_LINES = 200;
+export const DEFAULT_HOLD_MS = 1000;
+
+/** Where and when a line came: what a held line keeps until stored. */
+interface Arrival {
+  stream: LogLine['stream'];
+  time: string;
+}
 
 export function createOutputRecorder(
   options: OutputRecorderOptions,
 ): OutputRecorder {
-  const { mask, onLogLines, onMetrics } = options;
+  const { onLogLines, onMetrics } = options;
+  const secrets = options.secrets ?? [];
+  const mask = secrets.length > 0 ? createSecretMasker(secrets) : undefined;
+  const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
+  const patterns = listSecretPatterns(secrets);
+  const splits: Record<LogLine['stream'], SplitSecretMasker<Arrival>> = {
+    stdout: createSplitSecretMasker(patterns),
+    stderr: createSplitSecretMasker(patterns),
+  };
   const now = options.now ?? (() => new Date());
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const maxLogBytes = options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
@@ -76,6 +118,7 @@ export function createOutputRecorder(
     droppedValues: 0,
     truncatedLines: 0,
     droppedLogBytes: 0,
+    partlyStoredSecrets: 0,
   };
   let batch: LogLine[] = [];
   let seq = 0;
@@ -86,9 +129,9 @@ export function createOutputRecorder(
   // per-line cost low.
   let time = '';
 
-  function store(stream: LogLine['stream'], text: string): void {
-    batch.push({ seq: seq++, time, stream, text });
-    if (batch.length >= flushLines) flush();
+  function store(stream: LogLine['stream'], text: string, at = time): void {
+    batch.push({ seq: seq++, time: at, stream, text });
+    if (batch.length >= flushLines) flushBatch();
   }
 
   function record(
@@ -97,56 +140,64 @@ export function createOutputRecorder(
     info: LineInfo,
   ): void {
     stats.lines++;
-    let masked: string | undefined;
     // Fast path for the common line: short enough, log not full.
     if (!info.truncated && !capped && storedBytes + info.bytes < maxLogBytes) {
       storedBytes += info.bytes + 1;
-      masked = mask === undefined ? text : mask(text);
-      batch.push({ seq: seq++, time, stream, text: masked });
-      if (batch.length >= flushLines) flush();
-    } else {
-      masked = recordSlow(stream, text, info);
+      if (mask === undefined) {
+        store(stream, text);
+        if (stream === 'stdout' && looksLikeMetricsLine(text)) {
+          recordMetrics(text, time);
+        }
+      } else {
+        storeFinal(splits[stream].push(mask(text), { stream, time }));
+      }
+      return;
     }
-    if (stream === 'stdout' && looksLikeMetricsLine(text)) {
-      recordMetrics(text, masked, info);
+    recordSlow(stream, text, info);
+  }
+
+  /** Stores lines whose text is final; a metrics line gives its event. */
+  function storeFinal(lines: Array<ReleasedLine<Arrival>>): void {
+    for (const { item, text } of lines) {
+      store(item.stream, text, item.time);
+      if (item.stream === 'stdout' && looksLikeMetricsLine(text)) {
+        recordMetrics(text, item.time);
+      }
     }
   }
 
-  /** Truncated lines and lines at the cap; returns the stored text, if any. */
+  /** Truncated lines and lines at the cap. */
   function recordSlow(
     stream: LogLine['stream'],
     text: string,
     info: LineInfo,
-  ): string | undefined {
+  ): void {
     if (info.truncated) stats.truncatedLines++;
+    // A cut or dropped line ends a join: what it printed is not all there.
+    if (mask !== undefined) storeFinal(splits[stream].reset());
+    const masked = mask === undefined ? text : mask(text);
     const size = Math.min(info.bytes, maxLineBytes) + 1;
     if (capped || storedBytes + size > maxLogBytes) {
       // Once full, stay full: a log with holes in it would mislead.
       capped = true;
       stats.droppedLogBytes += size;
-      return undefined;
+    } else {
+      storedBytes += size;
+      store(
+        stream,
+        info.truncated
+          ? `${masked} … [kiln: line truncated, ${info.bytes} bytes]`
+          : masked,
+      );
     }
-    storedBytes += size;
-    const masked = mask === undefined ? text : mask(text);
-    store(
-      stream,
-      info.truncated
-        ? `${masked} … [kiln: line truncated, ${info.bytes} bytes]`
-        : masked,
-    );
-    return masked;
+    if (stream === 'stdout' && looksLikeMetricsLine(masked)) {
+      if (info.truncated) stats.ignoredMetricLines++;
+      else recordMetrics(masked, time);
+    }
   }
 
-  function recordMetrics(
-    text: string,
-    masked: string | undefined,
-    info: LineInfo,
-  ): void {
-    if (info.truncated) {
-      stats.ignoredMetricLines++;
-      return;
-    }
-    const visible = masked ?? (mask === undefined ? text : mask(text));
+  /** `visible` is the masked line. */
+  function recordMetrics(visible: string, at: string): void {
     const parsed = parseMetricsLine(visible);
     if (parsed === null) return;
     stats.droppedValues += parsed.dropped;
@@ -155,7 +206,7 @@ export function createOutputRecorder(
       return;
     }
     stats.metricsEvents++;
-    onMetrics({ time, values: parsed.values });
+    onMetrics({ time: at, values: parsed.values });
   }
 
   const out = createLineSplitter({
@@ -168,6 +219,26 @@ export function createOutputRecorder(
   });
 
   function flush(): void {
+    releaseOverdue();
+    flushBatch();
+  }
+
+  /**
+   * A held line waits at most `holdMs` for its stream's next line: a quiet
+   * step's last line still shows, and the live log lags by that at most.
+   */
+  function releaseOverdue(): void {
+    if (mask === undefined) return;
+    const limit = now().getTime() - holdMs;
+    for (const split of [splits.stdout, splits.stderr]) {
+      const oldest = split.oldest();
+      if (oldest !== undefined && Date.parse(oldest.time) <= limit) {
+        storeFinal(split.release());
+      }
+    }
+  }
+
+  function flushBatch(): void {
     if (batch.length === 0) return;
     const lines = batch;
     batch = [];
@@ -190,6 +261,10 @@ export function createOutputRecorder(
       time = now().toISOString();
       out.end();
       err.end();
+      storeFinal(splits.stdout.release());
+      storeFinal(splits.stderr.release());
+      stats.partlyStoredSecrets =
+        splits.stdout.partlyReleased() + splits.stderr.partlyReleased();
       if (stats.droppedLogBytes > 0) {
         batch.push({
           seq: seq++,
@@ -198,12 +273,16 @@ export function createOutputRecorder(
           text: `[kiln] log truncated: ${stats.droppedLogBytes} bytes not stored (limit ${maxLogBytes})`,
         });
       }
-      flush();
+      flushBatch();
     }
     return { ...stats };
   }
 
   return {
+    note: (text) => {
+      if (ended) return;
+      store('stderr', text, now().toISOString());
+    },
     stdout: (chunk) => push(out, chunk),
     stderr: (chunk) => push(err, chunk),
     flush,

@@ -21,18 +21,9 @@ const ESCAPE = '(?:\\u001b\\[[0-9;?]*[A-Za-z])*';
 export function createSecretMasker(
   secrets: readonly string[],
 ): (text: string) => string {
-  const patterns = new Set<string>();
-  for (const secret of secrets) {
-    if (typeof secret !== 'string') continue;
-    addWithEncodings(patterns, secret);
-    for (const line of secret.split(/\r?\n/)) addWithEncodings(patterns, line);
-    addWrappedBase64(patterns, secret);
-  }
-  const list = [...patterns].filter((p) => p.length >= MIN_SECRET_LENGTH);
+  const list = listSecretPatterns(secrets);
   if (list.length === 0) return (text) => text;
-  // Longest first, so a secret wins over its own fragments.
-  list.sort((a, b) => b.length - a.length);
-  const matcher = new RegExp(list.map(escapeRegExp).join('|'), 'g');
+  const matcher = createPatternMatcher(list);
   // Built on first need: most output has no escape codes at all.
   let tolerant: RegExp | undefined;
   return (text) => {
@@ -46,6 +37,29 @@ export function createSecretMasker(
     );
     return masked.replace(tolerant, MASK);
   };
+}
+
+/**
+ * Every text masked for these secrets: each value, its lines and their
+ * encodings, at least MIN_SECRET_LENGTH long, longest first (so a secret
+ * wins over its own fragments in an alternation).
+ */
+export function listSecretPatterns(secrets: readonly string[]): string[] {
+  const patterns = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== 'string') continue;
+    addWithEncodings(patterns, secret);
+    for (const line of secret.split(/\r?\n/)) addWithEncodings(patterns, line);
+    addWrappedBase64(patterns, secret);
+  }
+  const list = [...patterns].filter((p) => p.length >= MIN_SECRET_LENGTH);
+  list.sort((a, b) => b.length - a.length);
+  return list;
+}
+
+/** A global regular expression matching any of `patterns` literally. */
+export function createPatternMatcher(patterns: readonly string[]): RegExp {
+  return new RegExp(patterns.map(escapeRegExp).join('|'), 'g');
 }
 
 /**

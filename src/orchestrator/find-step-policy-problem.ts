@@ -1,11 +1,13 @@
 /**
  * The operator's policy on what a repository's `kiln.yaml` may ask of a
- * worker: which images steps may run (KILN_STEP_IMAGES) and who may have
+ * worker: which images steps may run (KILN_STEP_IMAGES, and only pinned
+ * ones with KILN_STEP_IMAGES_PINNED) and who may have
  * devices such as GPUs (KILN_STEP_DEVICES). Repository YAML can't widen it;
  * a step outside it ends in error before anything is pulled, saying which
  * setting refused it. Called by the worker for every attempt; pure.
  */
 import type { Step } from '../config/config-model.js';
+import { explainUnpinnedImage } from '../config/explain-unpinned-image.js';
 import { matchGlob } from '../config/match-glob.js';
 
 export interface StepPolicy {
@@ -20,6 +22,11 @@ export interface StepPolicy {
    * `none`: for no run; `all`: for every run.
    */
   devices: 'trusted' | 'none' | 'all';
+  /**
+   * Refuse images without a digest whose tag is `latest` or missing
+   * (explainUnpinnedImage). @defaultValue false
+   */
+  pinned?: boolean;
 }
 
 export function findStepPolicyProblem(
@@ -32,6 +39,10 @@ export function findStepPolicyProblem(
     !policy.images.some((glob) => matchGlob(glob, step.image))
   ) {
     return `image "${step.image}" of step "${step.name}" is not allowed on this kiln (KILN_STEP_IMAGES: ${policy.images.join(', ')})`;
+  }
+  const unpinned = policy.pinned ? explainUnpinnedImage(step.image) : undefined;
+  if (unpinned !== undefined) {
+    return `image "${step.image}" of step "${step.name}" is not pinned (${unpinned}) and this kiln runs only pinned images (KILN_STEP_IMAGES_PINNED): give it a tag other than latest (name:1.2) or a digest (name@sha256:…)`;
   }
   const devices = Object.keys(step.resources?.devices ?? {});
   if (devices.length > 0) {

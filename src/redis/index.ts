@@ -22,3 +22,8 @@ export {
   RedisConfigError,
   type RedisConfigErrorCode,
 } from './redis-config-error.js';
+export {
+  redisRefusalOf,
+  type RedisRefusal,
+  type RedisRefusalKind,
+} from './redis-refusal.js';

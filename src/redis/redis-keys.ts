@@ -10,6 +10,7 @@
  * - `bull:*`     BullMQ's own keys (its `prefix` option), one set per queue
  * - `config:*`   configuration texts by content hash
  * - `intake:*`, `delivery*`  webhook deliveries
+ * - `redeliver:*` the redeliverer of GitHub's failed deliveries
  * - `github:*`   reporter state (status, comment and check ids, backoff,
  *                write budget, the chart-link key)
  * - `schedule*`  schedules, their ticks, the last push each branch's were synced from
@@ -83,6 +84,17 @@ export interface RedisKeys {
   delivery(deliveryId: string): string;
   deliveries: string;
   deliveryLog(deliveryId: string): string;
+  /** Held by the server doing a redelivery pass (with-redis-lock.ts). */
+  redeliverLock: string;
+  /**
+   * Per webhook source (`app`, `repo:<owner/name>:<hook id>`): the
+   * `delivered_at` (ms, GitHub's clock) the next pass lists back to.
+   */
+  redeliverCheckpoints: string;
+  /** Present while a pass was done recently (PX): other servers skip. */
+  redeliverRecent: string;
+  /** Set once kiln asked GitHub to redeliver this GUID (expires). */
+  redeliverAsked(guid: string): string;
 
   githubStatus(repository: string, sha: string, context: string): string;
   githubComment(
@@ -186,6 +198,10 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     delivery: (deliveryId) => `${prefix}:delivery:${deliveryId}`,
     deliveries: `${prefix}:deliveries`,
     deliveryLog: (deliveryId) => `${prefix}:delivery-log:${deliveryId}`,
+    redeliverLock: `${prefix}:redeliver:lock`,
+    redeliverCheckpoints: `${prefix}:redeliver:checkpoints`,
+    redeliverRecent: `${prefix}:redeliver:recent`,
+    redeliverAsked: (guid) => `${prefix}:redeliver:asked:${enc(guid)}`,
 
     githubStatus: (repository, sha, context) =>
       `${prefix}:github:status:${repository}:${sha}:${context}`,

@@ -1,6 +1,6 @@
 /**
  * When kiln may write to GitHub, shared by every kiln process on the same
- * Redis: a `backoff-until` time every report checks first (a rate limit
+ * Redis: a `backoff-until` wait every report checks first (a rate limit
  * hit by one reporter makes all of them wait: GitHub may ban an
  * integration that keeps going), and a probe: once a wait is over, one
  * report job at a time tries GitHub while the others keep waiting, until
@@ -8,6 +8,10 @@
  * still refusing, and a GitHub that keeps refusing (a primary limit whose
  * reset passed, credentials that stay refused) is tried at most once per
  * probe interval — never in a loop.
+ *
+ * Every time here is kept on Redis's clock (the wait as the key's time to
+ * live, the probe's lease from Redis' TIME): hosts' clocks may disagree
+ * by minutes (reliability plan F27). Hosts only exchange durations.
  */
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
@@ -21,85 +25,101 @@ const PROBE_POLL_MS = 1000;
 const PROBE_TTL_MS = 3_600_000;
 
 /**
- * KEYS[1] backoff-until, KEYS[2] probe; ARGV[1] wanted epoch ms,
- * ARGV[2] probe interval ms. Moves backoff-until later only (a short wait
- * can't cut a long one) and marks GitHub as refusing (probe = 0, nobody
- * probing). A refusal met when no wait was running while GitHub was
- * already marked refusing is a failed probe: it waits at least the probe
- * interval, whatever GitHub's reset said. Returns the wait's end.
+ * Epoch ms (on this host's clock) until which nobody writes; 0 when free.
+ * Read from the key's time to live, not its value: the value is another
+ * host's clock, and hosts' clocks may disagree by minutes (reliability
+ * plan F27), while Redis counts the TTL down on its own clock.
+ */
+export async function readBackoff(
+  redis: Redis,
+  keys: RedisKeys,
+  now: () => number = Date.now,
+) {
+  const left = await redis.pttl(keys.githubBackoff);
+  return left > 0 ? now() + left : 0;
+}
+
+/**
+ * KEYS[1] backoff-until, KEYS[2] probe; ARGV[1] the writer's epoch ms
+ * (only for people reading the key), ARGV[2] the wait wanted in ms,
+ * ARGV[3] the probe interval in ms. Only ever makes the wait longer (a
+ * short wait can't cut a long one), and marks GitHub as refusing (probe
+ * = 0: nobody probing). A refusal met when no wait was running while
+ * GitHub was already marked refusing is a failed probe: it waits at least
+ * the probe interval, whatever GitHub's reset said. Returns the ms left.
  */
 const EXTEND = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local wanted = tonumber(ARGV[1])
-if current <= now and redis.call('EXISTS', KEYS[2]) == 1 then
-  wanted = math.max(wanted, now + tonumber(ARGV[2]))
+local left = redis.call('PTTL', KEYS[1])
+local wanted = tonumber(ARGV[2])
+if left <= 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  wanted = math.max(wanted, tonumber(ARGV[3]))
 end
-if wanted > current then
-  redis.call('SET', KEYS[1], tostring(wanted), 'PX', math.max(1000, wanted - now) + 1000)
-  current = wanted
+if wanted > left then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', wanted)
+  left = wanted
 end
-redis.call('SET', KEYS[2], '0', 'PX', math.max(0, current - now) + ${PROBE_TTL_MS})
-return current`;
+redis.call('SET', KEYS[2], '0', 'PX', left + ${PROBE_TTL_MS})
+return left`;
 
 /**
  * KEYS[1] backoff-until, KEYS[2] probe; ARGV[1] probe lease ms.
- * Returns {wait until (epoch ms, 0: go), 1 when the caller is the probe}.
+ * Returns {ms to wait (0: go), 1 when the caller is the probe}.
  */
 const ENTER = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local waitEnd = tonumber(redis.call('GET', KEYS[1]) or '0')
-if waitEnd > now then return {waitEnd, 0} end
+local left = redis.call('PTTL', KEYS[1])
+if left > 0 then return {left, 0} end
 local lease = redis.call('GET', KEYS[2])
 if not lease then return {0, 0} end
-if tonumber(lease) > now then return {math.min(tonumber(lease), now + ${PROBE_POLL_MS}), 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if tonumber(lease) > now then return {math.min(tonumber(lease) - now, ${PROBE_POLL_MS}), 0} end
 redis.call('SET', KEYS[2], tostring(now + tonumber(ARGV[1])), 'KEEPTTL')
 return {0, 1}`;
 
-/** Epoch ms until which nobody writes; 0 when free. */
-export async function readBackoff(redis: Redis, keys: RedisKeys) {
-  const value = Number(await redis.get(keys.githubBackoff));
-  return Number.isFinite(value) ? value : 0;
-}
-
 export interface ExtendBackoffOptions {
   keys: RedisKeys;
-  /** Epoch ms GitHub asked kiln to wait until. */
+  /** Epoch ms (this host's clock) GitHub asked kiln to wait until. */
   until: number;
+  /** This host's time. @defaultValue Date.now() */
+  now?: number;
   /** @defaultValue DEFAULT_PROBE_INTERVAL_MS */
   probeIntervalMs?: number;
 }
 
-/** Makes every kiln wait until `until` (or later); resolves the wait's end. */
+/**
+ * Makes every kiln wait until `until` (or later); resolves the wait's end
+ * on this host's clock.
+ */
 export async function extendBackoff(
   redis: Redis,
   options: ExtendBackoffOptions,
 ): Promise<number> {
-  const end = await redis.eval(
+  const now = options.now ?? Date.now();
+  const ttl = Math.max(1000, options.until - now);
+  const left = await redis.eval(
     EXTEND,
     2,
     options.keys.githubBackoff,
     options.keys.githubProbe,
     String(Math.ceil(options.until)),
+    String(Math.ceil(ttl)),
     String(options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS),
   );
-  return Number(end);
+  return now + Number(left);
 }
 
 export type GithubEntry = { wait: number } | { wait: 0; probe: boolean };
 
 /**
- * Whether a report may talk to GitHub now: `wait` > 0 is the epoch ms to
- * look again at; else it goes, and `probe` says it is the one request
- * trying a GitHub that refused kiln (it then calls `probeSucceeded` when
- * GitHub took it). A probe that neither succeeds nor is refused (a
- * timeout) lets the next job probe after `leaseMs`.
+ * Whether a report may talk to GitHub now: `wait` > 0 is the epoch ms
+ * (this host's clock) to look again at; else it goes, and `probe` says it
+ * is the one request trying a GitHub that refused kiln (it then calls
+ * `probeSucceeded` when GitHub took it). A probe that neither succeeds
+ * nor is refused (a timeout) lets the next job probe after `leaseMs`.
  */
 export async function enterGithub(
   redis: Redis,
-  options: { keys: RedisKeys; leaseMs: number },
+  options: { keys: RedisKeys; leaseMs: number; now?: () => number },
 ): Promise<GithubEntry> {
   const [wait, probe] = (await redis.eval(
     ENTER,
@@ -108,7 +128,7 @@ export async function enterGithub(
     options.keys.githubProbe,
     String(options.leaseMs),
   )) as [number, number];
-  if (wait > 0) return { wait };
+  if (wait > 0) return { wait: (options.now ?? Date.now)() + wait };
   return { wait: 0, probe: probe === 1 };
 }
 

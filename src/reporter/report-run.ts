@@ -30,7 +30,7 @@ import {
 } from './reporting-broken.js';
 import { upsertCheckRun } from './upsert-check-run.js';
 import { upsertPrComment } from './upsert-pr-comment.js';
-import { withRedisLock } from './with-redis-lock.js';
+import { withRedisLock } from '../redis/with-redis-lock.js';
 import { WriteDeferredError, type WriteGate } from './write-budget.js';
 import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 
@@ -68,6 +68,7 @@ export async function reportRun(
   const entry = await enterGithub(deps.redis, {
     keys: deps.keys,
     leaseMs: probeIntervalMs,
+    now: deps.now,
   });
   if (entry.wait > 0) throw new GithubBackoffError(entry.wait);
   const probe = 'probe' in entry && entry.probe;
@@ -140,9 +141,11 @@ async function asBackoff(
   const now = deps.now ?? Date.now;
   const wait = rateLimitWaitMs(error, now());
   if (wait === undefined) return error;
+  const at = now();
   const until = await extendBackoff(deps.redis, {
     keys: deps.keys,
-    until: now() + wait,
+    until: at + wait,
+    now: at,
     probeIntervalMs,
   });
   return new GithubBackoffError(until);

@@ -47,7 +47,7 @@ import { parseRunEvent } from '../store/parse-run-event.js';
 import type { CommitHistory } from '../control/find-base-run.js';
 import { extendBackoff, GithubBackoffError } from './github-backoff.js';
 import { reportRun } from './report-run.js';
-import { withRedisLock } from './with-redis-lock.js';
+import { withRedisLock } from '../redis/with-redis-lock.js';
 import {
   createWriteBudget,
   gateOf,

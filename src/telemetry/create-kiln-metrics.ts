@@ -35,6 +35,8 @@ export interface KilnMetrics {
   contentType: string;
   /** Counts one answer of `POST /webhooks/github` by HTTP status. */
   countWebhookAnswer(status: number): void;
+  /** Counts one redelivery GitHub accepted from this server's redeliverer. */
+  countRedeliveryRequested(source: string): void;
   /** Records one finished step job (worker side). */
   observeStepJob(outcome: StepJobOutcome, seconds?: number): void;
   /** The text exposition, gauges read now. */
@@ -118,6 +120,12 @@ export function createKilnMetrics(
     name: 'kiln_step_jobs_total',
     help: 'Step jobs this worker finished, by outcome',
     labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const redeliveries = new Counter({
+    name: 'kiln_webhook_redeliveries_requested_total',
+    help: 'Failed GitHub deliveries this server asked GitHub to redeliver, by webhook (app, repo:<owner/name>:<hook id>)',
+    labelNames: ['source'],
     registers: [registry],
   });
   const stepSeconds = new Histogram({
@@ -245,6 +253,9 @@ export function createKilnMetrics(
     contentType: registry.contentType,
     countWebhookAnswer(status) {
       webhookAnswers.inc({ status: String(status) });
+    },
+    countRedeliveryRequested(source) {
+      redeliveries.inc({ source });
     },
     observeStepJob(outcome, seconds) {
       stepJobs.inc({ outcome });

@@ -29,6 +29,7 @@ import type { RunNodeState, RunRecord } from '../model/run.js';
 import type { NodeEvent } from '../orchestrator/node-machine.js';
 import { evaluateNodeActions } from '../orchestrator/node-actions.js';
 import { findStepPolicyProblem } from '../orchestrator/find-step-policy-problem.js';
+import { explainUnpinnedImage } from '../config/explain-unpinned-image.js';
 import { resolveNodeValues } from '../orchestrator/resolve-node-values.js';
 import type { RunGraph, RunGraphNode } from '../orchestrator/run-graph.js';
 import { CLAIMABLE_RUN_STATUSES } from '../orchestrator/run-machine.js';
@@ -420,6 +421,11 @@ export async function executeNode(
         secrets: Object.values(secrets),
         signal: abort.signal,
         adopt,
+        // The local runtime runs no image at all: nothing to pin.
+        preface:
+          deps.runtime.kind === 'local'
+            ? []
+            : describeUnpinnedImage(step.image, digest),
       });
     } finally {
       await tree?.release();
@@ -538,7 +544,7 @@ export async function executeNode(
         type: 'finished',
         attempt,
         outcome: status,
-        message: describeEnd(reason),
+        message: describeFinish(reason, outcome.metrics),
       },
       {
         close,
@@ -733,4 +739,35 @@ async function writeConfigFiles(
       writeFile(join(dir, name), content),
     ),
   );
+}
+
+/** The log line and note for an image with no digest and no tag or `latest`. */
+function describeUnpinnedImage(image: string, digest: string | null): string[] {
+  const unpinned = explainUnpinnedImage(image);
+  if (unpinned === undefined) return [];
+  const ran =
+    digest === null
+      ? 'the digest it ran is not known to this runtime'
+      : `the digest it ran, ${digest}, is recorded`;
+  return [
+    `image ${image} is not pinned (${unpinned}): ${ran}; pin a tag or digest`,
+  ];
+}
+
+/**
+ * The node's message at its end. A step that exits 0 without printing a
+ * metrics line says so ("no metrics"): often meant (a data step), but a
+ * training step whose metrics went missing looks the same otherwise. Only
+ * information: the node is complete either way.
+ */
+function describeFinish(
+  reason: EndReason,
+  metrics: Record<string, unknown>,
+): string {
+  const end = describeEnd(reason);
+  return reason.kind === 'exited' &&
+    reason.exitCode === 0 &&
+    Object.keys(metrics).length === 0
+    ? `${end}, no metrics`
+    : end;
 }

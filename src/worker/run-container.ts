@@ -8,7 +8,6 @@ import {
   createOutputRecorder,
   type RecorderStats,
 } from '../metrics/output-recorder.js';
-import { createSecretMasker } from '../metrics/secret-masker.js';
 import type { MetricsEvent } from '../model/execution.js';
 import type { LogLine } from '../model/log-line.js';
 import {
@@ -38,6 +37,11 @@ export async function runContainer(
     signal: AbortSignal;
     /** A lost attempt's execution id: its container is adopted, not run. */
     adopt?: string;
+    /**
+     * Said to the user before the step's output: stored as `[kiln] …` log
+     * lines first, and kept as the execution's notes.
+     */
+    preface?: readonly string[];
   },
 ): Promise<ContainerOutcome> {
   const metrics: Record<string, number | string | boolean | null> =
@@ -48,7 +52,7 @@ export async function runContainer(
   let events: MetricsEvent[] = [];
   const writes = createWriteChain(deps, options.executionId);
   const recorder = createOutputRecorder({
-    mask: createSecretMasker(options.secrets),
+    secrets: options.secrets,
     onLogLines: (lines: LogLine[]) => {
       if (ended) {
         tail.lines.push(...lines);
@@ -64,6 +68,7 @@ export async function runContainer(
     },
   });
   // A quiet step's last lines still reach the store (and the UI) soon.
+  for (const line of options.preface ?? []) recorder.note(`[kiln] ${line}`);
   const flusher = setInterval(() => recorder.flush(), 500);
   flusher.unref();
   let result: RunResult;
@@ -82,7 +87,11 @@ export async function runContainer(
   return {
     result,
     metrics: { ...metrics },
-    notes: [...(result.notes ?? []), ...describeRecorderStats(stats)],
+    notes: [
+      ...(options.preface ?? []),
+      ...(result.notes ?? []),
+      ...describeRecorderStats(stats),
+    ],
     tail,
   };
 }
@@ -159,6 +168,11 @@ function describeRecorderStats(stats: RecorderStats): string[] {
   if (stats.truncatedLines > 0) {
     notes.push(
       `${stats.truncatedLines} log line(s) longer than the line limit were truncated`,
+    );
+  }
+  if (stats.partlyStoredSecrets > 0) {
+    notes.push(
+      `${stats.partlyStoredSecrets} secret(s) printed split across lines are stored in part: the line before the break was stored before the next one came; the rest is masked`,
     );
   }
   if (stats.droppedLogBytes > 0) {

@@ -139,7 +139,18 @@ async function endLostNode(
     event: {
       type: 'lost',
       generation: job.generation,
-      message: `the step's job was given up (${why})`,
+      message: lostMessage(why),
     },
   });
+}
+
+/**
+ * Why the node ended, in the user's terms. BullMQ fails a job that stalled
+ * more than `maxStalledCount` (1) times: the workers holding it were lost
+ * twice, so a step that keeps killing its workers is not tried forever.
+ */
+function lostMessage(why: string): string {
+  return /stalled more than allowable limit/i.test(why)
+    ? `worker lost twice while running this step: it is not tried again (${why})`
+    : `the step's job was given up (${why})`;
 }

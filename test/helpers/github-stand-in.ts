@@ -12,7 +12,9 @@
  * `revokeTokens` refuses every token until `restoreTokens`).
  * Anything unknown or invalid is recorded: call `assertNoInvalidRequests()`.
  * With `git`, it also serves repositories over git's smart HTTP with
- * GitHub's access rules (github-stand-in-git.ts); with `apiPrefix`
+ * GitHub's access rules (github-stand-in-git.ts); with `webhook`, it
+ * delivers events to kiln and keeps GitHub's delivery log, with the
+ * endpoints that list and redeliver them (github-stand-in-hooks.ts); with `apiPrefix`
  * (`/api/v3`) it is laid out like GitHub Enterprise Server: the API under
  * the prefix, git at the root of the same origin.
  */
@@ -30,6 +32,12 @@ import {
   type GitStandInOptions,
 } from './github-stand-in-git.js';
 import {
+  createHookLog,
+  type DeliverOptions,
+  type HookAttempt,
+  type StandInWebhook,
+} from './github-stand-in-hooks.js';
+import {
   createGithubState,
   type MintedToken,
   type RecordedRequest,
@@ -39,6 +47,11 @@ import {
 } from './github-stand-in-state.js';
 
 export type { GitRequest } from './github-stand-in-git.js';
+export type {
+  DeliverOptions,
+  HookAttempt,
+  StandInWebhook,
+} from './github-stand-in-hooks.js';
 export type {
   MintedToken,
   RecordedRequest,
@@ -99,6 +112,8 @@ export interface GithubStandInOptions {
   apiPrefix?: string;
   /** Repositories served over git's smart HTTP. */
   git?: GitStandInOptions;
+  /** Where the App's (and repository) webhooks deliver. */
+  webhook?: StandInWebhook;
 }
 
 export interface GithubStandIn {
@@ -130,6 +145,12 @@ export interface GithubStandIn {
   checkRuns: StoredCheckRun[];
   /** Installation tokens minted, in order. */
   mintedTokens: MintedToken[];
+  /** GitHub's delivery log of the webhooks: every attempt, oldest first. */
+  hookAttempts: HookAttempt[];
+  /** Sends an event to `webhook.url` as a new delivery (a new GUID). */
+  deliver(options: DeliverOptions): Promise<HookAttempt>;
+  /** Waits for the redeliveries asked for so far to be answered. */
+  deliveriesSettled(): Promise<void>;
   fail(rule: FailureRule): void;
   clearFailures(): void;
   /** POST/PATCH/PUT/DELETE requests to the content endpoints. */
@@ -163,6 +184,7 @@ export async function startGithubStandIn(
   const invalid: RecordedRequest[] = [];
   let baseUrl = '';
   const state = createGithubState(options, () => baseUrl);
+  const hooks = createHookLog(options.webhook, () => baseUrl);
   const { statuses, comments, checkRuns, minted } = state;
   const failures: FailureRule[] = [];
   let revoked = false;
@@ -356,7 +378,9 @@ export async function startGithubStandIn(
         });
       }
     }
-    const result = state.route(operation.template, request);
+    const result =
+      state.route(operation.template, request) ??
+      hooks.route(operation.template, request);
     if (!result) {
       reject(
         request,
@@ -412,6 +436,9 @@ export async function startGithubStandIn(
     comments,
     checkRuns,
     mintedTokens: minted,
+    hookAttempts: hooks.attempts,
+    deliver: (deliverOptions) => hooks.deliver(deliverOptions),
+    deliveriesSettled: () => hooks.settled(),
     fail: (rule) => failures.push({ ...rule }),
     clearFailures: () => failures.splice(0),
     contentWrites: () => requests.filter(isContentWrite),

@@ -60,12 +60,17 @@ async function waitForPing(url: string): Promise<void> {
 export interface StartTestRedisOptions {
   /** `requirepass`; the returned `url` carries it. @defaultValue none */
   password?: string;
+  /**
+   * Its data dir (e.g. on a small file system), kept on close.
+   * @defaultValue a new temp dir, removed on close
+   */
+  dir?: string;
 }
 
 export async function startTestRedis(
   options: StartTestRedisOptions = {},
 ): Promise<TestRedis> {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-redis-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kiln-redis-'));
   const port = await freePort();
   const { password } = options;
   const auth =
@@ -125,7 +130,8 @@ export async function startTestRedis(
     restart: start,
     async close() {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined)
+        rmSync(dir, { recursive: true, force: true });
     },
   };
 }

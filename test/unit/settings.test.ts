@@ -190,4 +190,30 @@ describe('readSettings', () => {
       /KILN_SECRETS_DELIVERY.*env or files/,
     );
   });
+
+  it('reads the redeliverer settings and names a wrong one', () => {
+    expect(readSettings({})).toMatchObject({
+      redeliverIntervalMs: 300_000,
+      redeliverLookbackMs: 86_400_000,
+      redeliverMax: 50,
+      githubRepoHooks: [],
+    });
+    const set = readSettings({
+      KILN_REDELIVER_INTERVAL_MS: '0',
+      KILN_GITHUB_REPO_HOOKS: 'acme/models:123, acme/data:456',
+    });
+    expect(set.redeliverIntervalMs).toBe(0);
+    expect(set.githubRepoHooks).toEqual(['acme/models:123', 'acme/data:456']);
+
+    const attempt = () =>
+      readSettings({
+        KILN_REDELIVER_INTERVAL_MS: '500',
+        KILN_REDELIVER_LOOKBACK_MS: String(4 * 86_400_000),
+        KILN_GITHUB_REPO_HOOKS: 'acme/models',
+      });
+
+    expect(attempt).toThrow(/KILN_REDELIVER_INTERVAL_MS="500": must be 0/);
+    expect(attempt).toThrow(/KILN_REDELIVER_LOOKBACK_MS=.*at most 3 days/);
+    expect(attempt).toThrow(/KILN_GITHUB_REPO_HOOKS=.*acme\/models:123456789/);
+  });
 });

@@ -9,10 +9,16 @@
 import { createServer, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import { createEngine, type Engine } from '../../engine/create-engine.js';
+import { exitOnCrash } from '../../engine/exit-on-crash.js';
 import { createCollaboratorCheck } from '../../forge/github/check-collaborator.js';
 import { githubGitOrigin } from '../../forge/github/github-git-origin.js';
+import { createHookDeliverySources } from '../../forge/github/create-hook-delivery-sources.js';
 import { createDeliveryLog } from '../../intake/delivery-log.js';
 import { startIntakeWorker } from '../../intake/start-intake-worker.js';
+import {
+  startRedeliverer,
+  type Redeliverer,
+} from '../../intake/start-redeliverer.js';
 import { createLogger } from '../../log.js';
 import { reconcileRun } from '../../control/reconcile-run.js';
 import type { ScheduleDeps } from '../../control/schedule-deps.js';
@@ -23,6 +29,7 @@ import { createSecretStore } from '../../secrets/secret-store.js';
 import { createGitCommitHistory } from '../../control/git-commit-history.js';
 import { createApp } from '../../engine/create-app.js';
 import { readSettings } from '../../settings.js';
+import { pauseWhileEngineDown } from '../../worker/pause-while-engine-down.js';
 import { startStepWorker } from '../../worker/step-worker.js';
 import { startWorkerListener } from '../../server/start-worker-listener.js';
 import {
@@ -48,6 +55,7 @@ export async function serviceAction(
     dataDir: options.dataDir,
   });
   const logger = createLogger({ level: settings.logLevel });
+  exitOnCrash({ logger, role });
   const runsSteps = role !== 'server';
   const engine = await createEngine({ settings, logger, runsSteps });
   for (const note of engine.notes) logger.warn({ role }, note);
@@ -142,9 +150,16 @@ async function startWorkerRole(
   worker.on('completed', (job) =>
     metrics.observeStepJob('completed', jobSeconds(job)),
   );
-  worker.on('failed', (job) =>
-    metrics.observeStepJob('failed', job ? jobSeconds(job) : undefined),
-  );
+  const engineWatch = pauseWhileEngineDown({
+    worker,
+    ping: () => deps.runtime.ping(),
+    logger,
+  });
+  worker.on('failed', (job) => {
+    metrics.observeStepJob('failed', job ? jobSeconds(job) : undefined);
+    // A job that failed may have met a dead engine: look now, not in 5 s.
+    engineWatch.check().catch(() => undefined);
+  });
   const listener =
     settings.workerPort === undefined
       ? undefined
@@ -167,6 +182,7 @@ async function startWorkerRole(
   if (listener)
     logger.info({ port: listener.port }, 'worker health and metrics listening');
   return async () => {
+    engineWatch.stop();
     await listener?.close();
     const graceful = worker.close();
     const timer = new Promise<'timeout'>((resolve) =>
@@ -259,11 +275,48 @@ async function startServerRole(
       'KILN_WEBHOOK_SECRET is not set: webhook deliveries will be refused until it is',
     );
   }
+  // Listening first: the deliveries it asks GitHub for come here.
+  const redeliverer = startRedelivery(engine, metrics);
   return async () => {
+    await redeliverer?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await intake.close();
     await ticks.close();
   };
+}
+
+/**
+ * GitHub never redelivers a failed delivery by itself: with a GitHub
+ * client and KILN_REDELIVER_INTERVAL_MS > 0, this server asks for them
+ * (start-redeliverer.ts). `undefined` when there is nothing to ask.
+ */
+function startRedelivery(
+  engine: Engine,
+  metrics: KilnMetrics,
+): Redeliverer | undefined {
+  const { settings, logger } = engine;
+  const github = engine.reporter.github;
+  if (settings.redeliverIntervalMs === 0 || !github) return undefined;
+  const sources = createHookDeliverySources({
+    github,
+    repoHooks: settings.githubRepoHooks,
+  });
+  if (sources.length === 0) {
+    logger.info(
+      'failed webhook deliveries are not redelivered: with KILN_GITHUB_TOKEN, name the repository webhooks in KILN_GITHUB_REPO_HOOKS (docs/github-app.md)',
+    );
+    return undefined;
+  }
+  return startRedeliverer({
+    redis: engine.redis,
+    keys: engine.keys,
+    sources,
+    logger,
+    onAsked: (source) => metrics.countRedeliveryRequested(source),
+    intervalMs: settings.redeliverIntervalMs,
+    lookbackMs: settings.redeliverLookbackMs,
+    maxRedeliveries: settings.redeliverMax,
+  });
 }
 
 /** `/readyz` fails once Redis lost kiln's data (watch-store-epoch.ts). */

@@ -43,6 +43,12 @@ export interface GithubClient {
     repository: string,
     installationId?: number,
   ): Promise<GithubOctokit>;
+  /**
+   * An Octokit that authenticates as the App itself (a JWT), for GitHub's
+   * `/app/…` endpoints such as the App webhook's deliveries; `undefined`
+   * with token auth.
+   */
+  forApp(): GithubOctokit | undefined;
   /** Forget cached tokens (after a 401): the next request mints a new one. */
   forgetTokens(): void;
   /**
@@ -119,6 +125,7 @@ export function createGithubClient(
       kind: 'token',
       canCreateCheckRuns: false,
       forRepository: async () => octokit,
+      forApp: () => undefined,
       forgetTokens: () => undefined,
       readToken: async () => settings.githubToken,
     };
@@ -168,6 +175,7 @@ function createAppClient(
       }
       return client;
     },
+    forApp: () => appOctokit,
     forgetTokens: () => cache.clear(),
     async readToken(repository, readOptions = {}) {
       // A second round only after GitHub refused to mint for the cached

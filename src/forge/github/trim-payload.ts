@@ -7,9 +7,13 @@
  * every example payload GitHub documents, that the trimmed payload gives
  * the same trigger event as the whole one.
  */
+import {
+  projectJson,
+  type JsonFields,
+  type ProjectedJson,
+} from './project-json.js';
 
-/** `true`: keep the value as it is; a mapping: keep these keys of it. */
-type Fields = { readonly [key: string]: true | Fields };
+type Fields = JsonFields;
 
 const LOGIN: Fields = { login: true };
 const REPOSITORY: Fields = { id: true, full_name: true, clone_url: true };
@@ -78,4 +82,19 @@ function pick(value: unknown, fields: Fields): unknown {
     out[key] = wanted === true ? source[key] : pick(source[key], wanted);
   }
   return out;
+}
+
+/**
+ * `trimPayload` straight from the body's bytes: the same trimmed payload,
+ * without decoding the body or the values kiln drops (project-json.ts says
+ * why). The body is still checked whole: not UTF-8, not JSON or not an
+ * object is `ok: false` with the problem.
+ */
+export function readTrimmedPayload(
+  event: string,
+  body: Uint8Array,
+): ProjectedJson {
+  const fields = Object.hasOwn(FIELDS, event) ? FIELDS[event] : undefined;
+  const read = projectJson(body, fields);
+  return read.ok && !fields ? { ok: true, value: {} } : read;
 }

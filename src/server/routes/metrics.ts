@@ -3,8 +3,11 @@
  * answers (a listener on `POST /webhooks/github` that looks at the status
  * once the answer is sent, so it must be mounted before the webhook route).
  * Without `deps.metrics` the router makes its own registry from deps.
- * With KILN_METRICS_TOKEN set, a scrape must send it as a bearer token
- * (compared in constant time); 401 otherwise.
+ * Closed by default, as Woodpecker's and Drone's are: queue depths, run
+ * counts and webhook outcomes say a lot about a private deployment. With
+ * KILN_METRICS_TOKEN set, a scrape must send it as a bearer token
+ * (compared in constant time), 401 otherwise; with KILN_METRICS_PUBLIC=true
+ * anyone may scrape; with neither, 403 saying how to open it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
@@ -32,6 +35,15 @@ export function createMetricsRouter(deps: ServerDeps): Router {
   });
   router.get('/metrics', async (req, res) => {
     const token = deps.settings.metricsToken;
+    if (token === undefined && !deps.settings.metricsPublic) {
+      res
+        .status(403)
+        .type('text/plain')
+        .send(
+          '/metrics is closed: set KILN_METRICS_TOKEN (scrapes send it as "Authorization: Bearer <token>") or KILN_METRICS_PUBLIC=true\n',
+        );
+      return;
+    }
     if (token !== undefined && !presents(req, token)) {
       res
         .status(401)

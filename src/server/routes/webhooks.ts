@@ -17,7 +17,7 @@ import {
   type Request,
   type Response,
 } from 'express';
-import { trimPayload } from '../../forge/github/trim-payload.js';
+import { readTrimmedPayload } from '../../forge/github/trim-payload.js';
 import { verifySignature } from '../../forge/github/verify-signature.js';
 import { claimDelivery, confirmQueued } from '../../intake/delivery-ledger.js';
 import {
@@ -35,6 +35,7 @@ import {
   readRawBody,
 } from '../read-raw-body.js';
 import type { ServerDeps } from '../../http/server-deps.js';
+import { redisRefusalOf } from '../../redis/redis-refusal.js';
 import { createBodyBudget } from '../body-budget.js';
 
 export const WEBHOOK_PATH = '/webhooks/github';
@@ -158,8 +159,12 @@ export function createWebhooksRouter(
         claimed,
       );
     }
-    const json = readJson(body);
-    if (!json.ok) return reject({ status: 400, error: json.problem }, claimed);
+    // Only what kiln reads is decoded, queued and kept (not a 24 MB payload
+    // for the redelivery window); the body itself goes with this request.
+    const payload = readTrimmedPayload(event, body);
+    if (!payload.ok) {
+      return reject({ status: 400, error: payload.problem }, claimed);
+    }
 
     const claim = await withTimeout(claimDelivery(deps.redis, keys, claimed));
     if (claim === 'duplicate') {
@@ -169,12 +174,10 @@ export function createWebhooksRouter(
       res.status(200).json({ status: 'duplicate', delivery: claimed });
       return;
     }
-    // Only what kiln reads is queued and kept (not a 24 MB payload for the
-    // redelivery window); the body itself goes with this request.
     await intakeQueue().enqueue({
       deliveryId: claimed,
       event,
-      payload: JSON.stringify(trimPayload(event, json.value)),
+      payload: JSON.stringify(payload.value),
     });
     try {
       await withTimeout(
@@ -201,15 +204,22 @@ export function createWebhooksRouter(
         next(error);
         return;
       }
-      logger.error({ err: error }, 'webhook delivery not stored');
+      const refusal = redisRefusalOf(error);
+      logger.error(
+        { err: error, refusal: refusal?.kind },
+        refusal
+          ? `webhook delivery not stored: ${refusal.reason}`
+          : 'webhook delivery not stored',
+      );
       if (res.headersSent) {
         req.destroy();
         return;
       }
       closeConnection(req, res);
       res.status(503).json({
-        error:
-          'kiln could not store this delivery right now (Redis unavailable or slow); redeliver it from GitHub later',
+        error: refusal
+          ? `kiln could not store this delivery: ${refusal.reason}; redeliver it from GitHub once Redis is fixed`
+          : 'kiln could not store this delivery right now (Redis unavailable or slow); redeliver it from GitHub later',
       });
     },
   );
@@ -251,34 +261,6 @@ function checkHeaders(req: Request, maxBytes: number): Rejection | null {
     };
   }
   return null;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function readJson(
-  body: Buffer,
-): { ok: true; value: object } | { ok: false; problem: string } {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    return { ok: false, problem: 'the body is not valid UTF-8' };
-  }
-  if (text.startsWith('\uFEFF')) {
-    return {
-      ok: false,
-      problem: 'the body starts with a byte order mark; send plain JSON',
-    };
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { ok: false, problem: 'the body is not a JSON object' };
-    }
-    return { ok: true, value };
-  } catch {
-    return { ok: false, problem: 'the body is not valid JSON' };
-  }
 }
 
 /**

@@ -3,7 +3,8 @@
  * Redis, the real Docker engine with the busybox test image, the CLI as a
  * subprocess. A two-node pipeline passes a file through an edge.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,15 @@ const run = promisify(execFile);
 const kiln = join(process.cwd(), 'bin', 'kiln.js');
 const ready = haveRedis() && haveImage(BUSYBOX_IMAGE);
 
+// A local tag without a version: the engine has it, so nothing is pulled.
+const UNPINNED = `kiln-test/unpinned-${randomBytes(4).toString('hex')}`;
+
 const CONFIG = `
+- step:
+    name: unpinned
+    image: ${UNPINNED}
+    command:
+      - echo ran
 - step:
     name: produce
     image: ${BUSYBOX_IMAGE}
@@ -92,7 +101,12 @@ interface RunJson {
   run: {
     status: string;
     reason?: string;
-    nodes: Array<{ name: string; status: string; executionId?: string }>;
+    nodes: Array<{
+      name: string;
+      status: string;
+      executionId?: string;
+      message?: string;
+    }>;
   };
   executions: Array<{
     id: string;
@@ -110,6 +124,7 @@ interface RunJson {
     endReason?: { kind: string; exitCode?: number };
     imageDigest: string | null;
     commit: string;
+    notes?: string[];
   }>;
 }
 
@@ -120,6 +135,7 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    execFileSync('docker', ['tag', BUSYBOX_IMAGE, UNPINNED]);
     redis = await startTestRedis();
     repo = createRepo({ 'kiln.yaml': CONFIG, 'README.md': 'test\n' });
     dataDir = mkdtempSync(join(tmpdir(), 'kiln-data-'));
@@ -133,6 +149,7 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
   });
 
   afterAll(async () => {
+    execFileSync('docker', ['rmi', UNPINNED]);
     await redis?.close();
     rmSync(repo, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
@@ -196,6 +213,11 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     ]);
     expect(consume.metrics).toEqual({ size: 9 });
     expect(produce.imageDigest).toMatch(/^sha256:/);
+    // A step that printed metrics ends plainly (row 46).
+    expect(record.nodes.map((node) => node.message)).toEqual([
+      'exited 0',
+      'exited 0',
+    ]);
     expect(produce.commit).toMatch(/^[0-9a-f]{40}$/);
   });
 
@@ -330,6 +352,42 @@ describe.skipIf(!ready)('kiln run (Docker)', () => {
     expect(stderr).toContain('kiln: stopping the run');
     expect(stdout).toMatch(/run #\d+ cancelled — interrupted \(Ctrl-C\)/);
   }, 150_000);
+
+  it('says in the log and the notes that an image without a tag is not pinned, with the digest it ran (row 36)', async () => {
+    const result = await kilnRun('unpinned');
+
+    expect(result.code, result.stderr).toBe(0);
+    const [execution] = result.json!.executions;
+    expect(execution?.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const said = `image ${UNPINNED} is not pinned (no tag): the digest it ran, ${execution!.imageDigest}, is recorded; pin a tag or digest`;
+    expect(execution?.notes).toEqual([said]);
+    // It printed no metrics: complete, and said so (row 46).
+    expect(execution?.status).toBe('complete');
+    expect(result.json!.run.nodes[0]?.message).toBe('exited 0, no metrics');
+    // `kiln logs` prints stderr lines (kiln's own among them) on stderr.
+    const log = await run('node', [kiln, 'logs', execution!.id], { env });
+    expect(log.stderr).toBe(`[kiln] ${said}\n`);
+    expect(log.stdout).toBe('ran\n');
+  });
+
+  it('refuses an image without a tag with KILN_STEP_IMAGES_PINNED=true, before running it', async () => {
+    const saved = env;
+    env = { ...env, KILN_STEP_IMAGES_PINNED: 'true' };
+    try {
+      const result = await kilnRun('unpinned');
+
+      expect(result.code).toBe(1);
+      // Refused before a container (or an execution record) exists.
+      expect(result.json!.executions).toEqual([]);
+      const [node] = result.json!.run.nodes;
+      expect(node?.status).toBe('error');
+      expect(node?.message).toBe(
+        `image "${UNPINNED}" of step "unpinned" is not pinned (no tag) and this kiln runs only pinned images (KILN_STEP_IMAGES_PINNED): give it a tag other than latest (name:1.2) or a digest (name@sha256:…)`,
+      );
+    } finally {
+      env = saved;
+    }
+  });
 
   it('names an unknown parameter instead of running', async () => {
     const result = await kilnRun('produce', '--param', 'greting=x');

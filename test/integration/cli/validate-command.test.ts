@@ -45,6 +45,10 @@ beforeAll(() => {
     join(dir, 'bad.yaml'),
     '- step:\n    name: train\n    image: yes\n    imagee: x\n',
   );
+  writeFileSync(
+    join(dir, 'unpinned.yaml'),
+    `${goodStep}- step:\n    name: fetch\n    image: busybox\n    command: wget x\n`,
+  );
   writeFileSync(join(dir, 'huge.yaml'), `# ${'x'.repeat(1024 * 1024 + 10)}\n`);
 });
 
@@ -71,6 +75,18 @@ describe('kiln validate', () => {
       [
         'valohai-only/valohai.yaml:5:3 warning: unknown top-level item "stepp" is ignored — did you mean "step"?',
         'valohai-only/valohai.yaml: valid, 0 errors, 1 warning',
+        '',
+      ].join('\n'),
+    );
+    expect(result.status).toBe(0);
+  });
+
+  it('warns about an image without a tag (or tag latest), naming step and line; exits 0', () => {
+    const result = kiln(['validate', 'unpinned.yaml']);
+    expect(result.stdout).toBe(
+      [
+        'unpinned.yaml:7:12 warning: image "busybox" of step "fetch" is not pinned (no tag): the image that runs can change between runs of the same commit; pin a tag (name:1.2) or a digest (name@sha256:…)',
+        'unpinned.yaml: valid, 0 errors, 1 warning',
         '',
       ].join('\n'),
     );

@@ -123,6 +123,8 @@ describe.skipIf(!ok)('the kiln Docker image', () => {
       `KILN_PORT=${port}`,
       '-e',
       'KILN_HOST=127.0.0.1',
+      '-e',
+      'KILN_METRICS_PUBLIC=true',
       image,
       'server',
     ]);

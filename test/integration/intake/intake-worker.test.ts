@@ -217,6 +217,11 @@ describe.skipIf(!haveRedis())('intake worker', () => {
           /^the file is not valid UTF-8 \(line \d+, column \d+\); save it as UTF-8$/,
         ),
       }),
+      // The rest of the file is still read: its step's image has no tag.
+      expect.objectContaining({
+        severity: 'warning',
+        message: expect.stringContaining('is not pinned (no tag)') as string,
+      }),
     ]);
   });
 

@@ -220,6 +220,14 @@ describe.skipIf(!haveRedis())('check runs', () => {
         annotation_level: 'failure',
         message: 'step "train" is missing "command"',
       },
+      // An image without a tag is a warning (reliability plan row 36).
+      expect.objectContaining({
+        start_line: 3,
+        annotation_level: 'warning',
+        message: expect.stringContaining(
+          'image "busybox" of step "train" is not pinned (no tag)',
+        ) as string,
+      }),
       {
         path: 'kiln.yaml',
         start_line: 4,
@@ -260,7 +268,10 @@ describe.skipIf(!haveRedis())('check runs', () => {
         title: 'step train failed',
         message: 'train failed: exited with code 3',
       },
-      // kiln's advice about the configuration stays, as warnings.
+      // kiln's advice about the configuration stays, as warnings: the
+      // steps' images without a tag, and the pipeline's.
+      expect.objectContaining({ annotation_level: 'warning', start_line: 3 }),
+      expect.objectContaining({ annotation_level: 'warning', start_line: 7 }),
       expect.objectContaining({ annotation_level: 'warning', start_line: 12 }),
       expect.objectContaining({ annotation_level: 'warning', start_line: 15 }),
     ]);

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutputRecorder } from '../../../src/metrics/output-recorder.js';
-import { createSecretMasker } from '../../../src/metrics/secret-masker.js';
 import type { LogLine } from '../../../src/model/log-line.js';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
 import type { RunResult, StepSpec } from '../../../src/runtime/runtime.js';
@@ -95,7 +94,7 @@ describe.skipIf(!ok)('secrets delivered as files (real Docker)', () => {
     const out = await makeTempDir();
     const stored: LogLine[] = [];
     const recorder = createOutputRecorder({
-      mask: createSecretMasker([TOKEN]),
+      secrets: [TOKEN],
       onLogLines: (lines) => stored.push(...lines),
       onMetrics: () => undefined,
     });

@@ -2,13 +2,13 @@
  * A secret a step prints in disguise stays out of its stored log (issue 11
  * item 8), through the real engine and the recorder a worker uses: piped
  * through busybox `base64` (wrapped at 76 columns — a secret over 57 bytes
- * spans lines), and printed with a colour code inside it.
+ * spans lines), printed with a colour code inside it, and printed in
+ * pieces on consecutive lines (`cut` + `printf`, `fold -w 20`).
  */
 import { randomUUID } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOutputRecorder } from '../../../src/metrics/output-recorder.js';
-import { createSecretMasker } from '../../../src/metrics/secret-masker.js';
 import type { LogLine } from '../../../src/model/log-line.js';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
 import { BUSYBOX_IMAGE, haveImage } from '../../helpers/services.js';
@@ -29,7 +29,7 @@ describe.skipIf(!ok)('secrets in a step log (real Docker)', () => {
   it('are masked through wrapped base64 and colour codes', async () => {
     const stored: LogLine[] = [];
     const recorder = createOutputRecorder({
-      mask: createSecretMasker([TOKEN]),
+      secrets: [TOKEN],
       onLogLines: (lines) => stored.push(...lines),
       onMetrics: () => undefined,
     });
@@ -73,5 +73,57 @@ describe.skipIf(!ok)('secrets in a step log (real Docker)', () => {
     for (const line of printed) expect(text).not.toContain(line);
     expect(text).not.toContain(TOKEN.slice(0, 20));
     expect(text).toMatch(/pw: \*\*\*/);
+  }, 60_000);
+
+  it('are masked when printed split across lines, in both lines (row 44)', async () => {
+    const stored: LogLine[] = [];
+    const recorder = createOutputRecorder({
+      secrets: [TOKEN],
+      onLogLines: (lines) => stored.push(...lines),
+      onMetrics: () => undefined,
+    });
+
+    const result = await runtime.run(
+      {
+        executionId: `t-${randomUUID()}`,
+        attempt: 1,
+        image: BUSYBOX_IMAGE,
+        commands: [
+          // Two lines, with a CRLF break, and a pause between them that a
+          // live log would see as a quiet step.
+          `printf 'token=%s\\r\\n' "$(echo "$TOKEN" | cut -c1-10)"`,
+          'sleep 0.2',
+          `printf '%s (end)\\n' "$(echo "$TOKEN" | cut -c11-)"`,
+          'echo "$TOKEN" | fold -w 20',
+          'echo \'{"loss": 0.25}\'',
+          'echo done',
+        ],
+        env: { TOKEN },
+        workdir: '/',
+        mounts: [],
+        network: false,
+        resources: {},
+        labels: { 'test.file': 'secret-masking' },
+        stopGraceMs: 1000,
+      },
+      recorder,
+    );
+    const stats = recorder.end();
+
+    expect(result.exitCode).toBe(0);
+    const texts = stored.map((line) => line.text);
+    expect(texts).toEqual([
+      'token=***',
+      '*** (end)',
+      '***',
+      '***',
+      '***',
+      '***',
+      '***',
+      '{"loss": 0.25}',
+      'done',
+    ]);
+    expect(stats.metricsEvents).toBe(1);
+    expect(stats.partlyStoredSecrets).toBe(0);
   }, 60_000);
 });

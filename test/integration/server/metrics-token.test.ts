@@ -1,8 +1,9 @@
 /**
- * `/metrics` behind KILN_METRICS_TOKEN (issue 11 item 9: it needed no
- * token): on the worker listener (the same router serves the server
- * app), a scrape without the token or with a wrong one is 401, with it
- * 200; the token never shows in the answer.
+ * `/metrics` closed by default (issue 11 item 9: it needed no token): on
+ * the worker listener (the same router serves the server app), with no
+ * setting a scrape is 403 saying how to open it; behind KILN_METRICS_TOKEN
+ * a scrape without the token or with a wrong one is 401, with it 200, and
+ * the token never shows in the answer; KILN_METRICS_PUBLIC=true opens it.
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,47 @@ describe.skipIf(!haveRedis())('/metrics with KILN_METRICS_TOKEN', () => {
   });
   afterAll(async () => {
     await fixture?.close();
+  });
+
+  function listen(env: Record<string, string>) {
+    return startWorkerListener({
+      deps: {
+        settings: readSettings({ KILN_DATA_DIR: '/tmp/unused', ...env }),
+        logger: pino({ level: 'silent' }),
+        redis: fixture.client,
+        keys: fixture.keys,
+        control: fixture.control,
+        readinessChecks: [],
+      },
+      port: 0,
+      host: '127.0.0.1',
+    });
+  }
+
+  it('is closed with neither setting, and open to anyone with KILN_METRICS_PUBLIC=true', async () => {
+    for (const [env, status] of [
+      [{}, 403],
+      [{ KILN_METRICS_PUBLIC: 'true' }, 200],
+    ] as const) {
+      const listener = await listen(env);
+      try {
+        const response = await fetch(
+          `http://127.0.0.1:${listener.port}/metrics`,
+        );
+        const text = await response.text();
+
+        expect(response.status).toBe(status);
+        if (status === 403) {
+          expect(text).toMatch(
+            /set KILN_METRICS_TOKEN .* or KILN_METRICS_PUBLIC=true/,
+          );
+        } else {
+          expect(text).toContain('# TYPE kiln_queue_jobs');
+        }
+      } finally {
+        await listener.close();
+      }
+    }
   });
 
   it('wants the token as a bearer token', async () => {
@@ -67,9 +109,12 @@ describe.skipIf(!haveRedis())('/metrics with KILN_METRICS_TOKEN', () => {
     }
   });
 
-  it('refuses a token too short to be one', () => {
+  it('refuses a token too short to be one, and a token with public access', () => {
     expect(() => readSettings({ KILN_METRICS_TOKEN: 'short' })).toThrow(
       /KILN_METRICS_TOKEN: must be at least 16 characters/,
     );
+    expect(() =>
+      readSettings({ KILN_METRICS_TOKEN: TOKEN, KILN_METRICS_PUBLIC: 'true' }),
+    ).toThrow(/both set: .* unset one/);
   });
 });

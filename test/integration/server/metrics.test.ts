@@ -36,7 +36,10 @@ describe.skipIf(!haveRedis())('server /metrics', () => {
 
   beforeAll(async () => {
     // No intake worker: a queued delivery stays waiting, so depth shows.
-    fixture = await startIntakeFixture({ worker: false });
+    fixture = await startIntakeFixture({
+      worker: false,
+      env: { KILN_METRICS_PUBLIC: 'true' },
+    });
   });
   afterAll(async () => {
     await fixture?.close();
@@ -114,6 +117,7 @@ describe.skipIf(!haveRedis())('worker listener', () => {
     const settings = readSettings({
       KILN_DATA_DIR: '/tmp/unused',
       KILN_REDIS_PREFIX: 'kt',
+      KILN_METRICS_PUBLIC: 'true',
     });
     const metrics = createKilnMetrics({
       redis: fixture.client,

@@ -61,7 +61,11 @@ describe.skipIf(!ok)('Redis that comes back empty', () => {
     let worker: WorkerProcess = await fixture.spawnWorker({
       id: 'empty-w1',
       runtime: 'docker',
-      env: { KILN_WORKER_PORT: String(port), KILN_HOST: '127.0.0.1' },
+      env: {
+        KILN_WORKER_PORT: String(port),
+        KILN_HOST: '127.0.0.1',
+        KILN_METRICS_PUBLIC: 'true',
+      },
     });
     expect((await ready(port)).body.checks.store).toBe(true);
     expect(await storeLostGauge(port)).toBe('0');

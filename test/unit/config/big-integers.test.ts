@@ -10,7 +10,7 @@ import { planStep } from '../../../src/config/plan.js';
 import { resolveParameterValues } from '../../../src/config/resolve-parameter-values.js';
 
 function loadStep(parameters: string) {
-  const text = `- step:\n    name: s\n    image: busybox\n    command: run {parameters}\n    parameters:\n${parameters}`;
+  const text = `- step:\n    name: s\n    image: busybox:1\n    command: run {parameters}\n    parameters:\n${parameters}`;
   const loaded = loadConfig(text, { file: 'kiln.yaml' });
   const step = loaded.config.steps[0];
   if (!step) throw new Error('no step');
@@ -137,7 +137,7 @@ describe('big integers in lint checks', () => {
 
   it('accepts a big int where the schema wants an integer', () => {
     const text =
-      '- step:\n    name: s\n    image: busybox\n    command: run\n    time-limit: 9007199254740993\n';
+      '- step:\n    name: s\n    image: busybox:1\n    command: run\n    time-limit: 9007199254740993\n';
 
     expect(loadConfig(text, { file: 'kiln.yaml' }).findings).toEqual([]);
   });
@@ -146,7 +146,7 @@ describe('big integers in lint checks', () => {
 describe('big integers in a trigger', () => {
   it('keeps them as their digits, so the run they start stores them exactly', () => {
     const text =
-      '- step:\n    name: s\n    image: busybox\n    command: run {parameters}\n    parameters: [{name: n, type: integer}]\n' +
+      '- step:\n    name: s\n    image: busybox:1\n    command: run {parameters}\n    parameters: [{name: n, type: integer}]\n' +
       '- trigger:\n    name: t\n    run: s\n    parameters:\n      n: 9007199254740993\n      ids: [9007199254740993, 1]\n';
 
     const loaded = loadConfig(text, { file: 'kiln.yaml' });

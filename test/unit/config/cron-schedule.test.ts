@@ -114,7 +114,7 @@ describe('nextTick and ticksBetween', () => {
 describe('a trigger with a schedule', () => {
   const text = (
     schedule: string,
-  ) => `- step: {name: train, image: busybox, command: echo}
+  ) => `- step: {name: train, image: busybox:1, command: echo}
 - trigger:
     name: nightly
     schedule: ${schedule}

@@ -8,7 +8,7 @@ import { resolveParameterValues } from '../../../src/config/resolve-parameter-va
 
 function load(parameter: string) {
   return loadConfig(
-    `- step:\n    name: train\n    image: busybox\n    command: run {parameters}\n    parameters:\n      - ${parameter}\n`,
+    `- step:\n    name: train\n    image: busybox:1\n    command: run {parameters}\n    parameters:\n      - ${parameter}\n`,
     { file: 'kiln.yaml' },
   );
 }
@@ -135,7 +135,7 @@ describe('pass-as checks', () => {
 
   it('checks a node override parameter too', () => {
     const text =
-      '- step:\n    name: train\n    image: busybox\n    command: run {parameters}\n    parameters: [{name: n, type: integer}]\n' +
+      '- step:\n    name: train\n    image: busybox:1\n    command: run {parameters}\n    parameters: [{name: n, type: integer}]\n' +
       '- pipeline:\n    name: p\n    nodes:\n      - name: a\n        type: execution\n        step: train\n        override:\n          parameters:\n            - {name: n, type: integer, pass-as: "{v:q}"}\n    edges: []\n';
 
     const messages = loadConfig(text, { file: 'kiln.yaml' }).findings.map(

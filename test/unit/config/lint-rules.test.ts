@@ -109,7 +109,7 @@ describe('step rules', () => {
   });
 
   it('warns about duplicated steps and keeps the first position, last content', () => {
-    const text = `${step()}- step:\n    name: other\n    image: a\n    command: a\n${step().replace('train.py', 'second.py')}`;
+    const text = `${step()}- step:\n    name: other\n    image: a:1\n    command: a\n${step().replace('train.py', 'second.py')}`;
     const loaded = loadConfig(text, { file: 'kiln.yaml' });
     expect(
       loaded.findings.map((f) => `${f.line} ${f.severity} ${f.message}`),
@@ -120,6 +120,65 @@ describe('step rules', () => {
       ['train', ['python second.py']],
       ['other', ['a']],
     ]);
+  });
+});
+
+describe('image pinning (reliability plan §8.2 row 36)', () => {
+  const withImage = (image: string): string =>
+    `- step:\n    name: train\n    image: ${image}\n    command: run\n`;
+
+  it.each([
+    ['busybox', 'no tag'],
+    ['busybox:latest', 'tag latest'],
+    ['localhost:5000/team/x', 'no tag'],
+    ['registry.example.com:443/x:latest', 'tag latest'],
+  ])('advises pinning %s (%s), naming the step and line', (image, why) => {
+    const loaded = loadConfig(withImage(image), { file: 'kiln.yaml' });
+
+    expect(
+      loaded.findings.map(
+        (f) => `${f.line}:${f.column} ${f.severity} ${f.advice}: ${f.message}`,
+      ),
+    ).toEqual([
+      `3:12 warning true: image "${image}" of step "train" is not pinned (${why}): the image that runs can change between runs of the same commit; pin a tag (name:1.2) or a digest (name@sha256:…)`,
+    ]);
+    expect(loaded.valid).toBe(true);
+  });
+
+  it.each([
+    'python:3.9',
+    'localhost:5000/x:1',
+    `busybox@sha256:${'a'.repeat(64)}`,
+    `busybox:latest@sha256:${'a'.repeat(64)}`,
+  ])('says nothing about %s', (image) => {
+    expect(findingsOf(withImage(image))).toEqual([]);
+  });
+});
+
+describe('input URLs with credentials', () => {
+  it('advises against a user and password in an input URL, without repeating them', () => {
+    const text = `${step()}    inputs:
+      - name: data
+        default: https://reader:hunter2-pass@data.example.com/a.csv
+      - name: many
+        default:
+          - https://data.example.com/ok.csv
+          - https://token@data.example.com/b.csv
+      - name: plain
+        default: s3://bucket/key.csv
+`;
+    const loaded = loadConfig(text, { file: 'kiln.yaml' });
+
+    expect(
+      loaded.findings.map((f) => `${f.line}:${f.column} ${f.path} ${f.advice}`),
+    ).toEqual([
+      '7:18 0.step.inputs.0.default true',
+      '11:13 0.step.inputs.1.default.1 true',
+    ]);
+    expect(loaded.findings[0]?.message).toBe(
+      `input "data" of step "train" has a user and password in its URL: kiln sends them as basic auth and keeps them out of its records, but anyone who can read this file sees them; put the file where a secret opens it (s3:// with the repository's AWS_* secrets) instead`,
+    );
+    expect(JSON.stringify(loaded.findings)).not.toContain('hunter2');
   });
 });
 

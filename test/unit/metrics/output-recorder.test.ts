@@ -5,7 +5,6 @@ import {
   createOutputRecorder,
   type OutputRecorderOptions,
 } from '../../../src/metrics/output-recorder.js';
-import { createSecretMasker } from '../../../src/metrics/secret-masker.js';
 
 function setup(options: Partial<OutputRecorderOptions> = {}) {
   const batches: LogLine[][] = [];
@@ -120,8 +119,7 @@ describe('createOutputRecorder', () => {
   });
 
   it('masks secrets in stored lines and in metric values', () => {
-    const mask = createSecretMasker(['s3cr3t-value']);
-    const { recorder, events, lines } = setup({ mask });
+    const { recorder, events, lines } = setup({ secrets: ['s3cr3t-value'] });
 
     recorder.stdout(
       Buffer.from('token s3cr3t-value\n{"note": "s3cr3t-value"}\n'),
@@ -137,9 +135,77 @@ describe('createOutputRecorder', () => {
     expect(events.map((e) => e.values)).toEqual([{ note: '***' }]);
   });
 
+  it('masks a secret split across lines; holds a line that could start one', () => {
+    const secret = 'tok-9f8e7d6c5b4a';
+    const { recorder, lines, events } = setup({
+      secrets: [secret],
+      holdMs: 60_000,
+    });
+
+    recorder.stdout(Buffer.from('step 1\nkey=tok-9f8e'));
+    recorder.stderr(Buffer.from('warn\n'));
+    recorder.stdout(Buffer.from('\n'));
+    // The line that could start the secret is not handed out yet.
+    recorder.flush();
+    expect(lines().map((l) => l.text)).toEqual(['step 1', 'warn']);
+    recorder.stdout(Buffer.from('7d6c5b4a used\n{"loss": 0.5}\n'));
+    recorder.end();
+
+    expect(lines().map((l) => `${l.seq} ${l.stream} ${l.text}`)).toEqual([
+      '0 stdout step 1',
+      '1 stderr warn',
+      '2 stdout key=***',
+      '3 stdout *** used',
+      '4 stdout {"loss": 0.5}',
+    ]);
+    // Each line keeps its own arrival time; metrics still come per line.
+    expect(lines()[2]!.time).toBe('2026-01-01T00:00:02.000Z');
+    expect(events.map((e) => e.values)).toEqual([{ loss: 0.5 }]);
+  });
+
+  it('lets a held line go after holdMs; the rest of the secret is still masked', () => {
+    let ms = 0;
+    const secret = 'tok-9f8e7d6c5b4a';
+    const { recorder, lines } = setup({
+      secrets: [secret],
+      holdMs: 1000,
+      now: () => new Date(ms),
+    });
+
+    recorder.stdout(Buffer.from('key=tok-9f8e\n'));
+    ms = 999;
+    recorder.flush();
+    expect(lines()).toEqual([]);
+    ms = 1000;
+    recorder.flush();
+    expect(lines().map((l) => l.text)).toEqual(['key=tok-9f8e']);
+    recorder.stdout(Buffer.from('7d6c5b4a\n'));
+    const stats = recorder.end();
+
+    expect(lines().map((l) => l.text)).toEqual(['key=tok-9f8e', '***']);
+    expect(stats.partlyStoredSecrets).toBe(1);
+  });
+
+  it("stores kiln's own lines on stderr, in order, as they are", () => {
+    const { recorder, lines, events } = setup({ secrets: ['s3cr3t-value'] });
+
+    recorder.note('[kiln] image x is not pinned');
+    recorder.stdout(Buffer.from('{"a": 1}\n'));
+    recorder.end();
+    recorder.note('late');
+
+    expect(lines().map((l) => `${l.seq} ${l.stream} ${l.text}`)).toEqual([
+      '0 stderr [kiln] image x is not pinned',
+      '1 stdout {"a": 1}',
+    ]);
+    expect(events).toHaveLength(1);
+  });
+
   it('masks metric lines read after the log cap too', () => {
-    const mask = createSecretMasker(['s3cr3t-value']);
-    const { recorder, events } = setup({ mask, maxLogBytes: 1 });
+    const { recorder, events } = setup({
+      secrets: ['s3cr3t-value'],
+      maxLogBytes: 1,
+    });
 
     recorder.stdout(Buffer.from('{"note": "s3cr3t-value"}\n'));
     recorder.end();
@@ -188,6 +254,7 @@ describe('createOutputRecorder', () => {
       droppedValues: 0,
       truncatedLines: 0,
       droppedLogBytes: 0,
+      partlyStoredSecrets: 0,
     });
     expect(again).toEqual(stats);
   });

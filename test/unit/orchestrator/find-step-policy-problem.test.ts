@@ -40,6 +40,39 @@ describe('findStepPolicyProblem', () => {
     else expect(problem).toContain(`image "${image}" of step "train"`);
   });
 
+  it.each([
+    ['busybox', 'no tag'],
+    ['x:latest', 'tag latest'],
+    ['localhost:5000/x', 'no tag'],
+  ])('refuses %s (%s) with pinned: true only', (image, why) => {
+    const policy = { devices: 'trusted' as const };
+    expect(
+      findStepPolicyProblem(step(image), { trusted: true }, policy),
+    ).toBeUndefined();
+    expect(
+      findStepPolicyProblem(
+        step(image),
+        { trusted: true },
+        { ...policy, pinned: true },
+      ),
+    ).toBe(
+      `image "${image}" of step "train" is not pinned (${why}) and this kiln runs only pinned images (KILN_STEP_IMAGES_PINNED): give it a tag other than latest (name:1.2) or a digest (name@sha256:…)`,
+    );
+  });
+
+  it.each(['python:3.9', `busybox@sha256:${'0'.repeat(64)}`])(
+    'runs %s with pinned: true',
+    (image) => {
+      expect(
+        findStepPolicyProblem(
+          step(image),
+          { trusted: true },
+          { devices: 'trusted', pinned: true },
+        ),
+      ).toBeUndefined();
+    },
+  );
+
   it('gives devices to trusted runs only by default', () => {
     const gpu = step('busybox', { 'nvidia.com/gpu': 1 });
     const policy = { devices: 'trusted' as const };

@@ -210,7 +210,9 @@ describe('executeNode', () => {
       counter: 1,
     });
     expect(record?.outputs.map((file) => file.path)).toEqual(['model.pkl']);
+    // The step's image (`busybox`) has no tag: the log says so first.
     expect(stores.logs.get(`${run.id}-0-1`)?.map((line) => line.text)).toEqual([
+      '[kiln] image busybox is not pinned (no tag): the digest it ran, sha256:abc, is recorded; pin a tag or digest',
       '{"loss": 0.25}',
       'hello',
     ]);

@@ -1,6 +1,7 @@
 /**
- * A short lock in Redis for work one report job at a time may do (one
- * run's report; creating one PR comment). It lapses on its own when the
+ * A short lock in Redis for work one process at a time may do (one run's
+ * report; creating one PR comment; a pass of the webhook redeliverer).
+ * It lapses on its own when the
  * holder dies, so a killed kiln holds nothing for long; while the holder
  * lives it is renewed. Release and renewal touch only the holder's own
  * lock (one that lapsed and was taken by another stays theirs).

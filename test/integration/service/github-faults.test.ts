@@ -29,6 +29,7 @@ import {
 
 const KILN_BIN = resolve(import.meta.dirname, '../../../bin/kiln.js');
 const TOKEN = 'ghp_faults';
+const METRICS_TOKEN = 'metrics-scrape-token-0123';
 const CONTEXT = 'kiln/train';
 const FINAL = ['complete', 'error', 'cancelled', 'stopped'];
 
@@ -96,6 +97,7 @@ describe.skipIf(!haveRedis() || !haveDocker())(
           KILN_PUBLIC_URL: `http://127.0.0.1:${port}`,
           KILN_GITHUB_API_URL: github?.url ?? '',
           KILN_GITHUB_TOKEN: TOKEN,
+          KILN_METRICS_TOKEN: METRICS_TOKEN,
           KILN_LOG_LEVEL: 'info',
           ...env,
         },
@@ -110,7 +112,9 @@ describe.skipIf(!haveRedis() || !haveDocker())(
         output: () => output,
         exited: new Promise((done) => child.once('exit', (code) => done(code))),
         async metric(metric) {
-          const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+          const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+            headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+          });
           const text = await response.text();
           return text.split('\n').find((line) => line.startsWith(`${metric} `));
         },

@@ -107,6 +107,13 @@ export const Settings = z.object({
     .regex(/^\d+$/, 'must be the numeric App ID')
     .optional(),
   githubPrivateKey: z.string().min(1).optional(),
+  /** A GitHub API request that has not answered after this is abandoned. */
+  githubTimeoutMs: z.coerce.number().int().min(100).max(600_000),
+  /**
+   * While GitHub refuses kiln (a rate limit that outlived its reset,
+   * refused credentials), reports try it at most once per this long.
+   */
+  githubProbeIntervalMs: z.coerce.number().int().min(1000).max(3_600_000),
   /**
    * Repository webhooks (`owner/name:hook id`) whose failed deliveries are
    * redelivered with token auth (an App's own webhook needs no entry).
@@ -293,6 +300,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   githubToken: 'KILN_GITHUB_TOKEN',
   githubAppId: 'KILN_GITHUB_APP_ID',
   githubPrivateKey: 'KILN_GITHUB_PRIVATE_KEY',
+  githubTimeoutMs: 'KILN_GITHUB_TIMEOUT_MS',
+  githubProbeIntervalMs: 'KILN_GITHUB_PROBE_INTERVAL_MS',
   githubRepoHooks: 'KILN_GITHUB_REPO_HOOKS',
   redeliverIntervalMs: 'KILN_REDELIVER_INTERVAL_MS',
   redeliverLookbackMs: 'KILN_REDELIVER_LOOKBACK_MS',
@@ -379,6 +388,9 @@ export function readSettings(
     githubToken: value('githubToken'),
     githubAppId: value('githubAppId'),
     githubPrivateKey: value('githubPrivateKey'),
+    // GitHub ends an API request it can't serve in 10 s itself.
+    githubTimeoutMs: value('githubTimeoutMs') ?? 20_000,
+    githubProbeIntervalMs: value('githubProbeIntervalMs') ?? 60_000,
     githubRepoHooks: parseListSetting(value('githubRepoHooks')) ?? [],
     // GitHub never redelivers by itself; every 5 minutes a server asks.
     redeliverIntervalMs: value('redeliverIntervalMs') ?? 300_000,

@@ -177,10 +177,12 @@ export async function createEngine(
     // The reporter's write budget paces writes (shared by every kiln on the
     // Redis, final states first); no second, per-process spacing.
     minWriteIntervalMs: 0,
+    requestTimeoutMs: settings.githubTimeoutMs,
     onRateLimited: (seconds) =>
       void extendBackoff(redis, {
         keys,
         until: Date.now() + seconds * 1000,
+        probeIntervalMs: settings.githubProbeIntervalMs,
       }).catch(() => undefined),
   });
   let runtime: Runtime = new LocalRuntime();
@@ -233,6 +235,7 @@ export async function createEngine(
     logger,
     settings,
     github,
+    probeIntervalMs: settings.githubProbeIntervalMs,
     history: createGitCommitHistory(deps.git),
   });
   notes.push(...reporter.notes);

@@ -105,6 +105,14 @@ export interface RedisKeys {
   /** The check run of one run (a re-run gets its own). */
   githubCheck(runId: string): string;
   githubBackoff: string;
+  /**
+   * Set while GitHub refused kiln (a rate limit, or its credentials) and no
+   * request has gone through since: epoch ms until which one report job
+   * is probing whether GitHub takes writes again (github-backoff.ts).
+   */
+  githubProbe: string;
+  /** JSON `{since, reason}` while GitHub refuses kiln's credentials. */
+  githubBroken: string;
   /** A lock: a run's report, or one PR comment, written by one job at a time. */
   githubLock(name: string): string;
   /** Times of recent writes to GitHub (a sorted set), shared by every kiln. */
@@ -201,6 +209,8 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
       `${prefix}:github:comment:${repository}:${pullRequest}:${enc(pipeline)}`,
     githubCheck: (runId) => `${prefix}:github:check-run:${enc(runId)}`,
     githubBackoff: `${prefix}:github:backoff-until`,
+    githubProbe: `${prefix}:github:probe`,
+    githubBroken: `${prefix}:github:broken`,
     githubLock: (name) => `${prefix}:github:lock:${enc(name)}`,
     githubWrites: `${prefix}:github:writes`,
     githubChartKey: `${prefix}:github:chart-key`,

@@ -87,6 +87,13 @@ export interface ReporterDeps {
    * states are not spaced. @defaultValue 1000 (GitHub asks for ≥ 1 s)
    */
   minWriteIntervalMs?: number;
+  /**
+   * While GitHub refuses kiln, reports try it at most once per this long
+   * (KILN_GITHUB_PROBE_INTERVAL_MS). @defaultValue 60000
+   */
+  probeIntervalMs?: number;
+  /** For the client built from `settings` (KILN_GITHUB_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   /** Limits of the shared write budget (write-budget.ts defaults). */
   budget?: Omit<WriteBudgetOptions, 'keys' | 'routineSpacingMs'>;
   /** @defaultValue `kiln-reports` */
@@ -146,10 +153,12 @@ export function createReporter(deps: ReporterDeps): Reporter {
           settings: deps.settings,
           logger,
           minWriteIntervalMs: deps.minWriteIntervalMs,
+          requestTimeoutMs: deps.requestTimeoutMs,
           onRateLimited: (seconds) => {
             void extendBackoff(deps.redis, {
               keys: deps.keys,
               until: Date.now() + seconds * 1000,
+              probeIntervalMs: deps.probeIntervalMs,
             }).catch(() => undefined);
           },
         });
@@ -344,6 +353,7 @@ export function createReporter(deps: ReporterDeps): Reporter {
               github,
               gate,
               logger,
+              probeIntervalMs: deps.probeIntervalMs,
             },
             runId,
           ),

@@ -61,6 +61,10 @@ export async function upsertPrComment(
       });
     } catch (error) {
       if ((error as { status?: number }).status !== 404) throw error;
+      // Deleted on GitHub (or an id from another GitHub): forget it now,
+      // or a job that steps aside for the write budget below would edit
+      // the missing comment again each time it comes back, for ever.
+      await redis.hdel(key, 'id');
       id = undefined;
     }
   }

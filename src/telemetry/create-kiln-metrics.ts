@@ -10,8 +10,9 @@
  * could not be read is left out and `kiln_scrape_errors_total` counts it);
  * each read is bounded by `scrapeTimeoutMs`.
  *
- * Not here yet: GitHub API calls and rate-limit headroom (the reporter does
- * not expose counters yet).
+ * GitHub reporting's state is read from the reporter's keys in Redis
+ * (`kiln_github_reporting_broken`, `kiln_github_backoff_seconds`); GitHub
+ * API calls and rate-limit headroom are not counted yet.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -185,6 +186,34 @@ export function createKilnMetrics(
           counts.set(status, (counts.get(status) ?? 0) + 1);
         }
         for (const [status, count] of counts) this.set({ status }, count);
+      });
+    },
+  });
+  new Gauge({
+    name: 'kiln_github_reporting_broken',
+    help: "1 while GitHub refuses kiln's credentials (a 401 even with a new token): nothing is posted until the App or KILN_GITHUB_TOKEN is fixed",
+    registers: [registry],
+    async collect() {
+      this.reset();
+      await guarded('kiln_github_reporting_broken', async () => {
+        this.set(
+          (await options.redis.exists(options.keys.githubBroken)) ? 1 : 0,
+        );
+      });
+    },
+  });
+  new Gauge({
+    name: 'kiln_github_backoff_seconds',
+    help: 'Seconds until reports may write to GitHub again (a rate limit, or refused credentials); 0 when they may now',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      await guarded('kiln_github_backoff_seconds', async () => {
+        const until = Number(
+          await options.redis.get(options.keys.githubBackoff),
+        );
+        const left = Number.isFinite(until) ? (until - Date.now()) / 1000 : 0;
+        this.set(Math.max(0, left));
       });
     },
   });

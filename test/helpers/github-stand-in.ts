@@ -6,7 +6,10 @@
  * It enforces GitHub's documented limits (140-character status
  * description, 65,536-character comment, 1,000 statuses per SHA and
  * context, 80 content-creating requests a minute → secondary rate limit),
- * keeps in-memory state for the endpoints kiln uses and fails on demand.
+ * keeps in-memory state for the endpoints kiln uses and fails on demand
+ * (5xx, rate limits for a number of requests or until a time, 422, 401,
+ * slow answers, requests held unanswered like a black-holed connection;
+ * `revokeTokens` refuses every token until `restoreTokens`).
  * Anything unknown or invalid is recorded: call `assertNoInvalidRequests()`.
  * With `git`, it also serves repositories over git's smart HTTP with
  * GitHub's access rules (github-stand-in-git.ts); with `webhook`, it
@@ -63,7 +66,9 @@ export type FailureKind =
   | 'secondary-rate-limit'
   | 'primary-rate-limit'
   | 'unauthorized'
-  | 'slow';
+  | 'unprocessable'
+  | 'slow'
+  | 'hang';
 
 export interface FailureRule {
   kind: FailureKind;
@@ -73,10 +78,21 @@ export interface FailureRule {
   pathIncludes?: string;
   /** How many requests fail; unlimited when absent (until `clearFailures`). */
   times?: number;
+  /** Epoch ms: the rule applies until then (and is dropped after). */
+  until?: number;
+  /** The HTTP status of a rate limit. @defaultValue 403 */
+  status?: 403 | 429;
+  /**
+   * `primary-rate-limit`: the epoch ms `x-ratelimit-reset` names (rounded
+   * up to a second). @defaultValue `until`, else now + `retryAfter` s
+   */
+  resetAt?: number;
   /** `retry-after` seconds for rate limits; omit to send none. */
   retryAfter?: number;
   /** For `slow`. */
   delayMs?: number;
+  /** The 422's message. @defaultValue `Validation Failed` */
+  message?: string;
 }
 
 export interface GithubStandInOptions {
@@ -109,6 +125,19 @@ export interface GithubStandIn {
   gitRequests: GitRequest[];
   /** Makes every minted token expire now (GitHub revoking them early). */
   expireTokens(): void;
+  /**
+   * Refuses every token (401 Bad credentials), static and minted, old and
+   * new, until `restoreTokens`: a revoked KILN_GITHUB_TOKEN or App.
+   */
+  revokeTokens(): void;
+  restoreTokens(): void;
+  /** Requests a `hang` rule holds unanswered now. */
+  held(): number;
+  /**
+   * Drops the held requests' connections (nothing was done for them) and
+   * the `hang` rules: GitHub answers again.
+   */
+  releaseHeld(): void;
   requests: RecordedRequest[];
   invalid: RecordedRequest[];
   statuses: StoredStatus[];
@@ -158,6 +187,8 @@ export async function startGithubStandIn(
   const hooks = createHookLog(options.webhook, () => baseUrl);
   const { statuses, comments, checkRuns, minted } = state;
   const failures: FailureRule[] = [];
+  let revoked = false;
+  const held = new Set<ServerResponse>();
   const perMinute = options.contentPerMinute ?? 80;
   const apiPrefix = (options.apiPrefix ?? '').replace(/\/+$/, '');
   const git = createGitEndpoint(options.git ?? { repositories: {} }, {
@@ -190,6 +221,10 @@ export async function startGithubStandIn(
   }
 
   function takeFailure(request: RecordedRequest): FailureRule | undefined {
+    for (let index = failures.length - 1; index >= 0; index -= 1) {
+      const until = failures[index]?.until;
+      if (until !== undefined && until <= Date.now()) failures.splice(index, 1);
+    }
     const index = failures.findIndex(
       (rule) =>
         (!rule.method || rule.method === request.method) &&
@@ -220,6 +255,7 @@ export async function startGithubStandIn(
     }
     if (scheme.toLowerCase() !== 'token' && scheme.toLowerCase() !== 'bearer')
       return 'missing credentials';
+    if (revoked) return 'Bad credentials';
     if (options.tokens?.includes(value)) return undefined;
     const token = minted.find((item) => item.token === value);
     if (!token) return 'Bad credentials';
@@ -276,11 +312,24 @@ export async function startGithubStandIn(
       return send(response, request, 401, { message: authProblem });
 
     const rule = takeFailure(request);
+    if (rule?.kind === 'hang') {
+      // Read, never answered: like a black-holed connection. Dropped by
+      // `releaseHeld`, or by kiln giving up.
+      held.add(response);
+      response.once('close', () => held.delete(response));
+      return;
+    }
     if (rule?.kind === 'slow') await sleep(rule.delayMs ?? 1000);
     if (rule?.kind === 'server-error')
       return send(response, request, 500, { message: 'Server Error' });
     if (rule?.kind === 'unauthorized')
       return send(response, request, 401, { message: 'Bad credentials' });
+    if (rule?.kind === 'unprocessable') {
+      return send(response, request, 422, {
+        message: rule.message ?? 'Validation Failed',
+        documentation_url: 'https://docs.github.com/rest',
+      });
+    }
     if (rule?.kind === 'secondary-rate-limit') {
       return send(
         response,
@@ -293,16 +342,23 @@ export async function startGithubStandIn(
       );
     }
     if (rule?.kind === 'primary-rate-limit') {
+      const resetAt =
+        rule.resetAt ??
+        rule.until ??
+        Date.now() + (rule.retryAfter ?? 60) * 1000;
       return send(
         response,
         request,
-        403,
-        { message: 'API rate limit exceeded' },
+        rule.status ?? 403,
+        {
+          message: 'API rate limit exceeded for installation ID 77.',
+          documentation_url:
+            'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+        },
         {
           'x-ratelimit-remaining': '0',
-          'x-ratelimit-reset': String(
-            Math.floor(Date.now() / 1000) + (rule.retryAfter ?? 60),
-          ),
+          'x-ratelimit-used': '5000',
+          'x-ratelimit-reset': String(Math.ceil(resetAt / 1000)),
         },
       );
     }
@@ -359,6 +415,20 @@ export async function startGithubStandIn(
     gitRequests: git.requests,
     expireTokens() {
       for (const token of minted) token.expiresAt = Date.now();
+    },
+    revokeTokens() {
+      revoked = true;
+    },
+    restoreTokens() {
+      revoked = false;
+    },
+    held: () => held.size,
+    releaseHeld() {
+      for (let index = failures.length - 1; index >= 0; index -= 1) {
+        if (failures[index]?.kind === 'hang') failures.splice(index, 1);
+      }
+      for (const response of held) response.destroy();
+      held.clear();
     },
     requests,
     invalid,

@@ -2,8 +2,11 @@
  * kiln's access to the GitHub REST API: a GitHub App (installation tokens
  * minted with @octokit/auth-app and refreshed before they expire) or a
  * token (KILN_GITHUB_TOKEN), against api.github.com or a GitHub Enterprise
- * Server (KILN_GITHUB_API_URL). Octokit with plugin-retry (transient 5xx)
- * and plugin-throttling (serialised writes).
+ * Server (KILN_GITHUB_API_URL). Octokit with plugin-retry (transient 5xx
+ * and requests that timed out) and plugin-throttling (serialised writes);
+ * every request is abandoned after `requestTimeoutMs` (KILN_GITHUB_TIMEOUT_MS),
+ * so a GitHub that stops answering (or a black-holed connection) holds a
+ * report for a bounded time.
  *
  * Contract: `createGithubClient` returns `null` when nothing is configured
  * (kiln then records everything and posts nothing). `forRepository` may be
@@ -86,7 +89,11 @@ export interface CreateGithubClientOptions {
   retries?: number;
   /** Retry n waits n² times this. @defaultValue 1000 */
   retryBaseMs?: number;
-  /** Per-request timeout. @defaultValue 20000 */
+  /**
+   * A request (connecting, sending, waiting for the whole answer) is
+   * abandoned after this; it then fails like a 500 (retried).
+   * @defaultValue 20000
+   */
   requestTimeoutMs?: number;
   /** An installation token is replaced this long before it expires. @defaultValue 300000 */
   tokenRefreshMarginMs?: number;
@@ -242,7 +249,9 @@ function makeOctokit(
     ...auth,
     baseUrl: options.settings.githubApiUrl?.replace(/\/+$/, ''),
     userAgent: 'kiln',
-    request: { timeout: options.requestTimeoutMs ?? 20_000 },
+    // @octokit/request has no timeout of its own (a `timeout` option is
+    // ignored): each fetch gets an abort signal that fires after it.
+    request: { fetch: fetchWithTimeout(options.requestTimeoutMs ?? 20_000) },
     log: {
       debug: () => undefined,
       info: () => undefined,
@@ -252,6 +261,9 @@ function makeOctokit(
     retry: {
       retries: options.retries ?? 2,
       retryAfterBaseValue: options.retryBaseMs ?? 1000,
+      // plugin-retry's list plus 429: a rate limit is never retried in
+      // the request; the caller waits (onRateLimited) without holding it.
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
     },
     throttle: {
       write: new Bottleneck.Group({ maxConcurrent: 1, minTime }),
@@ -265,6 +277,20 @@ function makeOctokit(
       },
     },
   });
+}
+
+/**
+ * `fetch` with a deadline for the whole exchange, body included; the
+ * caller's own signal still aborts it too.
+ */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return (input, init = {}) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal
+      ? AbortSignal.any([init.signal, deadline])
+      : deadline;
+    return fetch(input, { ...init, signal });
+  };
 }
 
 /** PEMs given in one environment line carry literal `\n`. */

@@ -74,7 +74,11 @@ export interface ReporterFixture {
   control: ControlDeps;
   configKey: string;
   makeReporter(overrides?: Partial<ReporterDeps>): Reporter;
-  tokenClient(apiUrl: string): GithubClient;
+  /** A KILN_GITHUB_TOKEN client whose rate limits land in the fixture's Redis. */
+  tokenClient(
+    apiUrl: string,
+    options?: { probeIntervalMs?: number; requestTimeoutMs?: number },
+  ): GithubClient;
   /** Creates a run as stored after its creation (queued, nodes queued). */
   createRun(
     overrides: Partial<RunRecord> & { commit: string },
@@ -147,17 +151,19 @@ export async function createReporterFixture(
       reporters.push(reporter);
       return reporter;
     },
-    tokenClient(apiUrl) {
+    tokenClient(apiUrl, options = {}) {
       const client = createGithubClient({
         settings: { githubApiUrl: apiUrl, githubToken: TOKEN },
         logger,
         minWriteIntervalMs: 0,
         retries: 1,
         retryBaseMs: 10,
+        requestTimeoutMs: options.requestTimeoutMs,
         onRateLimited: (seconds) => {
           void extendBackoff(redis, {
             keys: stores.keys,
             until: Date.now() + seconds * 1000,
+            probeIntervalMs: options.probeIntervalMs,
           });
         },
       });

@@ -61,7 +61,11 @@ export interface ServiceFixture {
   startRun(
     configText: string,
     name: string,
-    options?: { trusted?: boolean },
+    options?: {
+      trusted?: boolean;
+      ref?: string;
+      trigger?: RunRecord['trigger'];
+    },
   ): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord>;
   executionsOf(run: RunRecord): Promise<ExecutionRecord[]>;
@@ -140,7 +144,11 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
   async function startRun(
     configText: string,
     name: string,
-    options: { trusted?: boolean } = {},
+    options: {
+      trusted?: boolean;
+      ref?: string;
+      trigger?: RunRecord['trigger'];
+    } = {},
   ): Promise<RunRecord> {
     execFileSync('sh', ['-c', 'cat > "$1"', 'sh', join(repoDir, 'kiln.yaml')], {
       input: configText,
@@ -152,11 +160,12 @@ export async function startServiceFixture(): Promise<ServiceFixture> {
       repository: REPOSITORY,
       source: { id: REPOSITORY, url: repoDir },
       commit,
-      ref: 'refs/heads/main',
+      ref: options.ref ?? 'refs/heads/main',
       name,
       configText,
       configFile: 'kiln.yaml',
       trusted: options.trusted,
+      trigger: options.trigger,
     });
   }
 

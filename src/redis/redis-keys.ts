@@ -86,6 +86,8 @@ export interface RedisKeys {
   deliveryLog(deliveryId: string): string;
   /** Held by the server doing a redelivery pass (with-redis-lock.ts). */
   redeliverLock: string;
+  /** Held by the live worker of this id (claim-worker-id.ts). */
+  workerClaim(workerId: string): string;
   /**
    * Per webhook source (`app`, `repo:<owner/name>:<hook id>`): the
    * `delivered_at` (ms, GitHub's clock) the next pass lists back to.
@@ -199,6 +201,7 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     deliveries: `${prefix}:deliveries`,
     deliveryLog: (deliveryId) => `${prefix}:delivery-log:${deliveryId}`,
     redeliverLock: `${prefix}:redeliver:lock`,
+    workerClaim: (workerId) => `${prefix}:worker:${enc(workerId)}`,
     redeliverCheckpoints: `${prefix}:redeliver:checkpoints`,
     redeliverRecent: `${prefix}:redeliver:recent`,
     redeliverAsked: (guid) => `${prefix}:redeliver:asked:${enc(guid)}`,

@@ -29,6 +29,7 @@ import { createSecretStore } from '../../secrets/secret-store.js';
 import { createGitCommitHistory } from '../../control/git-commit-history.js';
 import { createApp } from '../../engine/create-app.js';
 import { readSettings } from '../../settings.js';
+import { claimWorkerId } from '../../worker/claim-worker-id.js';
 import { pauseWhileEngineDown } from '../../worker/pause-while-engine-down.js';
 import { startStepWorker } from '../../worker/step-worker.js';
 import { startWorkerListener } from '../../server/start-worker-listener.js';
@@ -68,9 +69,19 @@ export async function serviceAction(
   });
   closers.push(() => metrics.close());
 
-  if (runsSteps) closers.push(await startWorkerRole(engine, metrics));
-  if (role !== 'worker')
-    closers.push(await startServerRole(engine, runsSteps, metrics));
+  try {
+    if (runsSteps) closers.push(await startWorkerRole(engine, metrics));
+    if (role !== 'worker')
+      closers.push(await startServerRole(engine, runsSteps, metrics));
+  } catch (error) {
+    // A role that can't start (its worker id held, its port taken): close
+    // what is open, so the process ends with the error instead of idling
+    // on its connections.
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await engine.reporter.close({ flushUntil: Date.now() }).catch(() => {});
+    await engine.close().catch(() => undefined);
+    throw error;
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -104,6 +115,14 @@ async function startWorkerRole(
   metrics: KilnMetrics,
 ): Promise<() => Promise<void>> {
   const { deps, settings, logger } = engine;
+  // Before the reaper: it removes this id's containers that no started
+  // step holds, which would be another live worker's under a shared id.
+  const releaseWorkerId = await claimWorkerId(engine.redis, {
+    key: engine.keys.workerClaim(settings.workerId),
+    workerId: settings.workerId,
+    ttlMs: settings.lockDurationMs,
+    logger,
+  });
   const secrets = createSecretStore(engine.redis, engine.keys);
   deps.secretsFor = (repository) => secrets.values(repository);
   // Containers of steps still marked started belong to live attempts (this
@@ -194,7 +213,11 @@ async function startWorkerRole(
       );
       // Not `close(true)`: BullMQ returns the pending graceful close, which
       // waits for the steps. Exiting lets their locks lapse instead, so they
-      // become stalled jobs that another worker takes up.
+      // become stalled jobs that another worker takes up. The id's claim
+      // lapses with them.
+    } else {
+      // No step of this id runs any more: a restart may take it at once.
+      await releaseWorkerId().catch(() => undefined);
     }
   };
 }

@@ -12,8 +12,9 @@ import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { IPod } from 'kubernetes-models/v1';
 import type { EndReason } from '../../model/end-reason.js';
 import {
-  createSinkForwarder,
-  settleWithin,
+  createOutputGate,
+  drainedWithin,
+  type OutputGate,
   type RuntimeLogger,
 } from '../forward-output.js';
 export type { RuntimeLogger } from '../forward-output.js';
@@ -54,7 +55,16 @@ export interface RunPodOptions {
   unreachableTimeoutMs: number;
 }
 
-/** Output still arriving after the exit was seen is waited for this long. */
+/**
+ * The longest the sink may hold the step's output at a time: like Docker's,
+ * the container runtime under the kubelet may only report the step's end
+ * once what it printed was read.
+ */
+const MAX_HOLD_MS = 10_000;
+/**
+ * Output still arriving after the exit was seen is waited for this long
+ * (not counting the time the sink held it).
+ */
 const OUTPUT_DRAIN_MS = 10_000;
 /** After the grace period, the kubelet has this long to report the exit. */
 const FORCE_AFTER_MS = 10_000;
@@ -77,24 +87,35 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
     name: options.name,
     initial: options.created,
   });
-  const forward = createSinkForwarder(options.sink, options.logger);
   let limits: StepLimitWatch | null = null;
-  const openStep = (stdin: boolean): Promise<ContainerStream> =>
-    openContainerStream({
+  // The session pauses itself when a handler returns false (the sink holds
+  // the output); the newest session is the one to resume.
+  let session: ContainerStream | null = null;
+  const gate = createOutputGate({
+    sink: options.sink,
+    logger: options.logger,
+    pause: () => undefined,
+    resume: () => session?.resume(),
+    maxHoldMs: MAX_HOLD_MS,
+  });
+  const deliver = (which: 'stdout' | 'stderr', chunk: Buffer): boolean => {
+    limits?.noteOutput();
+    gate.forward(which, chunk);
+    return !gate.isHeld();
+  };
+  const openStep = async (stdin: boolean): Promise<ContainerStream> => {
+    const opened = await openContainerStream({
       kubeConfig: options.kubeConfig,
       namespace: options.namespace,
       pod: options.name,
       container: POD_CONTAINERS.step,
       stdin,
-      onStdout: (chunk) => {
-        limits?.noteOutput();
-        forward('stdout', chunk);
-      },
-      onStderr: (chunk) => {
-        limits?.noteOutput();
-        forward('stderr', chunk);
-      },
+      onStdout: (chunk) => deliver('stdout', chunk),
+      onStderr: (chunk) => deliver('stderr', chunk),
     });
+    session = opened;
+    return opened;
+  };
   try {
     const started = await waitForStart(options, watch, openStep);
     if (started.kind === 'stopped') {
@@ -111,7 +132,7 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
       options,
       watch,
       output,
-      forward,
+      gate,
       setLimits: (value) => (limits = value),
     });
   } finally {
@@ -300,13 +321,14 @@ interface FollowStepOptions {
   options: RunPodOptions;
   watch: PodWatch;
   output: { ended: Promise<void>; close(): void };
-  forward: (which: 'stdout' | 'stderr', chunk: Buffer) => void;
+  gate: OutputGate;
   setLimits: (limits: StepLimitWatch) => void;
 }
 
 /** From the released gate to the step's end and its folders back. */
 async function followStep(follow: FollowStepOptions): Promise<RunResult> {
-  const { options, watch, output, forward } = follow;
+  const { options, watch, output, gate } = follow;
+  const forward = gate.forward;
   const { spec, logger } = options;
   const startedAt = new Date();
   await lowerDeadline(options, watch);
@@ -317,7 +339,10 @@ async function followStep(follow: FollowStepOptions): Promise<RunResult> {
     noOutputTimeoutMs: spec.noOutputTimeoutMs,
     stopGraceMs: spec.stopGraceMs,
     signal: options.signal,
+    outputHeld: gate.isHeld,
     sendSignal: async (stopSignal) => {
+      // A stop never waits for the sink: the output is read on.
+      gate.open();
       stopAskedAt ??= Date.now();
       if (stopSignal === 'SIGKILL') {
         // The step ignored SIGTERM for the whole grace period: the kubelet
@@ -381,7 +406,7 @@ async function followStep(follow: FollowStepOptions): Promise<RunResult> {
       await waitForChange(watch, undefined, POLL_MS);
     }
     const endedAt = new Date();
-    const drained = await settleWithin(output.ended, OUTPUT_DRAIN_MS);
+    const drained = await drainedWithin(output.ended, OUTPUT_DRAIN_MS, gate);
     if (!drained) {
       logger?.warn(
         { executionId: spec.executionId },

@@ -28,12 +28,15 @@ import { whileStoreDown } from './while-store-down.js';
 
 /**
  * Log text a step may have waiting for the store before its output is no
- * longer read. Lines waiting in memory take about three times their text
- * (line objects, the Redis command being built), so 32 steps flooding at
- * once hold about 100 MB; one write is a batch of up to 200 lines, so this
- * still keeps several batches queued and the store never waits on the step.
+ * longer read (its lines' text plus `LINE_OVERHEAD_BYTES` each). Lines
+ * waiting in memory take about three times that (line objects, the Redis
+ * command being built), so 32 steps flooding at once hold about 25 MB.
+ * It is still about eight batches of 100-byte lines (one write is a batch
+ * of up to 200 lines), so the store never waits on the step: the L6
+ * benchmark read as fast with it as with 1 MiB (43 MB/s), with 75 MB less
+ * peak memory (docs/benchmarks.md, L6).
  */
-export const MAX_UNSTORED_LOG_BYTES = 1024 * 1024;
+export const MAX_UNSTORED_LOG_BYTES = 256 * 1024;
 /** Counted for each line besides its text (the line object, its fields). */
 const LINE_OVERHEAD_BYTES = 64;
 

@@ -76,7 +76,7 @@ export function createOutputGate(options: {
   const paused = (): boolean => holds > 0 && !opened && !overridden;
   const override = (): void => {
     overridden = true;
-    options.logger?.warn(
+    options.logger?.debug(
       { heldMs: options.maxHoldMs },
       'the output sink held a step output too long; reading on',
     );
@@ -136,6 +136,16 @@ export async function drainedWithin(
     await Promise.race([gate.released(), ended]);
   }
 }
+
+/**
+ * The longest an engine-backed runtime (Docker, Kubernetes) honours one
+ * hold of the sink. The Docker engine gives the readers of a container's
+ * output 2 s after the container exited to take the rest, then drops it
+ * (and only then reports the exit); reading on after 1 s keeps a slow sink
+ * from losing a step's last lines. Past it, the output is read into the
+ * sink until the sink drained, then held again when it asks.
+ */
+export const ENGINE_MAX_HOLD_MS = 1_000;
 
 /** True when `promise` settled within `ms`, false otherwise. */
 export function settleWithin(

@@ -115,9 +115,9 @@ export interface StepSpec {
  * sink says. Held time does not count as a quiet step (the no-output
  * limit). After the step's end the runtime waits for the rest of its
  * output for as long as the sink holds it, plus its usual bound. Runtimes
- * whose engine only sees a container end once its output was read (Docker,
- * Kubernetes) honour one hold for 10 s at most, then read on until the
- * sink drained. The sink must settle its promises in a bounded time.
+ * whose engine drops a container's last output when it is not read soon
+ * after the exit (Docker, Kubernetes) honour one hold for 1 s at most
+ * (`ENGINE_MAX_HOLD_MS`), then read on until the sink drained. The sink must settle its promises in a bounded time.
  */
 export interface OutputSink {
   stdout(chunk: Buffer): void;

@@ -14,6 +14,7 @@ import type Dockerode from 'dockerode';
 import type { EndReason } from '../../model/end-reason.js';
 import {
   createOutputGate,
+  ENGINE_MAX_HOLD_MS,
   drainedWithin,
   type RuntimeLogger,
 } from '../forward-output.js';
@@ -55,14 +56,6 @@ export interface RunContainerOptions {
  * engine misbehaves.
  */
 const OUTPUT_DRAIN_MS = 10_000;
-/**
- * The longest the sink may hold the attach stream at a time. The engine
- * only sees a container's end (inspect and wait hang meanwhile) once the
- * output it printed before exiting was read; past this, reading goes on so
- * a store that is away does not pass for an engine that is (whose bound
- * is a minute).
- */
-const MAX_HOLD_MS = 10_000;
 /** 128 + SIGTERM, 128 + SIGKILL: how a signalled step's exit code reads. */
 const SIGNAL_EXITS = new Set([143, 137]);
 
@@ -101,7 +94,7 @@ async function followContainer(
     logger,
     pause: () => output.pause(),
     resume: () => output.resume(),
-    maxHoldMs: MAX_HOLD_MS,
+    maxHoldMs: ENGINE_MAX_HOLD_MS,
   });
   const output = attachOutput(container, spec, (which, chunk) => {
     watch?.noteOutput();

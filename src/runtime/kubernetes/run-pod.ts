@@ -13,6 +13,7 @@ import type { IPod } from 'kubernetes-models/v1';
 import type { EndReason } from '../../model/end-reason.js';
 import {
   createOutputGate,
+  ENGINE_MAX_HOLD_MS,
   drainedWithin,
   type OutputGate,
   type RuntimeLogger,
@@ -56,12 +57,6 @@ export interface RunPodOptions {
 }
 
 /**
- * The longest the sink may hold the step's output at a time: like Docker's,
- * the container runtime under the kubelet may only report the step's end
- * once what it printed was read.
- */
-const MAX_HOLD_MS = 10_000;
-/**
  * Output still arriving after the exit was seen is waited for this long
  * (not counting the time the sink held it).
  */
@@ -96,7 +91,7 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
     logger: options.logger,
     pause: () => undefined,
     resume: () => session?.resume(),
-    maxHoldMs: MAX_HOLD_MS,
+    maxHoldMs: ENGINE_MAX_HOLD_MS,
   });
   const deliver = (which: 'stdout' | 'stderr', chunk: Buffer): boolean => {
     limits?.noteOutput();

@@ -33,6 +33,8 @@ const READ_AHEAD = MB;
 interface SlowSink {
   sink: OutputSink;
   received(): number;
+  /** The last bytes received. */
+  tail(): string;
   /** Most bytes received and not yet taken, seen at any chunk. */
   maxBacklog(): number;
   /** How many times the sink asked the runtime to stop reading. */
@@ -47,6 +49,7 @@ interface SlowSink {
 /** A sink that takes `bytesPerTick` every `tickMs`, like a slow store. */
 function slowSink(options: { bytesPerTick: number; tickMs: number }): SlowSink {
   let received = 0;
+  let last = Buffer.alloc(0);
   let taken = 0;
   let maxBacklog = 0;
   let holds = 0;
@@ -62,6 +65,7 @@ function slowSink(options: { bytesPerTick: number; tickMs: number }): SlowSink {
   }, options.tickMs);
   const take = (chunk: Buffer): void => {
     received += chunk.length;
+    last = Buffer.concat([last, chunk]).subarray(-16);
     maxBacklog = Math.max(maxBacklog, received - taken);
   };
   return {
@@ -80,6 +84,7 @@ function slowSink(options: { bytesPerTick: number; tickMs: number }): SlowSink {
       },
     },
     received: () => received,
+    tail: () => last.toString(),
     maxBacklog: () => maxBacklog,
     holds: () => holds,
     held: () => waiting !== null,
@@ -219,6 +224,28 @@ describe.each(subjects)('$name: the sink holds the output', (subject) => {
       expect(slow.maxBacklog()).toBeGreaterThan(SINK_LIMIT);
       expect(slow.maxBacklog()).toBeLessThanOrEqual(SINK_LIMIT + READ_AHEAD);
     } finally {
+      slow.close();
+    }
+  }, 60_000);
+
+  it('keeps the last output of a step that ends while its output is held', async () => {
+    // Held from the first chunk for 3 s: the step's short output fits in
+    // the pipes, so it exits meanwhile (the Docker engine drops what was
+    // not read 2 s after the exit).
+    const slow = slowSink({ bytesPerTick: 256 * 1024, tickMs: 20 });
+    slow.stall();
+    const going = setTimeout(() => slow.go(), 3_000);
+    try {
+      const result = await subject.runtime.run(
+        subject.spec(['head -c 100000 /dev/zero; echo LAST']),
+        slow.sink,
+      );
+      expect(result.reason).toEqual({ kind: 'exited', exitCode: 0 });
+      expect(slow.holds()).toBeGreaterThan(0);
+      expect(slow.received()).toBe(100_005);
+      expect(slow.tail()).toMatch(/LAST\n$/);
+    } finally {
+      clearTimeout(going);
       slow.close();
     }
   }, 60_000);

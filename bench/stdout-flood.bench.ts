@@ -103,6 +103,13 @@ const idle = procMemory(worker.pid);
 const cpuBefore = cpuSeconds(worker.pid);
 let peak = idle.rss;
 const sampler = setInterval(() => {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+    clearInterval(sampler);
+    process.stderr.write(
+      `the worker exited (${worker.child.exitCode ?? worker.child.signalCode}); its last lines:\n${worker.tail()}\n`,
+    );
+    process.exit(1);
+  }
   peak = Math.max(peak, procMemory(worker.pid).rss);
 }, 100);
 

@@ -37,7 +37,7 @@ export function createSinkForwarder(
  * delivers a chunk, and while a promise of the sink's `drained` is pending
  * the output is paused (`pause` once when the first hold starts, `resume`
  * once when the last one settles) — unless the gate was opened (the step
- * is being stopped) or the hold lasted longer than `maxHoldMs`.
+ * is being stopped), and for `trickleBytes` after each `maxHoldMs` held.
  */
 export interface OutputGate {
   forward(which: 'stdout' | 'stderr', chunk: Buffer): void;
@@ -60,34 +60,47 @@ export function createOutputGate(options: {
   pause: () => void;
   resume: () => void;
   /**
-   * A hold longer than this is not honoured: the output is read on (into
-   * the sink) until the sink drained, then held again when it asks. For
-   * engines that only see a container end once its output was read.
-   * @defaultValue no bound
+   * A hold longer than this is eased: `trickleBytes` more are read (into
+   * the sink), then the output is paused again for as long. For engines
+   * that drop a container's last output when it is not read soon after
+   * the exit. @defaultValue no bound
    */
   maxHoldMs?: number;
+  /** @defaultValue `ENGINE_HOLD_TRICKLE_BYTES` */
+  trickleBytes?: number;
 }): OutputGate {
   const deliver = createSinkForwarder(options.sink, options.logger);
+  const trickleBytes = options.trickleBytes ?? ENGINE_HOLD_TRICKLE_BYTES;
   let holds = 0;
   let opened = false;
-  let overridden = false;
+  let easing = false;
+  let allowance = 0;
+  let paused = false;
   let timer: NodeJS.Timeout | undefined;
   let waiters: Array<() => void> = [];
-  const paused = (): boolean => holds > 0 && !opened && !overridden;
-  const override = (): void => {
-    overridden = true;
-    options.logger?.debug(
-      { heldMs: options.maxHoldMs },
-      'the output sink held a step output too long; reading on',
-    );
-    options.resume();
+  const sync = (): void => {
+    const wanted = holds > 0 && !opened && !easing;
+    if (wanted === paused) return;
+    paused = wanted;
+    clearTimeout(timer);
+    if (!wanted) {
+      options.resume();
+      return;
+    }
+    options.pause();
+    if (options.maxHoldMs !== undefined) {
+      timer = setTimeout(() => {
+        easing = true;
+        allowance = trickleBytes;
+        sync();
+      }, options.maxHoldMs);
+    }
   };
   const release = (): void => {
     holds--;
     if (holds > 0) return;
-    clearTimeout(timer);
-    if (!opened && !overridden) options.resume();
-    overridden = false;
+    easing = false;
+    sync();
     const settled = waiters;
     waiters = [];
     for (const resolve of settled) resolve();
@@ -95,27 +108,24 @@ export function createOutputGate(options: {
   return {
     forward(which, chunk) {
       const held = deliver(which, chunk);
-      if (held === undefined) return;
-      holds++;
-      if (holds === 1 && !opened) {
-        options.pause();
-        if (options.maxHoldMs !== undefined) {
-          timer = setTimeout(override, options.maxHoldMs);
-        }
+      if (easing) {
+        allowance -= chunk.length;
+        if (allowance <= 0) easing = false;
       }
-      held.then(release, release);
+      if (held !== undefined) {
+        holds++;
+        held.then(release, release);
+      }
+      sync();
     },
-    isHeld: paused,
+    isHeld: () => paused,
     released: () =>
       holds === 0
         ? Promise.resolve()
         : new Promise<void>((resolve) => waiters.push(resolve)),
     open() {
-      if (opened) return;
-      const wasPaused = paused();
       opened = true;
-      clearTimeout(timer);
-      if (wasPaused) options.resume();
+      sync();
     },
   };
 }
@@ -138,14 +148,16 @@ export async function drainedWithin(
 }
 
 /**
- * The longest an engine-backed runtime (Docker, Kubernetes) honours one
- * hold of the sink. The Docker engine gives the readers of a container's
- * output 2 s after the container exited to take the rest, then drops it
- * (and only then reports the exit); reading on after 1 s keeps a slow sink
- * from losing a step's last lines. Past it, the output is read into the
- * sink until the sink drained, then held again when it asks.
+ * The longest an engine-backed runtime (Docker, Kubernetes) holds a step's
+ * output at a time. The Docker engine gives the readers of a container's
+ * output about 2 s after the container exited to take the rest, then drops
+ * it; so after 1 s of a hold `ENGINE_HOLD_TRICKLE_BYTES` more are read
+ * (more than the pipes hold between the step and kiln), then the output is
+ * held again. A sink that stays slow thus lets a step go on at 256 KiB/s
+ * at most, and a step that exited loses nothing.
  */
 export const ENGINE_MAX_HOLD_MS = 1_000;
+export const ENGINE_HOLD_TRICKLE_BYTES = 256 * 1024;
 
 /** True when `promise` settled within `ms`, false otherwise. */
 export function settleWithin(

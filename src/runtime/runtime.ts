@@ -116,8 +116,9 @@ export interface StepSpec {
  * limit). After the step's end the runtime waits for the rest of its
  * output for as long as the sink holds it, plus its usual bound. Runtimes
  * whose engine drops a container's last output when it is not read soon
- * after the exit (Docker, Kubernetes) honour one hold for 1 s at most
- * (`ENGINE_MAX_HOLD_MS`), then read on until the sink drained. The sink must settle its promises in a bounded time.
+ * after the exit (Docker, Kubernetes) hold for 1 s at a time, then read
+ * 256 KiB more (`ENGINE_MAX_HOLD_MS`, `ENGINE_HOLD_TRICKLE_BYTES`). The
+ * sink must settle its promises in a bounded time.
  */
 export interface OutputSink {
   stdout(chunk: Buffer): void;

@@ -149,12 +149,12 @@ export async function drainedWithin(
 
 /**
  * The longest an engine-backed runtime (Docker, Kubernetes) holds a step's
- * output at a time. The Docker engine gives the readers of a container's
- * output about 2 s after the container exited to take the rest, then drops
- * it; so after 1 s of a hold `ENGINE_HOLD_TRICKLE_BYTES` more are read
- * (more than the pipes hold between the step and kiln), then the output is
- * held again. A sink that stays slow thus lets a step go on at 256 KiB/s
- * at most, and a step that exited loses nothing.
+ * output at a time. Held for seconds around a container's exit, Docker
+ * lost the end of its output (the L6 benchmark, docs/benchmarks.md): the
+ * engine does not wait long for a slow reader once the container exited.
+ * So after 1 s of a hold `ENGINE_HOLD_TRICKLE_BYTES` more are read (more
+ * than the pipes between the step and kiln hold), then the output is held
+ * again: a sink that stays slow lets a step go on at 256 KiB/s at most.
  */
 export const ENGINE_MAX_HOLD_MS = 1_000;
 export const ENGINE_HOLD_TRICKLE_BYTES = 256 * 1024;

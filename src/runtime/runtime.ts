@@ -115,9 +115,9 @@ export interface StepSpec {
  * sink says. Held time does not count as a quiet step (the no-output
  * limit). After the step's end the runtime waits for the rest of its
  * output for as long as the sink holds it, plus its usual bound. Runtimes
- * whose engine drops a container's last output when it is not read soon
- * after the exit (Docker, Kubernetes) hold for 1 s at a time, then read
- * 256 KiB more (`ENGINE_MAX_HOLD_MS`, `ENGINE_HOLD_TRICKLE_BYTES`). The
+ * whose engine may drop a container's last output when it is not read
+ * soon after the exit (Docker, Kubernetes) hold for 1 s at a time, then
+ * read 256 KiB more (`ENGINE_MAX_HOLD_MS`, `ENGINE_HOLD_TRICKLE_BYTES`). The
  * sink must settle its promises in a bounded time.
  */
 export interface OutputSink {

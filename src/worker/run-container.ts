@@ -147,7 +147,7 @@ async function adopt(
  * that resolves once half of that is left (so the stream is not paused and
  * resumed for every batch).
  */
-export function createWriteChain(
+function createWriteChain(
   deps: Pick<WorkerDeps, 'executions' | 'logger'>,
   executionId: string,
   options: { maxUnstoredBytes: number },
@@ -195,8 +195,6 @@ export function createWriteChain(
       }
       return waiting.promise;
     },
-    /** Bytes of lines handed in and not stored yet (tests, metrics). */
-    unstoredBytes: () => unstored,
     flush: () => chain,
   };
 }

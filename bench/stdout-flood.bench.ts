@@ -103,6 +103,13 @@ const idle = procMemory(worker.pid);
 const cpuBefore = cpuSeconds(worker.pid);
 let peak = idle.rss;
 const sampler = setInterval(() => {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+    clearInterval(sampler);
+    process.stderr.write(
+      `the worker exited (${worker.child.exitCode ?? worker.child.signalCode}); its last lines:\n${worker.tail()}\n`,
+    );
+    process.exit(1);
+  }
   peak = Math.max(peak, procMemory(worker.pid).rss);
 }, 100);
 
@@ -137,6 +144,7 @@ const executions = await stores.executions.listExecutions({
 const storedLines: number[] = [];
 const storedBytes: number[] = [];
 let lastMetricParsed = 0;
+const missed: string[] = [];
 const notes = new Set<string>();
 for (const execution of executions) {
   const key = stores.keys.log(execution.id);
@@ -152,6 +160,13 @@ for (const execution of executions) {
   );
   storedBytes.push(Number(await client.memory('USAGE', key)) || 0);
   if (execution.metrics.phase === 1) lastMetricParsed += 1;
+  else {
+    // What the execution kept instead: its last stored line and its notes.
+    const [last] = await client.xrevrange(key, '+', '-', 'COUNT', 1);
+    missed.push(
+      `  last metric line missing in ${execution.id}: metrics ${JSON.stringify(execution.metrics)}, last stored line ${last?.[0] ?? 'none'}, notes ${JSON.stringify(execution.notes ?? [])}`,
+    );
+  }
   for (const note of execution.notes ?? [])
     notes.add(note.replace(/^\d+/, 'N'));
 }
@@ -164,7 +179,7 @@ const lines = [
   `  log stored per step: ${Math.min(...storedLines)}–${Math.max(...storedLines)} lines, Redis MEMORY USAGE up to ${mb(maxStored)} MB (kiln keeps the first ${mb(DEFAULT_MAX_LOG_BYTES)} MiB of log bytes and about the newest 100,000 lines; capped ${verdict(maxStored < 2 * DEFAULT_MAX_LOG_BYTES)}); notes: ${[...notes].join(' | ') || 'none'}`,
   `  last metric line${[...notes].some((note) => note.includes('log size limit')) ? ' (printed after the cap)' : ''} parsed in ${lastMetricParsed} of ${executions.length} executions (${verdict(lastMetricParsed === STEPS)})`,
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(`${[...lines, ...missed].join('\n')}\n`);
 if (complete !== STEPS)
   process.stdout.write(
     `  worker's last lines:\n${worker.tail().slice(-2000)}\n`,

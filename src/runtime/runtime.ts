@@ -15,7 +15,10 @@
  *   container itself, image missing) that a retry may fix. A step never
  *   waits on an engine that went away for longer than a bounded time.
  * - Output chunks reach `sink` as they come, in order per stream; the
- *   runtime never buffers a whole log.
+ *   runtime never buffers a whole log. The sink may push back (see
+ *   `OutputSink`): the runtime then stops reading the step's output until
+ *   it is told to go on, so a step that prints faster than its log is
+ *   stored waits in its own pipe, not in the worker's memory.
  * - Whatever happens, the container (or process group) is gone when `run`
  *   settles; `run` is safe to call again with the same spec after a crash,
  *   since a leftover container of the same execution is removed first.
@@ -96,9 +99,32 @@ export interface StepSpec {
   localPaths?: Record<string, string>;
 }
 
+/**
+ * Where a runtime delivers a step's output. The runtime calls `stdout` and
+ * `stderr` with each chunk as it arrives, in order per stream, from its
+ * stream callbacks (a throw is caught and the chunk dropped).
+ *
+ * Backpressure (optional, for sinks that store slower than a step can
+ * print): after each chunk it delivered, the runtime calls `drained`.
+ * `undefined` means go on reading; a promise means the sink holds too
+ * much: the runtime stops reading the step's output (both streams; the
+ * step then blocks on its full pipe) and reads on once every such promise
+ * has settled (resolved or rejected alike). A held stream never blocks a
+ * stop: time limits, stop requests and the engine's health are watched as
+ * before, and once kiln stops the step its output is read on whatever the
+ * sink says. Held time does not count as a quiet step (the no-output
+ * limit). After the step's end the runtime waits for the rest of its
+ * output for as long as the sink holds it, plus its usual bound. Runtimes
+ * whose engine may drop a container's last output when it is not read
+ * soon after the exit (Docker, Kubernetes) hold for 1 s at a time, then
+ * read 256 KiB more (`ENGINE_MAX_HOLD_MS`, `ENGINE_HOLD_TRICKLE_BYTES`). The
+ * sink must settle its promises in a bounded time.
+ */
 export interface OutputSink {
   stdout(chunk: Buffer): void;
   stderr(chunk: Buffer): void;
+  /** Undefined when the sink takes more now, else settles once it does. */
+  drained?(): Promise<void> | undefined;
 }
 
 /** Why the step ended; `infra-error` is never produced by a runtime. */

@@ -23,6 +23,12 @@ export interface WatchStepLimitsOptions {
   stopGraceMs?: number;
   signal?: AbortSignal;
   /**
+   * True while kiln itself stopped reading the step's output (the sink
+   * holds it, `OutputSink`): a step blocked on its full pipe is not quiet,
+   * so the no-output limit does not count that time.
+   */
+  outputHeld?: () => boolean;
+  /**
    * Delivers a signal to the step. Called at most twice (SIGTERM, then
    * SIGKILL after the grace); failures are the caller's to swallow, since
    * the step may have exited in between.
@@ -94,6 +100,7 @@ export function watchStepLimits(
     // Re-arms for the remaining quiet time instead of resetting a timer on
     // every chunk: a chatty step prints thousands of chunks a second.
     const check = (): void => {
+      if (options.outputHeld?.() === true) lastOutputAt = performance.now();
       const quietMs = performance.now() - lastOutputAt;
       if (quietMs >= afterMs) stop({ kind: 'no-output', afterMs });
       else schedule(check, Math.max(1, afterMs - quietMs));

@@ -3,6 +3,12 @@
  * output streamed to the store as it comes (logs, metrics), until it ends
  * or `signal` stops it. The last lines are not written here: they are
  * handed back to be stored with the attempt's end, in the same change.
+ *
+ * A step that prints faster than the store takes its lines is held back
+ * (the sink's `drained`, see `OutputSink`): the runtime stops reading its
+ * output while more than `MAX_UNSTORED_LOG_BYTES` wait to be stored. Past
+ * the log size limit nothing is stored, so the rest of a flood is read (and
+ * its metric lines parsed) as fast as the step prints it.
  */
 import {
   createOutputRecorder,
@@ -18,6 +24,20 @@ import {
 } from '../runtime/runtime.js';
 import type { WorkerDeps } from './worker-deps.js';
 import { whileStoreDown } from './while-store-down.js';
+
+/**
+ * Log text a step may have waiting for the store before its output is no
+ * longer read (its lines' text plus `LINE_OVERHEAD_BYTES` each). Lines
+ * waiting in memory take about three times that (line objects, the Redis
+ * command being built), so 32 steps flooding at once hold about 25 MB.
+ * It is still about eight batches of 100-byte lines (one write is a batch
+ * of up to 200 lines), so the store never waits on the step: the L6
+ * benchmark read as fast with it as with 1 MiB (43 MB/s), with 75 MB less
+ * peak memory (docs/benchmarks.md, L6).
+ */
+export const MAX_UNSTORED_LOG_BYTES = 256 * 1024;
+/** Counted for each line besides its text (the line object, its fields). */
+const LINE_OVERHEAD_BYTES = 64;
 
 export interface ContainerOutcome {
   result: RunResult;
@@ -50,7 +70,9 @@ export async function runContainer(
   let ended = false;
   // A metrics line is a log line too: its event goes out with its batch.
   let events: MetricsEvent[] = [];
-  const writes = createWriteChain(deps, options.executionId);
+  const writes = createWriteChain(deps, options.executionId, {
+    maxUnstoredBytes: MAX_UNSTORED_LOG_BYTES,
+  });
   const recorder = createOutputRecorder({
     secrets: options.secrets,
     onLogLines: (lines: LogLine[]) => {
@@ -71,12 +93,17 @@ export async function runContainer(
   for (const line of options.preface ?? []) recorder.note(`[kiln] ${line}`);
   const flusher = setInterval(() => recorder.flush(), 500);
   flusher.unref();
+  const sink: OutputSink = {
+    stdout: (chunk) => recorder.stdout(chunk),
+    stderr: (chunk) => recorder.stderr(chunk),
+    drained: () => writes.drained(),
+  };
   let result: RunResult;
   let stats: RecorderStats;
   try {
     result = options.adopt
-      ? await adopt(deps, options.adopt, options, recorder)
-      : await deps.runtime.run(options.spec, recorder, options.signal);
+      ? await adopt(deps, options.adopt, options, sink)
+      : await deps.runtime.run(options.spec, sink, options.signal);
   } finally {
     clearInterval(flusher);
     ended = true;
@@ -123,32 +150,60 @@ async function adopt(
   };
 }
 
-/** Store writes in arrival order, without blocking the output stream. */
+/**
+ * Store writes in arrival order. `drained` is the output's backpressure:
+ * undefined while at most `maxUnstoredBytes` of lines wait, else a promise
+ * that resolves once half of that is left (so the stream is not paused and
+ * resumed for every batch).
+ */
 function createWriteChain(
   deps: Pick<WorkerDeps, 'executions' | 'logger'>,
   executionId: string,
+  options: { maxUnstoredBytes: number },
 ) {
   let chain: Promise<void> = Promise.resolve();
-  const queue = (write: () => Promise<unknown>) => {
-    chain = chain.then(write).then(
-      () => undefined,
-      (error: unknown) => {
-        deps.logger.error(
-          { err: error, executionId },
-          'could not store output',
-        );
-      },
-    );
+  let unstored = 0;
+  let waiting: { promise: Promise<void>; resolve: () => void } | null = null;
+  const settle = (bytes: number): void => {
+    unstored -= bytes;
+    if (waiting !== null && unstored <= options.maxUnstoredBytes / 2) {
+      waiting.resolve();
+      waiting = null;
+    }
   };
   return {
-    append: (lines: LogLine[], metrics: MetricsEvent[]) =>
-      queue(() =>
-        // Lines wait in order while Redis is away; a retried append of the
-        // same seq is skipped by the store.
-        whileStoreDown(() =>
-          deps.executions.appendOutput(executionId, { lines, metrics }),
-        ),
-      ),
+    append(lines: LogLine[], metrics: MetricsEvent[]): void {
+      let bytes = 0;
+      for (const line of lines) bytes += line.text.length + LINE_OVERHEAD_BYTES;
+      unstored += bytes;
+      chain = chain
+        .then(() =>
+          // Lines wait in order while Redis is away; a retried append of
+          // the same seq is skipped by the store.
+          whileStoreDown(() =>
+            deps.executions.appendOutput(executionId, { lines, metrics }),
+          ),
+        )
+        .then(
+          () => settle(bytes),
+          (error: unknown) => {
+            settle(bytes);
+            deps.logger.error(
+              { err: error, executionId },
+              'could not store output',
+            );
+          },
+        );
+    },
+    drained(): Promise<void> | undefined {
+      if (unstored <= options.maxUnstoredBytes) return undefined;
+      if (waiting === null) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((done) => (resolve = done));
+        waiting = { promise, resolve };
+      }
+      return waiting.promise;
+    },
     flush: () => chain,
   };
 }

@@ -19,8 +19,14 @@ export interface AttachedOutput {
   isGone(): boolean;
   /** Called each time the current stream ends. */
   onGone(listener: () => void): void;
-  /** True when the current stream ended within `ms`. */
-  drained(ms: number): Promise<boolean>;
+  /** Settles when the current stream ends. */
+  ended(): Promise<void>;
+  /**
+   * Stops reading the stream (the sink holds the output) until `resume`;
+   * a stream attached again meanwhile starts paused.
+   */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 
@@ -32,6 +38,7 @@ export function attachOutput(
   let stream: NodeJS.ReadableStream | null = null;
   let ended: Promise<void> = Promise.resolve();
   let gone = true;
+  let paused = false;
   const listeners: Array<() => void> = [];
 
   return {
@@ -56,19 +63,20 @@ export function attachOutput(
         next.once('error', end);
       });
       next.on('data', (chunk: Buffer) => demuxer.push(chunk));
+      if (paused) next.pause();
     },
     isGone: () => gone,
     onGone(listener) {
       listeners.push(listener);
     },
-    drained(ms) {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        void ended.then(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
+    ended: () => ended,
+    pause() {
+      paused = true;
+      stream?.pause();
+    },
+    resume() {
+      paused = false;
+      stream?.resume();
     },
     close() {
       (

@@ -12,7 +12,12 @@
  */
 import type Dockerode from 'dockerode';
 import type { EndReason } from '../../model/end-reason.js';
-import { createSinkForwarder, type RuntimeLogger } from '../forward-output.js';
+import {
+  createOutputGate,
+  ENGINE_MAX_HOLD_MS,
+  drainedWithin,
+  type RuntimeLogger,
+} from '../forward-output.js';
 export type { RuntimeLogger } from '../forward-output.js';
 import { RuntimeError } from '../runtime.js';
 import type { OutputSink, RunResult, StepSpec } from '../runtime.js';
@@ -46,8 +51,9 @@ export interface RunContainerOptions {
 
 /**
  * How long to wait, after the container exited, for the attach stream to
- * deliver its last bytes and end. The engine closes it right after exit;
- * the bound only matters when the engine misbehaves.
+ * deliver its last bytes and end, not counting the time the sink held it.
+ * The engine closes it right after exit; the bound only matters when the
+ * engine misbehaves.
  */
 const OUTPUT_DRAIN_MS = 10_000;
 /** 128 + SIGTERM, 128 + SIGKILL: how a signalled step's exit code reads. */
@@ -80,10 +86,19 @@ async function followContainer(
   const { container, spec, logger } = options;
   let watch: StepLimitWatch | null = null;
   let disk: ContainerDiskWatch | null = null;
-  const forward = createSinkForwarder(options.sink, logger);
+  // The attach stream is paused while the sink holds the output: the
+  // engine then stops copying the container's output to it, and the step
+  // blocks on its full pipe.
+  const gate = createOutputGate({
+    sink: options.sink,
+    logger,
+    pause: () => output.pause(),
+    resume: () => output.resume(),
+    maxHoldMs: ENGINE_MAX_HOLD_MS,
+  });
   const output = attachOutput(container, spec, (which, chunk) => {
     watch?.noteOutput();
-    forward(which, chunk);
+    gate.forward(which, chunk);
   });
   await output.attach();
 
@@ -97,7 +112,11 @@ async function followContainer(
       noOutputTimeoutMs: spec.noOutputTimeoutMs,
       stopGraceMs: spec.stopGraceMs,
       signal: options.signal,
+      outputHeld: gate.isHeld,
       sendSignal: async (signal) => {
+        // The engine sees the container end only once its output was read:
+        // a stop must not wait for the sink.
+        gate.open();
         await container.kill({ signal });
       },
     });
@@ -123,7 +142,7 @@ async function followContainer(
         ),
     });
     disk?.stop();
-    const drained = await output.drained(OUTPUT_DRAIN_MS);
+    const drained = await drainedWithin(output.ended(), OUTPUT_DRAIN_MS, gate);
     if (!drained) {
       logger?.warn(
         { executionId: spec.executionId },

@@ -12,8 +12,10 @@ import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { IPod } from 'kubernetes-models/v1';
 import type { EndReason } from '../../model/end-reason.js';
 import {
-  createSinkForwarder,
-  settleWithin,
+  createOutputGate,
+  ENGINE_MAX_HOLD_MS,
+  drainedWithin,
+  type OutputGate,
   type RuntimeLogger,
 } from '../forward-output.js';
 export type { RuntimeLogger } from '../forward-output.js';
@@ -54,7 +56,10 @@ export interface RunPodOptions {
   unreachableTimeoutMs: number;
 }
 
-/** Output still arriving after the exit was seen is waited for this long. */
+/**
+ * Output still arriving after the exit was seen is waited for this long
+ * (not counting the time the sink held it).
+ */
 const OUTPUT_DRAIN_MS = 10_000;
 /** After the grace period, the kubelet has this long to report the exit. */
 const FORCE_AFTER_MS = 10_000;
@@ -77,24 +82,35 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
     name: options.name,
     initial: options.created,
   });
-  const forward = createSinkForwarder(options.sink, options.logger);
   let limits: StepLimitWatch | null = null;
-  const openStep = (stdin: boolean): Promise<ContainerStream> =>
-    openContainerStream({
+  // The session pauses itself when a handler returns false (the sink holds
+  // the output); the newest session is the one to resume.
+  let session: ContainerStream | null = null;
+  const gate = createOutputGate({
+    sink: options.sink,
+    logger: options.logger,
+    pause: () => undefined,
+    resume: () => session?.resume(),
+    maxHoldMs: ENGINE_MAX_HOLD_MS,
+  });
+  const deliver = (which: 'stdout' | 'stderr', chunk: Buffer): boolean => {
+    limits?.noteOutput();
+    gate.forward(which, chunk);
+    return !gate.isHeld();
+  };
+  const openStep = async (stdin: boolean): Promise<ContainerStream> => {
+    const opened = await openContainerStream({
       kubeConfig: options.kubeConfig,
       namespace: options.namespace,
       pod: options.name,
       container: POD_CONTAINERS.step,
       stdin,
-      onStdout: (chunk) => {
-        limits?.noteOutput();
-        forward('stdout', chunk);
-      },
-      onStderr: (chunk) => {
-        limits?.noteOutput();
-        forward('stderr', chunk);
-      },
+      onStdout: (chunk) => deliver('stdout', chunk),
+      onStderr: (chunk) => deliver('stderr', chunk),
     });
+    session = opened;
+    return opened;
+  };
   try {
     const started = await waitForStart(options, watch, openStep);
     if (started.kind === 'stopped') {
@@ -111,7 +127,7 @@ export async function runPod(options: RunPodOptions): Promise<RunResult> {
       options,
       watch,
       output,
-      forward,
+      gate,
       setLimits: (value) => (limits = value),
     });
   } finally {
@@ -300,13 +316,14 @@ interface FollowStepOptions {
   options: RunPodOptions;
   watch: PodWatch;
   output: { ended: Promise<void>; close(): void };
-  forward: (which: 'stdout' | 'stderr', chunk: Buffer) => void;
+  gate: OutputGate;
   setLimits: (limits: StepLimitWatch) => void;
 }
 
 /** From the released gate to the step's end and its folders back. */
 async function followStep(follow: FollowStepOptions): Promise<RunResult> {
-  const { options, watch, output, forward } = follow;
+  const { options, watch, output, gate } = follow;
+  const forward = gate.forward;
   const { spec, logger } = options;
   const startedAt = new Date();
   await lowerDeadline(options, watch);
@@ -317,7 +334,10 @@ async function followStep(follow: FollowStepOptions): Promise<RunResult> {
     noOutputTimeoutMs: spec.noOutputTimeoutMs,
     stopGraceMs: spec.stopGraceMs,
     signal: options.signal,
+    outputHeld: gate.isHeld,
     sendSignal: async (stopSignal) => {
+      // A stop never waits for the sink: the output is read on.
+      gate.open();
       stopAskedAt ??= Date.now();
       if (stopSignal === 'SIGKILL') {
         // The step ignored SIGTERM for the whole grace period: the kubelet
@@ -381,7 +401,7 @@ async function followStep(follow: FollowStepOptions): Promise<RunResult> {
       await waitForChange(watch, undefined, POLL_MS);
     }
     const endedAt = new Date();
-    const drained = await settleWithin(output.ended, OUTPUT_DRAIN_MS);
+    const drained = await drainedWithin(output.ended, OUTPUT_DRAIN_MS, gate);
     if (!drained) {
       logger?.warn(
         { executionId: spec.executionId },

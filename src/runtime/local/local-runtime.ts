@@ -12,7 +12,9 @@
  * env values that name container paths are rewritten through
  * `spec.localPaths`; time limits, the no-output limit and stop requests use
  * the same SIGTERM → grace → SIGKILL sequence, sent to the whole process
- * group; output is streamed chunk by chunk. Whatever the step left running
+ * group; output is streamed chunk by chunk, and both pipes are paused
+ * while the sink holds the output (the step then blocks writing to them).
+ * Whatever the step left running
  * in its process group is killed when the step ends.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +23,12 @@ import { stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { buildStepScript } from '../build-step-script.js';
 import { RuntimeError } from '../runtime.js';
-import { stoppedBeforeStart } from '../forward-output.js';
+import {
+  createOutputGate,
+  drainedWithin,
+  stoppedBeforeStart,
+  type OutputGate,
+} from '../forward-output.js';
 import type {
   OutputSink,
   PreparedImage,
@@ -99,20 +106,36 @@ export class LocalRuntime implements Runtime {
     const closed = new Promise<void>((resolve) => {
       child.once('close', () => resolve());
     });
+    const gate = createOutputGate({
+      sink,
+      pause: () => {
+        child.stdout?.pause();
+        child.stderr?.pause();
+      },
+      resume: () => {
+        child.stdout?.resume();
+        child.stderr?.resume();
+      },
+    });
     const watch = watchStepLimits({
       timeLimitMs: spec.timeLimitMs,
       noOutputTimeoutMs: spec.noOutputTimeoutMs,
       stopGraceMs: spec.stopGraceMs,
       signal,
-      sendSignal: async (stop) => signalGroup(child, stop),
+      outputHeld: gate.isHeld,
+      sendSignal: async (stop) => {
+        // A stopped step's output is read on whatever the sink holds.
+        gate.open();
+        signalGroup(child, stop);
+      },
     });
     child.stdout?.on('data', (chunk: Buffer) => {
       watch.noteOutput();
-      forward(() => sink.stdout(chunk));
+      gate.forward('stdout', chunk);
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       watch.noteOutput();
-      forward(() => sink.stderr(chunk));
+      gate.forward('stderr', chunk);
     });
 
     const exit = await waitForExit(child);
@@ -121,7 +144,7 @@ export class LocalRuntime implements Runtime {
     watch.dispose();
     // Background processes of the step must not outlive it.
     signalGroup(child, 'SIGKILL');
-    await waitForPipes(child, closed);
+    await waitForPipes(child, closed, gate);
 
     const exitCode =
       exit.code ??
@@ -215,28 +238,17 @@ function waitForExit(
   });
 }
 
-/** Waits for the last output; a process that escaped the group is cut off. */
+/**
+ * Waits for the last output (for as long as the sink holds it, plus the
+ * bound); a process that escaped the group is cut off.
+ */
 async function waitForPipes(
   child: ChildProcess,
   closed: Promise<void>,
+  gate: OutputGate,
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolve();
-    }, OUTPUT_DRAIN_MS);
-  });
-  await Promise.race([closed, timeout]);
-  clearTimeout(timer);
-}
-
-/** A throwing sink must not take the worker down from a stream callback. */
-function forward(deliver: () => void): void {
-  try {
-    deliver();
-  } catch {
-    // The chunk is dropped; the step's outcome is still reported.
+  if (!(await drainedWithin(closed, OUTPUT_DRAIN_MS, gate))) {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   }
 }

@@ -18,6 +18,12 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
 
 export interface WatchStepLimitsOptions {
   timeLimitMs?: number;
+  /**
+   * How long the step had already run when the watch began (its container
+   * started before): the limit fires that much sooner, and the end still
+   * names the whole limit. @defaultValue 0
+   */
+  alreadyRanMs?: number;
   noOutputTimeoutMs?: number;
   /** @defaultValue 10000 */
   stopGraceMs?: number;
@@ -92,7 +98,10 @@ export function watchStepLimits(
 
   if (options.timeLimitMs !== undefined) {
     const afterMs = options.timeLimitMs;
-    schedule(() => stop({ kind: 'timed-out', afterMs }), afterMs);
+    schedule(
+      () => stop({ kind: 'timed-out', afterMs }),
+      Math.max(0, afterMs - (options.alreadyRanMs ?? 0)),
+    );
   }
 
   if (options.noOutputTimeoutMs !== undefined) {

@@ -105,10 +105,10 @@ async function followContainer(
   try {
     const startedAt = await start();
     watch = watchStepLimits({
-      timeLimitMs:
-        spec.timeLimitMs === undefined
-          ? undefined
-          : Math.max(0, spec.timeLimitMs - (Date.now() - startedAt.getTime())),
+      // The end names the step's limit, not the few ms less that were left
+      // when the watch began (it said `afterMs: 999` for a 1000 ms limit).
+      timeLimitMs: spec.timeLimitMs,
+      alreadyRanMs: Math.max(0, Date.now() - startedAt.getTime()),
       noOutputTimeoutMs: spec.noOutputTimeoutMs,
       stopGraceMs: spec.stopGraceMs,
       signal: options.signal,

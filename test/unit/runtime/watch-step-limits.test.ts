@@ -37,6 +37,23 @@ describe('watchStepLimits', () => {
     watch.dispose();
   });
 
+  it('fires sooner for the time the step already ran, and names the whole limit', () => {
+    const watch = watchStepLimits({
+      timeLimitMs: 1000,
+      alreadyRanMs: 3,
+      sendSignal,
+    });
+
+    vi.advanceTimersByTime(996);
+    const before = [...signals];
+    vi.advanceTimersByTime(1);
+
+    expect(before).toEqual([]);
+    expect(signals).toEqual(['SIGTERM']);
+    expect(watch.stopReason()).toEqual({ kind: 'timed-out', afterMs: 1000 });
+    watch.dispose();
+  });
+
   it('restarts the no-output clock on output', () => {
     const watch = watchStepLimits({ noOutputTimeoutMs: 1000, sendSignal });
 

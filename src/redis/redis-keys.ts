@@ -33,6 +33,8 @@ export interface RedisKeys {
    */
   readonly epoch: string;
   readonly schema: string;
+  /** Held by the process migrating the store (with-redis-lock.ts). */
+  readonly schemaMigration: string;
 
   execution(id: string): string;
   executionCounters: string;
@@ -157,6 +159,7 @@ export function createRedisKeys(prefix = DEFAULT_REDIS_PREFIX): RedisKeys {
     prefix,
     bullPrefix: `${prefix}:bull`,
     schema: `${prefix}:schema`,
+    schemaMigration: `${prefix}:schema:migrating`,
     epoch: `${prefix}:epoch`,
 
     execution: (id) => `${store}exec:${id}`,

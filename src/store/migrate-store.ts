@@ -24,6 +24,7 @@ import { isTerminalNode } from '../orchestrator/node-machine.js';
 import { buildRunGraph } from '../orchestrator/run-graph.js';
 import { isFinalRunStatus } from '../orchestrator/run-machine.js';
 import { QUEUES, type RedisKeys } from '../redis/redis-keys.js';
+import { withRedisLock } from '../redis/with-redis-lock.js';
 import { encodeNode } from './encode-node.js';
 import { parseRunRecord } from './parse-run-record.js';
 import { StoreError } from './store-error.js';
@@ -60,45 +61,47 @@ export async function migrateStore(
       `this Redis was written by a newer kiln (store schema ${current}, this kiln knows ${STORE_SCHEMA}): upgrade this kiln`,
     );
   }
-  const lock = `${keys.schema}:migrating`;
-  if ((await redis.set(lock, String(process.pid), 'EX', 600, 'NX')) !== 'OK') {
-    const deadline = Date.now() + (options.waitMs ?? 120_000);
-    while (Number(await redis.get(keys.schema)) !== STORE_SCHEMA) {
-      if (Date.now() > deadline) {
-        throw new StoreError(
-          'MIGRATION_PENDING',
-          `another kiln process is migrating this Redis to store schema ${STORE_SCHEMA} and has not finished: wait for it, or delete the key ${lock} if that process died`,
+  // One process migrates (renewed while it works, lapsing if it dies);
+  // the others wait for the schema it writes.
+  const migrated = await withRedisLock(
+    redis,
+    { key: keys.schemaMigration, ttlMs: 30_000 },
+    async () => {
+      const report: MigrationReport = {
+        from: 1,
+        runs: 0,
+        cancelled: [],
+        movedJobs: 0,
+      };
+      report.movedJobs = await moveQueues(options);
+      await migrateRuns(options, report);
+      await migrateExecutionIndexes(redis, keys);
+      await redis.set(keys.schema, String(STORE_SCHEMA));
+      if (report.runs > 0 || report.movedJobs > 0) {
+        logger.warn(
+          {
+            runs: report.runs,
+            cancelled: report.cancelled,
+            movedJobs: report.movedJobs,
+          },
+          `store migrated from schema 1 to ${STORE_SCHEMA}`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    return null;
-  }
-  try {
-    const report: MigrationReport = {
-      from: 1,
-      runs: 0,
-      cancelled: [],
-      movedJobs: 0,
-    };
-    report.movedJobs = await moveQueues(options);
-    await migrateRuns(options, report);
-    await migrateExecutionIndexes(redis, keys);
-    await redis.set(keys.schema, String(STORE_SCHEMA));
-    if (report.runs > 0 || report.movedJobs > 0) {
-      logger.warn(
-        {
-          runs: report.runs,
-          cancelled: report.cancelled,
-          movedJobs: report.movedJobs,
-        },
-        `store migrated from schema 1 to ${STORE_SCHEMA}`,
+      return report;
+    },
+  );
+  if (migrated.locked) return migrated.value;
+  const deadline = Date.now() + (options.waitMs ?? 120_000);
+  while (Number(await redis.get(keys.schema)) !== STORE_SCHEMA) {
+    if (Date.now() > deadline) {
+      throw new StoreError(
+        'MIGRATION_PENDING',
+        `another kiln process is migrating this Redis to store schema ${STORE_SCHEMA} and has not finished: wait for it (its lock ${keys.schemaMigration} lapses 30 s after that process stops)`,
       );
     }
-    return report;
-  } finally {
-    await redis.del(lock);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
+  return null;
 }
 
 /** Schema-1 queues lived under BullMQ's default prefix `bull`. */
